@@ -1,0 +1,108 @@
+"""The Spanish email that hands an apprentice their new Mi SENA credentials.
+
+Built with the standard library's modern email API (``EmailMessage`` and
+``email.policy``) so that names with accents and "ñ" are RFC 2047-encoded, bodies are
+UTF-8 with a safe transfer encoding and lines stay within RFC 5322's limit, all without
+hand-written header code. The wording lives in Jinja2 templates next to this module so it
+can be edited without touching Python; the HTML template is autoescaped because names
+come from Sofia Plus, not from us.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+__all__ = [
+    "SUBJECT",
+    "CredentialEmail",
+    "HelpChannels",
+    "render_credential_email",
+    "to_gmail_raw",
+]
+
+SUBJECT = "Tu cuenta Mi SENA está lista: credenciales de acceso"
+_TEXT_TEMPLATE = "credential_email.txt.j2"
+_HTML_TEMPLATE = "credential_email.html.j2"
+
+
+@dataclass(frozen=True)
+class HelpChannels:
+    """Where an apprentice who is stuck can get a person."""
+
+    national_line: str = "018000 910270"
+    bogota_line: str = "(57 1) 3430111"
+    email: str = "contactenos@misena.edu.co"
+
+
+@dataclass(frozen=True)
+class CredentialEmail:
+    """Everything the email says; ``recipient_name`` is used as given (already title-cased)."""
+
+    recipient_email: str
+    recipient_name: str
+    username: str
+    temporary_password: str = field(repr=False)
+    sign_in_url: str = "https://mail.google.com/a/misena.edu.co"
+    help: HelpChannels = field(default_factory=HelpChannels)
+
+
+def render_credential_email(
+    data: CredentialEmail,
+    *,
+    sender: str,
+    sender_name: str = "Mi SENA",
+    now: datetime | None = None,
+) -> EmailMessage:
+    """Build the multipart/alternative message, ready for :func:`to_gmail_raw`.
+
+    ``now`` exists for reproducible tests; production leaves it to the current time.
+    """
+    sender_address = Address(display_name=sender_name, addr_spec=sender)
+    message = EmailMessage(policy=policy.SMTP)  # CRLF line ends, as RFC 5322 wants on the wire
+    message["Subject"] = SUBJECT
+    message["From"] = sender_address
+    message["To"] = Address(display_name=data.recipient_name, addr_spec=data.recipient_email)
+    message["Date"] = format_datetime(now or datetime.now(UTC))
+    message["Message-ID"] = make_msgid(domain=sender_address.domain)
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: keeps out-of-office replies away
+    context = _context(data)
+    message.set_content(_render(_TEXT_TEMPLATE, context), subtype="plain", charset="utf-8")
+    message.add_alternative(_render(_HTML_TEMPLATE, context), subtype="html", charset="utf-8")
+    message["Content-Language"] = "es"  # after the bodies: set_content drops Content-* headers
+    return message
+
+
+def to_gmail_raw(message: EmailMessage) -> str:
+    """The ``raw`` field of Gmail's ``users.messages.send``: base64url of the RFC 5322 bytes."""
+    return base64.urlsafe_b64encode(message.as_bytes(policy=policy.SMTP)).decode("ascii")
+
+
+def _context(data: CredentialEmail) -> dict[str, Any]:
+    context = asdict(data)
+    context["subject"] = SUBJECT
+    return context
+
+
+def _render(template_name: str, context: dict[str, Any]) -> str:
+    return _environment().get_template(template_name).render(context)
+
+
+@cache
+def _environment() -> Environment:
+    """One environment for the process: Jinja2 caches compiled templates on it."""
+    return Environment(
+        loader=PackageLoader("workspace", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )

@@ -1,0 +1,265 @@
+"""The Directory adapter: the :class:`~workspace.ports.Directory` port over the Admin SDK.
+
+Every call goes through :meth:`GoogleDirectory._call`: take a permit from the pacers (so the
+process stays under Google's quotas), execute, classify any failure, and retry the retryable
+ones with Google's backoff. Each attempt takes its own permit, because Google counts retries.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from pydantic import SecretStr
+
+from workspace.errors import AlreadyExists, NotFound
+from workspace.google_session import DIRECTORY_SCOPES, ServiceFactory, execute
+from workspace.models import (
+    Group,
+    GroupMember,
+    MemberRole,
+    NewUser,
+    OrgUnit,
+    UserChanges,
+    UserPage,
+    WorkspaceUser,
+)
+from workspace.pacing import Pacer, acquire_all
+from workspace.retry import RetryPolicy, call_with_retry
+
+T = TypeVar("T")
+
+#: How long after our own insert a 404 means "not visible yet" rather than "gone".
+RECENT_CREATE_SECONDS = 120.0
+
+
+class DirectoryPacing:
+    """Google's published Directory quotas, kept just under: 2,400 queries/min, 10 creates/s."""
+
+    def __init__(
+        self,
+        queries: Pacer | None = None,
+        creates: Pacer | None = None,
+    ) -> None:
+        self.queries = queries or Pacer.per_minute(2300, burst=20)
+        self.creates = creates or Pacer(9.0, burst=1)
+
+    @classmethod
+    def unlimited(cls) -> DirectoryPacing:
+        return cls(Pacer.unlimited(), Pacer.unlimited())
+
+
+class GoogleDirectory:
+    """Users, org units and groups, as the configured super admin (domain-wide delegation)."""
+
+    def __init__(
+        self,
+        services: ServiceFactory,
+        admin_email: str,
+        *,
+        customer: str = "my_customer",
+        retry: RetryPolicy | None = None,
+        pacing: DirectoryPacing | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._services = services
+        self._admin = admin_email
+        self._customer = customer
+        self._retry = retry or RetryPolicy()
+        self._pacing = pacing or DirectoryPacing()
+        self._sleep = sleep
+        self._recent: dict[str, float] = {}
+        self._recent_lock = threading.Lock()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _api(self) -> Any:
+        return self._services.service("admin", "directory_v1", self._admin, DIRECTORY_SCOPES)
+
+    def _call(
+        self,
+        make_request: Callable[[Any], Any],
+        *,
+        creating: bool = False,
+        key: str | None = None,
+    ) -> Any:
+        def attempt() -> Any:
+            if creating:
+                acquire_all(self._pacing.queries, self._pacing.creates)
+            else:
+                self._pacing.queries.acquire()
+            return execute(make_request(self._api()), recently_created=self._is_recent(key))
+
+        return call_with_retry(attempt, self._retry, sleep=self._sleep)
+
+    def _remember_created(self, *keys: str) -> None:
+        deadline = time.monotonic() + RECENT_CREATE_SECONDS
+        with self._recent_lock:
+            now = time.monotonic()
+            for stale in [k for k, until in self._recent.items() if until < now]:
+                del self._recent[stale]
+            for key in keys:
+                self._recent[key.lower()] = deadline
+
+    def _is_recent(self, key: str | None) -> bool:
+        if key is None:
+            return False
+        with self._recent_lock:
+            return self._recent.get(key.lower(), 0.0) > time.monotonic()
+
+    # -- users ----------------------------------------------------------------------------
+
+    def get_user(self, key: str) -> WorkspaceUser | None:
+        try:
+            found = self._call(
+                lambda api: api.users().get(userKey=key, projection="full"), key=key
+            )
+        except NotFound:
+            return None
+        return WorkspaceUser.model_validate(found)
+
+    def create_user(self, user: NewUser) -> WorkspaceUser:
+        created = self._call(
+            lambda api: api.users().insert(body=user.to_body()),
+            creating=True,
+        )
+        result = WorkspaceUser.model_validate(created)
+        self._remember_created(result.primary_email, result.id)
+        return result
+
+    def update_user(self, key: str, changes: UserChanges) -> WorkspaceUser:
+        body = changes.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        updated = self._call(lambda api: api.users().update(userKey=key, body=body), key=key)
+        return WorkspaceUser.model_validate(updated)
+
+    def rename_user(self, key: str, new_primary_email: str) -> WorkspaceUser:
+        return self.update_user(key, UserChanges(primary_email=new_primary_email))
+
+    def set_suspended(self, key: str, suspended: bool) -> WorkspaceUser:
+        return self.update_user(key, UserChanges(suspended=suspended))
+
+    def set_password(
+        self, key: str, password: SecretStr, *, change_at_next_login: bool = True
+    ) -> None:
+        body = {
+            "password": password.get_secret_value(),
+            "changePasswordAtNextLogin": change_at_next_login,
+        }
+        self._call(lambda api: api.users().update(userKey=key, body=body), key=key)
+
+    def list_users_page(
+        self, query: str = "", page_token: str | None = None, page_size: int = 500
+    ) -> UserPage:
+        params: dict[str, Any] = {
+            "customer": self._customer,
+            "maxResults": page_size,
+            "projection": "full",
+            "orderBy": "email",
+        }
+        if query:
+            params["query"] = query
+        if page_token:
+            params["pageToken"] = page_token
+        page = self._call(lambda api: api.users().list(**params))
+        return UserPage(
+            users=[WorkspaceUser.model_validate(u) for u in page.get("users", [])],
+            next_page_token=page.get("nextPageToken"),
+        )
+
+    def iter_users(self, query: str = "", page_size: int = 500) -> Iterator[WorkspaceUser]:
+        token: str | None = None
+        while True:
+            page = self.list_users_page(query, token, page_size)
+            yield from page.users
+            token = page.next_page_token
+            if not token:
+                return
+
+    # -- org units ------------------------------------------------------------------------
+
+    def get_org_unit(self, path: str) -> OrgUnit | None:
+        relative = path.strip("/")
+        if not relative:
+            relative = "/"
+        try:
+            found = self._call(
+                lambda api: api.orgunits().get(customerId=self._customer, orgUnitPath=relative)
+            )
+        except NotFound:
+            return None
+        return OrgUnit.model_validate(found)
+
+    def create_org_unit(self, name: str, parent_path: str = "/") -> OrgUnit:
+        body = {"name": name, "parentOrgUnitPath": parent_path}
+        created = self._call(
+            lambda api: api.orgunits().insert(customerId=self._customer, body=body)
+        )
+        return OrgUnit.model_validate(created)
+
+    def ensure_org_unit(self, path: str) -> OrgUnit:
+        parts = [p for p in path.strip("/").split("/") if p]
+        unit = self.get_org_unit("/" + "/".join(parts))
+        if unit is not None:
+            return unit
+        parent = "/"
+        for depth, name in enumerate(parts):
+            current = "/" + "/".join(parts[: depth + 1])
+            unit = self.get_org_unit(current)
+            if unit is None:
+                try:
+                    unit = self.create_org_unit(name, parent)
+                except AlreadyExists:
+                    unit = self.get_org_unit(current)
+            parent = current
+        if unit is None:
+            raise NotFound(f"org unit {path} could not be created", status=404)
+        return unit
+
+    # -- groups ---------------------------------------------------------------------------
+
+    def get_group(self, key: str) -> Group | None:
+        try:
+            found = self._call(lambda api: api.groups().get(groupKey=key))
+        except NotFound:
+            return None
+        return Group.model_validate(found)
+
+    def create_group(self, email: str, name: str, description: str = "") -> Group:
+        body = {"email": email, "name": name, "description": description}
+        return Group.model_validate(self._call(lambda api: api.groups().insert(body=body)))
+
+    def add_member(self, group_key: str, email: str, role: MemberRole = "MEMBER") -> bool:
+        body = {"email": email, "role": role}
+        try:
+            self._call(lambda api: api.members().insert(groupKey=group_key, body=body), key=email)
+        except AlreadyExists:
+            return False
+        return True
+
+    def remove_member(self, group_key: str, email: str) -> bool:
+        try:
+            self._call(lambda api: api.members().delete(groupKey=group_key, memberKey=email))
+        except NotFound:
+            return False
+        return True
+
+    def is_member(self, group_key: str, email: str) -> bool:
+        answer = self._call(
+            lambda api: api.members().hasMember(groupKey=group_key, memberKey=email)
+        )
+        return bool(answer.get("isMember"))
+
+    def iter_members(self, group_key: str) -> Iterator[GroupMember]:
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"groupKey": group_key, "maxResults": 200}
+            if token:
+                params["pageToken"] = token
+            page = self._call(lambda api, p=params: api.members().list(**p))
+            for member in page.get("members", []):
+                yield GroupMember.model_validate(member)
+            token = page.get("nextPageToken")
+            if not token:
+                return

@@ -1,0 +1,29 @@
+"""Knobs of the emulator: Google's documented limits (on by default) and test-only distortions."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+ConsistencyMode = Literal["realistic", "404", "412"]
+
+
+class EmulatorConfig(BaseModel):
+    """Everything a test or benchmark may turn; ``PUT /_emulator/config`` replaces it whole.
+
+    The limit defaults are Google's published ones, so code that passes against the emulator
+    with limits on has already proved it paces itself.
+    """
+
+    domain: str = "misena.edu.co"
+    customer_id: str = "C03misena"
+    admin_email: str = "admin@misena.edu.co"
+    limits_enabled: bool = True
+    user_creates_per_second: int = Field(default=10, ge=1)
+    directory_queries_per_minute: int = Field(default=2400, ge=1)
+    gmail_messages_per_day: int = Field(default=2000, ge=1)
+    latency_ms: int = Field(default=0, ge=0, le=60_000)
+    consistency_delay_seconds: float = Field(default=0.0, ge=0.0, le=600.0)
+    consistency_mode: ConsistencyMode = "realistic"
+    seed: int = 0

@@ -1,0 +1,86 @@
+"""Run the emulator on a real socket: in a background thread for tests, or in the foreground.
+
+Tests need real HTTP (the point is that the unmodified Google client talks to it), so they
+start this on a free loopback port rather than using an in-process transport.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from workspace.emulator.auth import create_service_account
+from workspace.emulator.config import EmulatorConfig
+from workspace.emulator.http_app import create_app
+from workspace.emulator.limits import FaultPlan
+from workspace.emulator.state import EmulatorState
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class EmulatorServer:
+    """An emulator with its own state, served by uvicorn on ``host:port``."""
+
+    def __init__(
+        self, config: EmulatorConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.state = EmulatorState(config=config or EmulatorConfig())
+        self.faults = FaultPlan(self.state.config.seed)
+        self.app = create_app(self.state, self.faults)
+        self.host = host
+        self.port = port or free_port(host)
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.app, host=host, port=self.port, log_level="warning", access_log=False,
+                lifespan="off", timeout_keep_alive=30,
+            )  # fmt: skip
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    @property
+    def token_uri(self) -> str:
+        return f"http://{self.host}:{self.port}/token"
+
+    def issue_key(self, name: str = "misena", scopes: frozenset[str] | None = None) -> dict[str, Any]:
+        """A service-account key file (as a dict) this emulator trusts."""
+        with self.state.lock:
+            kwargs = {"delegated_scopes": scopes} if scopes is not None else {}
+            return create_service_account(self.state, self.token_uri, name=name, **kwargs).key_file
+
+    def write_key_file(self, path: Path, name: str = "misena") -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.issue_key(name), indent=2), encoding="utf-8")
+        path.chmod(0o600)
+        return path
+
+    def start(self, timeout: float = 10.0) -> EmulatorServer:
+        self._thread = threading.Thread(target=self._server.run, name="emulator", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"emulator did not start on {self.base_url}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def serve_forever(self) -> None:
+        self._server.run()
