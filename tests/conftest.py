@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from googleapiclient.discovery import build
 from google.oauth2 import service_account
+from googleapiclient.discovery import build
 
 from workspace.emulator.config import EmulatorConfig
 from workspace.emulator.control_client import EmulatorControl
@@ -55,8 +55,12 @@ def google_service(
     scopes: list[str] | None = None,
 ) -> Any:
     """The unmodified google-api-python-client, pointed at the emulator."""
-    wanted = scopes or [SCOPE + "admin.directory.user", SCOPE + "admin.directory.orgunit",
-                        SCOPE + "admin.directory.group", SCOPE + "admin.directory.userschema"]
+    wanted = scopes or [
+        SCOPE + "admin.directory.user",
+        SCOPE + "admin.directory.orgunit",
+        SCOPE + "admin.directory.group",
+        SCOPE + "admin.directory.userschema",
+    ]
     credentials = service_account.Credentials.from_service_account_info(key, scopes=wanted)
     return build(
         api,

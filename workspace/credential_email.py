@@ -71,7 +71,9 @@ def render_credential_email(
     message = EmailMessage(policy=policy.SMTP)  # CRLF line ends, as RFC 5322 wants on the wire
     message["Subject"] = SUBJECT
     message["From"] = sender_address
-    message["To"] = Address(display_name=data.recipient_name, addr_spec=data.recipient_email)
+    message["To"] = Address(
+        display_name=_display_name(data.recipient_name), addr_spec=data.recipient_email
+    )
     message["Date"] = format_datetime(now or datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=sender_address.domain)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: keeps out-of-office replies away
@@ -89,8 +91,15 @@ def to_gmail_raw(message: EmailMessage) -> str:
 
 def _context(data: CredentialEmail) -> dict[str, Any]:
     context = asdict(data)
+    context["recipient_name"] = _display_name(data.recipient_name)
     context["subject"] = SUBJECT
     return context
+
+
+def _display_name(name: str) -> str:
+    """Collapse whitespace runs: a header would collapse them anyway, and the greeting should
+    read the same as the To line (names copied from Sofia Plus often carry double spaces)."""
+    return " ".join(name.split())
 
 
 def _render(template_name: str, context: dict[str, Any]) -> str:

@@ -113,9 +113,7 @@ class GoogleDirectory:
 
     def get_user(self, key: str) -> WorkspaceUser | None:
         try:
-            found = self._call(
-                lambda api: api.users().get(userKey=key, projection="full"), key=key
-            )
+            found = self._call(lambda api: api.users().get(userKey=key, projection="full"), key=key)
         except NotFound:
             return None
         return WorkspaceUser.model_validate(found)
@@ -257,9 +255,14 @@ class GoogleDirectory:
             params: dict[str, Any] = {"groupKey": group_key, "maxResults": 200}
             if token:
                 params["pageToken"] = token
-            page = self._call(lambda api, p=params: api.members().list(**p))
+            page = self._call(_list_members(params))
             for member in page.get("members", []):
                 yield GroupMember.model_validate(member)
             token = page.get("nextPageToken")
             if not token:
                 return
+
+
+def _list_members(params: dict[str, Any]) -> Callable[[Any], Any]:
+    """Bind this page's parameters now, not when the retry loop calls back."""
+    return lambda api: api.members().list(**params)

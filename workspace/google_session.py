@@ -52,8 +52,11 @@ class GoogleConnection:
     def credentials(self, subject: str, scopes: Sequence[str]) -> Credentials:
         if self.key_info is not None or self.key_file is not None:
             info = self.key_info or json.loads(Path(str(self.key_file)).read_text("utf-8"))
-            creds = service_account.Credentials.from_service_account_info(info, scopes=scopes)
-            return creds.with_subject(subject)
+            creds = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+                info, scopes=scopes
+            )
+            delegated_key: Credentials = creds.with_subject(subject)
+            return delegated_key
         default, _ = google.auth.default(scopes=list(scopes))
         with_subject = getattr(default, "with_subject", None)
         if with_subject is None:

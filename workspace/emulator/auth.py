@@ -22,7 +22,7 @@ from workspace.emulator.errors import GoogleApiError
 from workspace.emulator.state import EmulatorState, ServiceAccount, TokenGrant
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
+GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
 TOKEN_LIFETIME_SECONDS = 3600
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"
 
@@ -110,7 +110,9 @@ def create_service_account(
 
 def grant_token(state: EmulatorState, form: dict[str, str]) -> dict[str, Any]:
     if form.get("grant_type") != JWT_BEARER:
-        raise OAuthError(400, "unsupported_grant_type", "Invalid grant_type: " + form.get("grant_type", ""))
+        raise OAuthError(
+            400, "unsupported_grant_type", "Invalid grant_type: " + form.get("grant_type", "")
+        )
     claims = _verified_claims(state, form.get("assertion", ""))
     account = state.service_accounts[claims["kid"]]
     scopes = frozenset(str(claims.get("scope", "")).split())
@@ -131,15 +133,15 @@ def grant_token(state: EmulatorState, form: dict[str, str]) -> dict[str, Any]:
 
 def _verified_claims(state: EmulatorState, assertion: str) -> dict[str, Any]:
     try:
-        unverified = jwt.decode(assertion, verify=False)
-        header = jwt.decode_header(assertion)
+        unverified = jwt.decode(assertion, verify=False)  # type: ignore[no-untyped-call]
+        header = jwt.decode_header(assertion)  # type: ignore[no-untyped-call]
     except (ValueError, auth_exceptions.GoogleAuthError) as exc:
         raise OAuthError(400, "invalid_grant", "Invalid JWT: malformed assertion") from exc
     account = state.service_accounts.get(str(header.get("kid", "")))
     if account is None or unverified.get("iss") != account.client_email:
         raise OAuthError(400, "invalid_grant", "Invalid JWT Signature.")
     try:
-        claims: dict[str, Any] = jwt.decode(
+        claims: dict[str, Any] = jwt.decode(  # type: ignore[no-untyped-call]
             assertion,
             certs={account.key_id: account.public_key_pem},
             audience=GOOGLE_TOKEN_AUDIENCE,
@@ -150,7 +152,9 @@ def _verified_claims(state: EmulatorState, assertion: str) -> dict[str, Any]:
         if "audience" in message.lower():
             raise OAuthError(400, "invalid_grant", "Invalid JWT: Failed audience check.") from exc
         if "expired" in message.lower() or "too early" in message.lower():
-            raise OAuthError(400, "invalid_grant", "Invalid JWT: Token must be a short-lived token.") from exc
+            raise OAuthError(
+                400, "invalid_grant", "Invalid JWT: Token must be a short-lived token."
+            ) from exc
         raise OAuthError(400, "invalid_grant", "Invalid JWT Signature.") from exc
     claims["kid"] = account.key_id
     return claims
@@ -171,7 +175,9 @@ def _check_delegation(
         )
 
 
-def authorize(state: EmulatorState, authorization: str | None, needed: frozenset[str]) -> TokenGrant:
+def authorize(
+    state: EmulatorState, authorization: str | None, needed: frozenset[str]
+) -> TokenGrant:
     """Resolve the bearer token of an API call and check it carries one of the method's scopes."""
     scheme, _, token = (authorization or "").partition(" ")
     grant = state.tokens.get(token) if scheme.lower() == "bearer" else None

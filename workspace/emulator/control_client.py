@@ -73,7 +73,9 @@ class EmulatorControl:
         return bool(self._json(answer)["valid"])
 
     def service_account(self, name: str = "misena", scopes: list[str] | None = None) -> Any:
-        return self._json(self._http.post("/service-accounts", json={"name": name, "scopes": scopes}))
+        return self._json(
+            self._http.post("/service-accounts", json={"name": name, "scopes": scopes})
+        )
 
     def grants(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._json(self._http.get("/grants"))
@@ -81,3 +83,7 @@ class EmulatorControl:
 
     def advance_clock(self, seconds: float) -> None:
         self._json(self._http.post("/clock", json={"seconds": seconds}))
+
+    def freeze_clock(self) -> None:
+        """Stop the emulator's clock, so quota windows and visibility delays are deterministic."""
+        self._json(self._http.post("/clock", json={"freeze": True}))

@@ -179,8 +179,10 @@ def update_user(state: EmulatorState, key: str, body: Any) -> dict[str, Any]:
     check_user_fields(body, creating=False)
     stored = find_user(state, key, writing=True)
     resource = stored.resource
-    changes = {k: v for k, v in body.items() if k not in READ_ONLY_FIELDS and k not in SECRET_FIELDS}
-    if "primaryEmail" in changes and changes["primaryEmail"]:
+    changes = {
+        k: v for k, v in body.items() if k not in READ_ONLY_FIELDS and k not in SECRET_FIELDS
+    }
+    if changes.get("primaryEmail"):
         _rename(state, stored, changes.pop("primaryEmail"))
     if changes.get("orgUnitPath"):
         changes["orgUnitPath"] = _require_org_unit(state, changes["orgUnitPath"])
@@ -257,8 +259,7 @@ def list_users(
         "kind": "admin#directory#users",
         "etag": _etag({"n": len(matching)}),
         "users": [
-            public_view(state, u, projection=projection, mask=custom_field_mask)
-            for u in page.items
+            public_view(state, u, projection=projection, mask=custom_field_mask) for u in page.items
         ],
     }
     if page.next_token:

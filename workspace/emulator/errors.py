@@ -44,7 +44,11 @@ class GoogleApiError(Exception):
         self.retry_after = retry_after
 
     def envelope(self) -> dict[str, Any]:
-        item: dict[str, Any] = {"message": self.message, "domain": self.domain, "reason": self.reason}
+        item: dict[str, Any] = {
+            "message": self.message,
+            "domain": self.domain,
+            "reason": self.reason,
+        }
         if self.location is not None:
             item["location"] = self.location
             item["locationType"] = "parameter"

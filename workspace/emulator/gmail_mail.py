@@ -28,7 +28,9 @@ def _b64url(data: bytes) -> str:
 
 def _decode_raw(raw: Any) -> bytes:
     if not isinstance(raw, str) or not raw:
-        raise invalid("'raw' RFC822 payload message string or uploading message via /upload/* URL required")
+        raise invalid(
+            "'raw' RFC822 payload message string or uploading message via /upload/* URL required"
+        )
     try:
         return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
     except (binascii.Error, ValueError) as exc:
@@ -41,9 +43,7 @@ def send_message(state: EmulatorState, sender: str, body: Any) -> dict[str, Any]
     if len(raw) > MAX_MESSAGE_BYTES:
         raise GoogleApiError(413, "uploadTooLarge", "Request payload size exceeds the limit")
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
-    recipients = getaddresses(
-        [str(v) for h in ("To", "Cc", "Bcc") for v in parsed.get_all(h, [])]
-    )
+    recipients = getaddresses([str(v) for h in ("To", "Cc", "Bcc") for v in parsed.get_all(h, [])])
     if not any("@" in address for _, address in recipients):
         raise invalid("Recipient address required")
     message_id = f"{next(state.id_counter):016x}"
@@ -84,7 +84,9 @@ def _matches(message: StoredMessage, q: str) -> bool:
     for term in q.split():
         field, _, value = term.partition(":")
         if field.lower() == "to":
-            addresses = [a.lower() for _, a in getaddresses([str(v) for v in parsed.get_all("To", [])])]
+            addresses = [
+                a.lower() for _, a in getaddresses([str(v) for v in parsed.get_all("To", [])])
+            ]
             if value.lower() not in addresses:
                 return False
     return True

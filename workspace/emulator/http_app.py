@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from urllib.parse import parse_qsl
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -25,6 +25,7 @@ from workspace.emulator import directory_users as users
 from workspace.emulator import gmail_mail as gmail
 from workspace.emulator.auth import OAuthError, authorize, grant_token
 from workspace.emulator.control_plane import PREFIX, build_control_router, seed_defaults
+from workspace.emulator.discovery import Api
 from workspace.emulator.discovery import method as discovery_method
 from workspace.emulator.errors import GoogleApiError, invalid
 from workspace.emulator.limits import FaultPlan, check_quotas
@@ -69,7 +70,7 @@ class Emulator:
         return JSONResponse(body, status_code=status)
 
     def _run(self, request: Request, method_id: str, handler: Handler) -> Any:
-        api = "gmail.v1" if method_id.startswith("gmail.") else "admin.directory_v1"
+        api: Api = "gmail.v1" if method_id.startswith("gmail.") else "admin.directory_v1"
         info = discovery_method(api, method_id)
         with self.state.lock:
             grant = authorize(self.state, request.headers.get("authorization"), info.scopes)
@@ -158,7 +159,10 @@ def create_app(state: EmulatorState | None = None, faults: FaultPlan | None = No
             return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
         first = exc.errors()[0] if exc.errors() else {}
         where = str((first.get("loc") or ["", "request"])[-1])
-        return JSONResponse(invalid(f"Invalid value for: {where}", location=where).envelope(), status_code=400)
+        return JSONResponse(
+            invalid(f"Invalid value for: {where}", location=where).envelope(), status_code=400
+        )
+
     app.state.emulator = emu
     app.include_router(build_control_router(state, faults))
     _token_route(app, state)
@@ -188,11 +192,19 @@ def _user_routes(app: FastAPI, emu: Emulator) -> None:
     @app.post(f"{DIRECTORY}/users")
     async def users_insert(request: Request) -> Response:
         body = await json_body(request)
-        return await emu.call(request, "directory.users.insert", lambda g: users.insert_user(state, parsed(body)), body=body)
+        return await emu.call(
+            request,
+            "directory.users.insert",
+            lambda g: users.insert_user(state, parsed(body)),
+            body=body,
+        )
 
     @app.get(f"{DIRECTORY}/users/{{user_key}}")
     async def users_get(
-        request: Request, user_key: str, projection: str = "basic", customFieldMask: str = ""  # noqa: N803
+        request: Request,
+        user_key: str,
+        projection: str = "basic",
+        customFieldMask: str = "",  # noqa: N803
     ) -> Response:
         def run(_: TokenGrant) -> Any:
             stored = users.find_user(state, user_key)
@@ -202,7 +214,12 @@ def _user_routes(app: FastAPI, emu: Emulator) -> None:
 
     async def write(request: Request, user_key: str, method_id: str) -> Response:
         body = await json_body(request)
-        return await emu.call(request, method_id, lambda g: users.update_user(state, user_key, parsed(body)), body=body)
+        return await emu.call(
+            request,
+            method_id,
+            lambda g: users.update_user(state, user_key, parsed(body)),
+            body=body,
+        )
 
     @app.put(f"{DIRECTORY}/users/{{user_key}}")
     async def users_update(request: Request, user_key: str) -> Response:
@@ -252,7 +269,10 @@ def _org_unit_routes(app: FastAPI, emu: Emulator) -> None:
 
     @app.get(f"{base}/orgunits")
     async def orgunits_list(
-        request: Request, customer_id: str, orgUnitPath: str = "/", type: str = "children"  # noqa: A002, N803
+        request: Request,
+        customer_id: str,
+        orgUnitPath: str = "/",
+        type: str = "children",
     ) -> Response:
         def run(_: TokenGrant) -> Any:
             _check_customer(state, customer_id, None)
@@ -271,15 +291,24 @@ def _org_unit_routes(app: FastAPI, emu: Emulator) -> None:
     @app.post(f"{base}/schemas")
     async def schemas_insert(request: Request, customer_id: str) -> Response:
         body = await json_body(request)
-        return await emu.call(request, "directory.schemas.insert", lambda g: orgunits.insert_schema(state, parsed(body)), body=body)
+        return await emu.call(
+            request,
+            "directory.schemas.insert",
+            lambda g: orgunits.insert_schema(state, parsed(body)),
+            body=body,
+        )
 
     @app.get(f"{base}/schemas")
     async def schemas_list(request: Request, customer_id: str) -> Response:
-        return await emu.call(request, "directory.schemas.list", lambda g: orgunits.list_schemas(state))
+        return await emu.call(
+            request, "directory.schemas.list", lambda g: orgunits.list_schemas(state)
+        )
 
     @app.get(f"{base}/schemas/{{schema_key}}")
     async def schemas_get(request: Request, customer_id: str, schema_key: str) -> Response:
-        return await emu.call(request, "directory.schemas.get", lambda g: orgunits.get_schema(state, schema_key))
+        return await emu.call(
+            request, "directory.schemas.get", lambda g: orgunits.get_schema(state, schema_key)
+        )
 
 
 def _group_routes(app: FastAPI, emu: Emulator) -> None:
@@ -289,16 +318,28 @@ def _group_routes(app: FastAPI, emu: Emulator) -> None:
     @app.post(base)
     async def groups_insert(request: Request) -> Response:
         body = await json_body(request)
-        return await emu.call(request, "directory.groups.insert", lambda g: groups.insert_group(state, parsed(body)), body=body)
+        return await emu.call(
+            request,
+            "directory.groups.insert",
+            lambda g: groups.insert_group(state, parsed(body)),
+            body=body,
+        )
 
     @app.get(f"{base}/{{group_key}}")
     async def groups_get(request: Request, group_key: str) -> Response:
-        return await emu.call(request, "directory.groups.get", lambda g: groups.get_group(state, group_key))
+        return await emu.call(
+            request, "directory.groups.get", lambda g: groups.get_group(state, group_key)
+        )
 
     @app.post(f"{base}/{{group_key}}/members")
     async def members_insert(request: Request, group_key: str) -> Response:
         body = await json_body(request)
-        return await emu.call(request, "directory.members.insert", lambda g: groups.insert_member(state, group_key, parsed(body)), body=body)
+        return await emu.call(
+            request,
+            "directory.members.insert",
+            lambda g: groups.insert_member(state, group_key, parsed(body)),
+            body=body,
+        )
 
     @app.get(f"{base}/{{group_key}}/members")
     async def members_list(
@@ -324,7 +365,11 @@ def _group_routes(app: FastAPI, emu: Emulator) -> None:
 
     @app.get(f"{base}/{{group_key}}/hasMember/{{member_key}}")
     async def members_has(request: Request, group_key: str, member_key: str) -> Response:
-        return await emu.call(request, "directory.members.hasMember", lambda g: groups.has_member(state, group_key, member_key))
+        return await emu.call(
+            request,
+            "directory.members.hasMember",
+            lambda g: groups.has_member(state, group_key, member_key),
+        )
 
 
 def _gmail_routes(app: FastAPI, emu: Emulator) -> None:
@@ -350,12 +395,16 @@ def _gmail_routes(app: FastAPI, emu: Emulator) -> None:
     ) -> Response:
         def run(grant: TokenGrant) -> Any:
             owner = _mailbox_owner(grant, user_id)
-            return gmail.list_messages(state, owner, max_results=maxResults, page_token=pageToken, q=q)
+            return gmail.list_messages(
+                state, owner, max_results=maxResults, page_token=pageToken, q=q
+            )
 
         return await emu.call(request, "gmail.users.messages.list", run)
 
     @app.get(f"{base}/{{message_id}}")
-    async def messages_get(request: Request, user_id: str, message_id: str, format: str = "full") -> Response:  # noqa: A002
+    async def messages_get(
+        request: Request, user_id: str, message_id: str, format: str = "full"
+    ) -> Response:
         def run(grant: TokenGrant) -> Any:
             return gmail.get_message(state, _mailbox_owner(grant, user_id), message_id, format)
 

@@ -41,9 +41,14 @@ class EmulatorServer:
         self.port = port or free_port(host)
         self._server = uvicorn.Server(
             uvicorn.Config(
-                self.app, host=host, port=self.port, log_level="warning", access_log=False,
-                lifespan="off", timeout_keep_alive=30,
-            )  # fmt: skip
+                self.app,
+                host=host,
+                port=self.port,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                timeout_keep_alive=30,
+            )
         )
         self._thread: threading.Thread | None = None
 
@@ -55,7 +60,9 @@ class EmulatorServer:
     def token_uri(self) -> str:
         return f"http://{self.host}:{self.port}/token"
 
-    def issue_key(self, name: str = "misena", scopes: frozenset[str] | None = None) -> dict[str, Any]:
+    def issue_key(
+        self, name: str = "misena", scopes: frozenset[str] | None = None
+    ) -> dict[str, Any]:
         """A service-account key file (as a dict) this emulator trusts."""
         with self.state.lock:
             kwargs = {"delegated_scopes": scopes} if scopes is not None else {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from datetime import UTC, datetime
 
 import httplib2
@@ -106,7 +105,9 @@ def test_message_is_googles_only() -> None:
     assert str(error) == "400 invalid: Invalid Password"
 
 
-@pytest.mark.parametrize("body", [None, b"", "", b"<html>Bad Gateway</html>", b"\xff\xfe", "[]", "42"])
+@pytest.mark.parametrize(
+    "body", [None, b"", "", b"<html>Bad Gateway</html>", b"\xff\xfe", "[]", "42"]
+)
 def test_tolerates_bodies_that_are_not_the_envelope(body: bytes | str | None) -> None:
     error = classify(502, body)
     assert isinstance(error, BackendError)
@@ -203,7 +204,7 @@ def test_http_error_passes_recently_created() -> None:
     "exc",
     [
         TimeoutError("timed out"),
-        socket.timeout("timed out"),
+        TimeoutError("timed out"),
         ConnectionResetError(104, "Connection reset by peer"),
         ConnectionRefusedError(111, "refused"),
         BrokenPipeError(32, "Broken pipe"),

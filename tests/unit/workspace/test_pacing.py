@@ -200,6 +200,32 @@ def run_threads(pacer: Pacer, fake: ThreadedFakeTime, threads: int, each: int) -
     return grants
 
 
+def test_reservations_are_mutually_exclusive() -> None:
+    """While one thread reserves, another must wait for it rather than read the same state.
+
+    The first reservation reads the clock; from inside that read a second thread tries to
+    acquire. It must still be blocked a moment later. (A broken pacer lets it finish, so a
+    slow machine can only hide a bug here, never fail a correct pacer.)
+    """
+    fake = FakeTime()
+    pacer = Pacer(1.0, clock=lambda: clock(), sleep=fake.sleep)
+    second_waits: list[float] = []
+    second = threading.Thread(target=lambda: second_waits.append(pacer.acquire()))
+    blocked_inside: list[bool] = []
+
+    def clock() -> float:
+        if not blocked_inside:
+            second.start()
+            second.join(timeout=0.5)
+            blocked_inside.append(second.is_alive())
+        return fake.now
+
+    assert pacer.acquire() == 0.0
+    second.join()
+    assert blocked_inside == [True]
+    assert second_waits == [1.0]  # and it then queued behind the first
+
+
 @pytest.mark.parametrize(("rate", "burst"), [(10.0, 1), (50.0, 5), (1000.0, 3)])
 def test_invariant_holds_under_real_threads(rate: float, burst: int) -> None:
     fake = ThreadedFakeTime()
