@@ -90,7 +90,15 @@ def test_retry_after_is_honoured(
     seeded: EmulatorControl, directory: GoogleDirectory, sleeps: SleepRecorder
 ) -> None:
     seeded.set_faults(
-        [{"method": GET, "status": 429, "reason": "rateLimitExceeded", "times": 1, "retry_after": 7}]
+        [
+            {
+                "method": GET,
+                "status": 429,
+                "reason": "rateLimitExceeded",
+                "times": 1,
+                "retry_after": 7,
+            }
+        ]
     )
     directory.get_user("1000@misena.edu.co")
     assert sleeps.waits == [7.0]

@@ -39,7 +39,9 @@ def new_user(document: str = "1098765432", **overrides: object) -> NewUser:
 
 @pytest.fixture
 def tenant(emulator: EmulatorControl) -> EmulatorControl:
-    emulator.seed(org_units=["/Aprendices/Distrito Capital", "/Instructores"], schemas=[SOFIA_SCHEMA])
+    emulator.seed(
+        org_units=["/Aprendices/Distrito Capital", "/Instructores"], schemas=[SOFIA_SCHEMA]
+    )
     emulator.clear_counters()
     return emulator
 
@@ -87,7 +89,9 @@ def test_missing_user_is_none(tenant: EmulatorControl, directory: GoogleDirector
     assert directory.get_user("999@misena.edu.co") is None
 
 
-def test_update_changes_only_what_is_set(tenant: EmulatorControl, directory: GoogleDirectory) -> None:
+def test_update_changes_only_what_is_set(
+    tenant: EmulatorControl, directory: GoogleDirectory
+) -> None:
     directory.create_user(new_user())
     updated = directory.update_user(
         "1098765432@misena.edu.co", UserChanges(org_unit_path="/Instructores")
@@ -114,7 +118,9 @@ def test_suspend_and_reactivate(tenant: EmulatorControl, directory: GoogleDirect
     assert directory.set_suspended("1098765432@misena.edu.co", False).suspended is False
 
 
-def test_set_password_really_changes_it(tenant: EmulatorControl, directory: GoogleDirectory) -> None:
+def test_set_password_really_changes_it(
+    tenant: EmulatorControl, directory: GoogleDirectory
+) -> None:
     directory.create_user(new_user())
     directory.set_password("1098765432@misena.edu.co", SecretStr("Otra-Clave-2026"))
     assert tenant.password_valid("1098765432@misena.edu.co", "Otra-Clave-2026")

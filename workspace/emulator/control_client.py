@@ -87,3 +87,8 @@ class EmulatorControl:
     def freeze_clock(self) -> None:
         """Stop the emulator's clock, so quota windows and visibility delays are deterministic."""
         self._json(self._http.post("/clock", json={"freeze": True}))
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Request bodies received so far (secrets redacted), by discovery method id."""
+        result: list[dict[str, Any]] = self._json(self._http.get("/requests"))
+        return result

@@ -162,9 +162,31 @@ def test_empty_name_still_greets() -> None:
     assert text.startswith("Hola:")
 
 
-def test_header_injection_through_the_name_is_refused() -> None:
+def test_line_breaks_in_the_name_cannot_inject_headers() -> None:
+    message = parsed(credential(name="Ana\r\nBcc: x@evil.test"))
+    assert message["Bcc"] is None
+    assert message["To"].addresses[0].display_name == "Ana Bcc: x@evil.test"
+
+
+@pytest.mark.parametrize(
+    ("recipient", "sender"),
+    [("a@b.co\r\nBcc: x@evil.test", SENDER), ("a@b.co", SENDER + "\nBcc: x@evil.test")],
+)
+def test_line_breaks_in_addresses_are_refused(recipient: str, sender: str) -> None:
+    data = CredentialEmail(recipient, "Ana", "1@misena.edu.co", "x")
+    with pytest.raises(ValueError, match="CR or LF"):
+        render_credential_email(data, sender=sender)
+
+
+def test_malformed_recipient_is_refused() -> None:
+    data = CredentialEmail("not an address", "Ana", "1@misena.edu.co", "x")
     with pytest.raises(ValueError, match=r"."):
-        render_credential_email(credential(name="Ana\r\nBcc: x@evil.test"), sender=SENDER)
+        render_credential_email(data, sender=SENDER)
+
+
+def test_greeting_collapses_whitespace_like_the_header() -> None:
+    message = parsed(credential(name="María  José\tPeña"))
+    assert body(message, "plain").startswith("Hola, María José Peña:")
 
 
 def test_password_is_kept_out_of_repr() -> None:
