@@ -176,7 +176,8 @@ def test_without_pacing_the_same_burst_hits_the_quota(
         pacing=DirectoryPacing.unlimited(),
         sleep=sleeps,
     )
-    with pytest.raises(RateLimited):
+
+    def create_burst() -> None:
         for i in range(25):
             unpaced.create_user(
                 NewUser(
@@ -185,6 +186,9 @@ def test_without_pacing_the_same_burst_hits_the_quota(
                     password=SecretStr("Temporal-2026-xyz"),
                 )
             )
+
+    with pytest.raises(RateLimited):
+        create_burst()
     assert emulator.calls("directory.users.insert", 200) == 10
     assert emulator.calls("directory.users.insert", 403) == FAST_RETRY.max_attempts
     assert sleeps.waits[0] >= 1.0  # Google's Retry-After, not our shorter backoff

@@ -42,7 +42,9 @@ def methods(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def problems(doc: dict[str, Any], schema: dict[str, Any], value: Any, path: str) -> list[str]:
+def problems(  # noqa: PLR0911 - one return per JSON type reads best here
+    doc: dict[str, Any], schema: dict[str, Any], value: Any, path: str
+) -> list[str]:
     if "$ref" in schema:
         return problems(doc, doc["schemas"][schema["$ref"]], value, path)
     kind = schema.get("type")

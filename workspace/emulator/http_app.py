@@ -204,7 +204,7 @@ def _user_routes(app: FastAPI, emu: Emulator) -> None:
         request: Request,
         user_key: str,
         projection: str = "basic",
-        customFieldMask: str = "",  # noqa: N803
+        customFieldMask: str = "",
     ) -> Response:
         def run(_: TokenGrant) -> Any:
             stored = users.find_user(state, user_key)
@@ -235,12 +235,12 @@ def _user_routes(app: FastAPI, emu: Emulator) -> None:
         customer: str | None = None,
         domain: str | None = None,
         query: str = "",
-        maxResults: Annotated[int, Query()] = 100,  # noqa: N803
-        pageToken: str | None = None,  # noqa: N803
-        orderBy: str = "email",  # noqa: N803
-        sortOrder: str = "ASCENDING",  # noqa: N803
+        maxResults: Annotated[int, Query()] = 100,
+        pageToken: str | None = None,
+        orderBy: str = "email",
+        sortOrder: str = "ASCENDING",
         projection: str = "basic",
-        customFieldMask: str = "",  # noqa: N803
+        customFieldMask: str = "",
     ) -> Response:
         def run(_: TokenGrant) -> Any:
             _check_customer(state, customer, domain)
@@ -346,8 +346,8 @@ def _group_routes(app: FastAPI, emu: Emulator) -> None:
         request: Request,
         group_key: str,
         roles: str = "",
-        maxResults: int = 200,  # noqa: N803
-        pageToken: str | None = None,  # noqa: N803
+        maxResults: int = 200,
+        pageToken: str | None = None,
     ) -> Response:
         def run(_: TokenGrant) -> Any:
             return groups.list_members(
@@ -389,8 +389,8 @@ def _gmail_routes(app: FastAPI, emu: Emulator) -> None:
     async def messages_list(
         request: Request,
         user_id: str,
-        maxResults: int = 100,  # noqa: N803
-        pageToken: str | None = None,  # noqa: N803
+        maxResults: int = 100,
+        pageToken: str | None = None,
         q: str = "",
     ) -> Response:
         def run(grant: TokenGrant) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +19,11 @@ ANA: dict[str, Any] = {
         {"address": "ana.perez@misena.edu.co", "primary": True},
         {"address": "ana@example.com"},
     ],
-    "name": {"givenName": "Ana María", "familyName": "Pérez Gómez", "fullName": "Ana María Pérez Gómez"},
+    "name": {
+        "givenName": "Ana María",
+        "familyName": "Pérez Gómez",
+        "fullName": "Ana María Pérez Gómez",
+    },
     "externalIds": [{"value": "1020304050", "type": "organization"}],
     "orgUnitPath": "/Aprendices/Ficha 2671234",
     "suspended": False,
@@ -36,6 +41,15 @@ LUIS: dict[str, Any] = {
     "suspended": True,
     "isAdmin": True,
 }
+
+
+def outcome(call: Callable[[], object]) -> GoogleApiError | None:
+    """The Google error ``call`` raised, if any; anything else propagates and fails the test."""
+    try:
+        call()
+    except GoogleApiError as error:
+        return error
+    return None
 
 
 def matches(query: str, user: dict[str, Any] = ANA) -> bool:
@@ -88,14 +102,9 @@ def test_email_does_not_match(query: str) -> None:
     assert not matches(query)
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "givenName=Ana María",  # second word is a separate (unknown) clause
-    ],
-)
-def test_unquoted_spaces_split_clauses(query: str) -> None:
-    assert refused(query).status == 400
+def test_unquoted_spaces_split_clauses() -> None:
+    # "María" becomes a second clause, which has no field: the whole query is refused.
+    assert refused("givenName=Ana María").status == 400
 
 
 @pytest.mark.parametrize(
@@ -264,12 +273,8 @@ def test_matching_tolerates_odd_stored_shapes() -> None:
 @settings(deadline=None, max_examples=500)
 @given(query=st.text())
 def test_parsing_any_text_only_ever_raises_google_errors(query: str) -> None:
-    try:
-        parsed = parse_user_query(query)
-    except GoogleApiError as error:
-        assert error.status == 400
-    else:
-        parsed.matches(ANA)
+    error = outcome(lambda: parse_user_query(query).matches(ANA))
+    assert error is None or error.status == 400
 
 
 FIELD_WORDS = st.sampled_from(
@@ -281,10 +286,8 @@ FIELD_WORDS = st.sampled_from(
 @settings(deadline=None, max_examples=500)
 @given(parts=st.lists(FIELD_WORDS, max_size=8))
 def test_parsing_query_like_text_only_ever_raises_google_errors(parts: list[str]) -> None:
-    try:
-        parse_user_query("".join(parts)).matches(ANA)
-    except GoogleApiError as error:
-        assert error.status == 400
+    error = outcome(lambda: parse_user_query("".join(parts)).matches(ANA))
+    assert error is None or error.status == 400
 
 
 def quote(value: str) -> str:
