@@ -148,7 +148,7 @@ def main() -> None:
     out = Path(__file__).parent / "results" / f"{today}-{socket.gethostname()}.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text(report, encoding="utf-8")
-    print(report)  # noqa: T201 - the benchmark's output
+    print(report)
 
 
 if __name__ == "__main__":
