@@ -180,7 +180,17 @@ def authorize(
 ) -> TokenGrant:
     """Resolve the bearer token of an API call and check it carries one of the method's scopes."""
     scheme, _, token = (authorization or "").partition(" ")
-    grant = state.tokens.get(token) if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer" or not token.strip():
+        # Google tells "no credential at all" (reason ``required``) from a bad one (``authError``).
+        raise GoogleApiError(
+            401,
+            "required",
+            "Request is missing required authentication credential. Expected OAuth 2 access "
+            "token, login cookie or other valid authentication credential.",
+            location="Authorization",
+            location_type="header",
+        )
+    grant = state.tokens.get(token.strip())
     if grant is None or grant.expires_at < state.now():
         raise GoogleApiError(
             401,
@@ -188,6 +198,7 @@ def authorize(
             "Request had invalid authentication credentials. Expected OAuth 2 access token, "
             "login cookie or other valid authentication credential.",
             location="Authorization",
+            location_type="header",
         )
     if needed and not (grant.scopes & needed):
         raise GoogleApiError(

@@ -33,6 +33,7 @@ class GoogleApiError(Exception):
         *,
         domain: str = "global",
         location: str | None = None,
+        location_type: str = "parameter",
         retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
@@ -41,6 +42,7 @@ class GoogleApiError(Exception):
         self.message = message
         self.domain = domain
         self.location = location
+        self.location_type = location_type
         self.retry_after = retry_after
 
     def envelope(self) -> dict[str, Any]:
@@ -51,7 +53,7 @@ class GoogleApiError(Exception):
         }
         if self.location is not None:
             item["location"] = self.location
-            item["locationType"] = "parameter"
+            item["locationType"] = self.location_type
         return {
             "error": {
                 "code": self.status,

@@ -26,9 +26,14 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
+def _invalid_argument(message: str) -> GoogleApiError:
+    """Gmail refuses a message it cannot send with reason ``invalidArgument``, not ``invalid``."""
+    return GoogleApiError(400, "invalidArgument", message)
+
+
 def _decode_raw(raw: Any) -> bytes:
     if not isinstance(raw, str) or not raw:
-        raise invalid(
+        raise _invalid_argument(
             "'raw' RFC822 payload message string or uploading message via /upload/* URL required"
         )
     try:
@@ -45,7 +50,7 @@ def send_message(state: EmulatorState, sender: str, body: Any) -> dict[str, Any]
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     recipients = getaddresses([str(v) for h in ("To", "Cc", "Bcc") for v in parsed.get_all(h, [])])
     if not any("@" in address for _, address in recipients):
-        raise invalid("Recipient address required")
+        raise _invalid_argument("Recipient address required")
     message_id = f"{next(state.id_counter):016x}"
     stored = StoredMessage(
         id=message_id,

@@ -72,6 +72,9 @@ class Emulator:
     def _run(self, request: Request, method_id: str, handler: Handler) -> Any:
         api: Api = "gmail.v1" if method_id.startswith("gmail.") else "admin.directory_v1"
         info = discovery_method(api, method_id)
+        fields = request.query_params.get("fields")
+        # A malformed ``fields`` is refused before anything changes, as Google does.
+        mask = parse_fields(fields) if fields else None
         with self.state.lock:
             grant = authorize(self.state, request.headers.get("authorization"), info.scopes)
             if api == "admin.directory_v1":
@@ -79,9 +82,8 @@ class Emulator:
             self.faults.check(method_id, request.method, request.url.path)
             check_quotas(self.state, method_id, grant.subject)
             result = handler(grant)
-        fields = request.query_params.get("fields")
-        if fields and isinstance(result, dict):
-            result = apply_fields(result, parse_fields(fields))
+        if mask is not None and isinstance(result, dict):
+            result = apply_fields(result, mask)
         return result
 
     def _require_admin(self, grant: TokenGrant) -> None:

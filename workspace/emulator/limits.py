@@ -24,7 +24,9 @@ def take(state: EmulatorState, key: str, limit: int, window_seconds: float) -> f
     """Count one event against ``key``; return seconds until a slot frees if over the limit."""
     now = state.now()
     events = state.windows.setdefault(key, deque())
-    while events and events[0] <= now - window_seconds:
+    # ``events[0] + window <= now``, not ``events[0] <= now - window``: with a frozen clock
+    # advanced by exactly one window, the subtraction can round below ``events[0]``.
+    while events and events[0] + window_seconds <= now:
         events.popleft()
     if len(events) >= limit:
         return events[0] + window_seconds - now

@@ -163,11 +163,11 @@ def valid_hashes() -> list[tuple[str, str]]:
         ("SHA-1", hashlib.sha1(b"x", usedforsecurity=False).hexdigest()),
         ("SHA-1", hashlib.sha1(b"x", usedforsecurity=False).hexdigest().upper()),
         ("MD5", hashlib.md5(b"x", usedforsecurity=False).hexdigest()),
-        ("crypt", sha512_crypt("x")),
-        ("crypt", crypt.crypt("x", crypt.mksalt(crypt.METHOD_SHA256))),
+        ("crypt", crypt.crypt("x", "$6$fixedsaltfixeds")),
+        ("crypt", crypt.crypt("x", "$5$fixedsaltfixeds")),
         # Weak on purpose: Google accepts these legacy crypt(3) hashes, so must the emulator.
-        ("crypt", crypt.crypt("x", crypt.mksalt(crypt.METHOD_MD5))),  # noqa: S324
-        ("crypt", crypt.crypt("x", crypt.mksalt(crypt.METHOD_CRYPT))),  # noqa: S324
+        ("crypt", crypt.crypt("x", "$1$fixedsal")),
+        ("crypt", crypt.crypt("x", "ab")),
         ("crypt", crypt.crypt("x", "$6$rounds=10000$saltsalt")),
     ]
 

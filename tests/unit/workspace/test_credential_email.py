@@ -36,8 +36,8 @@ def credential(name: str = "María José Peña", password: str = PASSWORD) -> Cr
     )
 
 
-def parsed(data: CredentialEmail | None = None, **kwargs: str) -> EmailMessage:
-    message = render_credential_email(data or credential(), sender=SENDER, **kwargs)
+def parsed(data: CredentialEmail | None = None, sender_name: str = "Mi SENA") -> EmailMessage:
+    message = render_credential_email(data or credential(), sender=SENDER, sender_name=sender_name)
     result = email.message_from_bytes(message.as_bytes(), policy=policy.default)
     assert isinstance(result, EmailMessage)
     return result
@@ -55,7 +55,7 @@ def body(message: EmailMessage, subtype: str) -> str:
 
 def test_subject_is_spanish_with_accents() -> None:
     assert parsed()["Subject"] == "Tu cuenta Mi SENA está lista: credenciales de acceso"
-    assert SUBJECT == parsed()["Subject"]
+    assert parsed()["Subject"] == SUBJECT
 
 
 def test_recipient_name_survives_rfc2047() -> None:
@@ -205,7 +205,8 @@ def test_gmail_raw_round_trips_to_the_same_message() -> None:
     raw = to_gmail_raw(render_credential_email(credential(), sender=SENDER))
     back = email.message_from_bytes(base64.urlsafe_b64decode(raw), policy=policy.default)
     assert back["Subject"] == SUBJECT
-    assert PASSWORD in body(back, "plain")  # type: ignore[arg-type]
+    assert isinstance(back, EmailMessage)
+    assert PASSWORD in body(back, "plain")
 
 
 def test_no_line_exceeds_rfc5322_limit() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import httplib2
 import pytest
-from google.auth.exceptions import RefreshError
+from google.auth.exceptions import GoogleAuthError, RefreshError
 from google.auth.exceptions import TransportError as AuthTransportError
 from googleapiclient.errors import HttpError
 from hypothesis import given
@@ -200,17 +200,23 @@ def test_http_error_passes_recently_created() -> None:
     assert isinstance(classify_http_error(exc, recently_created=True), NotReady)
 
 
+def auth_error(
+    kind: type[GoogleAuthError], message: str, *, retryable: bool = False
+) -> GoogleAuthError:
+    """google-auth's exception constructors are untyped; build them through one typed door."""
+    return kind(message, retryable=retryable)
+
+
 @pytest.mark.parametrize(
     "exc",
     [
-        TimeoutError("timed out"),
         TimeoutError("timed out"),
         ConnectionResetError(104, "Connection reset by peer"),
         ConnectionRefusedError(111, "refused"),
         BrokenPipeError(32, "Broken pipe"),
         httplib2.ServerNotFoundError("Unable to find the server"),
         httplib2.HttpLib2Error("transport"),
-        AuthTransportError("token endpoint unreachable"),
+        auth_error(AuthTransportError, "token endpoint unreachable"),
     ],
 )
 def test_transport_failures_are_backend_errors(exc: BaseException) -> None:
@@ -221,14 +227,18 @@ def test_transport_failures_are_backend_errors(exc: BaseException) -> None:
 
 
 def test_refused_token_refresh_is_not_authorized() -> None:
-    error = classify_transport_error(RefreshError("invalid_grant: Invalid JWT Signature."))
+    error = classify_transport_error(
+        auth_error(RefreshError, "invalid_grant: Invalid JWT Signature.")
+    )
     assert isinstance(error, NotAuthorized)
     assert not error.retryable
     assert "invalid_grant" in error.message
 
 
 def test_refresh_error_marked_retryable_stays_retryable() -> None:
-    error = classify_transport_error(RefreshError("temporarily unavailable", retryable=True))
+    error = classify_transport_error(
+        auth_error(RefreshError, "temporarily unavailable", retryable=True)
+    )
     assert isinstance(error, NotAuthorized)
     assert error.retryable
     assert not NotAuthorized.retryable  # the override is per instance, not per class

@@ -208,9 +208,7 @@ def test_reservations_are_mutually_exclusive() -> None:
     slow machine can only hide a bug here, never fail a correct pacer.)
     """
     fake = FakeTime()
-    pacer = Pacer(1.0, clock=lambda: clock(), sleep=fake.sleep)
     second_waits: list[float] = []
-    second = threading.Thread(target=lambda: second_waits.append(pacer.acquire()))
     blocked_inside: list[bool] = []
 
     def clock() -> float:
@@ -220,6 +218,8 @@ def test_reservations_are_mutually_exclusive() -> None:
             blocked_inside.append(second.is_alive())
         return fake.now
 
+    pacer = Pacer(1.0, clock=clock, sleep=fake.sleep)
+    second = threading.Thread(target=lambda: second_waits.append(pacer.acquire()))
     assert pacer.acquire() == 0.0
     second.join()
     assert blocked_inside == [True]
