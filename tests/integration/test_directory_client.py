@@ -181,3 +181,23 @@ def test_manager_role_is_kept(tenant: EmulatorControl, directory: GoogleDirector
     group = directory.create_group("ficha-1@misena.edu.co", "Ficha 1")
     directory.add_member(group.email, "80123456@misena.edu.co", role="MANAGER")
     assert [m.role for m in directory.iter_members(group.email)] == ["MANAGER"]
+
+
+def test_one_adapter_is_safe_to_share_between_threads(
+    tenant: EmulatorControl, directory: GoogleDirectory
+) -> None:
+    """httplib2 is not thread-safe: the adapter must give each thread its own connection."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tenant.configure(limits_enabled=False)
+    directory.create_user(new_user())
+
+    def read(_: int) -> str:
+        user = directory.get_user("1098765432@misena.edu.co")
+        assert user is not None
+        return user.id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = set(pool.map(read, range(200)))
+    assert len(ids) == 1
+    assert tenant.calls("directory.users.get", 200) == 200
