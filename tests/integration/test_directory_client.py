@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from pydantic import SecretStr
 
@@ -187,8 +189,6 @@ def test_one_adapter_is_safe_to_share_between_threads(
     tenant: EmulatorControl, directory: GoogleDirectory
 ) -> None:
     """httplib2 is not thread-safe: the adapter must give each thread its own connection."""
-    from concurrent.futures import ThreadPoolExecutor
-
     tenant.configure(limits_enabled=False)
     directory.create_user(new_user())
 
