@@ -1,15 +1,13 @@
-"""The ``misena`` command line.
-
-Only the emulator lives here for now; the service commands (serve, worker, demo) join it as
-the service grows.
-"""
+"""The ``misena`` command line (Typer). Help faces SENA's IT staff, so it is in Spanish."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 from rich.console import Console
 
 from workspace.emulator.config import EmulatorConfig
@@ -21,6 +19,8 @@ cli = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+demo_cli = typer.Typer(help="Modo demostración: todo en esta máquina, sin credenciales.", no_args_is_help=False)
+cli.add_typer(demo_cli, name="demo")
 console = Console(stderr=True)
 
 
@@ -31,39 +31,148 @@ def _root() -> None:
 
 @cli.command()
 def emulator(
-    host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8787,
+    host: Annotated[str, typer.Option(help="Interfaz de escucha (loopback por defecto).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Puerto TCP.")] = 8787,
     key_file: Annotated[
-        Path | None,
-        typer.Option(help="Write a service-account key the emulator trusts to this path."),
+        Path | None, typer.Option(help="Escribe aquí una llave de cuenta de servicio que el emulador acepta.")
     ] = None,
-    no_limits: Annotated[
-        bool, typer.Option("--no-limits", help="Turn Google's quotas off (benchmarks, tests).")
-    ] = False,
-    latency_ms: Annotated[int, typer.Option(help="Added latency per API call, in ms.")] = 0,
+    no_limits: Annotated[bool, typer.Option("--no-limits", help="Sin las cuotas de Google (pruebas, benchmarks).")] = False,
+    latency_ms: Annotated[int, typer.Option(help="Latencia añadida por llamada, en ms.")] = 0,
     consistency_delay: Annotated[
-        float, typer.Option(help="Seconds a new user answers 404/412 before it is visible.")
+        float, typer.Option(help="Segundos en que un usuario nuevo responde 404/412 antes de ser visible.")
     ] = 0.0,
 ) -> None:
-    """Run the local Google Workspace emulator (Directory API + Gmail API)."""
+    """Ejecuta el emulador local de Google Workspace (Directory API + Gmail API)."""
     config = EmulatorConfig(
-        limits_enabled=not no_limits,
-        latency_ms=latency_ms,
-        consistency_delay_seconds=consistency_delay,
+        limits_enabled=not no_limits, latency_ms=latency_ms, consistency_delay_seconds=consistency_delay
     )
     server = EmulatorServer(config, host=host, port=port)
     if key_file is not None:
         server.write_key_file(key_file)
-        console.print(f"service-account key written to [bold]{key_file}[/bold]")
+        console.print(f"llave de cuenta de servicio escrita en [bold]{key_file}[/bold]")
     console.print(
-        f"Google emulator on [bold]{server.base_url}[/bold] "
-        f"(domain {config.domain}, admin {config.admin_email}, "
-        f"limits {'on' if config.limits_enabled else 'off'})"
+        f"Emulador de Google en [bold]{server.base_url}[/bold] (dominio {config.domain}, "
+        f"admin {config.admin_email}, cuotas {'activas' if config.limits_enabled else 'desactivadas'})"
     )
     server.serve_forever()
 
 
+def _settings() -> object:
+    from pydantic import ValidationError
+
+    from app.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            console.print(f"[red]configuración inválida[/red]: {error['msg']}")
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def serve(
+    worker: Annotated[bool, typer.Option(help="Ejecutar también el worker en este proceso.")] = True,
+    host: Annotated[str, typer.Option(help="Interfaz de escucha.")] = "0.0.0.0",  # noqa: S104 - a server
+) -> None:
+    """API (webhook de Sofia Plus, salud, métricas) y, por defecto, el worker."""
+    from app.api import create_app
+    from app.logging_setup import configure_logging
+    from app.services import build_services
+    from app.settings import Settings
+
+    settings = _settings()
+    assert isinstance(settings, Settings)  # noqa: S101
+    configure_logging()
+    app = create_app(build_services(settings), run_worker=worker)
+    uvicorn.run(app, host=host, port=settings.port, log_level="warning")
+
+
+@cli.command("worker")
+def worker_command() -> None:
+    """Solo el worker: concilia personas y envía credenciales."""
+    import threading
+
+    from app.logging_setup import configure_logging
+    from app.services import build_services
+    from app.settings import Settings
+    from app.worker import WorkerPool
+
+    settings = _settings()
+    assert isinstance(settings, Settings)  # noqa: S101
+    configure_logging()
+    pool = WorkerPool(build_services(settings))
+    pool.start()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pool.stop()
+
+
+@cli.command()
+def migrate() -> None:
+    """Aplica las migraciones de base de datos (Alembic) hasta la última versión."""
+    from app.db.engine import make_engine
+    from app.db.migrate import current_revision, upgrade
+    from app.settings import Settings
+
+    settings = _settings()
+    assert isinstance(settings, Settings)  # noqa: S101
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    console.print(f"base de datos en la versión [bold]{current_revision(engine)}[/bold]")
+
+
+@cli.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Archivo de salida.")] = Path("openapi/openapi.json"),
+) -> None:
+    """Regenera el documento OpenAPI del servicio."""
+    from app.openapi_doc import openapi_document
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    console.print(f"OpenAPI escrito en [bold]{output}[/bold]")
+
+
+@demo_cli.callback(invoke_without_command=True)
+def demo_run(ctx: typer.Context) -> None:
+    """Arranca el servicio en modo demostración (SQLite + emulador de Google)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from app.demo_run import run_demo
+
+    run_demo(console)
+
+
+@demo_cli.command("enroll")
+def demo_enroll(
+    document: Annotated[str, typer.Option(help="Número de documento del aprendiz.")] = "1098765432",
+    email: Annotated[str, typer.Option(help="Correo personal del aprendiz.")] = "majo.pena@example.com",
+    first_names: Annotated[str, typer.Option(help="Nombres.")] = "MARÍA JOSÉ",
+    last_names: Annotated[str, typer.Option(help="Apellidos.")] = "PEÑA DE LA TORRE",
+    ficha: Annotated[str, typer.Option(help="Ficha.")] = "2758392",
+) -> None:
+    """Envía al servicio en demostración una matrícula firmada (enrollment.created)."""
+    from app.demo import SECRET_FILE, sample_enrollment, send_signed
+    from app.settings import Settings
+
+    port = Settings(demo_mode=True).port
+    secret = SECRET_FILE.read_text("utf-8").strip()
+    event = sample_enrollment(document, email, first_names, last_names, ficha)
+    response = send_signed(f"http://127.0.0.1:{port}/webhooks/sofia-plus", secret, event)
+    console.print(f"HTTP {response.status_code}: {response.text}")
+
+
 def main() -> None:
     cli()
+
+
+@demo_cli.command("show")
+def demo_show(
+    document: Annotated[str, typer.Argument(help="Número de documento del aprendiz.")],
+) -> None:
+    """Muestra la cuenta creada en el emulador y el correo de credenciales enviado."""
+    from app.demo_show import show_account
+
+    show_account(document, console)

@@ -1,0 +1,51 @@
+"""Structured logging (structlog, JSON lines) with personal data masked at the source.
+
+Callers log masked values only (:func:`mask_email`, ``sofia_sync`` masks documents); as a
+second line of defence a processor drops any key that names a secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+SECRET_KEYS = frozenset({"password", "temporary_password", "secret", "token", "authorization"})
+
+
+def mask_email(address: str | None) -> str:
+    """``majo.pena@example.com`` → ``m***@example.com``: enough to recognise, not to harvest."""
+    if not address or "@" not in address:
+        return "***"
+    local, domain = address.rsplit("@", 1)
+    return f"{local[:1]}***@{domain}"
+
+
+def _drop_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    for key in list(event):
+        if key.lower() in SECRET_KEYS:
+            event[key] = "<redacted>"
+    return event
+
+
+def configure_logging(level: str = "INFO", *, stream: Any = None) -> None:
+    logging.basicConfig(format="%(message)s", stream=stream or sys.stderr, level=level, force=True)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _drop_secrets,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(name)

@@ -1,0 +1,72 @@
+"""The composition root's wiring: settings → database, Google adapters, queue, worker parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.engine import make_engine, session_factory
+from app.delivery import Courier
+from app.intake import WebhookVerifier
+from app.queue import JobQueue, QueueSettings
+from app.reconcile import Reconciler
+from app.settings import Settings
+from workspace.directory import GoogleDirectory
+from workspace.gmail import GmailSender
+from workspace.google_session import GoogleConnection, ServiceFactory
+from workspace.ports import Directory, MailSender
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    verifier: WebhookVerifier
+    directory: Directory
+    mail: MailSender
+    queue: JobQueue
+    courier: Courier
+    reconciler: Reconciler
+
+
+def google_adapters(settings: Settings) -> tuple[Directory, MailSender]:
+    connection = GoogleConnection(
+        key_file=settings.google_key_file, api_endpoint=settings.google_api_endpoint
+    )
+    factory = ServiceFactory(connection)
+    directory = GoogleDirectory(factory, settings.google_admin, customer=settings.google_customer)
+    return directory, GmailSender(factory)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    directory: Directory | None = None,
+    mail: MailSender | None = None,
+    engine: Engine | None = None,
+) -> Services:
+    engine = engine or make_engine(settings.database_url)
+    sessions = session_factory(engine)
+    if directory is None or mail is None:
+        default_directory, default_mail = google_adapters(settings)
+        directory = directory or default_directory
+        mail = mail or default_mail
+    courier = Courier(settings, sessions, directory, mail)
+    queue = JobQueue(
+        sessions,
+        QueueSettings(lease_seconds=settings.job_lease_seconds),
+    )
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        verifier=WebhookVerifier(settings.webhook_secrets),
+        directory=directory,
+        mail=mail,
+        queue=queue,
+        courier=courier,
+        reconciler=Reconciler(settings, sessions, directory, courier),
+    )

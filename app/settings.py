@@ -1,0 +1,79 @@
+"""Service settings, from ``MISENA_*`` environment variables (pydantic-settings).
+
+Outside demo mode the service refuses to start with a missing or well-known webhook secret
+or without Google credentials: a misconfigured production deployment must fail loudly at
+start-up, not accept forged enrollments or fail every job later.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import field_validator
+
+from sofia_sync.policy import PolicySettings
+
+#: Secrets that appear in docs and examples; never acceptable outside demo mode.
+WELL_KNOWN_SECRETS = frozenset({"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "changeme", "secret"})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MISENA_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
+
+    demo_mode: bool = False
+    database_url: str = "sqlite:///var/misena.db"
+    port: int = 8000
+    emulator_port: int = 8787
+
+    #: Standard Webhooks secrets (``whsec_...``), comma-separated; several allow rotation.
+    webhook_secrets: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+
+    google_key_file: Path | None = None
+    #: Only set to talk to the local emulator; production uses Google's endpoints.
+    google_api_endpoint: str | None = None
+    google_admin: str = "admin@misena.edu.co"
+    google_customer: str = "my_customer"
+    #: Gmail sender mailboxes that send credentials, comma-separated; rotated by daily budget.
+    mail_senders: Annotated[tuple[str, ...], NoDecode] = ("notificaciones@misena.edu.co",)
+    mail_sender_daily_budget: int = Field(default=1900, ge=1, le=2000)
+    mail_sender_name: str = "Mi SENA"
+    sign_in_url: str = "https://mail.google.com/a/misena.edu.co"
+
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+
+    worker_threads: int = Field(default=2, ge=1, le=64)
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
+    job_lease_seconds: float = Field(default=300.0, gt=0)
+    job_max_attempts: int = Field(default=10, ge=1)
+
+    @field_validator("webhook_secrets", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("mail_senders", mode="before")
+    @classmethod
+    def _split_senders(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Self:
+        if self.demo_mode:
+            return self
+        secrets = [s.get_secret_value() for s in self.webhook_secrets]
+        if not secrets:
+            raise ValueError("MISENA_WEBHOOK_SECRETS is required outside demo mode")
+        if any(s in WELL_KNOWN_SECRETS or len(s) < 24 for s in secrets):
+            raise ValueError("MISENA_WEBHOOK_SECRETS holds a default or too-short secret")
+        if not self.mail_senders:
+            raise ValueError("MISENA_MAIL_SENDERS needs at least one sender mailbox")
+        return self
