@@ -63,9 +63,7 @@ def expect_error(request: Any, status: int, reason: str) -> HttpError:
     return error
 
 
-def gmail_service(
-    server: EmulatorServer, key: dict[str, Any], subject: str, *scopes: str
-) -> Any:
+def gmail_service(server: EmulatorServer, key: dict[str, Any], subject: str, *scopes: str) -> Any:
     """``gmail v1`` acting as ``subject`` with exactly ``scopes`` (short names)."""
     return google_service(
         server, key, "gmail", "v1", subject=subject, scopes=[SCOPE + s for s in scopes]

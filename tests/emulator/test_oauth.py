@@ -8,6 +8,7 @@ bad or missing bearer token with 401 and a token without the method's scope with
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 import httpx
@@ -42,7 +43,8 @@ def oauth_error(caught: pytest.ExceptionInfo[RefreshError]) -> str:
 def test_a_valid_key_and_subject_get_a_token_whose_grant_is_recorded(
     emulator: EmulatorControl, emulator_server: EmulatorServer
 ) -> None:
-    key = emulator.service_account(name="grant-recorder")
+    # service accounts outlive resets: a name of its own keeps other tests' grants apart
+    key = emulator.service_account(name=f"grants-{secrets.token_hex(4)}")
     directory = directory_service(emulator_server, key, USER_SCOPE, READONLY_SCOPE)
 
     answer = directory.users().get(userKey=ADMIN).execute()
@@ -89,9 +91,9 @@ def test_a_scope_not_delegated_to_the_key_is_an_unauthorized_client(
     emulator: EmulatorControl, emulator_server: EmulatorServer
 ) -> None:
     key = emulator.service_account(name="read-only-key", scopes=[SCOPE + READONLY_SCOPE])
-    assert directory_service(emulator_server, key, READONLY_SCOPE).users().get(
-        userKey=ADMIN
-    ).execute()
+    assert (
+        directory_service(emulator_server, key, READONLY_SCOPE).users().get(userKey=ADMIN).execute()
+    )
     writer = directory_service(emulator_server, key, USER_SCOPE)
 
     with pytest.raises(RefreshError) as caught:
@@ -104,9 +106,7 @@ def test_a_scope_not_delegated_to_the_key_is_an_unauthorized_client(
 def test_a_subject_that_does_not_exist_is_an_invalid_grant(
     emulator: EmulatorControl, emulator_server: EmulatorServer, key_info: dict[str, Any]
 ) -> None:
-    directory = directory_service(
-        emulator_server, key_info, USER_SCOPE, subject=f"nadie@{DOMAIN}"
-    )
+    directory = directory_service(emulator_server, key_info, USER_SCOPE, subject=f"nadie@{DOMAIN}")
 
     with pytest.raises(RefreshError) as caught:
         directory.users().get(userKey=ADMIN).execute()

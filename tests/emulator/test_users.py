@@ -70,9 +70,7 @@ def test_insert_with_every_field_misena_uses_reads_back_every_field(
     created = admin_sdk.users().insert(body=complete_user()).execute()
     assert_has_every_field(created)
 
-    fetched = (
-        admin_sdk.users().get(userKey=created["primaryEmail"], projection="full").execute()
-    )
+    fetched = admin_sdk.users().get(userKey=created["primaryEmail"], projection="full").execute()
 
     assert_has_every_field(fetched)
     assert fetched["id"] == created["id"]
@@ -325,9 +323,7 @@ def test_a_rename_onto_a_taken_address_is_a_duplicate(
     )
 
 
-def test_suspending_sets_suspended_and_the_reason(
-    tenant: EmulatorControl, admin_sdk: Any
-) -> None:
+def test_suspending_sets_suspended_and_the_reason(tenant: EmulatorControl, admin_sdk: Any) -> None:
     created = admin_sdk.users().insert(body=new_user("suspendida")).execute()
     assert "suspensionReason" not in created
 

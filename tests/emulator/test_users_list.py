@@ -148,9 +148,7 @@ def test_query_clauses_filter_users(
 
 
 def test_an_unknown_query_field_is_refused(population: EmulatorControl, admin_sdk: Any) -> None:
-    expect_error(
-        admin_sdk.users().list(customer="my_customer", query="color:azul"), 400, "invalid"
-    )
+    expect_error(admin_sdk.users().list(customer="my_customer", query="color:azul"), 400, "invalid")
 
 
 def test_fields_trims_the_answer_to_what_was_asked(
@@ -177,9 +175,7 @@ def test_fields_trims_the_answer_to_what_was_asked(
 
 
 def test_fields_on_get(population: EmulatorControl, admin_sdk: Any) -> None:
-    answer = (
-        admin_sdk.users().get(userKey=f"ana.gomez@{DOMAIN}", fields="id,orgUnitPath").execute()
-    )
+    answer = admin_sdk.users().get(userKey=f"ana.gomez@{DOMAIN}", fields="id,orgUnitPath").execute()
 
     assert set(answer) == {"id", "orgUnitPath"}
     assert answer["orgUnitPath"] == "/Aprendices/Distrito Capital"

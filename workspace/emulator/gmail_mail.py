@@ -133,12 +133,13 @@ def _snippet(parsed: Message) -> str:
 
 
 def _part(part: Message, part_id: str, *, with_body: bool) -> dict[str, Any]:
-    """Gmail's ``MessagePart``: headers as sent, body data base64url of the decoded content."""
+    """Gmail's ``MessagePart``: headers unfolded with RFC 2047 encoded words decoded (as Gmail
+    shows them), body data base64url of the decoded content."""
     node: dict[str, Any] = {
         "partId": part_id,
         "mimeType": part.get_content_type(),
         "filename": part.get_filename() or "",
-        "headers": [{"name": k, "value": str(v)} for k, v in part.raw_items()],
+        "headers": [{"name": k, "value": str(v)} for k, v in part.items()],
     }
     if part.is_multipart():
         children = part.get_payload()

@@ -28,6 +28,50 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+class BackgroundServer:
+    """Any ASGI app served by uvicorn in a daemon thread on ``host:port`` (tests, demo)."""
+
+    def __init__(
+        self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "server"
+    ) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.name = name
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=host,
+                port=self.port,
+                log_level="warning",
+                access_log=False,
+                lifespan="on" if name != "emulator" else "off",
+                timeout_keep_alive=30,
+            )
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def start(self, timeout: float = 10.0) -> None:
+        self._thread = threading.Thread(target=self._server.run, name=self.name, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"{self.name} did not start on {self.base_url}")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+
 class EmulatorServer:
     """An emulator with its own state, served by uvicorn on ``host:port``."""
 
@@ -37,20 +81,9 @@ class EmulatorServer:
         self.state = EmulatorState(config=config or EmulatorConfig())
         self.faults = FaultPlan(self.state.config.seed)
         self.app = create_app(self.state, self.faults)
+        self._background = BackgroundServer(self.app, host=host, port=port, name="emulator")
         self.host = host
-        self.port = port or free_port(host)
-        self._server = uvicorn.Server(
-            uvicorn.Config(
-                self.app,
-                host=host,
-                port=self.port,
-                log_level="warning",
-                access_log=False,
-                lifespan="off",
-                timeout_keep_alive=30,
-            )
-        )
-        self._thread: threading.Thread | None = None
+        self.port = self._background.port
 
     @property
     def base_url(self) -> str:
@@ -75,19 +108,11 @@ class EmulatorServer:
         return path
 
     def start(self, timeout: float = 10.0) -> EmulatorServer:
-        self._thread = threading.Thread(target=self._server.run, name="emulator", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError(f"emulator did not start on {self.base_url}")
-            time.sleep(0.01)
+        self._background.start(timeout)
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._background.stop()
 
     def serve_forever(self) -> None:
-        self._server.run()
+        self._background.serve_forever()
