@@ -31,10 +31,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Demo mode grows with the service; today it serves the Google emulator with a trusted key.
+# Demo mode: SQLite under var/, the Google emulator, API + worker; no credentials needed.
 run: $(STAMP)
 	@mkdir -p var
-	$(BIN)/misena emulator --port $${MISENA_EMULATOR_PORT:-8787} --key-file var/demo-service-account.json
+	$(BIN)/misena demo
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.emulator_throughput

@@ -13,9 +13,10 @@ from app.intake import WebhookVerifier
 from app.queue import JobQueue, QueueSettings
 from app.reconcile import Reconciler
 from app.settings import Settings
-from workspace.directory import GoogleDirectory
+from workspace.directory import DirectoryPacing, GoogleDirectory
 from workspace.gmail import GmailSender
 from workspace.google_session import GoogleConnection, ServiceFactory
+from workspace.pacing import Pacer
 from workspace.ports import Directory, MailSender
 
 
@@ -37,7 +38,13 @@ def google_adapters(settings: Settings) -> tuple[Directory, MailSender]:
         key_file=settings.google_key_file, api_endpoint=settings.google_api_endpoint
     )
     factory = ServiceFactory(connection)
-    directory = GoogleDirectory(factory, settings.google_admin, customer=settings.google_customer)
+    pacing = DirectoryPacing(
+        queries=Pacer.per_minute(settings.google_queries_per_minute, burst=20),
+        creates=Pacer(settings.google_creates_per_second),
+    )
+    directory = GoogleDirectory(
+        factory, settings.google_admin, customer=settings.google_customer, pacing=pacing
+    )
     return directory, GmailSender(factory)
 
 

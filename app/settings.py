@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     mail_sender_name: str = "Mi SENA"
     sign_in_url: str = "https://mail.google.com/a/misena.edu.co"
 
+    #: This process's share of Google's quotas (10 creates/s, 2,400 queries/min per project):
+    #: with several replicas, divide these between them.
+    google_creates_per_second: float = Field(default=9.0, gt=0)
+    google_queries_per_minute: float = Field(default=2300.0, gt=0)
+
     policy: PolicySettings = Field(default_factory=PolicySettings)
 
     worker_threads: int = Field(default=2, ge=1, le=64)

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from app.settings import Settings
+
+GOOD = "whsec_" + "A" * 43
+
+
+def test_production_refuses_to_start_without_a_webhook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MISENA_WEBHOOK_SECRETS", raising=False)
+    with pytest.raises(ValidationError, match="MISENA_WEBHOOK_SECRETS is required"):
+        Settings()
+
+
+@pytest.mark.parametrize("secret", ["changeme", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_short"])
+def test_production_refuses_default_or_short_secrets(monkeypatch: pytest.MonkeyPatch, secret: str) -> None:
+    monkeypatch.setenv("MISENA_WEBHOOK_SECRETS", secret)
+    with pytest.raises(ValidationError, match="default or too-short"):
+        Settings()
+
+
+def test_demo_mode_starts_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MISENA_WEBHOOK_SECRETS", raising=False)
+    assert Settings(demo_mode=True).webhook_secrets == ()
+
+
+def test_lists_come_comma_separated_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MISENA_WEBHOOK_SECRETS", f"{GOOD}, {GOOD[:-1]}B")
+    monkeypatch.setenv("MISENA_MAIL_SENDERS", "Uno@misena.edu.co,dos@misena.edu.co")
+    settings = Settings()
+    assert len(settings.webhook_secrets) == 2
+    assert settings.mail_senders == ("uno@misena.edu.co", "dos@misena.edu.co")
+    assert GOOD not in repr(settings)
+
+
+def test_policy_is_configurable_through_nested_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MISENA_POLICY__APPRENTICE_ORG_UNIT", "/Estudiantes/{regional_code}")
+    assert Settings(demo_mode=True).policy.apprentice_org_unit == "/Estudiantes/{regional_code}"
