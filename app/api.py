@@ -6,8 +6,8 @@ wire the same app with different parts.
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Request
@@ -150,7 +150,7 @@ def _health_routes(app: FastAPI) -> None:
             with services.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
             revision = current_revision(services.engine)
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        except Exception as exc:
             return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
         if revision != head_revision():
             return JSONResponse({"status": "unavailable", "migrations": revision}, status_code=503)

@@ -19,7 +19,9 @@ cli = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-demo_cli = typer.Typer(help="Modo demostración: todo en esta máquina, sin credenciales.", no_args_is_help=False)
+demo_cli = typer.Typer(
+    help="Modo demostración: todo en esta máquina, sin credenciales.", no_args_is_help=False
+)
 cli.add_typer(demo_cli, name="demo")
 console = Console(stderr=True)
 
@@ -34,17 +36,23 @@ def emulator(
     host: Annotated[str, typer.Option(help="Interfaz de escucha (loopback por defecto).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Puerto TCP.")] = 8787,
     key_file: Annotated[
-        Path | None, typer.Option(help="Escribe aquí una llave de cuenta de servicio que el emulador acepta.")
+        Path | None,
+        typer.Option(help="Escribe aquí una llave de cuenta de servicio que el emulador acepta."),
     ] = None,
-    no_limits: Annotated[bool, typer.Option("--no-limits", help="Sin las cuotas de Google (pruebas, benchmarks).")] = False,
+    no_limits: Annotated[
+        bool, typer.Option("--no-limits", help="Sin las cuotas de Google (pruebas, benchmarks).")
+    ] = False,
     latency_ms: Annotated[int, typer.Option(help="Latencia añadida por llamada, en ms.")] = 0,
     consistency_delay: Annotated[
-        float, typer.Option(help="Segundos en que un usuario nuevo responde 404/412 antes de ser visible.")
+        float,
+        typer.Option(help="Segundos en que un usuario nuevo responde 404/412 antes de ser visible."),
     ] = 0.0,
 ) -> None:
     """Ejecuta el emulador local de Google Workspace (Directory API + Gmail API)."""
     config = EmulatorConfig(
-        limits_enabled=not no_limits, latency_ms=latency_ms, consistency_delay_seconds=consistency_delay
+        limits_enabled=not no_limits,
+        latency_ms=latency_ms,
+        consistency_delay_seconds=consistency_delay,
     )
     server = EmulatorServer(config, host=host, port=port)
     if key_file is not None:

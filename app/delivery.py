@@ -42,7 +42,9 @@ def seconds_until_tomorrow(now: datetime) -> float:
     return (tomorrow - now).total_seconds()
 
 
-def request_delivery(session: Session, person: Person, account_email: str, reason: str, now: datetime) -> CredentialDelivery:
+def request_delivery(
+    session: Session, person: Person, account_email: str, reason: str, now: datetime
+) -> CredentialDelivery:
     """Record that this person must receive credentials (in the caller's transaction)."""
     record = PersonRecord.model_validate(person.record)
     delivery = CredentialDelivery(
@@ -89,9 +91,16 @@ class Courier:
             delivery.attempts += 1
             now = utcnow()
             sender = reserve_sender(
-                session, self._settings.mail_senders, self._settings.mail_sender_daily_budget, now.date()
+                session,
+                self._settings.mail_senders,
+                self._settings.mail_sender_daily_budget,
+                now.date(),
             )
-            delivery_id, account, recipient = delivery.id, delivery.account_email, delivery.recipient_email
+            delivery_id, account, recipient = (
+                delivery.id,
+                delivery.account_email,
+                delivery.recipient_email,
+            )
             person = session.get(Person, person_id)
             assert person is not None  # noqa: S101 - deliveries belong to a person
             first_names = PersonRecord.model_validate(person.record).first_names
@@ -127,7 +136,12 @@ class Courier:
             person = session.get(Person, person_id)
             if person is not None and person.account_status in ("pending", "credentials_pending"):
                 person.account_status, person.status_reason = "active", None
-        log.info("credentials_sent", account=mask_email(account), recipient=mask_email(recipient), sender=sender)
+        log.info(
+            "credentials_sent",
+            account=mask_email(account),
+            recipient=mask_email(recipient),
+            sender=sender,
+        )
         return DeliveryResult(True, "sent")
 
     @staticmethod

@@ -96,7 +96,9 @@ def sample_enrollment(document: str, email: str | None, first: str, last: str, f
     return dict(event)
 
 
-def send_signed(url: str, secret: str, event: dict[str, Any], webhook_id: str | None = None) -> httpx.Response:
+def send_signed(
+    url: str, secret: str, event: dict[str, Any], webhook_id: str | None = None
+) -> httpx.Response:
     body = json.dumps(event, ensure_ascii=False)
     msg_id = webhook_id or f"msg_{secrets.token_hex(12)}"
     now = time.time()

@@ -23,7 +23,13 @@ def _client(api: str, version: str, subject: str, scope: str, endpoint: str) -> 
     credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
         str(KEY_FILE), scopes=[SCOPE + scope]
     ).with_subject(subject)
-    return build(api, version, credentials=credentials, client_options={"api_endpoint": endpoint}, static_discovery=True)
+    return build(
+        api,
+        version,
+        credentials=credentials,
+        client_options={"api_endpoint": endpoint},
+        static_discovery=True,
+    )
 
 
 def show_account(document: str, console: Console) -> None:
@@ -35,16 +41,22 @@ def show_account(document: str, console: Console) -> None:
     console.print(f"[bold]Cuenta[/bold] {user['primaryEmail']}  ({user['name']['fullName']})")
     console.print(f"  unidad organizativa: {user['orgUnitPath']}")
     console.print(f"  cambiar contraseña al ingresar: {user['changePasswordAtNextLogin']}")
-    console.print(f"  correo de recuperación: {user.get('recoveryEmail')}  celular: {user.get('recoveryPhone')}")
+    console.print(
+        f"  correo de recuperación: {user.get('recoveryEmail')}  celular: {user.get('recoveryPhone')}"
+    )
     for sender in settings.mail_senders:
         gmail = _client("gmail", "v1", sender, "gmail.readonly", endpoint)
         listed = gmail.users().messages().list(userId="me").execute()  # type: ignore[attr-defined]
         for ref in listed.get("messages", []):
             raw = gmail.users().messages().get(userId="me", id=ref["id"], format="raw").execute()  # type: ignore[attr-defined]
-            message = email.message_from_bytes(base64.urlsafe_b64decode(raw["raw"] + "=="), policy=email.policy.default)
+            message = email.message_from_bytes(
+                base64.urlsafe_b64decode(raw["raw"] + "=="), policy=email.policy.default
+            )
             if not isinstance(message, EmailMessage) or address not in message.as_string():
                 continue
             body = message.get_body(preferencelist=("plain",))
-            console.print(f"\n[bold]Correo enviado[/bold] de {sender} a {message['To']}: {message['Subject']}\n")
+            console.print(
+                f"\n[bold]Correo enviado[/bold] de {sender} a {message['To']}: {message['Subject']}\n"
+            )
             if isinstance(body, EmailMessage):
                 console.print(body.get_content())

@@ -39,7 +39,9 @@ class WebhookVerifier:
         self._hooks = [Webhook(secret.get_secret_value()) for secret in secrets]
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
-        wanted = {k: headers[k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature") if k in headers}
+        wanted = {
+            k: headers[k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature") if k in headers
+        }
         for hook in self._hooks:
             try:
                 hook.verify(body, wanted, json_parse=False)
@@ -66,7 +68,9 @@ def parse_contract(payload: Any) -> Event | UnknownEvent:
     try:
         return parse_event(payload)
     except ValidationError as exc:
-        raise ProblemError(422, "The event breaks the contract", errors=validation_problem(exc).errors) from exc
+        raise ProblemError(
+            422, "The event breaks the contract", errors=validation_problem(exc).errors
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,9 @@ def _locked_person(session: Session, key: str) -> Person | None:
     return session.scalars(statement).one_or_none()
 
 
-def _store(session: Session, webhook_id: str, event: Event | UnknownEvent, payload: Any, now: datetime) -> Accepted:
+def _store(
+    session: Session, webhook_id: str, event: Event | UnknownEvent, payload: Any, now: datetime
+) -> Accepted:
     if session.scalars(select(WebhookEvent.id).where(WebhookEvent.webhook_id == webhook_id)).first():
         return Accepted(webhook_id, duplicate=True, person_key=None)
     acting = _acts_on(event)
@@ -134,7 +140,9 @@ def _apply(session: Session, event: Event, now: datetime) -> Person:
     return person
 
 
-def accept(sessions: sessionmaker[Session], webhook_id: str, event: Event | UnknownEvent, payload: Any) -> Accepted:
+def accept(
+    sessions: sessionmaker[Session], webhook_id: str, event: Event | UnknownEvent, payload: Any
+) -> Accepted:
     """Store the event (and its effects) in one transaction; one retry on a racing insert."""
     for attempt in (1, 2):
         try:

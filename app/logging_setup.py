@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -23,15 +24,29 @@ def mask_email(address: str | None) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-def _drop_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _drop_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event):
         if key.lower() in SECRET_KEYS:
             event[key] = "<redacted>"
     return event
 
 
+#: Libraries that log request URLs at DEBUG/INFO — and our URLs carry account addresses,
+#: i.e. document numbers. They only ever speak at WARNING and above.
+CHATTY_LIBRARIES = (
+    "googleapiclient",
+    "google_auth_httplib2",
+    "google.auth",
+    "httpx",
+    "httpcore",
+    "urllib3",
+)
+
+
 def configure_logging(level: str = "INFO", *, stream: Any = None) -> None:
     logging.basicConfig(format="%(message)s", stream=stream or sys.stderr, level=level, force=True)
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -35,7 +35,11 @@ class ProblemError(Exception):
     """Raise anywhere in a request to answer with this problem."""
 
     def __init__(
-        self, status: int, title: str, detail: str | None = None, errors: list[FieldError] | None = None
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        errors: list[FieldError] | None = None,
     ) -> None:
         super().__init__(title)
         self.problem = Problem(status=status, title=title, detail=detail, errors=errors)

@@ -106,7 +106,11 @@ class Reconciler:
         password = generate_password()
         created = self._directory.create_user(to_new_user(desired, password))
         self._record_account(person_id, created)
-        log.info("account_created", account=mask_email(created.primary_email), org_unit=desired.org_unit_path)
+        log.info(
+            "account_created",
+            account=mask_email(created.primary_email),
+            org_unit=desired.org_unit_path,
+        )
         result = self._deliver_now(person_id, password)
         return Outcome("created", result)
 
@@ -114,7 +118,7 @@ class Reconciler:
         """Send with the password just set, saving a call; on failure the queued job resends."""
         try:
             return self._courier.deliver(person_id, password=password).detail
-        except Exception as exc:  # noqa: BLE001 - the queued delivery job retries with a new password
+        except Exception as exc:
             log.warning("credentials_deferred", person_id=person_id, error=type(exc).__name__)
             return "delivery queued"
 

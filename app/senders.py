@@ -50,7 +50,5 @@ def reserve_sender(session: Session, senders: Sequence[str], budget: int, day: d
 def exhaust_sender(session: Session, sender: str, budget: int, day: date) -> None:
     """Gmail said this sender is out for the day: stop choosing it until tomorrow."""
     session.execute(
-        update(SenderUsage)
-        .where(SenderUsage.sender == sender, SenderUsage.day == day)
-        .values(sent=budget)
+        update(SenderUsage).where(SenderUsage.sender == sender, SenderUsage.day == day).values(sent=budget)
     )

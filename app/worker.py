@@ -58,7 +58,7 @@ class Worker:
                 job.id, self.name, str(exc), retryable=exc.retryable, retry_after=exc.retry_after
             )
             self._finish(job, f"google_{'retry' if exc.retryable else 'refused'}", state, error=str(exc))
-        except Exception as exc:  # noqa: BLE001 - a bug must not kill the worker; the job retries
+        except Exception as exc:
             queue.fail(job.id, self.name, f"internal error: {type(exc).__name__}", retryable=True)
             log.exception("job_crashed", job_id=job.id, kind=job.kind)
             JOBS.labels(job.kind, "crashed").inc()

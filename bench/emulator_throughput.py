@@ -58,9 +58,7 @@ def seed_user(n: int) -> SeedUser:
     )
 
 
-def creates(
-    server: EmulatorServer, pacing: DirectoryPacing, count: int, start: int
-) -> tuple[float, int]:
+def creates(server: EmulatorServer, pacing: DirectoryPacing, count: int, start: int) -> tuple[float, int]:
     connection = GoogleConnection(key_info=server.issue_key(), api_endpoint=server.base_url)
     directory = GoogleDirectory(ServiceFactory(connection), ADMIN, pacing=pacing)
     began = time.perf_counter()
@@ -77,9 +75,7 @@ def listing(server: EmulatorServer) -> tuple[float, int]:
     with server.state.lock:
         apply_seed(server.state, Seed(users=[seed_user(n) for n in range(LIST_USERS)]))
     connection = GoogleConnection(key_info=server.issue_key(), api_endpoint=server.base_url)
-    directory = GoogleDirectory(
-        ServiceFactory(connection), ADMIN, pacing=DirectoryPacing.unlimited()
-    )
+    directory = GoogleDirectory(ServiceFactory(connection), ADMIN, pacing=DirectoryPacing.unlimited())
     began = time.perf_counter()
     seen = sum(1 for _ in directory.iter_users("orgUnitPath=/Aprendices"))
     return time.perf_counter() - began, seen

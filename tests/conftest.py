@@ -73,8 +73,6 @@ def google_service(
 
 
 @pytest.fixture
-def admin_sdk(
-    emulator: EmulatorControl, emulator_server: EmulatorServer, key_info: dict[str, Any]
-) -> Any:
+def admin_sdk(emulator: EmulatorControl, emulator_server: EmulatorServer, key_info: dict[str, Any]) -> Any:
     """``admin directory_v1`` as the super admin, through the real client library."""
     return google_service(emulator_server, key_info, "admin", "directory_v1")

@@ -71,9 +71,7 @@ def render_credential_email(
     message = EmailMessage(policy=policy.SMTP)  # CRLF line ends, as RFC 5322 wants on the wire
     message["Subject"] = SUBJECT
     message["From"] = sender_address
-    message["To"] = Address(
-        display_name=_display_name(data.recipient_name), addr_spec=data.recipient_email
-    )
+    message["To"] = Address(display_name=_display_name(data.recipient_name), addr_spec=data.recipient_email)
     message["Date"] = format_datetime(now or datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=sender_address.domain)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: keeps out-of-office replies away

@@ -138,9 +138,7 @@ class GoogleDirectory:
     def set_suspended(self, key: str, suspended: bool) -> WorkspaceUser:
         return self.update_user(key, UserChanges(suspended=suspended))
 
-    def set_password(
-        self, key: str, password: SecretStr, *, change_at_next_login: bool = True
-    ) -> None:
+    def set_password(self, key: str, password: SecretStr, *, change_at_next_login: bool = True) -> None:
         body = {
             "password": password.get_secret_value(),
             "changePasswordAtNextLogin": change_at_next_login,
@@ -191,9 +189,7 @@ class GoogleDirectory:
 
     def create_org_unit(self, name: str, parent_path: str = "/") -> OrgUnit:
         body = {"name": name, "parentOrgUnitPath": parent_path}
-        created = self._call(
-            lambda api: api.orgunits().insert(customerId=self._customer, body=body)
-        )
+        created = self._call(lambda api: api.orgunits().insert(customerId=self._customer, body=body))
         return OrgUnit.model_validate(created)
 
     def ensure_org_unit(self, path: str) -> OrgUnit:
@@ -244,9 +240,7 @@ class GoogleDirectory:
         return True
 
     def is_member(self, group_key: str, email: str) -> bool:
-        answer = self._call(
-            lambda api: api.members().hasMember(groupKey=group_key, memberKey=email)
-        )
+        answer = self._call(lambda api: api.members().hasMember(groupKey=group_key, memberKey=email))
         return bool(answer.get("isMember"))
 
     def iter_members(self, group_key: str) -> Iterator[GroupMember]:

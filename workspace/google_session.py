@@ -94,11 +94,7 @@ class ServiceFactory:
             self._shared_credentials(subject, scopes),
             http=httplib2.Http(timeout=self._connection.timeout_seconds),
         )
-        options = (
-            {"api_endpoint": self._connection.api_endpoint}
-            if self._connection.api_endpoint
-            else None
-        )
+        options = {"api_endpoint": self._connection.api_endpoint} if self._connection.api_endpoint else None
         return build(
             api,
             version,

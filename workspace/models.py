@@ -85,9 +85,7 @@ class NewUser(GoogleModel):
         return body
 
     def __repr__(self) -> str:  # the password stays out of reprs and logs
-        return (
-            f"NewUser(primary_email={self.primary_email!r}, org_unit_path={self.org_unit_path!r})"
-        )
+        return f"NewUser(primary_email={self.primary_email!r}, org_unit_path={self.org_unit_path!r})"
 
 
 class UserChanges(GoogleModel):

@@ -41,9 +41,7 @@ class Directory(Protocol):
 
     def set_suspended(self, key: str, suspended: bool) -> WorkspaceUser: ...
 
-    def set_password(
-        self, key: str, password: SecretStr, *, change_at_next_login: bool = True
-    ) -> None: ...
+    def set_password(self, key: str, password: SecretStr, *, change_at_next_login: bool = True) -> None: ...
 
     def list_users_page(
         self, query: str = "", page_token: str | None = None, page_size: int = 500

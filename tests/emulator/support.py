@@ -65,14 +65,10 @@ def expect_error(request: Any, status: int, reason: str) -> HttpError:
 
 def gmail_service(server: EmulatorServer, key: dict[str, Any], subject: str, *scopes: str) -> Any:
     """``gmail v1`` acting as ``subject`` with exactly ``scopes`` (short names)."""
-    return google_service(
-        server, key, "gmail", "v1", subject=subject, scopes=[SCOPE + s for s in scopes]
-    )
+    return google_service(server, key, "gmail", "v1", subject=subject, scopes=[SCOPE + s for s in scopes])
 
 
-def directory_service(
-    server: EmulatorServer, key: dict[str, Any], *scopes: str, subject: str = ADMIN
-) -> Any:
+def directory_service(server: EmulatorServer, key: dict[str, Any], *scopes: str, subject: str = ADMIN) -> Any:
     """``admin directory_v1`` acting as ``subject`` with exactly ``scopes`` (short names)."""
     return google_service(
         server, key, "admin", "directory_v1", subject=subject, scopes=[SCOPE + s for s in scopes]

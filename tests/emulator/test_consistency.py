@@ -38,12 +38,8 @@ def test_a_new_user_is_invisible_then_visible_in_realistic_mode(
 
     expect_error(admin_sdk.users().get(userKey=KEY), 404, "notFound")
     expect_error(admin_sdk.users().get(userKey=created["id"]), 404, "notFound")
-    expect_error(
-        admin_sdk.users().update(userKey=KEY, body={"suspended": True}), 412, "conditionNotMet"
-    )
-    expect_error(
-        admin_sdk.users().patch(userKey=KEY, body={"suspended": True}), 412, "conditionNotMet"
-    )
+    expect_error(admin_sdk.users().update(userKey=KEY, body={"suspended": True}), 412, "conditionNotMet")
+    expect_error(admin_sdk.users().patch(userKey=KEY, body={"suspended": True}), 412, "conditionNotMet")
     assert KEY not in listed(admin_sdk)
     expect_error(admin_sdk.users().insert(body=new_user("recien")), 409, "duplicate")
 
@@ -90,9 +86,7 @@ def test_a_fixed_mode_answers_reads_and_writes_alike(
     assert admin_sdk.users().get(userKey=KEY).execute()["primaryEmail"] == KEY
 
 
-def test_without_delay_a_new_user_is_visible_at_once(
-    emulator: EmulatorControl, admin_sdk: Any
-) -> None:
+def test_without_delay_a_new_user_is_visible_at_once(emulator: EmulatorControl, admin_sdk: Any) -> None:
     emulator.freeze_clock()
     admin_sdk.users().insert(body=new_user("recien")).execute()
 

@@ -100,9 +100,7 @@ def test_each_sender_only_sees_its_own_mailbox(
     other = gmail_service(emulator_server, key_info, OTHER, "gmail.readonly")
 
     assert "messages" not in other.users().messages().list(userId="me").execute()
-    expect_error(
-        other.users().messages().get(userId="me", id=sent["id"], format="raw"), 404, "notFound"
-    )
+    expect_error(other.users().messages().get(userId="me", id=sent["id"], format="raw"), 404, "notFound")
 
 
 def test_a_user_id_other_than_the_token_subject_is_forbidden(

@@ -31,9 +31,7 @@ def frozen(emulator: EmulatorControl) -> EmulatorControl:
 
 
 @pytest.fixture
-def mailer(
-    frozen: EmulatorControl, emulator_server: EmulatorServer, key_info: dict[str, Any]
-) -> Any:
+def mailer(frozen: EmulatorControl, emulator_server: EmulatorServer, key_info: dict[str, Any]) -> Any:
     frozen.seed(users=[new_user("notificaciones")])
     return gmail_service(emulator_server, key_info, SENDER, "gmail.send")
 
@@ -73,9 +71,7 @@ def test_directory_queries_over_the_per_minute_quota_are_user_rate_limited(
     assert admin_sdk.users().get(userKey=ADMIN).execute()["primaryEmail"] == ADMIN
 
 
-def test_the_gmail_daily_send_limit_is_a_429_with_retry_after(
-    frozen: EmulatorControl, mailer: Any
-) -> None:
+def test_the_gmail_daily_send_limit_is_a_429_with_retry_after(frozen: EmulatorControl, mailer: Any) -> None:
     frozen.configure(gmail_messages_per_day=2)
     for _ in range(2):
         mailer.users().messages().send(userId="me", body=send_body()).execute()
@@ -102,15 +98,11 @@ def test_the_gmail_limit_is_per_sender(
     other = gmail_service(emulator_server, key_info, f"otra@{DOMAIN}", "gmail.send")
     mailer.users().messages().send(userId="me", body=send_body()).execute()
 
-    expect_error(
-        mailer.users().messages().send(userId="me", body=send_body()), 429, "rateLimitExceeded"
-    )
+    expect_error(mailer.users().messages().send(userId="me", body=send_body()), 429, "rateLimitExceeded")
     assert other.users().messages().send(userId="me", body=send_body()).execute()["id"]
 
 
-def test_limits_disabled_lifts_every_quota(
-    frozen: EmulatorControl, admin_sdk: Any, mailer: Any
-) -> None:
+def test_limits_disabled_lifts_every_quota(frozen: EmulatorControl, admin_sdk: Any, mailer: Any) -> None:
     frozen.configure(
         limits_enabled=False,
         user_creates_per_second=1,
@@ -193,9 +185,7 @@ def test_a_fault_matches_by_path_glob(emulator: EmulatorControl, admin_sdk: Any)
     assert admin_sdk.users().get(userKey=ADMIN).execute()["primaryEmail"] == ADMIN
 
 
-def test_a_fault_with_retry_after_sets_the_header(
-    emulator: EmulatorControl, admin_sdk: Any
-) -> None:
+def test_a_fault_with_retry_after_sets_the_header(emulator: EmulatorControl, admin_sdk: Any) -> None:
     emulator.set_faults(
         [
             {

@@ -91,9 +91,7 @@ def test_a_scope_not_delegated_to_the_key_is_an_unauthorized_client(
     emulator: EmulatorControl, emulator_server: EmulatorServer
 ) -> None:
     key = emulator.service_account(name="read-only-key", scopes=[SCOPE + READONLY_SCOPE])
-    assert (
-        directory_service(emulator_server, key, READONLY_SCOPE).users().get(userKey=ADMIN).execute()
-    )
+    assert directory_service(emulator_server, key, READONLY_SCOPE).users().get(userKey=ADMIN).execute()
     writer = directory_service(emulator_server, key, USER_SCOPE)
 
     with pytest.raises(RefreshError) as caught:
@@ -118,9 +116,7 @@ def test_a_non_admin_subject_is_forbidden_on_the_directory(
     emulator: EmulatorControl, emulator_server: EmulatorServer, key_info: dict[str, Any]
 ) -> None:
     emulator.seed(users=[new_user("aprendiz")])
-    directory = directory_service(
-        emulator_server, key_info, USER_SCOPE, subject=f"aprendiz@{DOMAIN}"
-    )
+    directory = directory_service(emulator_server, key_info, USER_SCOPE, subject=f"aprendiz@{DOMAIN}")
 
     expect_error(directory.users().get(userKey=ADMIN), 403, "forbidden")
     expect_error(directory.users().insert(body=new_user("otro")), 403, "forbidden")

@@ -32,23 +32,15 @@ def test_org_units_are_created_and_read_back(emulator: EmulatorControl, admin_sd
     assert capital["parentOrgUnitId"] == aprendices["orgUnitId"]
     assert capital["orgUnitId"].startswith("id:")
     by_path = (
-        admin_sdk.orgunits()
-        .get(customerId=CUSTOMER, orgUnitPath="Aprendices/Distrito Capital")
-        .execute()
+        admin_sdk.orgunits().get(customerId=CUSTOMER, orgUnitPath="Aprendices/Distrito Capital").execute()
     )
-    by_id = (
-        admin_sdk.orgunits().get(customerId=CUSTOMER, orgUnitPath=capital["orgUnitId"]).execute()
-    )
+    by_id = admin_sdk.orgunits().get(customerId=CUSTOMER, orgUnitPath=capital["orgUnitId"]).execute()
     assert by_path == capital
     assert by_id == capital
 
 
-def test_org_unit_list_gives_children_or_all_descendants(
-    emulator: EmulatorControl, admin_sdk: Any
-) -> None:
-    emulator.seed(
-        org_units=["/Aprendices/Distrito Capital/CEET", "/Aprendices/Antioquia", "/Instructores"]
-    )
+def test_org_unit_list_gives_children_or_all_descendants(emulator: EmulatorControl, admin_sdk: Any) -> None:
+    emulator.seed(org_units=["/Aprendices/Distrito Capital/CEET", "/Aprendices/Antioquia", "/Instructores"])
     orgunits = admin_sdk.orgunits()
 
     children = orgunits.list(customerId=CUSTOMER, type="children").execute()
@@ -92,9 +84,7 @@ def test_a_missing_parent_is_refused(emulator: EmulatorControl, admin_sdk: Any) 
         400,
         "invalid",
     )
-    expect_error(
-        admin_sdk.orgunits().get(customerId=CUSTOMER, orgUnitPath="NoExiste"), 404, "notFound"
-    )
+    expect_error(admin_sdk.orgunits().get(customerId=CUSTOMER, orgUnitPath="NoExiste"), 404, "notFound")
 
 
 def test_a_group_is_found_by_email_and_by_id(emulator: EmulatorControl, admin_sdk: Any) -> None:
@@ -117,9 +107,7 @@ def test_a_group_is_found_by_email_and_by_id(emulator: EmulatorControl, admin_sd
         assert fetched["name"] == "Ficha 2758"
         assert fetched["description"] == "Análisis y desarrollo de software"
     expect_error(admin_sdk.groups().get(groupKey=f"nada@{DOMAIN}"), 404, "notFound")
-    expect_error(
-        admin_sdk.groups().insert(body={"email": f"ficha-2758@{DOMAIN}"}), 409, "duplicate"
-    )
+    expect_error(admin_sdk.groups().insert(body={"email": f"ficha-2758@{DOMAIN}"}), 409, "duplicate")
 
 
 @pytest.fixture
@@ -132,9 +120,7 @@ def group(emulator: EmulatorControl, admin_sdk: Any) -> str:
 
 def test_members_are_added_listed_checked_and_removed(group: str, admin_sdk: Any) -> None:
     members = admin_sdk.members()
-    added = members.insert(
-        groupKey=group, body={"email": f"Miembro0@{DOMAIN}", "role": "MANAGER"}
-    ).execute()
+    added = members.insert(groupKey=group, body={"email": f"Miembro0@{DOMAIN}", "role": "MANAGER"}).execute()
     members.insert(groupKey=group, body={"email": f"miembro1@{DOMAIN}"}).execute()
 
     assert (added["email"], added["role"], added["type"]) == (
@@ -147,22 +133,14 @@ def test_members_are_added_listed_checked_and_removed(group: str, admin_sdk: Any
         (f"miembro0@{DOMAIN}", "MANAGER"),
         (f"miembro1@{DOMAIN}", "MEMBER"),
     ]
-    assert members.hasMember(groupKey=group, memberKey=f"miembro0@{DOMAIN}").execute() == {
-        "isMember": True
-    }
-    assert members.hasMember(groupKey=group, memberKey=f"miembro2@{DOMAIN}").execute() == {
-        "isMember": False
-    }
+    assert members.hasMember(groupKey=group, memberKey=f"miembro0@{DOMAIN}").execute() == {"isMember": True}
+    assert members.hasMember(groupKey=group, memberKey=f"miembro2@{DOMAIN}").execute() == {"isMember": False}
     assert admin_sdk.groups().get(groupKey=group).execute()["directMembersCount"] == "2"
 
     assert members.delete(groupKey=group, memberKey=f"miembro0@{DOMAIN}").execute() == ""
 
-    assert [m["email"] for m in members.list(groupKey=group).execute()["members"]] == [
-        f"miembro1@{DOMAIN}"
-    ]
-    assert not members.hasMember(groupKey=group, memberKey=f"miembro0@{DOMAIN}").execute()[
-        "isMember"
-    ]
+    assert [m["email"] for m in members.list(groupKey=group).execute()["members"]] == [f"miembro1@{DOMAIN}"]
+    assert not members.hasMember(groupKey=group, memberKey=f"miembro0@{DOMAIN}").execute()["isMember"]
 
 
 def test_adding_a_member_twice_is_a_conflict(group: str, admin_sdk: Any) -> None:

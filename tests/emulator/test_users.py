@@ -18,9 +18,7 @@ PASSWORD = "Temporal-2026-xyz"
 
 @pytest.fixture
 def tenant(emulator: EmulatorControl) -> EmulatorControl:
-    emulator.seed(
-        org_units=["/Aprendices/Distrito Capital", "/Instructores"], schemas=[SOFIA_SCHEMA]
-    )
+    emulator.seed(org_units=["/Aprendices/Distrito Capital", "/Instructores"], schemas=[SOFIA_SCHEMA])
     return emulator
 
 
@@ -77,30 +75,20 @@ def test_insert_with_every_field_misena_uses_reads_back_every_field(
     assert tenant.password_valid(created["primaryEmail"], PASSWORD)
 
 
-def test_custom_schemas_only_come_back_with_projection_full(
-    tenant: EmulatorControl, admin_sdk: Any
-) -> None:
+def test_custom_schemas_only_come_back_with_projection_full(tenant: EmulatorControl, admin_sdk: Any) -> None:
     admin_sdk.users().insert(body=complete_user()).execute()
     key = f"1098765432@{DOMAIN}"
 
     basic = admin_sdk.users().get(userKey=key).execute()
-    custom = (
-        admin_sdk.users()
-        .get(userKey=key, projection="custom", customFieldMask="SofiaPlus")
-        .execute()
-    )
+    custom = admin_sdk.users().get(userKey=key, projection="custom", customFieldMask="SofiaPlus").execute()
 
     assert "customSchemas" not in basic
     assert custom["customSchemas"]["SofiaPlus"]["documentType"] == "CC"
 
 
-def test_a_user_is_found_by_primary_address_alias_and_id(
-    tenant: EmulatorControl, admin_sdk: Any
-) -> None:
+def test_a_user_is_found_by_primary_address_alias_and_id(tenant: EmulatorControl, admin_sdk: Any) -> None:
     created = admin_sdk.users().insert(body=new_user("ana.gomez")).execute()
-    admin_sdk.users().update(
-        userKey=created["id"], body={"primaryEmail": f"ana.gomez2@{DOMAIN}"}
-    ).execute()
+    admin_sdk.users().update(userKey=created["id"], body={"primaryEmail": f"ana.gomez2@{DOMAIN}"}).execute()
 
     for key in (f"ana.gomez2@{DOMAIN}", f"ANA.GOMEZ@{DOMAIN}", created["id"]):
         assert admin_sdk.users().get(userKey=key).execute()["id"] == created["id"], key
@@ -108,9 +96,7 @@ def test_a_user_is_found_by_primary_address_alias_and_id(
     expect_error(admin_sdk.users().get(userKey=f"nadie@{DOMAIN}"), 404, "notFound")
 
 
-def test_an_existing_primary_address_is_a_duplicate(
-    tenant: EmulatorControl, admin_sdk: Any
-) -> None:
+def test_an_existing_primary_address_is_a_duplicate(tenant: EmulatorControl, admin_sdk: Any) -> None:
     admin_sdk.users().insert(body=new_user("repetida")).execute()
 
     expect_error(admin_sdk.users().insert(body=new_user("repetida")), 409, "duplicate")
@@ -119,9 +105,7 @@ def test_an_existing_primary_address_is_a_duplicate(
 
 def test_an_existing_alias_is_a_duplicate(tenant: EmulatorControl, admin_sdk: Any) -> None:
     created = admin_sdk.users().insert(body=new_user("antes")).execute()
-    admin_sdk.users().patch(
-        userKey=created["id"], body={"primaryEmail": f"despues@{DOMAIN}"}
-    ).execute()
+    admin_sdk.users().patch(userKey=created["id"], body={"primaryEmail": f"despues@{DOMAIN}"}).execute()
 
     expect_error(admin_sdk.users().insert(body=new_user("antes")), 409, "duplicate")
 
@@ -222,9 +206,7 @@ def test_a_hash_of_the_wrong_shape_is_refused(tenant: EmulatorControl, admin_sdk
 
 
 @pytest.mark.parametrize("verb", ["update", "patch"])
-def test_update_and_patch_keep_absent_fields(
-    tenant: EmulatorControl, admin_sdk: Any, verb: str
-) -> None:
+def test_update_and_patch_keep_absent_fields(tenant: EmulatorControl, admin_sdk: Any, verb: str) -> None:
     created = admin_sdk.users().insert(body=complete_user()).execute()
     write = getattr(admin_sdk.users(), verb)
 
@@ -272,9 +254,7 @@ def test_a_new_password_replaces_the_old_one(tenant: EmulatorControl, admin_sdk:
     assert not tenant.password_valid(f"clave@{DOMAIN}", PASSWORD)
 
 
-def test_an_invalid_update_is_refused_and_changes_nothing(
-    tenant: EmulatorControl, admin_sdk: Any
-) -> None:
+def test_an_invalid_update_is_refused_and_changes_nothing(tenant: EmulatorControl, admin_sdk: Any) -> None:
     created = admin_sdk.users().insert(body=complete_user()).execute()
 
     for body in (
@@ -292,9 +272,7 @@ def test_an_invalid_update_is_refused_and_changes_nothing(
     expect_error(admin_sdk.users().patch(userKey=f"nadie@{DOMAIN}", body={}), 404, "notFound")
 
 
-def test_a_rename_keeps_the_old_address_as_an_alias(
-    tenant: EmulatorControl, admin_sdk: Any
-) -> None:
+def test_a_rename_keeps_the_old_address_as_an_alias(tenant: EmulatorControl, admin_sdk: Any) -> None:
     created = admin_sdk.users().insert(body=new_user("1098765432")).execute()
 
     renamed = (
@@ -310,9 +288,7 @@ def test_a_rename_keeps_the_old_address_as_an_alias(
         assert (answer["id"], answer["primaryEmail"]) == (created["id"], f"52123456@{DOMAIN}")
 
 
-def test_a_rename_onto_a_taken_address_is_a_duplicate(
-    tenant: EmulatorControl, admin_sdk: Any
-) -> None:
+def test_a_rename_onto_a_taken_address_is_a_duplicate(tenant: EmulatorControl, admin_sdk: Any) -> None:
     admin_sdk.users().insert(body=new_user("uno")).execute()
     admin_sdk.users().insert(body=new_user("dos")).execute()
 

@@ -20,9 +20,7 @@ def emails(answer: dict[str, Any]) -> list[str]:
     return [u["primaryEmail"] for u in answer.get("users", [])]
 
 
-def test_1200_users_page_by_500_without_duplicates_or_gaps(
-    emulator: EmulatorControl, admin_sdk: Any
-) -> None:
+def test_1200_users_page_by_500_without_duplicates_or_gaps(emulator: EmulatorControl, admin_sdk: Any) -> None:
     seeded = {f"aprendiz{i:04d}@{DOMAIN}" for i in range(1200)}
     emulator.seed(users=[new_user(address.split("@")[0]) for address in sorted(seeded)])
 
@@ -54,9 +52,7 @@ def test_the_last_page_has_no_next_token(emulator: EmulatorControl, admin_sdk: A
 def test_max_results_outside_1_to_500_is_refused(
     emulator: EmulatorControl, admin_sdk: Any, max_results: int
 ) -> None:
-    expect_error(
-        admin_sdk.users().list(customer="my_customer", maxResults=max_results), 400, "invalid"
-    )
+    expect_error(admin_sdk.users().list(customer="my_customer", maxResults=max_results), 400, "invalid")
 
 
 def test_a_page_token_replayed_with_another_query_is_refused(
@@ -151,9 +147,7 @@ def test_an_unknown_query_field_is_refused(population: EmulatorControl, admin_sd
     expect_error(admin_sdk.users().list(customer="my_customer", query="color:azul"), 400, "invalid")
 
 
-def test_fields_trims_the_answer_to_what_was_asked(
-    population: EmulatorControl, admin_sdk: Any
-) -> None:
+def test_fields_trims_the_answer_to_what_was_asked(population: EmulatorControl, admin_sdk: Any) -> None:
     answer = list_users(admin_sdk, maxResults=2, fields="users(primaryEmail),nextPageToken")
 
     assert set(answer) == {"users", "nextPageToken"}

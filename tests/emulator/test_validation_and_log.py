@@ -53,15 +53,11 @@ def test_wrong_types_are_refused_on_every_api(
     gmail = gmail_service(emulator_server, key_info, SENDER, "gmail.send")
 
     expect_error(
-        admin_sdk.orgunits().insert(
-            customerId="my_customer", body={"name": "X", "blockInheritance": "no"}
-        ),
+        admin_sdk.orgunits().insert(customerId="my_customer", body={"name": "X", "blockInheritance": "no"}),
         400,
         "invalid",
     )
-    expect_error(
-        admin_sdk.groups().insert(body={"email": f"g@{DOMAIN}", "name": 7}), 400, "invalid"
-    )
+    expect_error(admin_sdk.groups().insert(body={"email": f"g@{DOMAIN}", "name": 7}), 400, "invalid")
     expect_error(
         admin_sdk.members().insert(groupKey=f"ficha@{DOMAIN}", body={"email": {"a": 1}}),
         400,

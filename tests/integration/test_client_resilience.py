@@ -67,9 +67,7 @@ def test_recovers_from_a_storm(
     assert sleeps.waits == sorted(sleeps.waits)
 
 
-def test_gives_up_after_the_policy_attempts(
-    seeded: EmulatorControl, directory: GoogleDirectory
-) -> None:
+def test_gives_up_after_the_policy_attempts(seeded: EmulatorControl, directory: GoogleDirectory) -> None:
     seeded.set_faults([{"method": GET, "status": 503, "reason": "backendError", "rate": 1.0}])
     with pytest.raises(BackendError):
         directory.get_user("1000@misena.edu.co")

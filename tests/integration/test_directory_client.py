@@ -41,16 +41,12 @@ def new_user(document: str = "1098765432", **overrides: object) -> NewUser:
 
 @pytest.fixture
 def tenant(emulator: EmulatorControl) -> EmulatorControl:
-    emulator.seed(
-        org_units=["/Aprendices/Distrito Capital", "/Instructores"], schemas=[SOFIA_SCHEMA]
-    )
+    emulator.seed(org_units=["/Aprendices/Distrito Capital", "/Instructores"], schemas=[SOFIA_SCHEMA])
     emulator.clear_counters()
     return emulator
 
 
-def test_create_sends_every_field_in_one_insert(
-    tenant: EmulatorControl, directory: GoogleDirectory
-) -> None:
+def test_create_sends_every_field_in_one_insert(tenant: EmulatorControl, directory: GoogleDirectory) -> None:
     created = directory.create_user(new_user())
 
     assert tenant.calls("directory.users.insert") == 1
@@ -70,9 +66,7 @@ def test_create_sends_every_field_in_one_insert(
     assert tenant.password_valid("1098765432@misena.edu.co", "Temporal-2026-xyz")
 
 
-def test_second_create_is_a_typed_already_exists(
-    tenant: EmulatorControl, directory: GoogleDirectory
-) -> None:
+def test_second_create_is_a_typed_already_exists(tenant: EmulatorControl, directory: GoogleDirectory) -> None:
     directory.create_user(new_user())
     with pytest.raises(AlreadyExists):
         directory.create_user(new_user())
@@ -91,20 +85,14 @@ def test_missing_user_is_none(tenant: EmulatorControl, directory: GoogleDirector
     assert directory.get_user("999@misena.edu.co") is None
 
 
-def test_update_changes_only_what_is_set(
-    tenant: EmulatorControl, directory: GoogleDirectory
-) -> None:
+def test_update_changes_only_what_is_set(tenant: EmulatorControl, directory: GoogleDirectory) -> None:
     directory.create_user(new_user())
-    updated = directory.update_user(
-        "1098765432@misena.edu.co", UserChanges(org_unit_path="/Instructores")
-    )
+    updated = directory.update_user("1098765432@misena.edu.co", UserChanges(org_unit_path="/Instructores"))
     assert updated.org_unit_path == "/Instructores"
     assert updated.recovery_email == "majo.pena@example.com"
 
 
-def test_rename_keeps_old_address_as_alias(
-    tenant: EmulatorControl, directory: GoogleDirectory
-) -> None:
+def test_rename_keeps_old_address_as_alias(tenant: EmulatorControl, directory: GoogleDirectory) -> None:
     directory.create_user(new_user())
     renamed = directory.rename_user("1098765432@misena.edu.co", "52123456@misena.edu.co")
     assert renamed.primary_email == "52123456@misena.edu.co"
@@ -120,9 +108,7 @@ def test_suspend_and_reactivate(tenant: EmulatorControl, directory: GoogleDirect
     assert directory.set_suspended("1098765432@misena.edu.co", False).suspended is False
 
 
-def test_set_password_really_changes_it(
-    tenant: EmulatorControl, directory: GoogleDirectory
-) -> None:
+def test_set_password_really_changes_it(tenant: EmulatorControl, directory: GoogleDirectory) -> None:
     directory.create_user(new_user())
     directory.set_password("1098765432@misena.edu.co", SecretStr("Otra-Clave-2026"))
     assert tenant.password_valid("1098765432@misena.edu.co", "Otra-Clave-2026")
@@ -132,9 +118,7 @@ def test_set_password_really_changes_it(
     assert user.change_password_at_next_login is True
 
 
-def test_iter_users_pages_through_everyone(
-    tenant: EmulatorControl, directory: GoogleDirectory
-) -> None:
+def test_iter_users_pages_through_everyone(tenant: EmulatorControl, directory: GoogleDirectory) -> None:
     tenant.configure(limits_enabled=False)
     tenant.seed(
         users=[

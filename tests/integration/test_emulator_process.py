@@ -52,9 +52,7 @@ def test_the_key_file_it_writes_works_with_the_real_client(
     assert key["type"] == "service_account"
     assert key["token_uri"] == base + "token"
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
-    directory = GoogleDirectory(
-        ServiceFactory(GoogleConnection(key_file=key_file, api_endpoint=base)), ADMIN
-    )
+    directory = GoogleDirectory(ServiceFactory(GoogleConnection(key_file=key_file, api_endpoint=base)), ADMIN)
     admin = directory.get_user(ADMIN)
     assert admin is not None
     assert admin.is_admin is True

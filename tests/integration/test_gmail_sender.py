@@ -61,15 +61,11 @@ def credentials_message() -> EmailMessage:
 
 
 def read_back(server: EmulatorServer, key: dict[str, Any], message_id: str) -> EmailMessage:
-    gmail = google_service(
-        server, key, "gmail", "v1", subject=SENDER, scopes=[SCOPE + "gmail.readonly"]
-    )
+    gmail = google_service(server, key, "gmail", "v1", subject=SENDER, scopes=[SCOPE + "gmail.readonly"])
     listed = gmail.users().messages().list(userId="me").execute()
     assert [m["id"] for m in listed["messages"]] == [message_id]
     raw = gmail.users().messages().get(userId="me", id=message_id, format="raw").execute()["raw"]
-    parsed = email.message_from_bytes(
-        base64.urlsafe_b64decode(raw + "=="), policy=email.policy.default
-    )
+    parsed = email.message_from_bytes(base64.urlsafe_b64decode(raw + "=="), policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
     return parsed
 

@@ -67,11 +67,7 @@ def problems(  # noqa: PLR0911 - one return per JSON type reads best here
     if kind == "array":
         if not isinstance(value, list):
             return [f"{path}: expected array"]
-        return [
-            p
-            for i, v in enumerate(value)
-            for p in problems(doc, schema["items"], v, f"{path}[{i}]")
-        ]
+        return [p for i, v in enumerate(value) for p in problems(doc, schema["items"], v, f"{path}[{i}]")]
     expected = {"string": str, "boolean": bool, "integer": (int, str)}.get(kind or "")
     if expected and not isinstance(value, expected):
         return [f"{path}: expected {kind}"]

@@ -29,8 +29,11 @@ from app.worker import Worker
 from sofia_sync.contract import EVENT_EXAMPLES
 from sofia_sync.policy import SOFIA_SCHEMA_DEFINITION
 from tests.conftest import ADMIN, SCOPE, google_service
+from tests.db.databases import database_url
 from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import BackgroundServer, EmulatorServer
+
+__all__ = ["database_url"]
 
 SECRET = "whsec_" + base64.b64encode(b"misena-test-secret-number-one-32").decode()
 ROTATED_SECRET = "whsec_" + base64.b64encode(b"misena-test-secret-number-two-32").decode()
@@ -48,7 +51,12 @@ def enrollment(
     event: dict[str, Any] = json.loads(json.dumps(EVENT_EXAMPLES["enrollment.created"]))
     event["occurred_at"] = occurred_at
     event["data"]["person"].update(
-        {"document_type": document_type, "document_number": document, "personal_email": email_address, **person}
+        {
+            "document_type": document_type,
+            "document_number": document,
+            "personal_email": email_address,
+            **person,
+        }
     )
     return event
 
@@ -65,7 +73,9 @@ class Harness:
     def webhook_url(self) -> str:
         return self.base_url + "webhooks/sofia-plus"
 
-    def post(self, event: dict[str, Any], *, webhook_id: str | None = None, secret: str = SECRET) -> httpx.Response:
+    def post(
+        self, event: dict[str, Any], *, webhook_id: str | None = None, secret: str = SECRET
+    ) -> httpx.Response:
         return send_signed(self.webhook_url, secret, event, webhook_id)
 
     def drain(self, limit: int = 1000) -> int:
@@ -94,19 +104,28 @@ class Harness:
 
     def google_user(self, address: str) -> dict[str, Any] | None:
         admin = google_service(self.emulator_server, self.key_info, "admin", "directory_v1")
-        found = admin.users().list(customer="my_customer", query=f"email={address}", projection="full").execute()
+        found = (
+            admin.users().list(customer="my_customer", query=f"email={address}", projection="full").execute()
+        )
         users: list[dict[str, Any]] = found.get("users", [])
         return users[0] if users else None
 
     def mail_to(self, recipient: str) -> list[EmailMessage]:
         gmail = google_service(
-            self.emulator_server, self.key_info, "gmail", "v1", subject=SENDER, scopes=[SCOPE + "gmail.readonly"]
+            self.emulator_server,
+            self.key_info,
+            "gmail",
+            "v1",
+            subject=SENDER,
+            scopes=[SCOPE + "gmail.readonly"],
         )
         listed = gmail.users().messages().list(userId="me", q=f"to:{recipient}").execute()
         messages = []
         for ref in listed.get("messages", []):
             raw = gmail.users().messages().get(userId="me", id=ref["id"], format="raw").execute()["raw"]
-            parsed = email.message_from_bytes(base64.urlsafe_b64decode(raw + "=="), policy=email.policy.default)
+            parsed = email.message_from_bytes(
+                base64.urlsafe_b64decode(raw + "=="), policy=email.policy.default
+            )
             assert isinstance(parsed, EmailMessage)
             messages.append(parsed)
         return messages

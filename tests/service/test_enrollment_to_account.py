@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from email.message import EmailMessage
 
+from pydantic import SecretStr
+
 from tests.service.conftest import Harness, enrollment
 from workspace.directory import GoogleDirectory
 from workspace.google_session import GoogleConnection, ServiceFactory
 from workspace.models import ExternalId, NewUser, UserName
-from pydantic import SecretStr
 
 ADDRESS = "1098765432@misena.edu.co"
 PERSONAL = "majo.pena@example.com"
@@ -37,7 +38,11 @@ def test_signed_enrollment_becomes_a_complete_account(harness: Harness) -> None:
 
     user = harness.google_user(ADDRESS)
     assert user is not None
-    assert user["name"] == {"givenName": "María José", "familyName": "Peña de la Torre", "fullName": "María José Peña de la Torre"}
+    assert user["name"] == {
+        "givenName": "María José",
+        "familyName": "Peña de la Torre",
+        "fullName": "María José Peña de la Torre",
+    }
     assert user["orgUnitPath"] == "/Aprendices/Distrito Capital"
     assert user["changePasswordAtNextLogin"] is True
     assert user["recoveryEmail"] == PERSONAL
@@ -127,7 +132,14 @@ def test_worker_killed_between_account_and_email(harness: Harness) -> None:
     """The account was recorded but the send failed: the delivery job sets a fresh password
     and sends it, so the one email that arrives holds the password that works."""
     harness.emulator.set_faults(
-        [{"method": "gmail.users.messages.send", "status": 400, "reason": "invalidArgument", "times": 1}]
+        [
+            {
+                "method": "gmail.users.messages.send",
+                "status": 400,
+                "reason": "invalidArgument",
+                "times": 1,
+            }
+        ]
     )
     harness.post(enrollment())
     harness.drain()
@@ -136,7 +148,9 @@ def test_worker_killed_between_account_and_email(harness: Harness) -> None:
     assert harness.emulator.calls("directory.users.update") == 1  # the fresh password
 
 
-def test_no_personal_email_creates_the_account_and_flags_credentials_pending(harness: Harness) -> None:
+def test_no_personal_email_creates_the_account_and_flags_credentials_pending(
+    harness: Harness,
+) -> None:
     harness.post(enrollment(email_address=None))
     harness.drain()
     assert harness.google_user(ADDRESS) is not None

@@ -60,12 +60,18 @@ def test_a_rotated_secret_is_accepted(harness: Harness) -> None:
 @pytest.mark.parametrize(
     "mangle",
     [
-        pytest.param(lambda h: {k: v for k, v in h.items() if k != "webhook-signature"}, id="missing-signature"),
+        pytest.param(
+            lambda h: {k: v for k, v in h.items() if k != "webhook-signature"},
+            id="missing-signature",
+        ),
         pytest.param(lambda h: {k: v for k, v in h.items() if k != "webhook-id"}, id="missing-id"),
         pytest.param(lambda h: {**h, "webhook-signature": "v1"}, id="no-comma"),
         pytest.param(lambda h: {**h, "webhook-signature": "v1,%%%not-base64%%%"}, id="bad-base64"),
         pytest.param(lambda h: {**h, "webhook-signature": "v1,AAAA"}, id="wrong-signature"),
-        pytest.param(lambda h: {**h, "webhook-signature": "v2," + h["webhook-signature"][3:]}, id="wrong-version"),
+        pytest.param(
+            lambda h: {**h, "webhook-signature": "v2," + h["webhook-signature"][3:]},
+            id="wrong-version",
+        ),
         pytest.param(lambda h: {**h, "webhook-timestamp": "yesterday"}, id="bad-timestamp"),
         pytest.param(lambda h: {**h, "webhook-timestamp": str(int(time.time()) - 600)}, id="stale"),
         pytest.param(lambda h: {**h, "webhook-timestamp": str(int(time.time()) + 600)}, id="future"),

@@ -36,7 +36,14 @@ def test_no_password_or_secret_reaches_logs_or_database(harness: Harness, genera
     logs = io.StringIO()
     configure_logging("DEBUG", stream=logs)
     harness.emulator.set_faults(
-        [{"method": "gmail.users.messages.send", "status": 400, "reason": "invalidArgument", "times": 2}]
+        [
+            {
+                "method": "gmail.users.messages.send",
+                "status": 400,
+                "reason": "invalidArgument",
+                "times": 2,
+            }
+        ]
     )
     for n in range(5):
         harness.post(enrollment(f"10{n}0000{n}", document_type="CC", email_address=f"p{n}@example.com"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from app.db.models import CredentialDelivery, Job
 from app.services import build_services
 from app.worker import Worker
+from tests.db.databases import postgres_schema
 from tests.service.conftest import Harness, enrollment, service_settings
 
 PEOPLE = 500
@@ -20,7 +22,10 @@ PEOPLE = 500
 
 def drain_in_process(database_url: str, key_file: str, endpoint: str, name: str) -> None:
     settings = service_settings(
-        database_url, Path(key_file), endpoint, google_creates_per_second=1000.0,
+        database_url,
+        Path(key_file),
+        endpoint,
+        google_creates_per_second=1000.0,
         google_queries_per_minute=100_000.0,
     )
     services = build_services(settings)
@@ -34,12 +39,15 @@ def drain_in_process(database_url: str, key_file: str, endpoint: str, name: str)
             time.sleep(0.05)
 
 
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    """PostgreSQL only: sharing one queue between processes is what it is for."""
+    with postgres_schema() as url:
+        yield url
+
+
 @pytest.mark.postgres
-def test_two_worker_processes_create_each_account_once(
-    harness: Harness, database_url: str, tmp_path: Path
-) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the multi-process queue is PostgreSQL's job (SQLite is single-writer)")
+def test_two_worker_processes_create_each_account_once(harness: Harness, database_url: str) -> None:
     harness.emulator.configure(limits_enabled=False)
     for n in range(PEOPLE):
         response = harness.post(

@@ -110,9 +110,7 @@ def create_service_account(
 
 def grant_token(state: EmulatorState, form: dict[str, str]) -> dict[str, Any]:
     if form.get("grant_type") != JWT_BEARER:
-        raise OAuthError(
-            400, "unsupported_grant_type", "Invalid grant_type: " + form.get("grant_type", "")
-        )
+        raise OAuthError(400, "unsupported_grant_type", "Invalid grant_type: " + form.get("grant_type", ""))
     claims = _verified_claims(state, form.get("assertion", ""))
     account = state.service_accounts[claims["kid"]]
     scopes = frozenset(str(claims.get("scope", "")).split())
@@ -152,9 +150,7 @@ def _verified_claims(state: EmulatorState, assertion: str) -> dict[str, Any]:
         if "audience" in message.lower():
             raise OAuthError(400, "invalid_grant", "Invalid JWT: Failed audience check.") from exc
         if "expired" in message.lower() or "too early" in message.lower():
-            raise OAuthError(
-                400, "invalid_grant", "Invalid JWT: Token must be a short-lived token."
-            ) from exc
+            raise OAuthError(400, "invalid_grant", "Invalid JWT: Token must be a short-lived token.") from exc
         raise OAuthError(400, "invalid_grant", "Invalid JWT Signature.") from exc
     claims["kid"] = account.key_id
     return claims
@@ -175,9 +171,7 @@ def _check_delegation(
         )
 
 
-def authorize(
-    state: EmulatorState, authorization: str | None, needed: frozenset[str]
-) -> TokenGrant:
+def authorize(state: EmulatorState, authorization: str | None, needed: frozenset[str]) -> TokenGrant:
     """Resolve the bearer token of an API call and check it carries one of the method's scopes."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

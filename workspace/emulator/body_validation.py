@@ -56,9 +56,7 @@ _DECIMAL = re.compile(r"-?[0-9]+")
 def validate_body(api: Api, schema_name: str, body: object) -> None:
     """Refuse ``body`` with Google's 400 if it does not parse as schema ``schema_name``."""
     if not isinstance(body, dict):
-        raise invalid(
-            'Invalid JSON payload received. Unknown name "": Root element must be a message.'
-        )
+        raise invalid('Invalid JSON payload received. Unknown name "": Root element must be a message.')
     _check_message(api, schema_name, schema(api, schema_name), body, _lower_camel(schema_name))
 
 
@@ -119,9 +117,7 @@ def _is_repeated(spec: Mapping[str, Any]) -> bool:
 
 
 def _unknown_name(key: str, path: str, reason: str) -> GoogleApiError:
-    return invalid(
-        f"Invalid JSON payload received. Unknown name {json.dumps(key)} at '{path}': {reason}"
-    )
+    return invalid(f"Invalid JSON payload received. Unknown name {json.dumps(key)} at '{path}': {reason}")
 
 
 def _invalid_value(path: str, type_label: str, value: object) -> GoogleApiError:
@@ -171,9 +167,7 @@ def _check_array(api: Api, spec: Mapping[str, Any], value: object, path: str) ->
     items: Mapping[str, Any] = spec.get("items", {"type": "any"})
     if not isinstance(value, list):
         shown = "Starting an object on a repeated field" if isinstance(value, dict) else None
-        raise invalid(
-            f"Invalid value at '{path}' ({_type_label(items)}), {shown or _render(value)}"
-        )
+        raise invalid(f"Invalid value at '{path}' ({_type_label(items)}), {shown or _render(value)}")
     for index, element in enumerate(value):
         _check_value(api, items, element, f"{path}[{index}]")
 

@@ -73,9 +73,7 @@ class EmulatorControl:
         return bool(self._json(answer)["valid"])
 
     def service_account(self, name: str = "misena", scopes: list[str] | None = None) -> Any:
-        return self._json(
-            self._http.post("/service-accounts", json={"name": name, "scopes": scopes})
-        )
+        return self._json(self._http.post("/service-accounts", json={"name": name, "scopes": scopes}))
 
     def grants(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._json(self._http.get("/grants"))

@@ -193,9 +193,7 @@ def build_control_router(state: EmulatorState, faults: FaultPlan) -> APIRouter:
         token_uri = str(request.base_url).rstrip("/") + "/token"
         scopes = frozenset(body.scopes) if body.scopes is not None else DEFAULT_DELEGATED_SCOPES
         with state.lock:
-            issued = create_service_account(
-                state, token_uri, name=body.name, delegated_scopes=scopes
-            )
+            issued = create_service_account(state, token_uri, name=body.name, delegated_scopes=scopes)
         return issued.key_file
 
     @router.get("/grants")

@@ -131,9 +131,7 @@ def list_members(
     if not 1 <= max_results <= 200:
         raise invalid("Invalid Input: maxResults", location="maxResults")
     wanted = {r.strip().upper() for r in roles.split(",") if r.strip()}
-    members = [
-        m for _, m in sorted(state.members[group_id].items()) if not wanted or m["role"] in wanted
-    ]
+    members = [m for _, m in sorted(state.members[group_id].items()) if not wanted or m["role"] in wanted]
     page = paginate(members, max_results, page_token, f"members|{group_id}|{roles}")
     result: dict[str, Any] = {"kind": "admin#directory#members", "etag": '"ms"'}
     if page.items:

@@ -88,9 +88,7 @@ def list_org_units(state: EmulatorState, *, under: str, kind: str) -> dict[str, 
             continue
         descendant = path.startswith(prefix)
         direct = descendant and "/" not in path[len(prefix) :]
-        if (kind == "children" and direct) or (
-            kind in ("all", "allIncludingParent") and descendant
-        ):
+        if (kind == "children" and direct) or (kind in ("all", "allIncludingParent") and descendant):
             units.append(copy.deepcopy(unit))
     if kind == "allIncludingParent" and base != "/":
         units.insert(0, copy.deepcopy(state.org_units[base]))

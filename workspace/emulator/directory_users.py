@@ -179,9 +179,7 @@ def update_user(state: EmulatorState, key: str, body: Any) -> dict[str, Any]:
     check_user_fields(body, creating=False)
     stored = find_user(state, key, writing=True)
     resource = stored.resource
-    changes = {
-        k: v for k, v in body.items() if k not in READ_ONLY_FIELDS and k not in SECRET_FIELDS
-    }
+    changes = {k: v for k, v in body.items() if k not in READ_ONLY_FIELDS and k not in SECRET_FIELDS}
     if changes.get("primaryEmail"):
         _rename(state, stored, changes.pop("primaryEmail"))
     if changes.get("orgUnitPath"):
@@ -258,9 +256,7 @@ def list_users(
     result: dict[str, Any] = {
         "kind": "admin#directory#users",
         "etag": _etag({"n": len(matching)}),
-        "users": [
-            public_view(state, u, projection=projection, mask=custom_field_mask) for u in page.items
-        ],
+        "users": [public_view(state, u, projection=projection, mask=custom_field_mask) for u in page.items],
     }
     if page.next_token:
         result["nextPageToken"] = page.next_token

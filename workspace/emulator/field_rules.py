@@ -57,9 +57,7 @@ _CRYPT_SHAPES = (
 #: non-trailing, non-consecutive ``.`` — no ``+``, no accents.
 _USERNAME = re.compile(r"(?!\.)(?!.*\.\.)[A-Za-z0-9_'\-.]{1,64}(?<!\.)")
 #: Any mailbox a recovery address may be: RFC 5322 dot-atom local part, at most 64 characters.
-_LOCAL_PART = re.compile(
-    r"(?!.{65})[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-)
+_LOCAL_PART = re.compile(r"(?!.{65})[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _TOP_LEVEL = r"([A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
 _DOMAIN = re.compile(rf"(?!.{{254}})({_LABEL}\.)+{_TOP_LEVEL}")
@@ -112,9 +110,7 @@ def _check_password(body: Mapping[str, Any], *, creating: bool) -> None:
         return
     if not isinstance(password, str):
         raise invalid(INVALID_PASSWORD)
-    valid = (
-        _is_plain_password(password) if hash_function is None else _is_hash(hash_function, password)
-    )
+    valid = _is_plain_password(password) if hash_function is None else _is_hash(hash_function, password)
     if not valid:
         raise invalid(INVALID_PASSWORD)
 
@@ -142,9 +138,7 @@ def _is_hash(hash_function: str, password: str) -> bool:
     return any(crypt_shape.fullmatch(password) for crypt_shape in _CRYPT_SHAPES)
 
 
-def _check_optional(
-    body: Mapping[str, Any], key: str, is_valid: Callable[[str], bool], message: str
-) -> None:
+def _check_optional(body: Mapping[str, Any], key: str, is_valid: Callable[[str], bool], message: str) -> None:
     """Optional fields: absent, ``None`` or ``""`` all clear the field, anything else must parse."""
     value = body.get(key)
     if value is None or value == "":

@@ -89,9 +89,7 @@ def _matches(message: StoredMessage, q: str) -> bool:
     for term in q.split():
         field, _, value = term.partition(":")
         if field.lower() == "to":
-            addresses = [
-                a.lower() for _, a in getaddresses([str(v) for v in parsed.get_all("To", [])])
-            ]
+            addresses = [a.lower() for _, a in getaddresses([str(v) for v in parsed.get_all("To", [])])]
             if value.lower() not in addresses:
                 return False
     return True

@@ -302,9 +302,7 @@ def _org_unit_routes(app: FastAPI, emu: Emulator) -> None:
 
     @app.get(f"{base}/schemas")
     async def schemas_list(request: Request, customer_id: str) -> Response:
-        return await emu.call(
-            request, "directory.schemas.list", lambda g: orgunits.list_schemas(state)
-        )
+        return await emu.call(request, "directory.schemas.list", lambda g: orgunits.list_schemas(state))
 
     @app.get(f"{base}/schemas/{{schema_key}}")
     async def schemas_get(request: Request, customer_id: str, schema_key: str) -> Response:
@@ -329,9 +327,7 @@ def _group_routes(app: FastAPI, emu: Emulator) -> None:
 
     @app.get(f"{base}/{{group_key}}")
     async def groups_get(request: Request, group_key: str) -> Response:
-        return await emu.call(
-            request, "directory.groups.get", lambda g: groups.get_group(state, group_key)
-        )
+        return await emu.call(request, "directory.groups.get", lambda g: groups.get_group(state, group_key))
 
     @app.post(f"{base}/{{group_key}}/members")
     async def members_insert(request: Request, group_key: str) -> Response:
@@ -397,16 +393,12 @@ def _gmail_routes(app: FastAPI, emu: Emulator) -> None:
     ) -> Response:
         def run(grant: TokenGrant) -> Any:
             owner = _mailbox_owner(grant, user_id)
-            return gmail.list_messages(
-                state, owner, max_results=maxResults, page_token=pageToken, q=q
-            )
+            return gmail.list_messages(state, owner, max_results=maxResults, page_token=pageToken, q=q)
 
         return await emu.call(request, "gmail.users.messages.list", run)
 
     @app.get(f"{base}/{{message_id}}")
-    async def messages_get(
-        request: Request, user_id: str, message_id: str, format: str = "full"
-    ) -> Response:
+    async def messages_get(request: Request, user_id: str, message_id: str, format: str = "full") -> Response:
         def run(grant: TokenGrant) -> Any:
             return gmail.get_message(state, _mailbox_owner(grant, user_id), message_id, format)
 

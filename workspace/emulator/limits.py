@@ -113,6 +113,4 @@ class FaultPlan:
                     rule.times -= 1
                 elif self._random.random() >= (rule.rate or 0.0):
                     continue
-                raise GoogleApiError(
-                    rule.status, rule.reason, rule.message, retry_after=rule.retry_after
-                )
+                raise GoogleApiError(rule.status, rule.reason, rule.message, retry_after=rule.retry_after)

@@ -31,9 +31,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 class BackgroundServer:
     """Any ASGI app served by uvicorn in a daemon thread on ``host:port`` (tests, demo)."""
 
-    def __init__(
-        self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "server"
-    ) -> None:
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "server") -> None:
         self.host = host
         self.port = port or free_port(host)
         self.name = name
@@ -93,9 +91,7 @@ class EmulatorServer:
     def token_uri(self) -> str:
         return f"http://{self.host}:{self.port}/token"
 
-    def issue_key(
-        self, name: str = "misena", scopes: frozenset[str] | None = None
-    ) -> dict[str, Any]:
+    def issue_key(self, name: str = "misena", scopes: frozenset[str] | None = None) -> dict[str, Any]:
         """A service-account key file (as a dict) this emulator trusts."""
         with self.state.lock:
             kwargs = {"delegated_scopes": scopes} if scopes is not None else {}

@@ -8,7 +8,9 @@ from app.settings import Settings
 GOOD = "whsec_" + "A" * 43
 
 
-def test_production_refuses_to_start_without_a_webhook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_refuses_to_start_without_a_webhook_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("MISENA_WEBHOOK_SECRETS", raising=False)
     with pytest.raises(ValidationError, match="MISENA_WEBHOOK_SECRETS is required"):
         Settings()

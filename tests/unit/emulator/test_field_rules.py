@@ -101,9 +101,7 @@ def test_names_accept_letters_of_any_script_and_punctuation(value: str) -> None:
 @pytest.mark.parametrize(
     "value", ["", "   ", "x" * 61, "a=b", "<b>", "a>b", "tab\there", "new\nline", "nul\x00", 7]
 )
-@pytest.mark.parametrize(
-    ("key", "label"), [("givenName", "GivenName"), ("familyName", "FamilyName")]
-)
+@pytest.mark.parametrize(("key", "label"), [("givenName", "GivenName"), ("familyName", "FamilyName")])
 def test_names_refuse(value: object, key: str, label: str) -> None:
     name: dict[str, Any] = {"givenName": "Ana", "familyName": "Pérez", key: value}
     assert refusal(new_user(name=name)) == f"Invalid Given/Family Name: {label}"
@@ -363,8 +361,6 @@ USER_KEYS = st.sampled_from(
 
 @settings(deadline=None, max_examples=300)
 @given(body=st.dictionaries(USER_KEYS, JSON), creating=st.booleans())
-def test_any_body_is_accepted_or_refused_with_a_google_error(
-    body: dict[str, Any], creating: bool
-) -> None:
+def test_any_body_is_accepted_or_refused_with_a_google_error(body: dict[str, Any], creating: bool) -> None:
     error = outcome(lambda: check_user_fields(body, creating=creating))
     assert error is None or error.status == 400

@@ -76,9 +76,7 @@ def test_paths_and_sub_selections_are_equivalent() -> None:
 
 
 def test_selections_inside_arrays_apply_to_each_element() -> None:
-    assert trimmed("users/emails/address") == {
-        "users": [{"emails": [{"address": "ana@misena.edu.co"}]}, {}]
-    }
+    assert trimmed("users/emails/address") == {"users": [{"emails": [{"address": "ana@misena.edu.co"}]}, {}]}
 
 
 def test_missing_fields_are_simply_absent() -> None:
@@ -108,9 +106,7 @@ def test_wildcard_with_a_sub_selection() -> None:
 
 def test_wildcard_and_named_selections_merge() -> None:
     user = {"name": {"givenName": "Ana", "familyName": "P", "fullName": "Ana P"}}
-    assert trimmed("*(givenName),name(familyName)", user) == {
-        "name": {"givenName": "Ana", "familyName": "P"}
-    }
+    assert trimmed("*(givenName),name(familyName)", user) == {"name": {"givenName": "Ana", "familyName": "P"}}
 
 
 def test_whole_selection_wins_over_partial_selection() -> None:

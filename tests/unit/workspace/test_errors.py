@@ -105,9 +105,7 @@ def test_message_is_googles_only() -> None:
     assert str(error) == "400 invalid: Invalid Password"
 
 
-@pytest.mark.parametrize(
-    "body", [None, b"", "", b"<html>Bad Gateway</html>", b"\xff\xfe", "[]", "42"]
-)
+@pytest.mark.parametrize("body", [None, b"", "", b"<html>Bad Gateway</html>", b"\xff\xfe", "[]", "42"])
 def test_tolerates_bodies_that_are_not_the_envelope(body: bytes | str | None) -> None:
     error = classify(502, body)
     assert isinstance(error, BackendError)
@@ -200,9 +198,7 @@ def test_http_error_passes_recently_created() -> None:
     assert isinstance(classify_http_error(exc, recently_created=True), NotReady)
 
 
-def auth_error(
-    kind: type[GoogleAuthError], message: str, *, retryable: bool = False
-) -> GoogleAuthError:
+def auth_error(kind: type[GoogleAuthError], message: str, *, retryable: bool = False) -> GoogleAuthError:
     """google-auth's exception constructors are untyped; build them through one typed door."""
     return kind(message, retryable=retryable)
 
@@ -227,18 +223,14 @@ def test_transport_failures_are_backend_errors(exc: BaseException) -> None:
 
 
 def test_refused_token_refresh_is_not_authorized() -> None:
-    error = classify_transport_error(
-        auth_error(RefreshError, "invalid_grant: Invalid JWT Signature.")
-    )
+    error = classify_transport_error(auth_error(RefreshError, "invalid_grant: Invalid JWT Signature."))
     assert isinstance(error, NotAuthorized)
     assert not error.retryable
     assert "invalid_grant" in error.message
 
 
 def test_refresh_error_marked_retryable_stays_retryable() -> None:
-    error = classify_transport_error(
-        auth_error(RefreshError, "temporarily unavailable", retryable=True)
-    )
+    error = classify_transport_error(auth_error(RefreshError, "temporarily unavailable", retryable=True))
     assert isinstance(error, NotAuthorized)
     assert error.retryable
     assert not NotAuthorized.retryable  # the override is per instance, not per class

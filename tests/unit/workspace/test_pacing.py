@@ -167,9 +167,7 @@ def test_no_window_exceeds_rate_times_length_plus_burst(
     burst=st.integers(min_value=1, max_value=8),
     costs=st.lists(st.integers(min_value=1, max_value=8), max_size=60),
 )
-def test_pacer_waits_no_longer_than_the_quota_requires(
-    rate: float, burst: int, costs: list[int]
-) -> None:
+def test_pacer_waits_no_longer_than_the_quota_requires(rate: float, burst: int, costs: list[int]) -> None:
     """Without this, a pacer that never granted anything would pass the invariant."""
     pacer, fake = make(rate, burst)
     taken = 0

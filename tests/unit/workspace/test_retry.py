@@ -165,9 +165,7 @@ def test_on_retry_sees_each_error_and_its_wait() -> None:
     errors = [unavailable(), rate_limited(retry_after=9.0)]
     seen: list[tuple[WorkspaceError, float]] = []
     sleep = RecordingSleep()
-    call_with_retry(
-        Script(errors), NO_JITTER, sleep=sleep, on_retry=lambda e, w: seen.append((e, w))
-    )
+    call_with_retry(Script(errors), NO_JITTER, sleep=sleep, on_retry=lambda e, w: seen.append((e, w)))
     assert [w for _, w in seen] == sleep.waits == [1.0, 9.0]
     assert [type(e) for e, _ in seen] == [BackendError, RateLimited]
 

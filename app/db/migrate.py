@@ -1,0 +1,58 @@
+"""Run and inspect migrations from code: ``misena migrate`` and ``/readyz`` use these.
+
+The Alembic configuration is built in memory and points at the migrations inside this
+package, so an installed service needs neither ``alembic.ini`` nor a particular working
+directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, text
+
+from app.db.engine import is_postgres
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: Key of the PostgreSQL advisory lock that serializes concurrent migrators (replicas that
+#: start together); any constant works as long as every replica uses the same one.
+_MIGRATION_LOCK = 0x6D6973656E61  # "misena"
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the latest revision, in one transaction.
+
+    On PostgreSQL the whole upgrade, DDL included, is transactional and holds an advisory lock,
+    so two replicas migrating at once take turns instead of racing; on SQLite the
+    ``BEGIN IMMEDIATE`` transaction does the same.
+    """
+    config = alembic_config()
+    with engine.begin() as connection:
+        if is_postgres(engine):
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; ``None`` for a database never migrated."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {MIGRATIONS}")
+    return head

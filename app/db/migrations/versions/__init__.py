@@ -1,0 +1,1 @@
+"""Revisions, oldest first. Each is written by hand and frozen: never import app models here."""

@@ -1,0 +1,143 @@
+"""The tables. Other modules code against these names; change them only with a migration.
+
+Every timestamp is aware UTC (:class:`UtcDateTime`). JSON columns hold what another layer owns
+the shape of: the raw webhook body, and the domain's ``PersonRecord``. Passwords are never
+stored — there is deliberately no column that could hold one.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.db.types import UtcDateTime, utcnow
+
+#: Stable constraint and index names, so migrations can refer to them on every dialect.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JOB_STATES = ("pending", "running", "done", "dead")
+#: The partial unique index's predicate, as literal SQL: PostgreSQL can only match an
+#: ``ON CONFLICT ... WHERE`` to a partial index when the predicate is a constant, not a
+#: bound parameter.
+PENDING_ONLY = text("state = 'pending'")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime()}
+
+
+class WebhookEvent(Base):
+    """Every accepted Sofia Plus delivery, verbatim; ``webhook_id`` makes redelivery a no-op."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(String(200), unique=True)
+    event_type: Mapped[str] = mapped_column(String(100))
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[Any] = mapped_column(JSON)
+    person_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    processed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(200))
+
+
+class Person(Base):
+    """Our record of a person (the desired side) and what we know of their account."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(64), unique=True)
+    document_type: Mapped[str] = mapped_column(String(8))
+    document_number: Mapped[str] = mapped_column(String(32))
+    record: Mapped[Any] = mapped_column(JSON)
+    primary_email: Mapped[str | None] = mapped_column(String(320), index=True)
+    account_status: Mapped[str] = mapped_column(String(32), default="pending", server_default="pending")
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    google_user_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Job(Base):
+    """A unit of queued work for one person; see :mod:`app.queue` for the state machine."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        # Coalescing: at most one pending job per (person, kind). Running, done and dead jobs
+        # are outside the index, so work queued while a job runs gets its own pending row.
+        Index(
+            "uq_jobs_one_pending",
+            "person_id",
+            "kind",
+            unique=True,
+            sqlite_where=PENDING_ONLY,
+            postgresql_where=PENDING_ONLY,
+        ),
+        Index("ix_jobs_state_run_after", "state", "run_after"),
+        CheckConstraint("state IN ('pending', 'running', 'done', 'dead')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    max_attempts: Mapped[int] = mapped_column(Integer, default=10, server_default=text("10"))
+    run_after: Mapped[datetime] = mapped_column(index=True)
+    lease_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class CredentialDelivery(Base):
+    """One request to send a person their credentials, and how it went (never the password)."""
+
+    __tablename__ = "credential_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    account_email: Mapped[str] = mapped_column(String(320))
+    recipient_email: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    sender: Mapped[str | None] = mapped_column(String(320))
+    gmail_message_id: Mapped[str | None] = mapped_column(String(100))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    requested_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(String(32))
+
+
+class SenderUsage(Base):
+    """Messages sent per Gmail sender per (UTC) day, shared by every worker and replica."""
+
+    __tablename__ = "sender_usage"
+
+    sender: Mapped[str] = mapped_column(String(320), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

@@ -1,0 +1,356 @@
+"""The job queue: a table in the service's own database (a transactional outbox).
+
+Callers :func:`enqueue` inside their own transaction, so a job exists exactly when the change
+that needs it was committed. Workers :meth:`JobQueue.claim` jobs under a lease that expires if
+the worker dies; failures go back to the queue with exponential backoff and jitter until
+``max_attempts``, then are dead-lettered for IT staff.
+
+Two invariants, enforced by the database rather than by luck:
+
+* **Coalescing** — at most one *pending* job per (person, kind), through the partial unique
+  index ``uq_jobs_one_pending``. Reconciling is level-triggered, so ten events about a person
+  need one pending reconcile, not ten. A job that is already *running* is outside the index:
+  work queued meanwhile gets a new pending row, because the running job may have read the
+  person before the change.
+* **One worker per person** — a job is not claimable while another job of the same person
+  (of any kind) is running under a live lease, so a person is never reconciled by two workers
+  at once. On PostgreSQL the claimer locks the *person* rows (``FOR NO KEY UPDATE ... SKIP
+  LOCKED``) and re-checks in a fresh statement, so two claimers cannot both pass the check for
+  different jobs of one person; on SQLite the ``BEGIN IMMEDIATE`` transaction (see
+  :mod:`app.db.engine`) serializes claimers outright.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.models import PENDING_ONLY, Job, Person
+from app.db.types import utcnow
+
+__all__ = ["ClaimedJob", "JobQueue", "QueueSettings", "enqueue", "utcnow"]
+
+JOBS = cast("Table", Job.__table__)
+#: The same table under another name, for "another job of this person" subqueries (built
+#: once: constructing an alias per statement costs more than running the statement).
+SIBLINGS = JOBS.alias("siblings")
+MAX_ERROR_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    lease_seconds: float = 300
+    base_backoff: float = 5
+    max_backoff: float = 3600
+    jitter: float = 0.5  # the delay varies by ± this fraction, so retries of a burst spread out
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    person_id: int
+    attempts: int  # including this one
+    max_attempts: int
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    person_id: int,
+    *,
+    now: datetime,
+    run_after: datetime | None = None,
+) -> bool:
+    """Queue ``kind`` for the person in the caller's transaction (not committed here).
+
+    Returns True if a new pending job was inserted; False if one was already pending, in which
+    case it is brought forward to ``run_after`` if that is earlier (never pushed back).
+    """
+    due = run_after or now
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(JOBS)
+        .values(
+            kind=kind,
+            person_id=person_id,
+            state="pending",
+            attempts=0,
+            run_after=due,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["person_id", "kind"], index_where=PENDING_ONLY)
+        .returning(JOBS.c.id)
+    )
+    if session.execute(statement).first() is not None:
+        return True
+    session.execute(
+        update(JOBS)
+        .where(
+            JOBS.c.person_id == person_id,
+            JOBS.c.kind == kind,
+            JOBS.c.state == "pending",
+            JOBS.c.run_after > due,
+        )
+        .values(run_after=due, updated_at=now)
+    )
+    return False
+
+
+def backoff_seconds(settings: QueueSettings, attempts: int, rng: random.Random) -> float:
+    """``base * 2**(attempts-1)`` capped at ``max_backoff``, then scaled by ``1 ± jitter``."""
+    exponent = min(max(attempts - 1, 0), 62)  # no float overflow however high attempts goes
+    delay = min(settings.max_backoff, settings.base_backoff * 2.0**exponent)
+    return delay * (1 + settings.jitter * rng.uniform(-1.0, 1.0))
+
+
+class JobQueue:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: QueueSettings = QueueSettings(),
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._clock = clock
+        self._rng = rng or random.Random()
+
+    # -- claiming -----------------------------------------------------------------------------
+
+    def claim(
+        self, worker_id: str, *, kinds: Sequence[str] | None = None, limit: int = 1
+    ) -> list[ClaimedJob]:
+        """Lease up to ``limit`` runnable jobs, at most one per person, and commit."""
+        self._dead_letter_abandoned()
+        now = self._clock()
+        with self._sessions.begin() as session:
+            chosen = self._lock_candidates(session, now, kinds, limit)
+            if not chosen:
+                return []
+            rows = session.execute(
+                update(JOBS)
+                .where(JOBS.c.id.in_(chosen), _claimable(now), _person_free(now))
+                .values(
+                    state="running",
+                    locked_by=worker_id,
+                    lease_until=now + timedelta(seconds=self._settings.lease_seconds),
+                    attempts=JOBS.c.attempts + 1,
+                    updated_at=now,
+                )
+                .returning(JOBS.c.id, JOBS.c.kind, JOBS.c.person_id, JOBS.c.attempts, JOBS.c.max_attempts)
+            ).all()
+        claimed = [ClaimedJob(r.id, r.kind, r.person_id, r.attempts, r.max_attempts) for r in rows]
+        return sorted(claimed, key=lambda job: chosen.index(job.id))
+
+    def _lock_candidates(
+        self, session: Session, now: datetime, kinds: Sequence[str] | None, limit: int
+    ) -> list[int]:
+        """Ids of runnable jobs, one per person, with those people locked against other claimers.
+
+        The lock is what makes the final UPDATE's "no other job of this person is running"
+        check trustworthy: the UPDATE is a new statement, so on PostgreSQL it sees every claim
+        committed before we got the person's lock. Expired leases go first (they are overdue).
+        """
+        chosen: list[int] = []
+        people: set[int] = set()
+        for condition in (_reclaimable(now), _pending_due(now)):
+            statement = (
+                select(JOBS.c.id, JOBS.c.person_id)
+                .join(Person, Person.id == JOBS.c.person_id)
+                .where(condition, _person_free(now))
+                # run_after alone (no id tie-break): PostgreSQL then walks
+                # ix_jobs_state_run_after and stops at `limit` instead of sorting every due
+                # job (0.1 ms instead of 26 ms with 20,000 pending).
+                .order_by(JOBS.c.run_after)
+                .limit(limit)
+                .with_for_update(of=Person, skip_locked=True, key_share=True)
+            )
+            if kinds is not None:
+                statement = statement.where(JOBS.c.kind.in_(list(kinds)))
+            for job_id, person_id in session.execute(statement):
+                if person_id not in people and len(chosen) < limit:
+                    people.add(person_id)
+                    chosen.append(job_id)
+        return chosen
+
+    def _dead_letter_abandoned(self) -> None:
+        """A job whose worker died on its last attempt is dead-lettered, not run once more."""
+        now = self._clock()
+        with self._sessions.begin() as session:
+            session.execute(
+                update(JOBS)
+                .where(_lease_expired(now), JOBS.c.attempts >= JOBS.c.max_attempts)
+                .values(
+                    state="dead",
+                    lease_until=None,
+                    finished_at=now,
+                    updated_at=now,
+                    last_error="the worker's lease expired on the last attempt",
+                )
+            )
+
+    # -- the claimant's side ------------------------------------------------------------------
+
+    def extend_lease(self, job_id: int, worker_id: str) -> bool:
+        """Renew a long job's lease; False if the job is no longer ours (someone reclaimed it)."""
+        now = self._clock()
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(JOBS)
+                .where(_owned(job_id, worker_id))
+                .values(
+                    lease_until=now + timedelta(seconds=self._settings.lease_seconds),
+                    updated_at=now,
+                )
+                .returning(JOBS.c.id)
+            )
+            return result.first() is not None
+
+    def complete(self, job_id: int, worker_id: str) -> bool:
+        """Mark the job done; a no-op (False) if its lease was lost to another worker."""
+        now = self._clock()
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(JOBS)
+                .where(_owned(job_id, worker_id))
+                .values(state="done", lease_until=None, finished_at=now, updated_at=now)
+                .returning(JOBS.c.id)
+            )
+            return result.first() is not None
+
+    def fail(
+        self,
+        job_id: int,
+        worker_id: str,
+        error: str,
+        *,
+        retryable: bool = True,
+        retry_after: float | None = None,
+    ) -> str:
+        """Record a failed attempt; returns the job's new state.
+
+        Retryable with attempts left → ``pending`` after backoff (at least ``retry_after``, e.g.
+        Google's Retry-After); otherwise → ``dead``. If another pending job of the same person
+        and kind was queued while this one ran, this one becomes ``done`` instead: the pending
+        one will do the work (reconciling is level-triggered), and two pending rows would break
+        coalescing. If the job is no longer ours, nothing changes and its current state is
+        returned.
+        """
+        now = self._clock()
+        message = error[:MAX_ERROR_CHARS]
+        with self._sessions.begin() as session:
+            row = session.execute(
+                select(JOBS.c.attempts, JOBS.c.max_attempts)
+                .where(_owned(job_id, worker_id))
+                .with_for_update()
+            ).first()
+            if row is None:
+                return self._state(session, job_id)
+            common = {"lease_until": None, "last_error": message, "updated_at": now}
+            if not retryable or row.attempts >= row.max_attempts:
+                self._set(session, job_id, state="dead", finished_at=now, **common)
+                return "dead"
+            delay = max(retry_after or 0.0, backoff_seconds(self._settings, row.attempts, self._rng))
+            due = now + timedelta(seconds=delay)
+            if self._repend(session, job_id, run_after=due, **common):
+                return "pending"
+            self._set(session, job_id, state="done", finished_at=now, **common)
+            return "done"
+
+    # -- IT staff -----------------------------------------------------------------------------
+
+    def retry_dead(self, job_id: int) -> bool:
+        """Give a dead-lettered job a fresh set of attempts; False if it is not dead.
+
+        If the same work is already pending, that job is brought forward to now and this one is
+        closed as ``done`` (its ``last_error`` kept), so coalescing still holds.
+        """
+        now = self._clock()
+        with self._sessions.begin() as session:
+            row = session.execute(
+                select(JOBS.c.person_id, JOBS.c.kind)
+                .where(JOBS.c.id == job_id, JOBS.c.state == "dead")
+                .with_for_update()
+            ).first()
+            if row is None:
+                return False
+            fresh = {"attempts": 0, "finished_at": None, "locked_by": None, "updated_at": now}
+            if not self._repend(session, job_id, run_after=now, **fresh):
+                enqueue(session, row.kind, row.person_id, now=now)
+                self._set(session, job_id, state="done", finished_at=now, updated_at=now)
+            return True
+
+    def counts(self) -> dict[str, int]:
+        """Jobs by state (every state present, zero if none) — for metrics and the API."""
+        with self._sessions() as session:
+            rows = session.execute(select(JOBS.c.state, func.count()).group_by(JOBS.c.state))
+            found = {state: int(count) for state, count in rows}
+        return {state: found.get(state, 0) for state in ("pending", "running", "done", "dead")} | found
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _repend(session: Session, job_id: int, **values: object) -> bool:
+        """Put the job back to pending unless that would be a second pending (person, kind).
+
+        The savepoint lets a racing enqueue's unique violation (PostgreSQL) be absorbed without
+        losing the rest of the transaction.
+        """
+        try:
+            with session.begin_nested():
+                session.execute(update(JOBS).where(JOBS.c.id == job_id).values(state="pending", **values))
+        except IntegrityError:
+            return False
+        return True
+
+    @staticmethod
+    def _set(session: Session, job_id: int, **values: object) -> None:
+        session.execute(update(JOBS).where(JOBS.c.id == job_id).values(**values))
+
+    @staticmethod
+    def _state(session: Session, job_id: int) -> str:
+        state = session.scalar(select(JOBS.c.state).where(JOBS.c.id == job_id))
+        return state if state is not None else "missing"
+
+
+def _pending_due(now: datetime) -> ColumnElement[bool]:
+    return and_(JOBS.c.state == "pending", JOBS.c.run_after <= now)
+
+
+def _lease_expired(now: datetime) -> ColumnElement[bool]:
+    return and_(JOBS.c.state == "running", JOBS.c.lease_until < now)
+
+
+def _reclaimable(now: datetime) -> ColumnElement[bool]:
+    """Running under an expired lease (its worker died or hung) with attempts left."""
+    return and_(_lease_expired(now), JOBS.c.attempts < JOBS.c.max_attempts)
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return or_(_pending_due(now), _reclaimable(now))
+
+
+def _person_free(now: datetime) -> ColumnElement[bool]:
+    """No *other* job of this job's person is running under a live lease."""
+    return ~exists().where(
+        SIBLINGS.c.person_id == JOBS.c.person_id,
+        SIBLINGS.c.id != JOBS.c.id,
+        SIBLINGS.c.state == "running",
+        SIBLINGS.c.lease_until >= now,
+    )
+
+
+def _owned(job_id: int, worker_id: str) -> ColumnElement[bool]:
+    return and_(JOBS.c.id == job_id, JOBS.c.state == "running", JOBS.c.locked_by == worker_id)

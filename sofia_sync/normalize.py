@@ -1,0 +1,148 @@
+"""What Sofia Plus sends, turned into what misena stores and Google accepts.
+
+Every function is pure. Errors never carry the value they refuse: document numbers are
+personal data (Ley 1581 de 2012) and error messages end up in logs and API responses. Use
+:func:`mask_document` and :func:`mask_email` whenever a value must be shown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from sofia_sync.enums import DocumentType
+from sofia_sync.names import MAX_NAME_LENGTH, PARTICLES, spanish_name
+
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "PARTICLES",
+    "mask_document",
+    "mask_email",
+    "normalize_document",
+    "normalize_email",
+    "spanish_name",
+    "to_e164",
+    "username",
+]
+
+#: What Sofia (and people typing into spreadsheets) put between digits: ``1.023.456.789``.
+_SEPARATORS = re.compile(r"[.,\-\s]+")
+_DIGITS = re.compile(r"[0-9]+")
+_ALPHANUMERIC = re.compile(r"[0-9a-z]+")
+_VISIBLE_DIGITS = 3
+
+
+@dataclass(frozen=True)
+class _DocumentRule:
+    pattern: re.Pattern[str]
+    shortest: int
+    longest: int
+    description: str
+
+
+_DIGITS_ONLY = _DocumentRule(_DIGITS, 3, 15, "digits")
+_RULES: dict[DocumentType, _DocumentRule] = {
+    DocumentType.CC: _DIGITS_ONLY,
+    DocumentType.TI: _DIGITS_ONLY,
+    DocumentType.CE: _DocumentRule(_ALPHANUMERIC, 3, 15, "letters or digits"),
+    DocumentType.PEP: _DocumentRule(_ALPHANUMERIC, 3, 20, "letters or digits"),
+    DocumentType.PPT: _DocumentRule(_ALPHANUMERIC, 3, 20, "letters or digits"),
+    DocumentType.PA: _DocumentRule(_ALPHANUMERIC, 3, 20, "letters or digits"),
+}
+
+#: A recovery phone must take SMS; a landline would make recovery silently impossible.
+_MOBILE_TYPES = frozenset(
+    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
+
+
+def normalize_document(document_type: DocumentType | str, raw: str) -> str:
+    """The document number as it appears in the username: no separators, letters lowercased.
+
+    Colombian cédulas have 6 to 10 digits in practice; 3 to 15 tolerates old and odd records
+    without letting garbage through. ``ValueError`` messages never include the number.
+    """
+    try:
+        kind = DocumentType(document_type)
+    except ValueError:
+        raise ValueError("unknown document type") from None
+    compact = _SEPARATORS.sub("", raw)
+    if not compact:
+        raise ValueError(f"the {kind} document number is empty")
+    rule = _RULES[kind]
+    # isascii() first: str.lower() maps some non-ASCII letters (the Kelvin sign) to ASCII.
+    lowered = compact.lower() if compact.isascii() else ""
+    if rule.pattern.fullmatch(lowered) is None:
+        raise ValueError(f"a {kind} document number may only contain {rule.description}")
+    if not rule.shortest <= len(lowered) <= rule.longest:
+        raise ValueError(f"a {kind} document number has {rule.shortest} to {rule.longest} characters")
+    return lowered
+
+
+def username(normalized_number: str, domain: str) -> str:
+    """The account's primary address, ``<document>@<domain>``."""
+    return f"{normalized_number}@{domain.lower()}"
+
+
+def mask_document(number: str) -> str:
+    """``1.098.765.432`` → ``*******432``: enough to tell records apart, not to identify.
+
+    Short numbers show fewer characters, so at least three are always hidden.
+    """
+    compact = _SEPARATORS.sub("", number)
+    shown = min(_VISIBLE_DIGITS, max(len(compact) - _VISIBLE_DIGITS, 0))
+    return "*" * (len(compact) - shown) + compact[len(compact) - shown :]
+
+
+def mask_email(address: str) -> str:
+    """``majo.pena@example.com`` → ``m***@example.com`` (the domain helps support, the rest not)."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
+def to_e164(raw: str | None, default_region: str = "CO", *, mobile_only: bool = True) -> str | None:
+    """A phone as E.164 (``+573001234567``), or ``None`` if it is not a usable number.
+
+    Numbers without ``+`` are read as ``default_region`` numbers (``57300…`` is recognised as
+    already carrying Colombia's code). With ``mobile_only`` (the default, because the result is
+    a recovery phone that must receive SMS) landlines and service numbers give ``None``.
+    """
+    if raw is None or not raw.strip():
+        return None
+    try:
+        number = phonenumbers.parse(_international_prefix_as_plus(raw), default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    if mobile_only and phonenumbers.number_type(number) not in _MOBILE_TYPES:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _international_prefix_as_plus(raw: str) -> str:
+    """``0057 300 123 4567`` is how many people write ``+57``; Colombia's real international
+    prefixes carry a carrier digit (``005``, ``007``, ``009``) and are never typed in forms."""
+    stripped = raw.strip()
+    return "+" + stripped[2:] if stripped.startswith("00") else stripped
+
+
+def normalize_email(raw: str | None) -> str | None:
+    """A personal address in the form Google accepts as a recovery email, or ``None``.
+
+    Syntax only (no DNS: the domain layer does no I/O). Domains are lower-cased and
+    internationalised domains are given in their ASCII (``xn--``) form, because Google's
+    recovery address must be ASCII; addresses whose local part needs SMTPUTF8 are refused.
+    """
+    if raw is None or not raw.strip():
+        return None
+    try:
+        validated = validate_email(raw.strip(), check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        return None
+    return validated.ascii_email

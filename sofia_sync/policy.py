@@ -1,0 +1,206 @@
+"""Person → the account they should have. Pure and deterministic: same record, same account.
+
+Lifecycle (suspension after the grace period, graduates' org unit, reactivation) is a later
+issue; it will extend :func:`desired_account` with an ``active`` decision of its own and
+leave the rest of this module as it is.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sofia_sync.contract import DocumentType, EnrollmentStatus, Role, parse_person_key
+from sofia_sync.normalize import spanish_name, username
+from sofia_sync.person import EnrollmentRecord, PersonRecord
+
+#: The placeholders org unit templates may use.
+PLACEHOLDERS = frozenset({"regional", "regional_code", "centro", "centro_code"})
+
+DEFAULT_ACTIVE_STATUSES = frozenset(
+    {
+        EnrollmentStatus.EN_FORMACION,
+        EnrollmentStatus.CONDICIONADO,
+        EnrollmentStatus.APLAZADO,
+        EnrollmentStatus.TRASLADADO,
+        EnrollmentStatus.POR_CERTIFICAR,
+    }
+)
+
+
+class PolicySettings(BaseModel):
+    """Everything SENA's IT team may want to decide differently; defaults follow the contract."""
+
+    model_config = ConfigDict(frozen=True)
+
+    domain: str = "misena.edu.co"
+    apprentice_org_unit: str = "/Aprendices/{regional}"
+    instructor_org_unit: str = "/Instructores/{regional}"
+    #: Regional of an instructor Sofia tells us nothing about (no enrollment to take it from).
+    default_regional: str = "Sin Regional"
+    custom_schema: str = "SofiaPlus"
+    external_id_type: str = "organization"
+    active_statuses: frozenset[EnrollmentStatus] = DEFAULT_ACTIVE_STATUSES
+
+    @field_validator("apprentice_org_unit", "instructor_org_unit")
+    @classmethod
+    def _known_placeholders(cls, template: str) -> str:
+        """A typo in a template must fail at start-up, not in every reconcile job."""
+        if not template.startswith("/"):
+            raise ValueError("an org unit path starts with '/'")
+        used = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+        unknown = used - PLACEHOLDERS
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; use {sorted(PLACEHOLDERS)}")
+        return template
+
+
+class DesiredAccount(BaseModel):
+    """The Google account a person should have, in Google's terms.
+
+    ``custom_schema_values`` is exactly what goes under ``customSchemas[custom_schema]``
+    (multi-valued ``fichas`` as ``[{"value": ...}]``). ``custom_schema``,
+    ``external_id_type``, the document and ``former_documents`` are carried along so the
+    planner needs nothing but this object and the actual user.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    primary_email: str
+    given_name: str
+    family_name: str
+    org_unit_path: str
+    recovery_email: str | None
+    recovery_phone: str | None
+    external_id: str
+    custom_schema_values: dict[str, Any]
+    role: Role
+    document_type: DocumentType
+    document_number: str
+    custom_schema: str = "SofiaPlus"
+    external_id_type: str = "organization"
+    former_documents: frozenset[tuple[DocumentType, str]] = Field(default_factory=frozenset)
+
+
+def external_id(document_type: DocumentType | str, normalized_number: str) -> str:
+    """The ``externalIds`` value tying an account to a Sofia Plus person: ``CC-1023456789``."""
+    return f"{DocumentType(document_type).value}-{normalized_number}"
+
+
+def desired_account(person: PersonRecord, settings: PolicySettings) -> DesiredAccount | None:
+    """The account ``person`` should have, or ``None`` when nothing warrants one.
+
+    An account is warranted by the Instructor role or by any enrollment (whatever its status:
+    an inactive one is for lifecycle to suspend, not for us to forget).
+    """
+    instructor = Role.INSTRUCTOR in person.roles
+    if not instructor and not person.enrollments:
+        return None
+    reference = reference_enrollment(person.enrollments, settings.active_statuses)
+    template = settings.instructor_org_unit if instructor else settings.apprentice_org_unit
+    return DesiredAccount(
+        primary_email=username(person.document_number, settings.domain),
+        given_name=person.first_names,
+        family_name=person.last_names,
+        org_unit_path=org_unit_path(template, reference, settings.default_regional),
+        recovery_email=person.personal_email,
+        recovery_phone=person.mobile_e164,
+        external_id=external_id(person.document_type, person.document_number),
+        custom_schema_values=_schema_values(person, reference, settings.active_statuses),
+        role=Role.INSTRUCTOR if instructor else Role.APRENDIZ,
+        document_type=person.document_type,
+        document_number=person.document_number,
+        custom_schema=settings.custom_schema,
+        external_id_type=settings.external_id_type,
+        former_documents=frozenset(parse_person_key(key) for key in person.previous_keys),
+    )
+
+
+def reference_enrollment(
+    enrollments: tuple[EnrollmentRecord, ...], active_statuses: frozenset[EnrollmentStatus]
+) -> EnrollmentRecord | None:
+    """The enrollment that places the person: the most recent active one (by start date, then
+    ficha), else the most recent of any status."""
+    active = [e for e in enrollments if e.status in active_statuses]
+    return max(active or enrollments, key=lambda e: (e.start_date, e.ficha), default=None)
+
+
+def org_unit_path(template: str, reference: EnrollmentRecord | None, default_regional: str) -> str:
+    """The template filled in; empty segments (no centro for an instructor) are dropped."""
+    filled = template.format(**_placeholders(reference, default_regional))
+    segments = [segment.strip() for segment in filled.split("/")]
+    return "/" + "/".join(segment for segment in segments if segment)
+
+
+def _placeholders(reference: EnrollmentRecord | None, default_regional: str) -> dict[str, str]:
+    if reference is None:
+        return {"regional": default_regional, "regional_code": "", "centro": "", "centro_code": ""}
+    return {
+        "regional": _display(reference.regional_name, default_regional),
+        "regional_code": _segment(reference.regional_code),
+        "centro": _display(reference.centro_name, ""),
+        "centro_code": _segment(reference.centro_code),
+    }
+
+
+def _display(name: str, fallback: str) -> str:
+    """``DISTRITO CAPITAL`` → ``Distrito Capital``; spanish_name also removes any ``/``."""
+    try:
+        return spanish_name(name)
+    except ValueError:
+        return fallback
+
+
+def _segment(code: str) -> str:
+    return code.replace("/", " ").strip()
+
+
+def _schema_values(
+    person: PersonRecord,
+    reference: EnrollmentRecord | None,
+    active_statuses: frozenset[EnrollmentStatus],
+) -> dict[str, Any]:
+    active = sorted(e.ficha for e in person.enrollments if e.status in active_statuses)
+    values: dict[str, Any] = {
+        "documentType": person.document_type.value,
+        "documentNumber": person.document_number,
+        "fichas": [{"value": ficha} for ficha in active],
+    }
+    if reference is not None:
+        values["centro"] = reference.centro_code
+        values["regional"] = reference.regional_code
+    return values
+
+
+def schema_definition(schema_name: str = "SofiaPlus") -> dict[str, Any]:
+    """The Directory ``schemas.insert`` body of the custom schema misena writes.
+
+    Only admins and the user read it: a document number is personal data.
+    """
+
+    def spec(name: str, display: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "fieldName": name,
+            "fieldType": "STRING",
+            "displayName": display,
+            "readAccessType": "ADMINS_AND_SELF",
+            "multiValued": False,
+            **extra,
+        }
+
+    return {
+        "schemaName": schema_name,
+        "displayName": "Sofia Plus",
+        "fields": [
+            spec("documentType", "Tipo de documento"),
+            spec("documentNumber", "Número de documento", indexed=True),
+            spec("fichas", "Fichas", multiValued=True),
+            spec("centro", "Centro de formación"),
+            spec("regional", "Regional"),
+        ],
+    }
+
+
+SOFIA_SCHEMA_DEFINITION: dict[str, Any] = schema_definition()

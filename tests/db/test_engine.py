@@ -1,0 +1,102 @@
+"""Engine configuration: URL handling, SQLite pragmas and write-lock-first transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from app.db.engine import is_postgres, make_engine, normalise_url, session_factory
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u@db:5432/misena",
+        "postgres://u@db:5432/misena",
+        "postgresql+psycopg://u@db:5432/misena",
+    ],
+)
+def test_postgres_urls_use_psycopg3(url: str) -> None:
+    assert normalise_url(url).drivername == "postgresql+psycopg"
+    engine = make_engine(url)
+    assert is_postgres(engine)
+    assert engine.pool._pre_ping
+
+
+def test_sessions_keep_objects_readable_after_commit(engine: Engine) -> None:
+    assert session_factory(engine).kw["expire_on_commit"] is False
+    assert is_postgres(engine) == (engine.dialect.name == "postgresql")
+
+
+def _sqlite(tmp_path: Path) -> Engine:
+    return make_engine(f"sqlite:///{tmp_path / 'e.db'}")
+
+
+def test_sqlite_pragmas(tmp_path: Path) -> None:
+    engine = _sqlite(tmp_path)
+    with engine.connect() as connection:
+        pragma = {
+            name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
+        }
+    assert pragma == {
+        "journal_mode": "wal",
+        "foreign_keys": 1,
+        "busy_timeout": 30000,
+        "synchronous": 1,
+    }
+    assert not is_postgres(engine)
+    engine.dispose()
+
+
+def test_sqlite_transactions_take_the_write_lock_at_begin(tmp_path: Path) -> None:
+    engine = _sqlite(tmp_path)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (n INTEGER)"))
+    other = sqlite3.connect(tmp_path / "e.db", timeout=0, isolation_level=None)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT count(*) FROM t"))  # a read opens the transaction...
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")  # ...and it already holds the write lock
+            connection.rollback()
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+        engine.dispose()
+
+
+def test_sqlite_read_then_write_transactions_in_threads_never_fail(tmp_path: Path) -> None:
+    """With a deferred BEGIN, two read-then-write transactions deadlock and one fails with
+    "database is locked" at once (busy_timeout cannot help); BEGIN IMMEDIATE queues them."""
+    engine = _sqlite(tmp_path)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE counter (n INTEGER)"))
+        connection.execute(text("INSERT INTO counter VALUES (0)"))
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def bump() -> None:
+        start.wait()
+        for _ in range(25):
+            try:
+                with engine.begin() as connection:
+                    n = connection.execute(text("SELECT n FROM counter")).scalar_one()
+                    connection.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+            except Exception as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=bump) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT n FROM counter")).scalar_one() == 200
+    assert errors == []
+    engine.dispose()
