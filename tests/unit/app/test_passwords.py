@@ -10,7 +10,7 @@ LOOK_ALIKES = set("0O1lI5S2Z8B")
 
 @settings(max_examples=300)
 @given(st.integers())
-def test_every_password_is_valid_for_workspace_and_readable(seed: int) -> None:  # noqa: ARG001
+def test_every_password_is_valid_for_workspace_and_readable(seed: int) -> None:
     password = generate_password().get_secret_value()
     symbols = password.replace("-", "")
     assert 8 <= len(password) <= 100
