@@ -10,6 +10,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from app.settings import Settings
 from workspace.emulator.config import EmulatorConfig
 from workspace.emulator.server import EmulatorServer
 
@@ -65,10 +66,8 @@ def emulator(
     server.serve_forever()
 
 
-def _settings() -> object:
+def _settings() -> Settings:
     from pydantic import ValidationError
-
-    from app.settings import Settings
 
     try:
         return Settings()
@@ -87,10 +86,8 @@ def serve(
     from app.api import create_app
     from app.logging_setup import configure_logging
     from app.services import build_services
-    from app.settings import Settings
 
     settings = _settings()
-    assert isinstance(settings, Settings)  # noqa: S101
     configure_logging()
     app = create_app(build_services(settings), run_worker=worker)
     uvicorn.run(app, host=host, port=settings.port, log_level="warning")
@@ -103,11 +100,9 @@ def worker_command() -> None:
 
     from app.logging_setup import configure_logging
     from app.services import build_services
-    from app.settings import Settings
     from app.worker import WorkerPool
 
     settings = _settings()
-    assert isinstance(settings, Settings)  # noqa: S101
     configure_logging()
     pool = WorkerPool(build_services(settings))
     pool.start()
@@ -122,10 +117,8 @@ def migrate() -> None:
     """Aplica las migraciones de base de datos (Alembic) hasta la última versión."""
     from app.db.engine import make_engine
     from app.db.migrate import current_revision, upgrade
-    from app.settings import Settings
 
     settings = _settings()
-    assert isinstance(settings, Settings)  # noqa: S101
     engine = make_engine(settings.database_url)
     upgrade(engine)
     console.print(f"base de datos en la versión [bold]{current_revision(engine)}[/bold]")
@@ -163,7 +156,6 @@ def demo_enroll(
 ) -> None:
     """Envía al servicio en demostración una matrícula firmada (enrollment.created)."""
     from app.demo import SECRET_FILE, sample_enrollment, send_signed
-    from app.settings import Settings
 
     port = Settings(demo_mode=True).port
     secret = SECRET_FILE.read_text("utf-8").strip()

@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import CredentialDelivery, Person
-from app.logging_setup import get_logger, mask_email
+from app.logging_setup import get_logger
 from app.passwords import generate_password
 from app.queue import utcnow
 from app.senders import exhaust_sender, reserve_sender
 from app.settings import Settings
+from sofia_sync.normalize import mask_email
 from sofia_sync.person import PersonRecord
 from workspace.credential_email import CredentialEmail, render_credential_email
 from workspace.errors import RateLimited

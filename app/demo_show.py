@@ -8,6 +8,7 @@ import email
 import email.policy
 import os
 from email.message import EmailMessage
+from typing import Any
 
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
@@ -19,7 +20,7 @@ from app.settings import Settings
 SCOPE = "https://www.googleapis.com/auth/"
 
 
-def _client(api: str, version: str, subject: str, scope: str, endpoint: str) -> object:
+def _client(api: str, version: str, subject: str, scope: str, endpoint: str) -> Any:
     credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
         str(KEY_FILE), scopes=[SCOPE + scope]
     ).with_subject(subject)
@@ -37,7 +38,7 @@ def show_account(document: str, console: Console) -> None:
     endpoint = f"http://127.0.0.1:{os.environ.get('MISENA_EMULATOR_PORT', settings.emulator_port)}/"
     address = f"{document.lower()}@{settings.policy.domain}"
     admin = _client("admin", "directory_v1", settings.google_admin, "admin.directory.user", endpoint)
-    user = admin.users().get(userKey=address, projection="full").execute()  # type: ignore[attr-defined]
+    user = admin.users().get(userKey=address, projection="full").execute()
     console.print(f"[bold]Cuenta[/bold] {user['primaryEmail']}  ({user['name']['fullName']})")
     console.print(f"  unidad organizativa: {user['orgUnitPath']}")
     console.print(f"  cambiar contraseña al ingresar: {user['changePasswordAtNextLogin']}")
@@ -46,9 +47,9 @@ def show_account(document: str, console: Console) -> None:
     )
     for sender in settings.mail_senders:
         gmail = _client("gmail", "v1", sender, "gmail.readonly", endpoint)
-        listed = gmail.users().messages().list(userId="me").execute()  # type: ignore[attr-defined]
+        listed = gmail.users().messages().list(userId="me").execute()
         for ref in listed.get("messages", []):
-            raw = gmail.users().messages().get(userId="me", id=ref["id"], format="raw").execute()  # type: ignore[attr-defined]
+            raw = gmail.users().messages().get(userId="me", id=ref["id"], format="raw").execute()
             message = email.message_from_bytes(
                 base64.urlsafe_b64decode(raw["raw"] + "=="), policy=email.policy.default
             )

@@ -118,9 +118,10 @@ def _store(
 
 
 def _apply(session: Session, event: Event, now: datetime) -> Person:
-    record = apply_event(None, event)
-    person = _locked_person(session, record.key)
+    key = event.data.person.key
+    person = _locked_person(session, key)
     if person is None:
+        record = apply_event(None, event)
         person = Person(
             person_key=record.key,
             document_type=record.document_type,

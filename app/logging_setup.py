@@ -1,6 +1,6 @@
 """Structured logging (structlog, JSON lines) with personal data masked at the source.
 
-Callers log masked values only (:func:`mask_email`, ``sofia_sync`` masks documents); as a
+Callers log masked values only (``sofia_sync.normalize`` masks emails and documents); as a
 second line of defence a processor drops any key that names a secret.
 """
 
@@ -14,14 +14,6 @@ from typing import Any
 import structlog
 
 SECRET_KEYS = frozenset({"password", "temporary_password", "secret", "token", "authorization"})
-
-
-def mask_email(address: str | None) -> str:
-    """``majo.pena@example.com`` → ``m***@example.com``: enough to recognise, not to harvest."""
-    if not address or "@" not in address:
-        return "***"
-    local, domain = address.rsplit("@", 1)
-    return f"{local[:1]}***@{domain}"
 
 
 def _drop_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import CredentialDelivery, Person
 from app.delivery import DELIVER, Courier, request_delivery
-from app.logging_setup import get_logger, mask_email
+from app.logging_setup import get_logger
 from app.passwords import generate_password
 from app.queue import enqueue, utcnow
 from app.settings import Settings
+from sofia_sync.normalize import mask_email
 from sofia_sync.person import PersonRecord
 from sofia_sync.planner import CreateAccount, RefuseForeignAccount, UpdateAccount, plan, to_new_user
 from sofia_sync.policy import DesiredAccount, desired_account
