@@ -239,6 +239,19 @@ class GoogleDirectory:
             return False
         return True
 
+    def get_member(self, group_key: str, email: str) -> GroupMember | None:
+        # No ``key``: a 404 here means "not a member", not "the user is not visible yet".
+        try:
+            found = self._call(lambda api: api.members().get(groupKey=group_key, memberKey=email))
+        except NotFound:
+            return None
+        return GroupMember.model_validate(found)
+
+    def set_member_role(self, group_key: str, email: str, role: MemberRole) -> GroupMember:
+        body = {"role": role}
+        updated = self._call(lambda api: api.members().patch(groupKey=group_key, memberKey=email, body=body))
+        return GroupMember.model_validate(updated)
+
     def is_member(self, group_key: str, email: str) -> bool:
         answer = self._call(lambda api: api.members().hasMember(groupKey=group_key, memberKey=email))
         return bool(answer.get("isMember"))

@@ -66,6 +66,12 @@ class Directory(Protocol):
     def remove_member(self, group_key: str, email: str) -> bool:
         """True if removed, False if it was not a member."""
 
+    def get_member(self, group_key: str, email: str) -> GroupMember | None:
+        """The membership of ``email`` (address, alias or id); ``None`` if not a member or no group."""
+
+    def set_member_role(self, group_key: str, email: str, role: MemberRole) -> GroupMember:
+        """Change an existing member's role; raises ``NotFound`` if it is not a member."""
+
     def is_member(self, group_key: str, email: str) -> bool: ...
 
     def iter_members(self, group_key: str) -> Iterator[GroupMember]: ...

@@ -9,8 +9,8 @@ from pydantic import SecretStr
 
 from workspace.directory import GoogleDirectory
 from workspace.emulator.control_client import EmulatorControl
-from workspace.errors import AlreadyExists, InvalidRequest
-from workspace.models import ExternalId, NewUser, Phone, UserChanges, UserName
+from workspace.errors import AlreadyExists, InvalidRequest, NotFound
+from workspace.models import ExternalId, GroupMember, NewUser, Phone, UserChanges, UserName
 
 SOFIA_SCHEMA = {
     "schemaName": "SofiaPlus",
@@ -167,6 +167,69 @@ def test_manager_role_is_kept(tenant: EmulatorControl, directory: GoogleDirector
     group = directory.create_group("ficha-1@misena.edu.co", "Ficha 1")
     directory.add_member(group.email, "80123456@misena.edu.co", role="MANAGER")
     assert [m.role for m in directory.iter_members(group.email)] == ["MANAGER"]
+
+
+def test_get_member_reads_one_membership(tenant: EmulatorControl, directory: GoogleDirectory) -> None:
+    created = directory.create_user(new_user("80123456"))
+    directory.create_user(new_user("52123456"))
+    group = directory.create_group("ficha-1@misena.edu.co", "Ficha 1")
+    directory.add_member(group.email, "80123456@misena.edu.co", role="MANAGER")
+    tenant.clear_counters()
+
+    member = directory.get_member(group.email, "80123456@misena.edu.co")
+
+    assert member == GroupMember(
+        email="80123456@misena.edu.co", role="MANAGER", type="USER", id=created.id, status="ACTIVE"
+    )
+    assert directory.get_member(group.id, created.id) == member
+    assert directory.get_member(group.email, "52123456@misena.edu.co") is None
+    assert directory.get_member("nada@misena.edu.co", "80123456@misena.edu.co") is None
+    # a 404 is an answer, not a delay: one call each, no retries even for a just-created user
+    assert tenant.calls("directory.members.get") == 4
+    assert tenant.calls("directory.members.get", 404) == 2
+
+
+def test_set_member_role_patches_only_the_role(tenant: EmulatorControl, directory: GoogleDirectory) -> None:
+    directory.create_user(new_user("80123456"))
+    directory.create_user(new_user("52123456"))
+    group = directory.create_group("ficha-1@misena.edu.co", "Ficha 1")
+    directory.add_member(group.email, "80123456@misena.edu.co")
+    tenant.clear_counters()
+
+    updated = directory.set_member_role(group.email, "80123456@misena.edu.co", "OWNER")
+
+    assert (updated.email, updated.role) == ("80123456@misena.edu.co", "OWNER")
+    assert [(m.email, m.role) for m in directory.iter_members(group.email)] == [
+        ("80123456@misena.edu.co", "OWNER")
+    ]
+    assert tenant.calls("directory.members.patch") == 1
+    assert tenant.calls("directory.members.update") == 0
+    assert [r["body"] for r in tenant.requests() if r["method"] == "directory.members.patch"] == [
+        {"role": "OWNER"}
+    ]
+    with pytest.raises(NotFound):
+        directory.set_member_role(group.email, "52123456@misena.edu.co", "MANAGER")
+    assert tenant.calls("directory.members.patch", 404) == 1
+
+
+def test_membership_follows_a_rename(tenant: EmulatorControl, directory: GoogleDirectory) -> None:
+    directory.create_user(new_user())
+    group = directory.create_group("ficha-2758392@misena.edu.co", "Ficha 2758392")
+    directory.add_member(group.email, "1098765432@misena.edu.co", role="MANAGER")
+
+    directory.rename_user("1098765432@misena.edu.co", "52123456@misena.edu.co")
+
+    assert [(m.email, m.role) for m in directory.iter_members(group.email)] == [
+        ("52123456@misena.edu.co", "MANAGER")
+    ]
+    assert directory.is_member(group.email, "1098765432@misena.edu.co") is True
+    assert directory.is_member(group.email, "52123456@misena.edu.co") is True
+    by_old = directory.get_member(group.email, "1098765432@misena.edu.co")
+    assert by_old is not None
+    assert by_old.email == "52123456@misena.edu.co"
+    assert directory.set_member_role(group.email, "52123456@misena.edu.co", "MEMBER").role == "MEMBER"
+    assert directory.remove_member(group.email, "52123456@misena.edu.co") is True
+    assert directory.is_member(group.email, "1098765432@misena.edu.co") is False
 
 
 def test_one_adapter_is_safe_to_share_between_threads(

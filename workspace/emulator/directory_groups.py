@@ -109,11 +109,43 @@ def _member_address(state: EmulatorState, group_id: str, key: str) -> str | None
     return None
 
 
-def delete_member(state: EmulatorState, group_key: str, member_key: str) -> None:
-    group_id = _group_id(state, group_key)
+def _require_member(state: EmulatorState, group_id: str, member_key: str) -> str:
     address = _member_address(state, group_id, member_key)
     if address is None:
         raise not_found("Resource Not Found: memberKey")
+    return address
+
+
+def get_member(state: EmulatorState, group_key: str, member_key: str) -> dict[str, Any]:
+    group_id = _group_id(state, group_key)
+    address = _require_member(state, group_id, member_key)
+    return copy.deepcopy(state.members[group_id][address])
+
+
+def update_member(state: EmulatorState, group_key: str, member_key: str, body: Any) -> dict[str, Any]:
+    """Both ``members.update`` and ``members.patch``: only ``role`` and ``delivery_settings`` change.
+
+    Absent (or ``null``) fields are kept; identity fields in the body (email, id, type) are ignored.
+    """
+    validate_body("admin.directory_v1", "Member", body)
+    group_id = _group_id(state, group_key)
+    role = body.get("role")
+    if role is not None:
+        role = str(role).upper()
+        if role not in MEMBER_ROLES:
+            raise invalid("Invalid Input: role")
+    address = _require_member(state, group_id, member_key)
+    member = state.members[group_id][address]
+    if role is not None:
+        member["role"] = role
+    if body.get("delivery_settings") is not None:
+        member["delivery_settings"] = body["delivery_settings"]
+    return copy.deepcopy(member)
+
+
+def delete_member(state: EmulatorState, group_key: str, member_key: str) -> None:
+    group_id = _group_id(state, group_key)
+    address = _require_member(state, group_id, member_key)
     del state.members[group_id][address]
 
 

@@ -223,6 +223,17 @@ def _rename(state: EmulatorState, stored: StoredUser, new_address: str) -> None:
     resource["aliases"] = aliases
     resource["primaryEmail"] = new
     state.user_addresses[new] = resource["id"]
+    _follow_rename_in_groups(state, resource["id"], new)
+
+
+def _follow_rename_in_groups(state: EmulatorState, user_id: str, new: str) -> None:
+    """Google keeps membership by user id: the member entries move to the new primary address."""
+    for members in state.members.values():
+        for address, member in list(members.items()):
+            if member.get("id") == user_id and member.get("type") == "USER":
+                del members[address]
+                member["email"] = new
+                members[new] = member
 
 
 def check_password(state: EmulatorState, address: str, candidate: str) -> bool:

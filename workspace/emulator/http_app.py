@@ -354,6 +354,31 @@ def _group_routes(app: FastAPI, emu: Emulator) -> None:
 
         return await emu.call(request, "directory.members.list", run)
 
+    @app.get(f"{base}/{{group_key}}/members/{{member_key}}")
+    async def members_get(request: Request, group_key: str, member_key: str) -> Response:
+        return await emu.call(
+            request,
+            "directory.members.get",
+            lambda g: groups.get_member(state, group_key, member_key),
+        )
+
+    async def write_member(request: Request, group_key: str, member_key: str, method_id: str) -> Response:
+        body = await json_body(request)
+        return await emu.call(
+            request,
+            method_id,
+            lambda g: groups.update_member(state, group_key, member_key, parsed(body)),
+            body=body,
+        )
+
+    @app.put(f"{base}/{{group_key}}/members/{{member_key}}")
+    async def members_update(request: Request, group_key: str, member_key: str) -> Response:
+        return await write_member(request, group_key, member_key, "directory.members.update")
+
+    @app.patch(f"{base}/{{group_key}}/members/{{member_key}}")
+    async def members_patch(request: Request, group_key: str, member_key: str) -> Response:
+        return await write_member(request, group_key, member_key, "directory.members.patch")
+
     @app.delete(f"{base}/{{group_key}}/members/{{member_key}}")
     async def members_delete(request: Request, group_key: str, member_key: str) -> Response:
         return await emu.call(
