@@ -3,6 +3,11 @@
 The event row, the person's updated record and the reconcile job commit in one transaction
 (the transactional outbox), so a 2xx always means the work will happen, and nothing touches
 Google inline. A repeated ``webhook-id`` is acknowledged and changes nothing.
+
+A document change (``person.updated`` with ``previous_document``) re-keys the person: the
+old key becomes an alias, so late events under the old document still reach the same person
+(and account). If Sofia already sent events under the new document, the two records are
+merged into one (see :mod:`app.person_merge`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.db.models import Person, WebhookEvent
 from app.logging_setup import get_logger
+from app.person_merge import absorb, find_person, rekey
 from app.problems import ProblemError, validation_problem
 from app.queue import enqueue, utcnow
 from sofia_sync.contract import Event, PersonUpdated, UnknownEvent, parse_event
@@ -81,15 +87,7 @@ class Accepted:
 
 
 def _acts_on(event: Event | UnknownEvent) -> bool:
-    """Renames (``previous_document``) come with the lifecycle issue: stored, not acted on."""
-    if isinstance(event, UnknownEvent):
-        return False
-    return not (isinstance(event, PersonUpdated) and event.data.previous_document is not None)
-
-
-def _locked_person(session: Session, key: str) -> Person | None:
-    statement = select(Person).where(Person.person_key == key).with_for_update()
-    return session.scalars(statement).one_or_none()
+    return not isinstance(event, UnknownEvent)
 
 
 def _store(
@@ -118,8 +116,12 @@ def _store(
 
 
 def _apply(session: Session, event: Event, now: datetime) -> Person:
-    key = event.data.person.key
-    person = _locked_person(session, key)
+    person = find_person(session, event.data.person.key)
+    if isinstance(event, PersonUpdated) and event.data.previous_document is not None:
+        former = find_person(session, event.data.previous_document.key)
+        if former is not None and person is not None and former.id != person.id:
+            absorb(session, keep=person, gone=former, now=now)
+        person = person or former
     if person is None:
         record = apply_event(None, event)
         person = Person(
@@ -138,6 +140,7 @@ def _apply(session: Session, event: Event, now: datetime) -> Person:
     if updated != current:
         person.record = updated.model_dump(mode="json")
         person.updated_at = now
+    rekey(session, person, updated, now)
     return person
 
 

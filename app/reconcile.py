@@ -1,28 +1,49 @@
-"""Reconcile one person: desired (policy) vs actual (Google) → actions → apply.
+"""Reconcile one person: desired (policy at this instant) vs actual (Google) → actions → apply.
 
 Level-triggered and idempotent: whatever events, retries or crashes came before, running this
 again converges on the same account. The only non-idempotent effect, sending credentials, is
 recorded in the database in the same transaction that records the account's creation.
+
+The account is found by the Google id misena recorded (robust to renames by anyone), else by
+the address the person should have, else by the addresses of their former documents — so a
+TI → CC change renames the one account instead of creating a second. Suspensions go through
+the circuit breaker (:mod:`app.brake`); ficha groups through :mod:`app.ficha_groups`.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.brake import Decision, SuspensionBrake
 from app.db.models import CredentialDelivery, Person
 from app.delivery import DELIVER, Courier, request_delivery
+from app.ficha_groups import FichaGroups
 from app.logging_setup import get_logger
 from app.passwords import generate_password
 from app.queue import enqueue, utcnow
 from app.settings import Settings
-from sofia_sync.normalize import mask_email
+from sofia_sync.normalize import mask_email, username
 from sofia_sync.person import PersonRecord
-from sofia_sync.planner import CreateAccount, RefuseForeignAccount, UpdateAccount, plan, to_new_user
+from sofia_sync.planner import (
+    Action,
+    CreateAccount,
+    LeaveSuspended,
+    ReactivateAccount,
+    RefuseForeignAccount,
+    SuspendAccount,
+    UpdateAccount,
+    plan,
+    plan_groups,
+    to_new_user,
+)
 from sofia_sync.policy import DesiredAccount, desired_account
 from workspace.errors import AlreadyExists, NotReady
 from workspace.models import WorkspaceUser
@@ -54,6 +75,22 @@ class OrgUnitCache:
             self._known.add(path)
 
 
+@dataclass(frozen=True)
+class Known:
+    """What misena knows of the person's account before this run."""
+
+    record: PersonRecord
+    google_user_id: str | None
+    suspended_by_misena: bool
+    group_memberships: dict[str, str] | None
+
+
+class _Refused(Exception):  # noqa: N818 - control flow inside this module only
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Reconciler:
     def __init__(
         self,
@@ -61,48 +98,169 @@ class Reconciler:
         sessions: sessionmaker[Session],
         directory: Directory,
         courier: Courier,
+        brake: SuspensionBrake,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._directory = directory
         self._courier = courier
+        self._brake = brake
+        self._clock = clock
         self._org_units = OrgUnitCache(directory)
+        self._groups = FichaGroups(directory)
 
     def reconcile(self, person_id: int) -> Outcome:
-        with self._sessions() as session:
-            person = session.get(Person, person_id)
-            if person is None:
-                return Outcome("skipped", "person not found")
-            record = PersonRecord.model_validate(person.record)
-        desired = desired_account(record, self._settings.policy)
+        known = self._load(person_id)
+        if known is None:
+            return Outcome("skipped", "person not found")
+        desired = desired_account(known.record, self._settings.policy, self._clock())
         if desired is None:
+            self._remember(person_id, review_at=None)
             return Outcome("none", "no role or enrollment warrants an account")
         for _ in range(2):
-            actual = self._directory.get_user(desired.primary_email)
+            actual = self._find(known, desired)
             try:
-                return self._apply(person_id, desired, actual)
+                return self._apply(person_id, known, desired, actual)
             except AlreadyExists:
                 # Created by an earlier attempt whose answer was lost, or someone else's:
                 # read it and plan again (adopt or refuse) — never a failure, never a second.
                 continue
+            except _Refused as refused:
+                return self._refuse(person_id, refused.reason)
         raise NotReady("the account exists but cannot be read yet", status=409)
 
-    def _apply(self, person_id: int, desired: DesiredAccount, actual: WorkspaceUser | None) -> Outcome:
-        for action in plan(desired, actual):
-            if isinstance(action, CreateAccount):
-                return self._create(person_id, action.desired)
-            if isinstance(action, RefuseForeignAccount):
-                return self._refuse(person_id, action.reason)
-            if isinstance(action, UpdateAccount):
-                self._org_units.ensure(action.changes.org_unit_path or "/")
-                updated = self._directory.update_user(action.primary_email, action.changes)
-                self._record_account(person_id, updated)
-                return Outcome("updated", ", ".join(action.reasons))
-        assert actual is not None  # noqa: S101 - an empty plan means the account exists
-        self._record_account(person_id, actual)
-        return Outcome("unchanged")
+    def _load(self, person_id: int) -> Known | None:
+        with self._sessions() as session:
+            person = session.get(Person, person_id)
+            if person is None:
+                return None
+            return Known(
+                record=PersonRecord.model_validate(person.record),
+                google_user_id=person.google_user_id,
+                suspended_by_misena=person.suspended_by_misena,
+                group_memberships=person.group_memberships,
+            )
 
-    def _create(self, person_id: int, desired: DesiredAccount) -> Outcome:
+    def _find(self, known: Known, desired: DesiredAccount) -> WorkspaceUser | None:
+        """By recorded id, then by the wanted address, then by former documents' addresses."""
+        if known.google_user_id is not None:
+            found = self._directory.get_user(known.google_user_id)
+            if found is not None:
+                return found
+        found = self._directory.get_user(desired.primary_email)
+        if found is not None:
+            return found
+        domain = self._settings.policy.domain
+        for _, number in sorted(desired.former_documents):
+            found = self._directory.get_user(username(number, domain))
+            if found is not None:
+                return found
+        return None
+
+    def _apply(
+        self, person_id: int, known: Known, desired: DesiredAccount, actual: WorkspaceUser | None
+    ) -> Outcome:
+        actions = plan(desired, actual, we_suspended=known.suspended_by_misena)
+        if not actions and actual is None:
+            self._remember(person_id, review_at=desired.review_at)
+            return Outcome("none", f"no account created: {desired.standing_reason}")
+        account = actual
+        done: list[str] = []
+        suspension: dict[str, Any] = {}
+        for action in actions:
+            if isinstance(action, RefuseForeignAccount):
+                raise _Refused(action.reason)
+            if isinstance(action, CreateAccount):
+                account = self._create(person_id, action.desired)
+                done.append("created")
+            else:
+                account = self._change(account, action, person_id, done, suspension)
+        if not desired.suspended:
+            self._brake.settle(person_id)
+        assert account is not None  # noqa: S101 - a plan without a create needs an account
+        memberships = self._sync_groups(desired, account, known.group_memberships, done)
+        self._record_account(
+            person_id, account, review_at=desired.review_at, memberships=memberships, **suspension
+        )
+        # The first step names the outcome (a metric label); the detail lists every step.
+        return Outcome(done[0].split(":")[0] if done else "unchanged", "; ".join(done))
+
+    def _change(
+        self,
+        account: WorkspaceUser | None,
+        action: Action,
+        person_id: int,
+        done: list[str],
+        suspension: dict[str, Any],
+    ) -> WorkspaceUser | None:
+        """One action on an existing account; returns the account as Google now has it."""
+        if isinstance(action, UpdateAccount):
+            done.append("updated: " + ", ".join(action.reasons))
+            return self._update(action)
+        if isinstance(action, SuspendAccount):
+            return self._suspend(person_id, account, action, done, suspension)
+        if isinstance(action, ReactivateAccount):
+            done.append("reactivated")
+            suspension.update(suspended_by_misena=False, suspension_reason=None, account_status="active")
+            return self._directory.set_suspended(action.user_key, False)
+        if isinstance(action, LeaveSuspended):
+            done.append(action.reason)
+            suspension.update(status_reason=action.reason)
+        return account
+
+    def _update(self, action: UpdateAccount) -> WorkspaceUser:
+        self._org_units.ensure(action.changes.org_unit_path or "/")
+        try:
+            return self._directory.update_user(action.primary_email, action.changes)
+        except AlreadyExists as exc:
+            if action.changes.primary_email is None:
+                raise
+            raise _Refused("the new address (document change) is held by another account") from exc
+
+    def _suspend(
+        self,
+        person_id: int,
+        account: WorkspaceUser | None,
+        action: SuspendAccount,
+        done: list[str],
+        suspension: dict[str, Any],
+    ) -> WorkspaceUser | None:
+        decision = self._brake.request(person_id, action.reason)
+        if decision is Decision.HELD:
+            done.append("suspension held by the circuit breaker")
+            suspension.update(status_reason=f"suspension held for IT staff: {action.reason}")
+            return account
+        if decision is Decision.DISCARDED:
+            done.append("suspension discarded by IT staff")
+            suspension.update(status_reason=f"suspension discarded by IT staff: {action.reason}")
+            return account
+        suspended = self._directory.set_suspended(action.user_key, True)
+        log.info("account_suspended", account=mask_email(suspended.primary_email), reason=action.reason)
+        done.append("suspended")
+        suspension.update(
+            suspended_by_misena=True,
+            suspension_reason=action.reason,
+            suspended_at=self._clock(),
+            account_status="suspended",
+            status_reason=action.reason,
+        )
+        return suspended
+
+    def _sync_groups(
+        self,
+        desired: DesiredAccount,
+        account: WorkspaceUser,
+        applied: dict[str, str] | None,
+        done: list[str],
+    ) -> dict[str, str]:
+        actions = plan_groups(desired, applied)
+        if not actions:
+            return dict(applied or {})
+        done.append(f"{len(actions)} group change(s)")
+        return self._groups.apply(actions, account.primary_email, applied)
+
+    def _create(self, person_id: int, desired: DesiredAccount) -> WorkspaceUser:
         self._org_units.ensure(desired.org_unit_path)
         password = generate_password()
         created = self._directory.create_user(to_new_user(desired, password))
@@ -112,8 +270,8 @@ class Reconciler:
             account=mask_email(created.primary_email),
             org_unit=desired.org_unit_path,
         )
-        result = self._deliver_now(person_id, password)
-        return Outcome("created", result)
+        self._deliver_now(person_id, password)
+        return created
 
     def _deliver_now(self, person_id: int, password: SecretStr) -> str:
         """Send with the password just set, saving a call; on failure the queued job resends."""
@@ -123,11 +281,19 @@ class Reconciler:
             log.warning("credentials_deferred", person_id=person_id, error=type(exc).__name__)
             return "delivery queued"
 
-    def _record_account(self, person_id: int, user: WorkspaceUser) -> None:
+    def _record_account(self, person_id: int, user: WorkspaceUser | None, **values: Any) -> None:
         """Remember the account; the first time, queue the credentials in the same transaction."""
         with self._sessions.begin() as session:
             person = session.get(Person, person_id, with_for_update=True)
             if person is None:
+                return
+            if "memberships" in values:
+                person.group_memberships = values.pop("memberships")
+            if "review_at" in values:
+                person.next_review_at = values.pop("review_at")
+            for name, value in values.items():
+                setattr(person, name, value)
+            if user is None:
                 return
             person.primary_email = user.primary_email
             person.google_user_id = user.id
@@ -138,6 +304,9 @@ class Reconciler:
                 now = utcnow()
                 request_delivery(session, person, user.primary_email, "new_account", now)
                 enqueue(session, DELIVER, person_id, now=now)
+
+    def _remember(self, person_id: int, **values: Any) -> None:
+        self._record_account(person_id, None, **values)
 
     @staticmethod
     def _has_delivery(session: Session, person_id: int) -> bool:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.brake import SuspensionBrake
 from app.db.engine import make_engine, session_factory
 from app.delivery import Courier
 from app.intake import WebhookVerifier
-from app.queue import JobQueue, QueueSettings
+from app.queue import JobQueue, QueueSettings, utcnow
 from app.reconcile import Reconciler
 from app.settings import Settings
 from workspace.directory import DirectoryPacing, GoogleDirectory
@@ -31,6 +34,8 @@ class Services:
     queue: JobQueue
     courier: Courier
     reconciler: Reconciler
+    brake: SuspensionBrake
+    clock: Callable[[], datetime]
 
 
 def google_adapters(settings: Settings) -> tuple[Directory, MailSender]:
@@ -54,7 +59,10 @@ def build_services(
     directory: Directory | None = None,
     mail: MailSender | None = None,
     engine: Engine | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Services:
+    """``clock`` is the service's notion of now for lifecycle decisions (grace periods); tests
+    move it to see time-based transitions without waiting."""
     engine = engine or make_engine(settings.database_url)
     sessions = session_factory(engine)
     if directory is None or mail is None:
@@ -65,7 +73,9 @@ def build_services(
     queue = JobQueue(
         sessions,
         QueueSettings(lease_seconds=settings.job_lease_seconds),
+        clock=clock,
     )
+    brake = SuspensionBrake(sessions, settings.brake, clock)
     return Services(
         settings=settings,
         engine=engine,
@@ -75,5 +85,7 @@ def build_services(
         mail=mail,
         queue=queue,
         courier=courier,
-        reconciler=Reconciler(settings, sessions, directory, courier),
+        reconciler=Reconciler(settings, sessions, directory, courier, brake, clock),
+        brake=brake,
+        clock=clock,
     )

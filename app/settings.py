@@ -10,13 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sofia_sync.policy import PolicySettings
 
 #: Secrets that appear in docs and examples; never acceptable outside demo mode.
 WELL_KNOWN_SECRETS = frozenset({"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "changeme", "secret"})
+
+
+class BrakeSettings(BaseModel):
+    """The suspension circuit breaker (``MISENA_BRAKE__LIMIT``, ``MISENA_BRAKE__WINDOW_SECONDS``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: Lifecycle suspensions allowed in any sliding window before the rest are held.
+    limit: int = Field(default=200, ge=0)
+    window_seconds: float = Field(default=3600.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -49,6 +59,9 @@ class Settings(BaseSettings):
     google_queries_per_minute: float = Field(default=2300.0, gt=0)
 
     policy: PolicySettings = Field(default_factory=PolicySettings)
+    brake: BrakeSettings = Field(default_factory=BrakeSettings)
+    #: How often each worker process looks for grace periods that have ended.
+    sweep_interval_seconds: float = Field(default=60.0, gt=0)
 
     worker_threads: int = Field(default=2, ge=1, le=64)
     worker_poll_seconds: float = Field(default=0.5, gt=0)

@@ -19,6 +19,7 @@ from app.intake import RECONCILE
 from app.logging_setup import get_logger
 from app.queue import ClaimedJob
 from app.services import Services
+from app.sweep import Sweeper
 from workspace.errors import WorkspaceError
 
 log = get_logger(__name__)
@@ -86,6 +87,11 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
+        services = self._services
+        sweeper = Sweeper(services.sessions, services.clock, services.settings.sweep_interval_seconds)
+        thread = threading.Thread(target=sweeper.run, args=(self._stop,), name="sweeper", daemon=True)
+        thread.start()
+        self._threads.append(thread)
         for n in range(self._services.settings.worker_threads):
             worker = Worker(self._services, worker_id(str(n)))
             thread = threading.Thread(target=worker.run, args=(self._stop,), name=f"worker-{n}", daemon=True)

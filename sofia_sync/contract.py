@@ -162,6 +162,9 @@ class RolesChangedData(ContractModel):
     person: PersonPayload
     roles: list[str]
     previous_roles: list[str] = Field(default_factory=list)
+    #: An extension of the contract: the fichas an instructor is linked to, when Sofia sends
+    #: them (the contract has no other instructor-to-ficha link). Part of the roles snapshot.
+    fichas: list[NonBlank] = Field(default_factory=list)
 
     def known_roles(self) -> frozenset[Role]:
         """The roles misena acts on; ``ADMINISTRATIVO`` and the like are ignored."""

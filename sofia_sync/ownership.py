@@ -2,7 +2,8 @@
 
 misena manages an account only when it is sure the account is the person's:
 
-1. administrators are never managed;
+1. administrators, and accounts in the configured exclusions (addresses or org units), are
+   never managed;
 2. an account *linked* to Sofia Plus — an ``externalIds`` entry of our type, or a
    ``documentNumber`` in our custom schema — is managed only if every link names this
    person (their current document or one they had before a document change);
@@ -44,6 +45,8 @@ def our_external_ids(desired: DesiredAccount) -> frozenset[str]:
 def ownership(desired: DesiredAccount, actual: WorkspaceUser) -> Ownership:
     if actual.is_admin:
         return Ownership(False, "an administrator account is never managed by misena")
+    if is_excluded(desired, actual):
+        return Ownership(False, "excluded from misena's management by configuration")
     link_ids = [e.value for e in actual.external_ids if e.type == desired.external_id_type]
     ours = our_external_ids(desired)
     if any(value.casefold() not in ours for value in link_ids):
@@ -54,6 +57,14 @@ def ownership(desired: DesiredAccount, actual: WorkspaceUser) -> Ownership:
     if link_ids or schema_link is not None:
         return Ownership(True, "linked to this Sofia Plus person")
     return _adoption(desired, actual)
+
+
+def is_excluded(desired: DesiredAccount, actual: WorkspaceUser) -> bool:
+    addresses = {actual.primary_email.casefold(), *(alias.casefold() for alias in actual.aliases)}
+    if addresses & desired.excluded_accounts:
+        return True
+    path = actual.org_unit_path.casefold().rstrip("/") or "/"
+    return any(path == unit or path.startswith(unit.rstrip("/") + "/") for unit in desired.excluded_org_units)
 
 
 def _schema_document(values: dict[str, Any] | None) -> tuple[str | None, str] | None:

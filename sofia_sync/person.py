@@ -12,7 +12,13 @@ events add ``APRENDIZ``. The record holds, order-independently:
     roles = R + {APRENDIZ if some enrollment event is newer than R}
 
 where R is the set of the newest ``roles_changed`` (the union of them if several share that
-instant) and ``field_times["roles"]`` is R's instant.
+instant) and ``field_times["roles"]`` is R's instant. ``instructor_fichas`` travels with R.
+``ever_instructor`` is the union over every roles event (current or previous roles): once
+an instructor, the person's account is warranted until lifecycle suspends it.
+
+:func:`merge_records` folds two records of the same person (known under two documents
+before Sofia told us of the document change) with the same rules, so the merge is as
+order-independent as the events.
 """
 
 from __future__ import annotations
@@ -118,6 +124,8 @@ class PersonRecord(BaseModel):
     enrollments: tuple[EnrollmentRecord, ...] = ()
     field_times: dict[str, datetime] = Field(default_factory=dict)
     previous_keys: frozenset[str] = frozenset()
+    ever_instructor: bool = False
+    instructor_fichas: frozenset[str] = frozenset()
 
     @field_validator("enrollments")
     @classmethod
@@ -173,7 +181,9 @@ def apply_event(record: PersonRecord | None, event: Event) -> PersonRecord:
     if isinstance(event, EnrollmentCreated | EnrollmentStatusChanged):
         _offer_enrollment(draft, event.data.enrollment, at)
     elif isinstance(event, RolesChanged):
-        _offer_roles(draft, event.data.known_roles(), at)
+        _offer_roles(draft, event.data.known_roles(), frozenset(event.data.fichas), at)
+        if Role.INSTRUCTOR in event.data.known_roles() | event.data.previous_known_roles():
+            draft.values["ever_instructor"] = True
     draft.values["enrollments"] = tuple(draft.enrollments.values())
     draft.values["field_times"] = draft.times
     return PersonRecord.model_validate(draft.values)
@@ -242,14 +252,103 @@ def _offer_enrollment(draft: _Draft, payload: EnrollmentPayload, at: datetime) -
         draft.values["roles"] = frozenset({*draft.values["roles"], Role.APRENDIZ})
 
 
-def _offer_roles(draft: _Draft, roles: frozenset[Role], at: datetime) -> None:
+def _offer_roles(draft: _Draft, roles: frozenset[Role], fichas: frozenset[str], at: datetime) -> None:
     last = draft.times.get(ROLES)
     if last is not None and at < last:
         return
     if last is not None and at == last:
         draft.values["roles"] = frozenset({*draft.values["roles"], *roles})
+        draft.values["instructor_fichas"] = frozenset({*draft.values["instructor_fichas"], *fichas})
         return
     newest_enrollment = max((e.status_at for e in draft.enrollments.values()), default=None)
     apprentice = newest_enrollment is not None and newest_enrollment > at
     draft.values["roles"] = roles | ({Role.APRENDIZ} if apprentice else set())
+    draft.values["instructor_fichas"] = fichas
     draft.times[ROLES] = at
+
+
+def merge_records(kept: PersonRecord, other: PersonRecord) -> PersonRecord:
+    """One record from two of the same person, each field from the newer of the two.
+
+    Used when a document change reaches us after events under the new document: the result
+    is what the union of both records' events would have produced, whichever is ``kept``
+    (only the document, like any field, goes to the newer side).
+    """
+    draft = _Draft(
+        values=dict(kept),
+        times=dict(kept.field_times),
+        enrollments={e.ficha: e for e in kept.enrollments},
+    )
+    for name, at in other.field_times.items():
+        if name in _PERSON_FIELDS:
+            offered = {attr: getattr(other, attr) for attr in _PERSON_FIELDS[name]}
+            rank = _field_rank(other, name)
+            draft.offer(name, at, rank, _field_rank(kept, name), **offered)
+    for enrollment in other.enrollments:
+        existing = draft.enrollments.get(enrollment.ficha)
+        current = existing.rank() if existing else ()
+        if draft.offer(enrollment_field(enrollment.ficha), enrollment.status_at, enrollment.rank(), current):
+            draft.enrollments[enrollment.ficha] = enrollment
+    draft.values["roles"] = _merged_roles(kept, other)
+    draft.values["instructor_fichas"] = _merged_instructor_fichas(kept, other)
+    if other.field_times.get(ROLES) is not None:
+        draft.times[ROLES] = max(t for t in (kept.field_times.get(ROLES), other.field_times[ROLES]) if t)
+    draft.values["ever_instructor"] = kept.ever_instructor or other.ever_instructor
+    now = person_key(draft.values["document_type"], draft.values["document_number"])
+    seen = {kept.key, other.key, *kept.previous_keys, *other.previous_keys}
+    draft.values["previous_keys"] = frozenset(seen - {now})
+    draft.values["enrollments"] = tuple(draft.enrollments.values())
+    draft.values["field_times"] = draft.times
+    return PersonRecord.model_validate(draft.values)
+
+
+#: The record attributes each person field group sets.
+_PERSON_FIELDS: dict[str, tuple[str, ...]] = {
+    DOCUMENT: ("document_type", "document_number"),
+    NAMES: ("first_names", "last_names"),
+    PERSONAL_EMAIL: ("personal_email",),
+    MOBILE: ("mobile_e164",),
+    BIRTH_DATE: ("birth_date",),
+}
+
+
+def _field_rank(record: PersonRecord, name: str) -> Rank:
+    """The same tie-break values :func:`_offer_person` uses for each field group."""
+    if name == DOCUMENT:
+        return (record.document_type.value, record.document_number)
+    if name == NAMES:
+        return (record.first_names, record.last_names)
+    return _rank(getattr(record, _PERSON_FIELDS[name][0]))
+
+
+def _newest_enrollment(record: PersonRecord) -> datetime | None:
+    return max((e.status_at for e in record.enrollments), default=None)
+
+
+def _roles_newer_side(kept: PersonRecord, other: PersonRecord) -> int:
+    """-1 when ``kept`` holds the newer roles snapshot, 1 when ``other`` does, 0 on a tie."""
+    left, right = kept.field_times.get(ROLES), other.field_times.get(ROLES)
+    if left == right:
+        return 0
+    if right is None or (left is not None and left > right):
+        return -1
+    return 1
+
+
+def _merged_roles(kept: PersonRecord, other: PersonRecord) -> frozenset[Role]:
+    """R of the newer snapshot, plus APRENDIZ when the other side enrolled after it."""
+    side = _roles_newer_side(kept, other)
+    if side == 0:
+        return kept.roles | other.roles
+    newer, older = (kept, other) if side < 0 else (other, kept)
+    snapshot_at = newer.field_times[ROLES]
+    enrolled_after = _newest_enrollment(older)
+    apprentice = enrolled_after is not None and enrolled_after > snapshot_at
+    return newer.roles | ({Role.APRENDIZ} if apprentice else frozenset())
+
+
+def _merged_instructor_fichas(kept: PersonRecord, other: PersonRecord) -> frozenset[str]:
+    side = _roles_newer_side(kept, other)
+    if side == 0:
+        return kept.instructor_fichas | other.instructor_fichas
+    return kept.instructor_fichas if side < 0 else other.instructor_fichas

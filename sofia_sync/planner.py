@@ -3,8 +3,10 @@
 The reconcile job runs ``plan(desired_account(person), get_user(address))`` and executes
 what comes back; run again after success it must plan nothing (the tests check this
 property on random accounts). Which accounts may be touched at all is
-:mod:`sofia_sync.ownership`'s decision. Suspension is lifecycle's, a later issue: nothing
-here suspends or unsuspends.
+:mod:`sofia_sync.ownership`'s decision; whether the account should be suspended is
+:mod:`sofia_sync.lifecycle`'s. Two suspension rules live here: no account is created only
+to be suspended, and an account suspended by someone else (an admin, Google) is never
+reactivated by misena — only one misena itself suspended for lifecycle reasons is.
 
 Two rules about personal contact data: a value Sofia does not give (no usable email or
 mobile) never clears what the account has — the person may have set it themselves — and
@@ -21,17 +23,24 @@ from pydantic import SecretStr
 
 from sofia_sync.ownership import our_external_ids, ownership
 from sofia_sync.patch_semantics import apply_changes
-from sofia_sync.policy import DesiredAccount
+from sofia_sync.policy import DesiredAccount, FichaGroup
 from workspace.models import ExternalId, NewUser, Phone, UserChanges, UserName, WorkspaceUser
 
 __all__ = [
     "Action",
     "CreateAccount",
+    "GroupAction",
+    "JoinGroup",
+    "LeaveGroup",
+    "LeaveSuspended",
+    "ReactivateAccount",
     "RefuseForeignAccount",
+    "SuspendAccount",
     "UpdateAccount",
     "account_changes",
     "apply_changes",
     "plan",
+    "plan_groups",
     "to_new_user",
 ]
 
@@ -61,7 +70,44 @@ class RefuseForeignAccount:
     reason: str
 
 
-Action = CreateAccount | UpdateAccount | RefuseForeignAccount
+@dataclass(frozen=True)
+class SuspendAccount:
+    user_key: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReactivateAccount:
+    user_key: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LeaveSuspended:
+    """The person should be active, but the account was suspended outside misena."""
+
+    user_key: str
+    reason: str
+
+
+Action = (
+    CreateAccount | UpdateAccount | RefuseForeignAccount | SuspendAccount | ReactivateAccount | LeaveSuspended
+)
+
+
+@dataclass(frozen=True)
+class JoinGroup:
+    """Add the member (or change their role) — 409 "already a member" counts as done."""
+
+    group: FichaGroup
+
+
+@dataclass(frozen=True)
+class LeaveGroup:
+    group_email: str
+
+
+GroupAction = JoinGroup | LeaveGroup
 
 
 def to_new_user(desired: DesiredAccount, password: SecretStr) -> NewUser:
@@ -80,16 +126,47 @@ def to_new_user(desired: DesiredAccount, password: SecretStr) -> NewUser:
     )
 
 
-def plan(desired: DesiredAccount, actual: WorkspaceUser | None) -> list[Action]:
+def plan(
+    desired: DesiredAccount, actual: WorkspaceUser | None, *, we_suspended: bool = False
+) -> list[Action]:
+    """``we_suspended``: the account's suspension is one misena made (recorded on our side)."""
     if actual is None:
-        return [CreateAccount(desired)]
+        return [] if desired.suspended else [CreateAccount(desired)]
     verdict = ownership(desired, actual)
     if not verdict.managed:
         return [RefuseForeignAccount(desired.primary_email, verdict.reason)]
+    actions: list[Action] = []
     changes, reasons = account_changes(desired, actual)
-    if changes.is_empty():
-        return []
-    return [UpdateAccount(actual.primary_email, changes, reasons)]
+    if not changes.is_empty():
+        actions.append(UpdateAccount(actual.primary_email, changes, reasons))
+    actions.extend(_suspension(desired, actual, we_suspended))
+    return actions
+
+
+def _suspension(desired: DesiredAccount, actual: WorkspaceUser, we_suspended: bool) -> list[Action]:
+    if desired.suspended and not actual.suspended:
+        return [SuspendAccount(actual.id, desired.standing_reason)]
+    if not desired.suspended and actual.suspended:
+        if we_suspended:
+            return [ReactivateAccount(actual.id, desired.standing_reason)]
+        return [LeaveSuspended(actual.id, "suspended outside misena; only IT staff may reactivate it")]
+    return []
+
+
+def plan_groups(desired: DesiredAccount, applied: dict[str, str] | None) -> list[GroupAction]:
+    """Ficha group changes against the memberships misena last applied.
+
+    ``applied`` (group address → role) is what misena recorded, not a read of every group:
+    listing a user's groups would cost calls on every reconcile. ``None`` (never recorded)
+    joins every desired group; joining is idempotent, so that is always safe.
+    """
+    current = applied or {}
+    wanted = {group.email: group for group in desired.groups}
+    actions: list[GroupAction] = [
+        JoinGroup(group) for email, group in wanted.items() if current.get(email) != group.role
+    ]
+    actions.extend(LeaveGroup(email) for email in sorted(current) if email not in wanted)
+    return actions
 
 
 def account_changes(desired: DesiredAccount, actual: WorkspaceUser) -> tuple[UserChanges, tuple[str, ...]]:

@@ -1,60 +1,102 @@
-"""Person → the account they should have. Pure and deterministic: same record, same account.
+"""Person → the account they should have. Pure and deterministic: same record, same clock,
+same account.
 
-Lifecycle (suspension after the grace period, graduates' org unit, reactivation) is a later
-issue; it will extend :func:`desired_account` with an ``active`` decision of its own and
-leave the rest of this module as it is.
+Whether the account is active, and which kind of org unit it sits in, is
+:mod:`sofia_sync.lifecycle`'s decision; this module turns it into Google's terms: the
+address, names, org unit path, recovery data, the Sofia Plus link, and the ficha groups.
 """
 
 from __future__ import annotations
 
 import string
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sofia_sync.contract import DocumentType, EnrollmentStatus, Role, parse_person_key
+from sofia_sync.lifecycle import (
+    DEFAULT_ACTIVE_STATUSES,
+    LifecycleSettings,
+    Placement,
+    standing,
+    warrants_account,
+)
 from sofia_sync.normalize import spanish_name, username
 from sofia_sync.person import EnrollmentRecord, PersonRecord
 
+__all__ = ["DEFAULT_ACTIVE_STATUSES", "DesiredAccount", "FichaGroup", "PolicySettings", "desired_account"]
+
 #: The placeholders org unit templates may use.
 PLACEHOLDERS = frozenset({"regional", "regional_code", "centro", "centro_code"})
+#: The placeholders the ficha group templates may use.
+GROUP_PLACEHOLDERS = frozenset({"ficha", "domain"})
 
-DEFAULT_ACTIVE_STATUSES = frozenset(
-    {
-        EnrollmentStatus.EN_FORMACION,
-        EnrollmentStatus.CONDICIONADO,
-        EnrollmentStatus.APLAZADO,
-        EnrollmentStatus.TRASLADADO,
-        EnrollmentStatus.POR_CERTIFICAR,
-    }
-)
+GroupRole = Literal["MANAGER", "MEMBER"]
 
 
-class PolicySettings(BaseModel):
+def _check_template(template: str, allowed: frozenset[str]) -> str:
+    """A typo in a template must fail at start-up, not in every reconcile job."""
+    used = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    unknown = used - allowed
+    if unknown:
+        raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; use {sorted(allowed)}")
+    return template
+
+
+class PolicySettings(LifecycleSettings):
     """Everything SENA's IT team may want to decide differently; defaults follow the contract."""
-
-    model_config = ConfigDict(frozen=True)
 
     domain: str = "misena.edu.co"
     apprentice_org_unit: str = "/Aprendices/{regional}"
     instructor_org_unit: str = "/Instructores/{regional}"
+    graduate_org_unit: str = "/Egresados/{regional}"
     #: Regional of an instructor Sofia tells us nothing about (no enrollment to take it from).
     default_regional: str = "Sin Regional"
     custom_schema: str = "SofiaPlus"
     external_id_type: str = "organization"
-    active_statuses: frozenset[EnrollmentStatus] = DEFAULT_ACTIVE_STATUSES
+    ficha_group_email: str = "ficha-{ficha}@{domain}"
+    ficha_group_name: str = "Ficha {ficha}"
+    #: Accounts misena never changes, whatever Sofia says (addresses or aliases).
+    excluded_accounts: frozenset[str] = frozenset()
+    #: Org units (and everything below them) whose accounts misena never changes.
+    excluded_org_units: frozenset[str] = frozenset()
 
-    @field_validator("apprentice_org_unit", "instructor_org_unit")
+    @field_validator("apprentice_org_unit", "instructor_org_unit", "graduate_org_unit")
     @classmethod
-    def _known_placeholders(cls, template: str) -> str:
-        """A typo in a template must fail at start-up, not in every reconcile job."""
+    def _org_unit_template(cls, template: str) -> str:
         if not template.startswith("/"):
             raise ValueError("an org unit path starts with '/'")
-        used = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-        unknown = used - PLACEHOLDERS
-        if unknown:
-            raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; use {sorted(PLACEHOLDERS)}")
-        return template
+        return _check_template(template, PLACEHOLDERS)
+
+    @field_validator("ficha_group_email", "ficha_group_name")
+    @classmethod
+    def _group_template(cls, template: str) -> str:
+        if "{ficha}" not in template:
+            raise ValueError("a ficha group template must use {ficha}")
+        return _check_template(template, GROUP_PLACEHOLDERS)
+
+    @field_validator("excluded_accounts", "excluded_org_units")
+    @classmethod
+    def _casefolded(cls, values: frozenset[str]) -> frozenset[str]:
+        return frozenset(value.strip().casefold().rstrip("/") or "/" for value in values)
+
+    def ficha_group(self, ficha: str, role: GroupRole) -> FichaGroup:
+        return FichaGroup(
+            email=self.ficha_group_email.format(ficha=ficha, domain=self.domain).lower(),
+            name=self.ficha_group_name.format(ficha=ficha, domain=self.domain),
+            role=role,
+        )
+
+
+class FichaGroup(BaseModel):
+    """A ficha's Google Group and the role the person should hold in it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    email: str
+    name: str
+    role: GroupRole
 
 
 class DesiredAccount(BaseModel):
@@ -82,6 +124,15 @@ class DesiredAccount(BaseModel):
     custom_schema: str = "SofiaPlus"
     external_id_type: str = "organization"
     former_documents: frozenset[tuple[DocumentType, str]] = Field(default_factory=frozenset)
+    suspended: bool = False
+    #: Why the account is (or stays) in its state: shown to IT staff and recorded with a
+    #: suspension. Never holds a document number.
+    standing_reason: str = ""
+    #: When the clock alone changes this account (a grace period ending), if ever.
+    review_at: datetime | None = None
+    groups: tuple[FichaGroup, ...] = ()
+    excluded_accounts: frozenset[str] = frozenset()
+    excluded_org_units: frozenset[str] = frozenset()
 
 
 def external_id(document_type: DocumentType | str, normalized_number: str) -> str:
@@ -89,17 +140,23 @@ def external_id(document_type: DocumentType | str, normalized_number: str) -> st
     return f"{DocumentType(document_type).value}-{normalized_number}"
 
 
-def desired_account(person: PersonRecord, settings: PolicySettings) -> DesiredAccount | None:
-    """The account ``person`` should have, or ``None`` when nothing warrants one.
+def desired_account(person: PersonRecord, settings: PolicySettings, now: datetime) -> DesiredAccount | None:
+    """The account ``person`` should have at ``now``, or ``None`` when nothing ever warranted one.
 
-    An account is warranted by the Instructor role or by any enrollment (whatever its status:
-    an inactive one is for lifecycle to suspend, not for us to forget).
+    An account is warranted by the Instructor role, by any enrollment (whatever its status:
+    an inactive one is for lifecycle to suspend, not for us to forget) or by having been an
+    instructor.
     """
-    instructor = Role.INSTRUCTOR in person.roles
-    if not instructor and not person.enrollments:
+    if not warrants_account(person):
         return None
+    instructor = Role.INSTRUCTOR in person.roles
+    stand = standing(person, settings, now)
     reference = reference_enrollment(person.enrollments, settings.active_statuses)
-    template = settings.instructor_org_unit if instructor else settings.apprentice_org_unit
+    template = {
+        Placement.INSTRUCTOR: settings.instructor_org_unit,
+        Placement.APPRENTICE: settings.apprentice_org_unit,
+        Placement.GRADUATE: settings.graduate_org_unit,
+    }[stand.placement]
     return DesiredAccount(
         primary_email=username(person.document_number, settings.domain),
         given_name=person.first_names,
@@ -115,7 +172,25 @@ def desired_account(person: PersonRecord, settings: PolicySettings) -> DesiredAc
         custom_schema=settings.custom_schema,
         external_id_type=settings.external_id_type,
         former_documents=frozenset(parse_person_key(key) for key in person.previous_keys),
+        suspended=stand.suspended,
+        standing_reason=stand.reason,
+        review_at=stand.review_at,
+        groups=ficha_groups(person, settings),
+        excluded_accounts=settings.excluded_accounts,
+        excluded_org_units=settings.excluded_org_units,
     )
+
+
+def ficha_groups(person: PersonRecord, settings: PolicySettings) -> tuple[FichaGroup, ...]:
+    """MEMBER of the fichas the person is actively enrolled in; MANAGER of those an instructor
+    is linked to (manager wins when both), sorted by group address."""
+    roles: dict[str, GroupRole] = {
+        e.ficha: "MEMBER" for e in person.enrollments if e.status in settings.active_statuses
+    }
+    if Role.INSTRUCTOR in person.roles:
+        roles.update(dict.fromkeys(person.instructor_fichas, "MANAGER"))
+    groups = (settings.ficha_group(ficha, role) for ficha, role in roles.items())
+    return tuple(sorted(groups, key=lambda group: group.email))
 
 
 def reference_enrollment(

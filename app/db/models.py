@@ -78,6 +78,63 @@ class Person(Base):
     google_user_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: When the clock alone changes this person's account (a grace period ends): the sweep's cue.
+    next_review_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: misena suspended the account (lifecycle), so misena may reactivate it; an account
+    #: suspended by anyone else is never reactivated by misena.
+    suspended_by_misena: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    suspension_reason: Mapped[str | None] = mapped_column(String(500))
+    suspended_at: Mapped[datetime | None]
+    #: Ficha group address → role, as misena last applied them (``None``: never recorded).
+    group_memberships: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+class PersonAlias(Base):
+    """A person key someone was known by before a document change (TI → CC), so late events
+    under the old document reach the same person and account instead of creating another."""
+
+    __tablename__ = "person_aliases"
+
+    person_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Suspension(Base):
+    """Every lifecycle suspension misena admitted: the circuit breaker's sliding window."""
+
+    __tablename__ = "suspensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    admitted_at: Mapped[datetime] = mapped_column(index=True)
+    #: ``brake`` (counted against the window) or ``released`` (IT staff let a held one through).
+    source: Mapped[str] = mapped_column(String(16))
+
+
+HOLD_STATES = ("held", "released", "discarded", "obsolete")
+
+
+class SuspensionHold(Base):
+    """A suspension the circuit breaker held back: it waits for IT staff, never dropped.
+
+    ``released`` lets the next reconcile suspend; ``discarded`` keeps the account active for
+    as long as the reason stays the same; ``obsolete`` means Sofia changed its mind first.
+    """
+
+    __tablename__ = "suspension_holds"
+    __table_args__ = (
+        CheckConstraint("state IN ('held', 'released', 'discarded', 'obsolete')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    held_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Job(Base):

@@ -75,7 +75,8 @@ def test_the_email_is_spanish_and_its_password_signs_in(harness: Harness) -> Non
 
 
 def test_directory_calls_per_new_account(harness: Harness) -> None:
-    """One lookup and one insert per account once the org unit is known; no patch."""
+    """One lookup, one insert and one ficha membership per account once the org unit and the
+    ficha group are known; no patch."""
     harness.post(enrollment())
     harness.drain()
     harness.emulator.clear_counters()
@@ -83,7 +84,11 @@ def test_directory_calls_per_new_account(harness: Harness) -> None:
     harness.drain()
     calls = harness.emulator.counters()["calls"]
     directory_calls = {m: sum(v.values()) for m, v in calls.items() if m.startswith("directory.")}
-    assert directory_calls == {"directory.users.get": 1, "directory.users.insert": 1}
+    assert directory_calls == {
+        "directory.users.get": 1,
+        "directory.users.insert": 1,
+        "directory.members.insert": 1,
+    }
 
 
 def test_duplicate_content_with_a_new_id_gives_one_account_and_one_email(harness: Harness) -> None:

@@ -1,0 +1,185 @@
+"""The suspension circuit breaker: the event path's guard against a feed that "withdraws" everyone.
+
+Every lifecycle suspension asks :meth:`SuspensionBrake.request` first. Admitted suspensions
+are written to a sliding window (``suspensions``); once the window holds ``limit`` of them,
+further requests are *held* (``suspension_holds``) — never dropped, never applied — until IT
+staff release or discard them. The decision is serialized across workers and replicas (an
+advisory lock on PostgreSQL, the single writer on SQLite), so two workers cannot both take
+the last slot. A held suspension whose person becomes active again (Sofia corrected the feed)
+turns ``obsolete`` by itself on the next reconcile.
+
+A retried job does not count twice: a person already admitted inside the window, for the same
+reason, is admitted again without a new slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from prometheus_client import Counter
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.models import Suspension, SuspensionHold
+from app.intake import RECONCILE
+from app.logging_setup import get_logger
+from app.queue import enqueue
+from app.settings import BrakeSettings
+
+log = get_logger(__name__)
+
+SUSPENSIONS = Counter("misena_lifecycle_suspensions_total", "Lifecycle suspension requests", ["decision"])
+BRAKE_TRIPS = Counter("misena_suspension_brake_holds_total", "Suspensions held back by the circuit breaker")
+#: Advisory lock key serializing brake decisions on PostgreSQL ("brake").
+_BRAKE_LOCK = 0x6272616B65
+
+
+class Decision(StrEnum):
+    ADMITTED = "admitted"
+    HELD = "held"
+    DISCARDED = "discarded"
+
+
+@dataclass(frozen=True)
+class HeldSuspension:
+    id: int
+    person_id: int
+    reason: str
+    state: str
+    held_at: datetime
+
+
+class SuspensionBrake:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: BrakeSettings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._clock = clock
+
+    def request(self, person_id: int, reason: str) -> Decision:
+        """May misena suspend this person's account now, for this reason?"""
+        with self._sessions.begin() as session:
+            self._serialize(session)
+            decision = self._decide(session, person_id, reason, self._clock())
+        SUSPENSIONS.labels(decision.value).inc()
+        return decision
+
+    def _decide(self, session: Session, person_id: int, reason: str, now: datetime) -> Decision:
+        latest = _latest_hold(session, person_id)
+        if latest is not None and latest.reason == reason:
+            if latest.state == "released":
+                session.add(
+                    Suspension(person_id=person_id, reason=reason, admitted_at=now, source="released")
+                )
+                return Decision.ADMITTED
+            if latest.state == "discarded":
+                return Decision.DISCARDED
+            if latest.state == "held":
+                return Decision.HELD
+        since = now - timedelta(seconds=self._settings.window_seconds)
+        if self._admitted_before(session, person_id, reason, since):
+            return Decision.ADMITTED
+        in_window = session.scalar(
+            select(func.count(Suspension.id)).where(
+                Suspension.admitted_at > since, Suspension.source == "brake"
+            )
+        )
+        if (in_window or 0) < self._settings.limit:
+            session.add(Suspension(person_id=person_id, reason=reason, admitted_at=now, source="brake"))
+            return Decision.ADMITTED
+        session.add(SuspensionHold(person_id=person_id, reason=reason, state="held", held_at=now))
+        BRAKE_TRIPS.inc()
+        log.error(
+            "suspension_brake_engaged",
+            alert=True,
+            person_id=person_id,
+            limit=self._settings.limit,
+            window_seconds=self._settings.window_seconds,
+            detail="lifecycle suspensions exceed the limit; held for IT staff to release or discard",
+        )
+        return Decision.HELD
+
+    @staticmethod
+    def _admitted_before(session: Session, person_id: int, reason: str, since: datetime) -> bool:
+        found = session.scalars(
+            select(Suspension.id)
+            .where(
+                Suspension.person_id == person_id,
+                Suspension.reason == reason,
+                Suspension.admitted_at > since,
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
+    def _serialize(self, session: Session) -> None:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _BRAKE_LOCK})
+
+    def settle(self, person_id: int) -> None:
+        """The person should be active: their holds (and any decision on them) are obsolete,
+        so a later suspension is judged afresh."""
+        with self._sessions() as session:
+            if _latest_hold(session, person_id) is None:
+                return
+        with self._sessions.begin() as session:
+            session.execute(
+                update(SuspensionHold)
+                .where(SuspensionHold.person_id == person_id, SuspensionHold.state != "obsolete")
+                .values(state="obsolete", decided_at=self._clock(), decided_by="misena: person active again")
+            )
+
+    def held(self, limit: int = 1000) -> list[HeldSuspension]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(SuspensionHold)
+                .where(SuspensionHold.state == "held")
+                .order_by(SuspensionHold.id)
+                .limit(limit)
+            )
+            return [HeldSuspension(r.id, r.person_id, r.reason, r.state, r.held_at) for r in rows]
+
+    def held_count(self) -> int:
+        with self._sessions() as session:
+            count = session.scalar(
+                select(func.count(SuspensionHold.id)).where(SuspensionHold.state == "held")
+            )
+            return int(count or 0)
+
+    def release(self, hold_ids: Sequence[int] | None, actor: str) -> int:
+        """Let held suspensions through (``None``: all of them); each person is reconciled again."""
+        return self._decide_holds(hold_ids, "released", actor)
+
+    def discard(self, hold_ids: Sequence[int] | None, actor: str) -> int:
+        """Drop held suspensions: the accounts stay active while the reason stays the same."""
+        return self._decide_holds(hold_ids, "discarded", actor)
+
+    def _decide_holds(self, hold_ids: Sequence[int] | None, state: str, actor: str) -> int:
+        now = self._clock()
+        with self._sessions.begin() as session:
+            statement = select(SuspensionHold).where(SuspensionHold.state == "held").with_for_update()
+            if hold_ids is not None:
+                statement = statement.where(SuspensionHold.id.in_(list(hold_ids)))
+            holds = list(session.scalars(statement))
+            for hold in holds:
+                hold.state, hold.decided_at, hold.decided_by = state, now, actor
+                if state == "released":
+                    enqueue(session, RECONCILE, hold.person_id, now=now)
+        log.info("suspension_holds_decided", state=state, count=len(holds), actor=actor)
+        return len(holds)
+
+
+def _latest_hold(session: Session, person_id: int) -> SuspensionHold | None:
+    return session.scalars(
+        select(SuspensionHold)
+        .where(SuspensionHold.person_id == person_id, SuspensionHold.state != "obsolete")
+        .order_by(SuspensionHold.id.desc())
+        .limit(1)
+    ).first()

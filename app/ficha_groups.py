@@ -1,0 +1,60 @@
+"""Ficha groups in Google: created on first need, memberships joined and left.
+
+Each operation is idempotent on Google's side (409 "already a member" and 404 "not a member"
+both mean done), so a job that dies half-way is simply run again. Groups known to exist are
+remembered per process so a busy ficha costs one ``groups.get``, not one per apprentice.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from app.logging_setup import get_logger
+from sofia_sync.planner import GroupAction, JoinGroup
+from sofia_sync.policy import FichaGroup
+from workspace.errors import AlreadyExists
+from workspace.ports import Directory
+
+log = get_logger(__name__)
+
+
+class FichaGroups:
+    def __init__(self, directory: Directory) -> None:
+        self._directory = directory
+        self._known: set[str] = set()
+        self._lock = threading.Lock()
+
+    def ensure(self, group: FichaGroup) -> None:
+        with self._lock:
+            if group.email in self._known:
+                return
+        if self._directory.get_group(group.email) is None:
+            try:
+                self._directory.create_group(group.email, group.name, "Ficha group managed by misena")
+                log.info("ficha_group_created", group=group.email)
+            except AlreadyExists:
+                pass  # another worker created it a moment ago
+        with self._lock:
+            self._known.add(group.email)
+
+    def apply(
+        self, actions: list[GroupAction], member: str, applied: dict[str, str] | None
+    ) -> dict[str, str]:
+        """Run ``actions`` for the account ``member``; returns the memberships now in place."""
+        memberships = dict(applied or {})
+        for action in actions:
+            if isinstance(action, JoinGroup):
+                self._join(action.group, member)
+                memberships[action.group.email] = action.group.role
+            else:
+                self._directory.remove_member(action.group_email, member)
+                memberships.pop(action.group_email, None)
+        return memberships
+
+    def _join(self, group: FichaGroup, member: str) -> None:
+        self.ensure(group)
+        if self._directory.add_member(group.email, member, group.role):
+            return
+        current = self._directory.get_member(group.email, member)
+        if current is not None and current.role != group.role:
+            self._directory.set_member_role(group.email, member, group.role)

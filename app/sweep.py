@@ -1,0 +1,69 @@
+"""The scheduled sweep: time-based lifecycle transitions fire by themselves.
+
+A grace period ending is not an event anyone sends. Each reconcile records when the
+person's account next changes by the clock alone (``people.next_review_at``); the sweep,
+run by every worker process every ``sweep_interval_seconds``, queues a reconcile for
+everyone whose moment has come. Several processes sweeping at once is harmless: rows are
+claimed with ``SKIP LOCKED`` on PostgreSQL, and the queue coalesces reconciles per person.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.models import Person
+from app.intake import RECONCILE
+from app.logging_setup import get_logger
+from app.queue import enqueue
+
+log = get_logger(__name__)
+
+
+def sweep_due(sessions: sessionmaker[Session], now: datetime, batch: int = 500) -> int:
+    """Queue a reconcile for every person whose review time has passed; returns how many."""
+    total = 0
+    while True:
+        with sessions.begin() as session:
+            due = list(
+                session.scalars(
+                    select(Person.id)
+                    .where(Person.next_review_at <= now)
+                    .order_by(Person.next_review_at, Person.id)
+                    .limit(batch)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            for person_id in due:
+                enqueue(session, RECONCILE, person_id, now=now)
+            if due:
+                session.execute(update(Person).where(Person.id.in_(due)).values(next_review_at=None))
+        total += len(due)
+        if len(due) < batch:
+            break
+    if total:
+        log.info("sweep_queued", people=total)
+    return total
+
+
+class Sweeper:
+    """Runs :func:`sweep_due` every ``interval`` seconds until stopped."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Callable[[], datetime], interval: float
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._interval = interval
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                sweep_due(self._sessions, self._clock())
+            except Exception:
+                log.exception("sweep_failed")
+            stop.wait(self._interval)
