@@ -7,14 +7,16 @@ import base64
 import email
 import email.policy
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from googleapiclient.errors import HttpError
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -25,6 +27,7 @@ from app.db.models import CredentialDelivery, Person
 from app.demo import send_signed
 from app.services import Services, build_services
 from app.settings import Settings
+from app.sweep import sweep_due
 from app.worker import Worker
 from sofia_sync.contract import EVENT_EXAMPLES
 from sofia_sync.policy import SOFIA_SCHEMA_DEFINITION
@@ -61,6 +64,20 @@ def enrollment(
     return event
 
 
+class TestClock:
+    """The service's clock: real time plus an offset tests move to cross grace periods
+    without waiting (it keeps ticking, so jobs queued at the real now stay due)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
 @dataclass
 class Harness:
     services: Services
@@ -68,6 +85,40 @@ class Harness:
     emulator: EmulatorControl
     emulator_server: EmulatorServer
     key_info: dict[str, Any]
+    clock: TestClock = field(default_factory=TestClock)
+
+    def sweep(self) -> int:
+        """What the worker's sweeper does every interval: queue the people whose time came."""
+        return sweep_due(self.services.sessions, self.clock())
+
+    def deliver(self, *events: dict[str, Any]) -> None:
+        """Post each event (each must be accepted) and run the worker to idle after each."""
+        for event in events:
+            response = self.post(event)
+            assert response.status_code == 202, response.text
+            self.drain()
+
+    def get_user(self, key: str) -> dict[str, Any] | None:
+        """``users.get`` by address, alias or id, as Google answers it (``None`` on 404)."""
+        admin = google_service(self.emulator_server, self.key_info, "admin", "directory_v1")
+        try:
+            user: dict[str, Any] = admin.users().get(userKey=key, projection="full").execute()
+        except HttpError as exc:
+            if exc.resp.status == 404:
+                return None
+            raise
+        return user
+
+    def members(self, group: str) -> dict[str, str]:
+        """Member address → role of a group; empty when the group does not exist."""
+        admin = google_service(self.emulator_server, self.key_info, "admin", "directory_v1")
+        try:
+            listed = admin.members().list(groupKey=group).execute()
+        except HttpError as exc:
+            if exc.resp.status == 404:
+                return {}
+            raise
+        return {m["email"]: m["role"] for m in listed.get("members", [])}
 
     @property
     def webhook_url(self) -> str:
@@ -154,22 +205,39 @@ def tenant(emulator: EmulatorControl) -> EmulatorControl:
     return emulator
 
 
+HarnessFactory = Callable[..., Harness]
+
+
 @pytest.fixture
-def harness(
+def make_harness(
     tenant: EmulatorControl,
     database_url: str,
     emulator_server: EmulatorServer,
     key_info: dict[str, Any],
     tmp_path: Path,
-) -> Iterator[Harness]:
+) -> Iterator[HarnessFactory]:
+    """The service with settings ``overrides`` (e.g. a small brake limit), one per test."""
     key_file = tmp_path / "service-account.json"
     key_file.write_text(json.dumps(key_info), encoding="utf-8")
-    settings = service_settings(database_url, key_file, emulator_server.base_url)
-    engine = make_engine(database_url)
-    upgrade(engine)
-    services = build_services(settings, engine=engine)
-    server = BackgroundServer(create_app(services), name="misena")
-    server.start()
-    yield Harness(services, server.base_url, tenant, emulator_server, key_info)
-    server.stop()
-    engine.dispose()
+    started: list[tuple[BackgroundServer, Any]] = []
+
+    def make(**overrides: Any) -> Harness:
+        settings = service_settings(database_url, key_file, emulator_server.base_url, **overrides)
+        engine = make_engine(database_url)
+        upgrade(engine)
+        clock = TestClock()
+        services = build_services(settings, engine=engine, clock=clock)
+        server = BackgroundServer(create_app(services), name="misena")
+        server.start()
+        started.append((server, engine))
+        return Harness(services, server.base_url, tenant, emulator_server, key_info, clock)
+
+    yield make
+    for server, engine in started:
+        server.stop()
+        engine.dispose()
+
+
+@pytest.fixture
+def harness(make_harness: HarnessFactory) -> Harness:
+    return make_harness()
