@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
@@ -34,6 +34,9 @@ from app.worker import WorkerPool
 from sofia_sync.contract import EVENT_EXAMPLES, Event
 
 WEBHOOKS = Counter("misena_webhooks_total", "Sofia Plus webhooks answered", ["status"])
+HELD_SUSPENSIONS = Gauge(
+    "misena_suspensions_held", "Lifecycle suspensions held by the circuit breaker, waiting for IT staff"
+)
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}, "description": text_}
     for code, text_ in {
@@ -154,8 +157,11 @@ def _health_routes(app: FastAPI) -> None:
             return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
         if revision != head_revision():
             return JSONResponse({"status": "unavailable", "migrations": revision}, status_code=503)
-        return JSONResponse({"status": "ok", "migrations": revision})
+        # A held suspension is not unreadiness: the service works, IT staff have a decision to make.
+        held = services.brake.held_count()
+        return JSONResponse({"status": "ok", "migrations": revision, "suspensions_held": held})
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics", response_class=PlainTextResponse)
-    def metrics() -> PlainTextResponse:
+    def metrics(services: ServicesDep) -> PlainTextResponse:
+        HELD_SUSPENSIONS.set(services.brake.held_count())
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)

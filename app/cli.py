@@ -10,6 +10,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from app.cli_brake import brake_cli
 from app.settings import Settings
 from workspace.emulator.config import EmulatorConfig
 from workspace.emulator.server import EmulatorServer
@@ -24,6 +25,7 @@ demo_cli = typer.Typer(
     help="Modo demostración: todo en esta máquina, sin credenciales.", no_args_is_help=False
 )
 cli.add_typer(demo_cli, name="demo")
+cli.add_typer(brake_cli, name="brake")
 console = Console(stderr=True)
 
 
@@ -66,7 +68,7 @@ def emulator(
     server.serve_forever()
 
 
-def _settings() -> Settings:
+def load_settings() -> Settings:
     from pydantic import ValidationError
 
     try:
@@ -87,7 +89,7 @@ def serve(
     from app.logging_setup import configure_logging
     from app.services import build_services
 
-    settings = _settings()
+    settings = load_settings()
     configure_logging()
     app = create_app(build_services(settings), run_worker=worker)
     uvicorn.run(app, host=host, port=settings.port, log_level="warning")
@@ -102,7 +104,7 @@ def worker_command() -> None:
     from app.services import build_services
     from app.worker import WorkerPool
 
-    settings = _settings()
+    settings = load_settings()
     configure_logging()
     pool = WorkerPool(build_services(settings))
     pool.start()
@@ -118,7 +120,7 @@ def migrate() -> None:
     from app.db.engine import make_engine
     from app.db.migrate import current_revision, upgrade
 
-    settings = _settings()
+    settings = load_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
     console.print(f"base de datos en la versión [bold]{current_revision(engine)}[/bold]")
