@@ -90,7 +90,7 @@ def standing(record: PersonRecord, settings: LifecycleSettings, now: datetime) -
     if active:
         fichas = ", ".join(sorted(e.ficha for e in active))
         return Standing(False, f"active enrollment in ficha {fichas}", placement)
-    deadline = max(_deadlines(record, settings), key=lambda d: d.at, default=None)
+    deadline = max(_deadlines(record, settings), key=lambda d: (d.at, d.reason), default=None)
     if deadline is None:
         return Standing(True, "no enrollment and no Instructor role", placement)
     if now < deadline.at:

@@ -35,10 +35,13 @@ GROUP_PLACEHOLDERS = frozenset({"ficha", "domain"})
 GroupRole = Literal["MANAGER", "MEMBER"]
 
 
+def _placeholders_used(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
 def _check_template(template: str, allowed: frozenset[str]) -> str:
     """A typo in a template must fail at start-up, not in every reconcile job."""
-    used = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-    unknown = used - allowed
+    unknown = _placeholders_used(template) - allowed
     if unknown:
         raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; use {sorted(allowed)}")
     return template
@@ -72,8 +75,9 @@ class PolicySettings(LifecycleSettings):
     @field_validator("ficha_group_email", "ficha_group_name")
     @classmethod
     def _group_template(cls, template: str) -> str:
-        if "{ficha}" not in template:
-            raise ValueError("a ficha group template must use {ficha}")
+        """Without a real ``{ficha}`` placeholder every ficha would share one group."""
+        if "ficha" not in _placeholders_used(template):
+            raise ValueError("a ficha group template must use the {ficha} placeholder")
         return _check_template(template, GROUP_PLACEHOLDERS)
 
     @field_validator("excluded_accounts", "excluded_org_units")
@@ -149,9 +153,8 @@ def desired_account(person: PersonRecord, settings: PolicySettings, now: datetim
     """
     if not warrants_account(person):
         return None
-    instructor = Role.INSTRUCTOR in person.roles
     stand = standing(person, settings, now)
-    reference = reference_enrollment(person.enrollments, settings.active_statuses)
+    reference = _placing_enrollment(person, settings, stand.placement)
     template = {
         Placement.INSTRUCTOR: settings.instructor_org_unit,
         Placement.APPRENTICE: settings.apprentice_org_unit,
@@ -166,7 +169,7 @@ def desired_account(person: PersonRecord, settings: PolicySettings, now: datetim
         recovery_phone=person.mobile_e164,
         external_id=external_id(person.document_type, person.document_number),
         custom_schema_values=_schema_values(person, reference, settings.active_statuses),
-        role=Role.INSTRUCTOR if instructor else Role.APRENDIZ,
+        role=Role.INSTRUCTOR if stand.placement is Placement.INSTRUCTOR else Role.APRENDIZ,
         document_type=person.document_type,
         document_number=person.document_number,
         custom_schema=settings.custom_schema,
@@ -179,6 +182,17 @@ def desired_account(person: PersonRecord, settings: PolicySettings, now: datetim
         excluded_accounts=settings.excluded_accounts,
         excluded_org_units=settings.excluded_org_units,
     )
+
+
+def _placing_enrollment(
+    person: PersonRecord, settings: PolicySettings, placement: Placement
+) -> EnrollmentRecord | None:
+    """A graduate is placed by the program they certified in, everyone else by
+    :func:`reference_enrollment`."""
+    if placement is Placement.GRADUATE:
+        graduated = tuple(e for e in person.enrollments if e.status in settings.graduated_statuses)
+        return reference_enrollment(graduated, settings.active_statuses)
+    return reference_enrollment(person.enrollments, settings.active_statuses)
 
 
 def ficha_groups(person: PersonRecord, settings: PolicySettings) -> tuple[FichaGroup, ...]:

@@ -121,3 +121,20 @@ events = st.one_of(
     st.builds(_roles_changed, occurred_ats, people, role_lists),
     st.builds(_updated, occurred_ats, people, st.booleans()),
 )
+
+#: Fichas an instructor may be linked to; one of them is also an enrollment ficha above.
+instructor_ficha_lists = st.lists(st.sampled_from(["2758392", "2901111", "3100200"]), max_size=2)
+
+
+def _roles_changed_in_full(
+    at: datetime, person: PersonPayload, roles: list[str], previous: list[str], fichas: list[str]
+) -> Event:
+    data = RolesChangedData(person=person, roles=roles, previous_roles=previous, fichas=fichas)
+    return RolesChanged(occurred_at=at, data=data)
+
+
+#: ``events`` plus roles changes that carry ``previous_roles`` and instructor ``fichas``.
+full_events = st.one_of(
+    events,
+    st.builds(_roles_changed_in_full, occurred_ats, people, role_lists, role_lists, instructor_ficha_lists),
+)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -17,40 +16,13 @@ from sofia_sync.contract import (
     EnrollmentStatus,
     Event,
     Role,
-    UnknownEvent,
+    RolesChanged,
     parse_event,
 )
-from sofia_sync.person import EnrollmentRecord, PersonRecord, apply_event
+from sofia_sync.person import EnrollmentRecord, PersonRecord, apply_event, merge_records
 
-from .strategies import events
-
-
-def event(
-    event_type: str = "enrollment.created",
-    at: str | None = None,
-    person: dict[str, Any] | None = None,
-    **data: Any,
-) -> Event:
-    payload = copy.deepcopy(EVENT_EXAMPLES[event_type])
-    if at is not None:
-        payload["occurred_at"] = at
-    payload["data"]["person"].update(person or {})
-    for key, value in data.items():
-        if isinstance(value, dict) and isinstance(payload["data"].get(key), dict):
-            payload["data"][key].update(value)
-        else:
-            payload["data"][key] = value
-    parsed = parse_event(payload)
-    assert not isinstance(parsed, UnknownEvent)
-    return parsed
-
-
-def fold(*items: Event, record: PersonRecord | None = None) -> PersonRecord:
-    for item in items:
-        record = apply_event(record, item)
-    assert record is not None
-    return record
-
+from .factories import event, fold
+from .strategies import events, full_events
 
 T0 = "2026-01-20T08:15:00-05:00"
 T1 = "2026-02-01T08:00:00-05:00"
@@ -272,3 +244,185 @@ def test_any_order_with_duplicates_gives_the_same_record(items: list[Event], dat
 def test_applying_an_event_twice_in_a_row_is_a_no_op(items: list[Event]) -> None:
     record = fold(*items)
     assert apply_event(record, items[-1]) == record
+
+
+# -- former instructors and their fichas -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("roles", "previous", "ever"),
+    [
+        (["INSTRUCTOR"], [], True),
+        ([], ["INSTRUCTOR"], True),
+        (["ADMINISTRATIVO"], ["instructor"], True),
+        (["APRENDIZ"], ["ADMINISTRATIVO"], False),
+        ([], [], False),
+    ],
+)
+def test_ever_instructor_from_current_or_previous_roles(
+    roles: list[str], previous: list[str], ever: bool
+) -> None:
+    record = apply_event(None, event("person.roles_changed", roles=roles, previous_roles=previous))
+    assert record.ever_instructor is ever
+
+
+def test_ever_instructor_is_never_forgotten() -> None:
+    record = fold(
+        event("person.roles_changed", at=T0, roles=[], previous_roles=["INSTRUCTOR"]),
+        event("person.roles_changed", at=T2, roles=["APRENDIZ"], previous_roles=[]),
+        event(at=T2),
+    )
+    assert record.ever_instructor
+    assert record.roles == {Role.APRENDIZ}
+
+
+def test_an_older_roles_event_still_records_the_instructor_past() -> None:
+    """An older snapshot does not set the roles, but it is still a fact about the past."""
+    record = fold(
+        event("person.roles_changed", at=T2, roles=["APRENDIZ"], previous_roles=[]),
+        event("person.roles_changed", at=T0, roles=["INSTRUCTOR"], previous_roles=[]),
+    )
+    assert record.roles == {Role.APRENDIZ}
+    assert record.ever_instructor
+
+
+def test_enrollment_events_do_not_make_an_instructor() -> None:
+    assert not fold(event(at=T0), event("person.updated", at=T1)).ever_instructor
+
+
+def test_the_newest_roles_snapshot_sets_the_instructor_fichas() -> None:
+    older = event("person.roles_changed", at=T0, roles=["INSTRUCTOR"], fichas=["2758392", "2901111"])
+    newer = event("person.roles_changed", at=T1, roles=["INSTRUCTOR"], fichas=["3100200"])
+    for order in ([older, newer], [newer, older]):
+        assert fold(*order).instructor_fichas == {"3100200"}
+
+
+def test_same_instant_instructor_fichas_are_united() -> None:
+    one = event("person.roles_changed", at=T1, roles=["INSTRUCTOR"], fichas=["2758392"])
+    two = event("person.roles_changed", at=T1, roles=["INSTRUCTOR"], fichas=["2901111", "2758392"])
+    assert fold(one, two).instructor_fichas == fold(two, one).instructor_fichas == {"2758392", "2901111"}
+
+
+def test_a_newer_snapshot_without_fichas_clears_them() -> None:
+    record = fold(
+        event("person.roles_changed", at=T0, roles=["INSTRUCTOR"], fichas=["2758392"]),
+        event("person.roles_changed", at=T1, roles=[], previous_roles=["INSTRUCTOR"]),
+    )
+    assert record.instructor_fichas == frozenset()
+
+
+def test_enrollment_events_leave_the_instructor_fichas_alone() -> None:
+    roles = event("person.roles_changed", at=T0, roles=["INSTRUCTOR"], fichas=["2901111"])
+    for order in ([roles, event(at=T1)], [event(at=T1), roles]):
+        record = fold(*order)
+        assert record.instructor_fichas == {"2901111"}
+        assert record.roles == {Role.INSTRUCTOR, Role.APRENDIZ}
+
+
+def test_instructor_fichas_must_not_be_blank() -> None:
+    payload = copy.deepcopy(EVENT_EXAMPLES["person.roles_changed"])
+    payload["data"]["fichas"] = ["2758392", "  "]
+    with pytest.raises(ValidationError):
+        parse_event(payload)
+    payload["data"]["fichas"] = [" 2758392 "]
+    parsed = parse_event(payload)
+    assert isinstance(parsed, RolesChanged)
+    assert parsed.data.fichas == ["2758392"]
+
+
+def test_fichas_are_optional() -> None:
+    parsed = parse_event(EVENT_EXAMPLES["person.roles_changed"])
+    assert isinstance(parsed, RolesChanged)
+    assert parsed.data.fichas == []
+
+
+@given(st.lists(full_events, min_size=1, max_size=8), st.data())
+@settings(max_examples=200, deadline=None)
+def test_any_order_with_duplicates_gives_the_same_record_with_instructor_data(
+    items: list[Event], data: st.DataObject
+) -> None:
+    duplicates = data.draw(st.lists(st.sampled_from(items), max_size=3), label="duplicates")
+    shuffled = data.draw(st.permutations([*items, *duplicates]), label="arrival order")
+    assert fold(*shuffled) == fold(*items)
+
+
+# -- merging two records of one person --------------------------------------------------------
+
+
+def test_merge_takes_each_field_from_the_newer_record() -> None:
+    """Events under the CC arrived before the rename told us it was the TI's person."""
+    as_ti = fold(event(at=T0, person={"personal_email": "viejo@example.com"}))
+    cc = {"document_type": "CC", "document_number": "1098765432"}
+    as_cc = fold(
+        event(
+            "enrollment.status_changed",
+            at=T2,
+            person={**cc, "personal_email": None},
+            enrollment={"ficha": "2901111", "status": "EN_FORMACION"},
+        ),
+        event(
+            "person.roles_changed",
+            at=T1,
+            person={**cc, "first_names": "MARÍA JOSÉ", "last_names": "PEÑA DE LA TORRE"},
+            roles=["INSTRUCTOR"],
+            fichas=["3100200"],
+        ),
+    )
+    merged = merge_records(as_ti, as_cc)
+    assert merged.key == "CC:1098765432"
+    assert merged.previous_keys == {"TI:1098765432"}
+    assert merged.personal_email is None  # the newer null wins
+    assert [e.ficha for e in merged.enrollments] == ["2758392", "2901111"]
+    assert merged.enrollment("2758392") == as_ti.enrollment("2758392")
+    assert merged.roles == {Role.INSTRUCTOR, Role.APRENDIZ}  # enrolled (T2) after the roles (T1)
+    assert merged.instructor_fichas == {"3100200"}
+    assert merged.ever_instructor
+    assert merged.field_times["roles"] == datetime.fromisoformat(T1)
+    assert merged.model_dump() == merge_records(as_cc, as_ti).model_dump()
+
+
+def test_merging_a_record_with_itself_changes_nothing() -> None:
+    record = fold(event(at=T0), event("person.roles_changed", at=T1, roles=["INSTRUCTOR"], fichas=["1"]))
+    assert merge_records(record, record) == record
+
+
+@st.composite
+def split_events(draw: st.DrawFn) -> tuple[list[Event], list[Event], list[Event]]:
+    """Events about one person, and two non-empty subsets of them that together hold them all
+    (an event may be in both: Sofia may send it before and after the document change)."""
+    items = draw(st.lists(full_events, min_size=2, max_size=8), label="events")
+    sides = draw(
+        st.lists(st.sampled_from(["kept", "other", "both"]), min_size=len(items), max_size=len(items)).filter(
+            lambda s: "both" in s or {"kept", "other"} <= set(s)
+        ),
+        label="sides",
+    )
+    kept = [item for item, side in zip(items, sides, strict=True) if side != "other"]
+    other = [item for item, side in zip(items, sides, strict=True) if side != "kept"]
+    return items, kept, other
+
+
+@given(split_events())
+@settings(max_examples=200, deadline=None)
+def test_merging_folded_halves_equals_folding_everything(
+    split: tuple[list[Event], list[Event], list[Event]],
+) -> None:
+    items, kept_events, other_events = split
+    kept, other = fold(*kept_events), fold(*other_events)
+    whole = fold(*items)
+    assert merge_records(kept, other).model_dump() == whole.model_dump()
+    assert merge_records(other, kept).model_dump() == whole.model_dump()
+
+
+@given(st.lists(full_events, min_size=1, max_size=6), st.lists(full_events, min_size=1, max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_merge_is_commutative(left_events: list[Event], right_events: list[Event]) -> None:
+    left, right = fold(*left_events), fold(*right_events)
+    merged = merge_records(left, right)
+    assert merged.model_dump() == merge_records(right, left).model_dump()
+    # The document, like every field, comes from the newer side.
+    newer = max(
+        (left, right), key=lambda r: (r.field_times["document"], r.document_type.value, r.document_number)
+    )
+    assert merged.key == newer.key
+    assert merge_records(merged, left) == merged

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -9,27 +10,34 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from sofia_sync.contract import DocumentType, Role
+from sofia_sync.contract import DocumentType, EnrollmentStatus, Role
 from sofia_sync.person import PersonRecord
 from sofia_sync.planner import (
     Action,
     CreateAccount,
+    GroupAction,
+    JoinGroup,
+    LeaveGroup,
+    LeaveSuspended,
+    ReactivateAccount,
     RefuseForeignAccount,
+    SuspendAccount,
     UpdateAccount,
     apply_changes,
     plan,
+    plan_groups,
     to_new_user,
 )
-from sofia_sync.policy import DesiredAccount, PolicySettings, desired_account
+from sofia_sync.policy import DesiredAccount, FichaGroup, GroupRole, PolicySettings, desired_account
 from workspace.models import ExternalId, NewUser, Phone, UserChanges, UserName, WorkspaceUser
 
-from .factories import enrollment, person
+from .factories import AT, NOW, enrollment, person
 
 PASSWORD = SecretStr("Kx7-mQ2r-Tz9w")
 
 
-def desired_for(record: PersonRecord) -> DesiredAccount:
-    desired = desired_account(record, PolicySettings())
+def desired_for(record: PersonRecord, now: datetime = NOW) -> DesiredAccount:
+    desired = desired_account(record, PolicySettings(), now)
     assert desired is not None
     return desired
 
@@ -317,8 +325,11 @@ def test_without_the_former_document_the_old_account_is_someone_elses() -> None:
 
 
 def test_plans_never_suspend() -> None:
-    update = only_update(plan(DESIRED, unlinked(suspended=True)))
+    """Not through an update, that is: suspension has actions of its own."""
+    update, leave = plan(DESIRED, unlinked(suspended=True))
+    assert isinstance(update, UpdateAccount)
     assert "suspended" not in update.changes.model_fields_set
+    assert isinstance(leave, LeaveSuspended)
 
 
 def test_apply_changes_follows_patch_semantics() -> None:
@@ -361,10 +372,13 @@ PEOPLE = [
 @st.composite
 def desired_accounts(draw: st.DrawFn) -> DesiredAccount:
     kind, number, previous = draw(st.sampled_from(PEOPLE))
+    statuses = st.sampled_from(
+        [EnrollmentStatus.EN_FORMACION, EnrollmentStatus.CANCELADO, EnrollmentStatus.CERTIFICADO]
+    )
     record = person(
         *draw(
             st.lists(
-                st.builds(enrollment, ficha=st.sampled_from(["1", "2"])),
+                st.builds(enrollment, ficha=st.sampled_from(["1", "2"]), status=statuses),
                 max_size=2,
                 unique_by=lambda e: e.ficha,
             )
@@ -380,7 +394,8 @@ def desired_accounts(draw: st.DrawFn) -> DesiredAccount:
     roles = draw(st.sampled_from([frozenset({Role.INSTRUCTOR}), frozenset()]))
     if record.enrollments:
         record = record.model_copy(update={"roles": roles})
-    return desired_for(record)
+    # A year on, every grace period has run out: inactive enrollments are suspended.
+    return desired_for(record, draw(st.sampled_from([NOW, AT + timedelta(days=365)])))
 
 
 def _link_ids(desired: DesiredAccount) -> st.SearchStrategy[list[ExternalId]]:
@@ -441,13 +456,21 @@ def actual_accounts(draw: st.DrawFn, desired: DesiredAccount) -> WorkspaceUser |
     return None if draw(st.integers(0, 9)) == 9 else actual
 
 
+SUSPENSION_ACTIONS = (SuspendAccount, ReactivateAccount, LeaveSuspended)
+
+
 def carry_out(actions: list[Action], actual: WorkspaceUser | None) -> WorkspaceUser | None:
+    """``LeaveSuspended`` changes nothing: it is a verdict, repeated while it holds."""
     for action in actions:
         if isinstance(action, CreateAccount):
             actual = created_user(to_new_user(action.desired, PASSWORD))
         elif isinstance(action, UpdateAccount):
             assert actual is not None
             actual = apply_changes(actual, action.changes)
+        elif isinstance(action, SuspendAccount | ReactivateAccount):
+            assert actual is not None
+            assert action.user_key == actual.id
+            actual = actual.model_copy(update={"suspended": isinstance(action, SuspendAccount)})
     return actual
 
 
@@ -456,18 +479,278 @@ def carry_out(actions: list[Action], actual: WorkspaceUser | None) -> WorkspaceU
 def test_a_carried_out_plan_plans_nothing_more(data: st.DataObject) -> None:
     desired = data.draw(desired_accounts(), label="desired")
     actual = data.draw(actual_accounts(desired), label="actual")
-    first = plan(desired, actual)
-    event(type(first[0]).__name__ if first else "nothing to do")
+    we_suspended = data.draw(st.booleans(), label="we_suspended")
+    first = plan(desired, actual, we_suspended=we_suspended)
+    event(" + ".join(type(action).__name__ for action in first) or "nothing to do")
     after = carry_out(first, actual)
-    second = plan(desired, after)
+    # A suspension misena carries out is recorded as its own.
+    suspended_by_us = we_suspended or any(isinstance(action, SuspendAccount) for action in first)
+    second = plan(desired, after, we_suspended=suspended_by_us)
     if any(isinstance(action, RefuseForeignAccount) for action in first):
         assert second == first  # a refusal stands, and nothing was touched
         assert after == actual
+        assert len(first) == 1
     else:
-        assert second == []
-    assert len(first) <= 1
+        assert second == [action for action in first if isinstance(action, LeaveSuspended)]
+    assert len([action for action in first if not isinstance(action, SUSPENSION_ACTIONS)]) <= 1
+    assert len([action for action in first if isinstance(action, SUSPENSION_ACTIONS)]) <= 1
+    if actual is None:
+        assert first == ([] if desired.suspended else [CreateAccount(desired)])
+    if any(isinstance(action, ReactivateAccount) for action in first):
+        assert we_suspended
     for action in first:
         if isinstance(action, UpdateAccount):
             assert not action.changes.is_empty()
             assert "suspended" not in action.changes.model_fields_set
             assert len(action.reasons) == len(action.changes.model_fields_set)
+
+
+# -- suspension --------------------------------------------------------------------------------
+
+WITHDRAWN = person(enrollment(status=EnrollmentStatus.RETIRO_VOLUNTARIO))
+#: The withdrawn apprentice once the 30 days of grace are over.
+SUSPENDED = desired_for(WITHDRAWN, AT + timedelta(days=30))
+
+
+def test_the_withdrawn_apprentice_fixture_is_suspended() -> None:
+    assert SUSPENDED.suspended
+    assert SUSPENDED.standing_reason == "enrollment RETIRO_VOLUNTARIO in ficha 2758392"
+
+
+def account_of(desired: DesiredAccount, **fields: Any) -> WorkspaceUser:
+    """The account misena created for ``desired``, with ``fields`` changed."""
+    return created_user(to_new_user(desired, PASSWORD)).model_copy(update=fields)
+
+
+@pytest.mark.parametrize("we_suspended", [False, True])
+def test_an_active_account_is_suspended_when_lifecycle_says_so(we_suspended: bool) -> None:
+    actual = account_of(SUSPENDED)
+    assert plan(SUSPENDED, actual, we_suspended=we_suspended) == [
+        SuspendAccount(actual.id, "enrollment RETIRO_VOLUNTARIO in ficha 2758392")
+    ]
+
+
+def test_fields_are_updated_before_the_suspension() -> None:
+    actual = account_of(SUSPENDED, org_unit_path="/Instructores/Antioquia")
+    update, suspend = plan(SUSPENDED, actual)
+    assert isinstance(update, UpdateAccount)
+    assert update.reasons == ("org_unit_path",)
+    assert "suspended" not in update.changes.model_fields_set
+    assert suspend == SuspendAccount(actual.id, SUSPENDED.standing_reason)
+
+
+@pytest.mark.parametrize("we_suspended", [False, True])
+def test_a_suspended_account_in_step_plans_nothing(we_suspended: bool) -> None:
+    actual = account_of(SUSPENDED, suspended=True, suspension_reason="ADMIN")
+    assert plan(SUSPENDED, actual, we_suspended=we_suspended) == []
+
+
+def test_a_suspended_account_with_stale_fields_is_only_updated() -> None:
+    actual = account_of(SUSPENDED, suspended=True, recovery_email="viejo@example.com")
+    update = only_update(plan(SUSPENDED, actual))
+    assert update.reasons == ("recovery_email",)
+
+
+@pytest.mark.parametrize("we_suspended", [False, True])
+def test_no_account_is_created_only_to_be_suspended(we_suspended: bool) -> None:
+    assert plan(SUSPENDED, None, we_suspended=we_suspended) == []
+
+
+def test_an_account_misena_suspended_is_reactivated() -> None:
+    actual = ours(suspended=True)
+    assert plan(DESIRED, actual, we_suspended=True) == [
+        ReactivateAccount(actual.id, "active enrollment in ficha 2758392")
+    ]
+
+
+def test_an_account_suspended_outside_misena_is_left_suspended() -> None:
+    actual = ours(suspended=True, suspension_reason="ADMIN")
+    (action,) = plan(DESIRED, actual)
+    assert isinstance(action, LeaveSuspended)
+    assert action.user_key == actual.id
+    assert "outside misena" in action.reason
+    assert plan(DESIRED, actual, we_suspended=False) == [action]
+
+
+def test_reactivation_comes_after_the_update() -> None:
+    actual = ours(suspended=True, org_unit_path="/Egresados/Distrito Capital")
+    update, reactivate = plan(DESIRED, actual, we_suspended=True)
+    assert isinstance(update, UpdateAccount)
+    assert update.reasons == ("org_unit_path",)
+    assert isinstance(reactivate, ReactivateAccount)
+
+
+def test_an_active_account_in_step_is_not_reactivated() -> None:
+    assert plan(DESIRED, ours(), we_suspended=True) == []
+
+
+def test_a_foreign_account_is_refused_whatever_the_suspension() -> None:
+    for desired in (DESIRED, SUSPENDED):
+        (action,) = plan(desired, ours(is_admin=True, suspended=True), we_suspended=True)
+        assert isinstance(action, RefuseForeignAccount)
+
+
+def test_suspension_reasons_never_name_the_document() -> None:
+    actual = account_of(SUSPENDED)
+    for action in [*plan(SUSPENDED, actual), *plan(DESIRED, ours(suspended=True))]:
+        assert isinstance(action, SuspendAccount | LeaveSuspended)
+        assert "1098765432" not in action.reason
+
+
+# -- exclusions -----------------------------------------------------------------------------
+
+
+def excluding(**settings_: Any) -> DesiredAccount:
+    desired = desired_account(person(enrollment()), PolicySettings(**settings_), NOW)
+    assert desired is not None
+    return desired
+
+
+EXCLUDED = "excluded from misena's management by configuration"
+
+
+@pytest.mark.parametrize(
+    ("accounts", "actual"),
+    [
+        ({ADDRESS}, ours()),
+        ({ADDRESS.upper()}, ours()),
+        ({"majo@misena.edu.co"}, ours(aliases=["Majo@misena.edu.co"])),
+    ],
+    ids=["address", "address in another case", "alias"],
+)
+def test_excluded_accounts_are_refused(accounts: set[str], actual: WorkspaceUser) -> None:
+    desired = excluding(excluded_accounts=frozenset(accounts))
+    assert plan(desired, actual) == [RefuseForeignAccount(ADDRESS, EXCLUDED)]
+
+
+@pytest.mark.parametrize(
+    ("unit", "path"),
+    [
+        ("/Aprendices", "/Aprendices"),
+        ("/Aprendices", "/Aprendices/Distrito Capital"),
+        ("/Aprendices/", "/Aprendices/Distrito Capital/Centro"),
+        ("/aprendices", "/APRENDICES/Distrito Capital"),
+        ("/", "/Aprendices/Distrito Capital"),
+    ],
+)
+def test_accounts_in_excluded_org_units_are_refused(unit: str, path: str) -> None:
+    desired = excluding(excluded_org_units=frozenset({unit}))
+    assert plan(desired, ours(org_unit_path=path)) == [RefuseForeignAccount(ADDRESS, EXCLUDED)]
+
+
+@pytest.mark.parametrize(
+    "path", ["/Aprendices2", "/Aprendices2/Distrito Capital", "/Aprendice", "/Otros/Aprendices"]
+)
+def test_a_sibling_org_unit_is_not_excluded(path: str) -> None:
+    desired = excluding(excluded_org_units=frozenset({"/Aprendices"}))
+    update = only_update(plan(desired, ours(org_unit_path=path)))
+    assert update.reasons == ("org_unit_path",)
+
+
+def test_another_excluded_address_changes_nothing() -> None:
+    desired = excluding(excluded_accounts=frozenset({"rector@misena.edu.co"}))
+    assert plan(desired, ours()) == []
+
+
+def test_an_excluded_account_is_never_suspended() -> None:
+    desired = SUSPENDED.model_copy(update={"excluded_accounts": frozenset({ADDRESS})})
+    assert plan(desired, account_of(SUSPENDED)) == [RefuseForeignAccount(ADDRESS, EXCLUDED)]
+
+
+# -- ficha groups ------------------------------------------------------------------------------
+
+
+def group(ficha: str, role: GroupRole = "MEMBER") -> FichaGroup:
+    return FichaGroup(email=f"ficha-{ficha}@misena.edu.co", name=f"Ficha {ficha}", role=role)
+
+
+def with_groups(*groups: FichaGroup) -> DesiredAccount:
+    return DESIRED.model_copy(update={"groups": groups})
+
+
+def applied_after(actions: list[GroupAction], applied: dict[str, str] | None) -> dict[str, str]:
+    """What misena records once ``actions`` are carried out."""
+    result = dict(applied or {})
+    for action in actions:
+        if isinstance(action, JoinGroup):
+            result[action.group.email] = action.group.role
+        else:
+            del result[action.group_email]
+    return result
+
+
+def test_the_desired_account_carries_its_ficha_groups() -> None:
+    assert DESIRED.groups == (group("2758392"),)
+
+
+def test_never_recorded_joins_every_group() -> None:
+    desired = with_groups(group("1"), group("2", "MANAGER"))
+    assert plan_groups(desired, None) == [JoinGroup(group("1")), JoinGroup(group("2", "MANAGER"))]
+
+
+def test_groups_in_step_plan_nothing() -> None:
+    desired = with_groups(group("1"), group("2", "MANAGER"))
+    applied = {"ficha-1@misena.edu.co": "MEMBER", "ficha-2@misena.edu.co": "MANAGER"}
+    assert plan_groups(desired, applied) == []
+
+
+def test_groups_joined_and_left() -> None:
+    desired = with_groups(group("2"), group("3"))
+    applied = {
+        "ficha-1@misena.edu.co": "MEMBER",
+        "ficha-2@misena.edu.co": "MEMBER",
+        "ficha-0@misena.edu.co": "MANAGER",
+    }
+    assert plan_groups(desired, applied) == [
+        JoinGroup(group("3")),
+        LeaveGroup("ficha-0@misena.edu.co"),
+        LeaveGroup("ficha-1@misena.edu.co"),
+    ]
+
+
+@pytest.mark.parametrize(("before", "after"), [("MEMBER", "MANAGER"), ("MANAGER", "MEMBER")])
+def test_a_role_change_is_a_join(before: GroupRole, after: GroupRole) -> None:
+    desired = with_groups(group("1", after))
+    assert plan_groups(desired, {"ficha-1@misena.edu.co": before}) == [JoinGroup(group("1", after))]
+
+
+def test_no_groups_leaves_every_recorded_one() -> None:
+    assert plan_groups(with_groups(), {"ficha-1@misena.edu.co": "MEMBER"}) == [
+        LeaveGroup("ficha-1@misena.edu.co")
+    ]
+    assert plan_groups(with_groups(), None) == []
+    assert plan_groups(with_groups(), {}) == []
+
+
+def test_a_graduate_leaves_the_ficha_group() -> None:
+    graduate = desired_for(person(enrollment(status=EnrollmentStatus.CERTIFICADO)))
+    assert plan_groups(graduate, {"ficha-2758392@misena.edu.co": "MEMBER"}) == [
+        LeaveGroup("ficha-2758392@misena.edu.co")
+    ]
+
+
+GROUP_POOL = [group(ficha, role) for ficha in ("1", "2", "3", "4") for role in ("MEMBER", "MANAGER")]
+
+
+@given(
+    st.lists(st.sampled_from(GROUP_POOL), max_size=4, unique_by=lambda g: g.email),
+    st.one_of(
+        st.none(),
+        st.dictionaries(
+            st.sampled_from([g.email for g in GROUP_POOL]), st.sampled_from(["MEMBER", "MANAGER"]), max_size=4
+        ),
+    ),
+)
+@settings(max_examples=200)
+def test_carried_out_group_plans_plan_nothing_more(
+    groups: list[FichaGroup], applied: dict[str, str] | None
+) -> None:
+    desired = with_groups(*groups)
+    actions = plan_groups(desired, applied)
+    after = applied_after(actions, applied)
+    assert after == {g.email: g.role for g in groups}
+    assert plan_groups(desired, after) == []
+    joined = [a.group.email for a in actions if isinstance(a, JoinGroup)]
+    left = [a.group_email for a in actions if isinstance(a, LeaveGroup)]
+    assert len(set(joined)) == len(joined)
+    assert not set(joined) & set(left)
