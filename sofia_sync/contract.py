@@ -162,9 +162,14 @@ class RolesChangedData(ContractModel):
     person: PersonPayload
     roles: list[str]
     previous_roles: list[str] = Field(default_factory=list)
-    #: An extension of the contract: the fichas an instructor is linked to, when Sofia sends
-    #: them (the contract has no other instructor-to-ficha link). Part of the roles snapshot.
-    fichas: list[NonBlank] = Field(default_factory=list)
+    fichas: list[NonBlank] = Field(
+        default_factory=list,
+        description=(
+            "Extension to the contract, optional: the fichas an instructor is linked to. "
+            "Instructors become MANAGERs of those fichas' groups. Part of the roles snapshot: "
+            "the newest event's list replaces older ones."
+        ),
+    )
 
     def known_roles(self) -> frozenset[Role]:
         """The roles misena acts on; ``ADMINISTRATIVO`` and the like are ignored."""
