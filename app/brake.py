@@ -14,7 +14,7 @@ reason, is admitted again without a new slot.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -24,9 +24,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Suspension, SuspensionHold
-from app.intake import RECONCILE
 from app.logging_setup import get_logger
-from app.queue import enqueue
 from app.settings import BrakeSettings
 
 log = get_logger(__name__)
@@ -152,28 +150,6 @@ class SuspensionBrake:
                 select(func.count(SuspensionHold.id)).where(SuspensionHold.state == "held")
             )
             return int(count or 0)
-
-    def release(self, hold_ids: Sequence[int] | None, actor: str) -> int:
-        """Let held suspensions through (``None``: all of them); each person is reconciled again."""
-        return self._decide_holds(hold_ids, "released", actor)
-
-    def discard(self, hold_ids: Sequence[int] | None, actor: str) -> int:
-        """Drop held suspensions: the accounts stay active while the reason stays the same."""
-        return self._decide_holds(hold_ids, "discarded", actor)
-
-    def _decide_holds(self, hold_ids: Sequence[int] | None, state: str, actor: str) -> int:
-        now = self._clock()
-        with self._sessions.begin() as session:
-            statement = select(SuspensionHold).where(SuspensionHold.state == "held").with_for_update()
-            if hold_ids is not None:
-                statement = statement.where(SuspensionHold.id.in_(list(hold_ids)))
-            holds = list(session.scalars(statement))
-            for hold in holds:
-                hold.state, hold.decided_at, hold.decided_by = state, now, actor
-                if state == "released":
-                    enqueue(session, RECONCILE, hold.person_id, now=now)
-        log.info("suspension_holds_decided", state=state, count=len(holds), actor=actor)
-        return len(holds)
 
 
 def _latest_hold(session: Session, person_id: int) -> SuspensionHold | None:

@@ -15,8 +15,10 @@ from rich.table import Table
 
 from app.brake import SuspensionBrake
 from app.db.engine import make_engine, session_factory
+from app.problems import ProblemError
 from app.queue import utcnow
 from app.settings import Settings
+from app.staff import StaffActions
 
 brake_cli = typer.Typer(
     help="Freno de suspensiones: suspensiones retenidas por exceder el límite.", no_args_is_help=True
@@ -26,6 +28,10 @@ out = Console()
 
 def _brake(settings: Settings) -> SuspensionBrake:
     return SuspensionBrake(session_factory(make_engine(settings.database_url)), settings.brake, utcnow)
+
+
+def _staff(settings: Settings) -> StaffActions:
+    return StaffActions(session_factory(make_engine(settings.database_url)), utcnow)
 
 
 def _load_settings() -> Settings:
@@ -55,29 +61,33 @@ def list_held(
     out.print(table)
 
 
-def _decide(ids: list[int] | None, every: bool, actor: str, release: bool) -> None:
+def _decide(ids: list[int] | None, every: bool, actor: str, reason: str | None, release: bool) -> None:
     if not ids and not every:
         out.print("[red]indique los id de las retenciones o --all[/red]")
         raise typer.Exit(2)
-    brake = _brake(_load_settings())
-    chosen = None if every else ids
-    count = brake.release(chosen, actor) if release else brake.discard(chosen, actor)
+    staff = _staff(_load_settings())
+    try:
+        count = staff.decide_holds(None if every else ids, release, f"cli:{actor}", reason)
+    except ProblemError as exc:
+        out.print(f"[red]{exc.problem.detail}[/red]")
+        raise typer.Exit(1) from None
     verb = "liberadas (se suspenderán)" if release else "descartadas (las cuentas siguen activas)"
     out.print(f"{count} suspensiones {verb}")
 
 
 Ids = Annotated[list[int] | None, typer.Argument(help="Id de las retenciones (ver `misena brake list`).")]
 All = Annotated[bool, typer.Option("--all", help="Todas las retenidas.")]
-Actor = Annotated[str, typer.Option(help="Quién decide (queda registrado).")]
+Actor = Annotated[str, typer.Option(help="Quién decide (queda en la auditoría).")]
+Reason = Annotated[str | None, typer.Option(help="Por qué (queda en la auditoría).")]
 
 
 @brake_cli.command()
-def release(ids: Ids = None, every: All = False, actor: Actor = "cli") -> None:
+def release(ids: Ids = None, every: All = False, actor: Actor = "cli", reason: Reason = None) -> None:
     """Libera suspensiones retenidas: las cuentas se suspenden en la próxima reconciliación."""
-    _decide(ids, every, actor, release=True)
+    _decide(ids, every, actor, reason, release=True)
 
 
 @brake_cli.command()
-def discard(ids: Ids = None, every: All = False, actor: Actor = "cli") -> None:
+def discard(ids: Ids = None, every: All = False, actor: Actor = "cli", reason: Reason = None) -> None:
     """Descarta suspensiones retenidas: las cuentas siguen activas mientras el motivo no cambie."""
-    _decide(ids, every, actor, release=False)
+    _decide(ids, every, actor, reason, release=False)

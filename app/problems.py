@@ -40,9 +40,11 @@ class ProblemError(Exception):
         title: str,
         detail: str | None = None,
         errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(title)
         self.problem = Problem(status=status, title=title, detail=detail, errors=errors)
+        self.headers = headers
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -78,7 +80,7 @@ def validation_problem(exc: ValidationError | RequestValidationError) -> Problem
 
 async def problem_error_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)  # noqa: S101 - registered for ProblemError only
-    return problem_response(exc.problem)
+    return problem_response(exc.problem, exc.headers)
 
 
 async def request_validation_handler(_: Request, exc: Exception) -> JSONResponse:

@@ -83,6 +83,9 @@ class Known:
     google_user_id: str | None
     suspended_by_misena: bool
     group_memberships: dict[str, str] | None
+    excluded: bool = False
+    staff_suspended: bool = False
+    staff_reason: str | None = None
 
 
 class _Refused(Exception):  # noqa: N818 - control flow inside this module only
@@ -114,7 +117,15 @@ class Reconciler:
         known = self._load(person_id)
         if known is None:
             return Outcome("skipped", "person not found")
+        if known.excluded:
+            return Outcome("excluded", "excluded from misena's management by IT staff")
         desired = desired_account(known.record, self._settings.policy, self._clock())
+        if desired is not None and known.staff_suspended:
+            # IT staff's suspension overrides the lifecycle until they lift it.
+            reason = f"suspended by IT staff: {known.staff_reason or 'no reason given'}"
+            desired = desired.model_copy(
+                update={"suspended": True, "standing_reason": reason, "review_at": None}
+            )
         if desired is None:
             self._remember(person_id, review_at=None)
             return Outcome("none", "no role or enrollment warrants an account")
@@ -140,6 +151,9 @@ class Reconciler:
                 google_user_id=person.google_user_id,
                 suspended_by_misena=person.suspended_by_misena,
                 group_memberships=person.group_memberships,
+                excluded=person.excluded,
+                staff_suspended=person.staff_suspended,
+                staff_reason=person.staff_reason,
             )
 
     def _find(self, known: Known, desired: DesiredAccount) -> WorkspaceUser | None:
@@ -175,7 +189,7 @@ class Reconciler:
                 account = self._create(person_id, action.desired)
                 done.append("created")
             else:
-                account = self._change(account, action, person_id, done, suspension)
+                account = self._change(account, action, known, person_id, done, suspension)
         if not desired.suspended:
             self._brake.settle(person_id)
         assert account is not None  # noqa: S101 - a plan without a create needs an account
@@ -190,6 +204,7 @@ class Reconciler:
         self,
         account: WorkspaceUser | None,
         action: Action,
+        known: Known,
         person_id: int,
         done: list[str],
         suspension: dict[str, Any],
@@ -199,6 +214,8 @@ class Reconciler:
             done.append("updated: " + ", ".join(action.reasons))
             return self._update(action)
         if isinstance(action, SuspendAccount):
+            if known.staff_suspended:  # a person's decision, not a feed's: no brake
+                return self._apply_suspension(action, done, suspension)
             return self._suspend(person_id, account, action, done, suspension)
         if isinstance(action, ReactivateAccount):
             done.append("reactivated")
@@ -206,7 +223,7 @@ class Reconciler:
             return self._directory.set_suspended(action.user_key, False)
         if isinstance(action, LeaveSuspended):
             done.append(action.reason)
-            suspension.update(status_reason=action.reason)
+            suspension.update(account_status="suspended_outside", status_reason=action.reason)
         return account
 
     def _update(self, action: UpdateAccount) -> WorkspaceUser:
@@ -235,6 +252,11 @@ class Reconciler:
             done.append("suspension discarded by IT staff")
             suspension.update(status_reason=f"suspension discarded by IT staff: {action.reason}")
             return account
+        return self._apply_suspension(action, done, suspension)
+
+    def _apply_suspension(
+        self, action: SuspendAccount, done: list[str], suspension: dict[str, Any]
+    ) -> WorkspaceUser:
         suspended = self._directory.set_suspended(action.user_key, True)
         log.info("account_suspended", account=mask_email(suspended.primary_email), reason=action.reason)
         done.append("suspended")

@@ -16,6 +16,7 @@ from app.intake import WebhookVerifier
 from app.queue import JobQueue, QueueSettings, utcnow
 from app.reconcile import Reconciler
 from app.settings import Settings
+from app.staff import StaffActions
 from workspace.directory import DirectoryPacing, GoogleDirectory
 from workspace.gmail import GmailSender
 from workspace.google_session import GoogleConnection, ServiceFactory
@@ -35,6 +36,7 @@ class Services:
     courier: Courier
     reconciler: Reconciler
     brake: SuspensionBrake
+    staff: StaffActions
     clock: Callable[[], datetime]
 
 
@@ -87,5 +89,6 @@ def build_services(
         courier=courier,
         reconciler=Reconciler(settings, sessions, directory, courier, brake, clock),
         brake=brake,
+        staff=StaffActions(sessions, clock),
         clock=clock,
     )

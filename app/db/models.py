@@ -34,7 +34,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-JOB_STATES = ("pending", "running", "done", "dead")
+JOB_STATES = ("pending", "running", "done", "dead", "cancelled")
 #: The partial unique index's predicate, as literal SQL: PostgreSQL can only match an
 #: ``ON CONFLICT ... WHERE`` to a partial index when the predicate is a constant, not a
 #: bound parameter.
@@ -70,7 +70,7 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_key: Mapped[str] = mapped_column(String(64), unique=True)
     document_type: Mapped[str] = mapped_column(String(8))
-    document_number: Mapped[str] = mapped_column(String(32))
+    document_number: Mapped[str] = mapped_column(String(32), index=True)
     record: Mapped[Any] = mapped_column(JSON)
     primary_email: Mapped[str | None] = mapped_column(String(320), index=True)
     account_status: Mapped[str] = mapped_column(String(32), default="pending", server_default="pending")
@@ -87,6 +87,12 @@ class Person(Base):
     suspended_at: Mapped[datetime | None]
     #: Ficha group address → role, as misena last applied them (``None``: never recorded).
     group_memberships: Mapped[Any] = mapped_column(JSON, nullable=True)
+    #: IT staff took this person out of misena's management: nothing of theirs is changed.
+    excluded: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    #: IT staff suspended the account (misuse); it stays suspended whatever Sofia says, until
+    #: IT staff lift it.
+    staff_suspended: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    staff_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class PersonAlias(Base):
@@ -153,7 +159,7 @@ class Job(Base):
             postgresql_where=PENDING_ONLY,
         ),
         Index("ix_jobs_state_run_after", "state", "run_after"),
-        CheckConstraint("state IN ('pending', 'running', 'done', 'dead')", name="state"),
+        CheckConstraint("state IN ('pending', 'running', 'done', 'dead', 'cancelled')", name="state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -198,3 +204,35 @@ class SenderUsage(Base):
     sender: Mapped[str] = mapped_column(String(320), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     sent: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class ApiToken(Base):
+    """An IT staff or automation token: only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The public part of the token (``msn_<prefix>_...``), to find the row without the secret.
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    scopes: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Who did what to whom, and why. Append-only: triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    target: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    details: Mapped[Any] = mapped_column(JSON, nullable=True)

@@ -73,7 +73,10 @@ def test_a_burst_above_the_limit_suspends_up_to_it_and_holds_the_rest(braked: Ha
 
 def test_released_holds_are_applied_even_with_the_window_full(braked: Harness) -> None:
     _cancel_everyone(braked)
-    assert braked.services.brake.release(None, actor="it-staff@misena.edu.co") == len(PEOPLE) - LIMIT
+    assert (
+        braked.services.staff.decide_holds(None, True, "it-staff@misena.edu.co", "verified")
+        == len(PEOPLE) - LIMIT
+    )
     braked.drain()
     assert _suspended(braked) == set(PEOPLE)
     assert braked.services.brake.held() == []
@@ -82,7 +85,9 @@ def test_released_holds_are_applied_even_with_the_window_full(braked: Harness) -
 def test_discarded_holds_leave_the_accounts_active(braked: Harness) -> None:
     _cancel_everyone(braked)
     discarded = {h.person_id for h in braked.services.brake.held()}
-    assert braked.services.brake.discard(None, actor="it-staff@misena.edu.co") == len(discarded)
+    assert braked.services.staff.decide_holds(None, False, "it-staff@misena.edu.co", "bad feed") == len(
+        discarded
+    )
     braked.clock.advance(days=1)
     braked.sweep()
     braked.drain()
@@ -104,7 +109,7 @@ def test_a_corrected_feed_makes_held_suspensions_obsolete(braked: Harness) -> No
 
 def test_the_window_slides(braked: Harness) -> None:
     _cancel_everyone(braked)
-    braked.services.brake.discard(None, actor="test")
+    braked.services.staff.decide_holds(None, False, "test", None)
     start = braked.clock() - timedelta(days=2)
     late = person("1099999999", "CC", personal_email="late@example.com")
     braked.deliver(
