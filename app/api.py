@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, Request
+from fastapi import Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
@@ -19,6 +19,8 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api_v1 import install_v1
+from app.api_v1.deps import ServicesDep
 from app.db.migrate import current_revision, head_revision
 from app.intake import MAX_BODY_BYTES, accept, check_content_type, decode_json, parse_contract
 from app.openapi_doc import install_openapi
@@ -53,14 +55,6 @@ class WebhookAccepted(BaseModel):
     status: str = "accepted"
     webhook_id: str
     duplicate: bool
-
-
-def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 async def _read_limited(request: Request) -> bytes:
@@ -100,6 +94,7 @@ def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     _webhook_routes(app)
     _health_routes(app)
+    install_v1(app)
     install_openapi(app)
     return app
 

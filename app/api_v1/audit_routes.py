@@ -1,0 +1,36 @@
+"""``/v1/audit-events``: who did what to whom and why. Read-only here, append-only below."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api_v1.deps import Admin, Limit, PageToken, ServicesDep, problems
+from app.api_v1.schemas import AuditOut, PageOf
+from app.audit import AuditFilter, audit_query
+from app.db.models import AuditEvent
+from app.paging import fetch_page
+
+router = APIRouter(prefix="/audit-events", tags=["audit"])
+
+
+@router.get(
+    "", response_model=PageOf[AuditOut], responses=problems(400), summary="The audit trail, newest first"
+)
+def list_audit_events(
+    services: ServicesDep,
+    _: Admin,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    person_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Limit = 50,
+    page_token: PageToken = None,
+) -> PageOf[AuditOut]:
+    filters = AuditFilter(actor=actor, action=action, person_id=person_id, since=since, until=until)
+    with services.sessions() as session:
+        page = fetch_page(session, audit_query(filters), AuditEvent.id, page_token, limit)
+        return PageOf(items=[AuditOut.of(a) for a in page.items], next_page_token=page.next_page_token)

@@ -1,0 +1,44 @@
+"""Dependencies shared by the ``/v1`` routers: services, callers by scope, error responses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+
+from app.auth import Caller, Scope, require
+from app.problems import Problem
+from app.services import Services
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+Reader = Annotated[Caller, Depends(require(Scope.ACCOUNTS_READ))]
+Writer = Annotated[Caller, Depends(require(Scope.ACCOUNTS_WRITE))]
+JobWriter = Annotated[Caller, Depends(require(Scope.JOBS_WRITE))]
+Admin = Annotated[Caller, Depends(require(Scope.ADMIN))]
+Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
+PageToken = Annotated[
+    str | None, Query(max_length=200, description="From the previous page's next_page_token.")
+]
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem+json answers an operation may give."""
+    text = {
+        400: "Bad request (e.g. a page_token this API did not issue).",
+        401: "No valid API token.",
+        403: "The token lacks the scope this operation needs.",
+        404: "No such resource.",
+        409: "The action conflicts with the resource's state; nothing was changed.",
+        422: "Invalid input; `errors` names the fields.",
+        503: "Google could not be reached for a live read.",
+    }
+    return {
+        code: {"model": Problem, "content": {"application/problem+json": {}}, "description": text[code]}
+        for code in (401, 403, 422, *codes)
+    }

@@ -1,0 +1,232 @@
+"""``/v1/people``: find a person in seconds, see why their account is the way it is, fix it."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import String, cast, or_, select
+from sqlalchemy.orm import Session
+
+from app.api_v1.deps import Limit, PageToken, Reader, ServicesDep, Writer, problems
+from app.api_v1.schemas import (
+    Accepted,
+    ActionRequest,
+    AuditOut,
+    DeliveryOut,
+    ExcludeRequest,
+    HoldOut,
+    JobOut,
+    PageOf,
+    PersonDetail,
+    PersonSummary,
+    SuspendRequest,
+    WorkspaceState,
+)
+from app.db.models import AuditEvent, CredentialDelivery, Job, Person, SuspensionHold
+from app.paging import fetch_page
+from app.problems import ProblemError
+from app.services import Services
+from app.staff import not_found
+from sofia_sync.person import PersonRecord
+from sofia_sync.policy import desired_account
+from workspace.errors import WorkspaceError
+
+_NO_REASON = ActionRequest()
+router = APIRouter(prefix="/people", tags=["people"])
+PersonId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The person's id in misena.")]
+HISTORY = 50
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@router.get("", response_model=PageOf[PersonSummary], responses=problems(400), summary="Search people")
+def search_people(
+    services: ServicesDep,
+    _: Reader,
+    document: Annotated[
+        str | None, Query(max_length=40, description="Document number, separators allowed.")
+    ] = None,
+    email: Annotated[
+        str | None, Query(max_length=320, description="Account or personal email (part).")
+    ] = None,
+    name: Annotated[str | None, Query(max_length=100, description="Part of the names or surnames.")] = None,
+    ficha: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9A-Za-z-]+$")] = None,
+    state: Annotated[str | None, Query(max_length=32, description="account_status")] = None,
+    limit: Limit = 50,
+    page_token: PageToken = None,
+) -> PageOf[PersonSummary]:
+    statement = select(Person)
+    record_text = cast(Person.record, String)
+    if document:
+        number = re.sub(r"[\s.\-]", "", document).lower()
+        statement = statement.where(Person.document_number == number)
+    if email:
+        pattern = _like(email.strip().lower())
+        statement = statement.where(
+            or_(Person.primary_email.like(pattern, escape="\\"), record_text.like(pattern, escape="\\"))
+        )
+    if name:
+        statement = statement.where(record_text.ilike(_like(name.strip()), escape="\\"))
+    if ficha:
+        statement = statement.where(record_text.like(_like(f'"ficha": "{ficha}"'), escape="\\"))
+    if state:
+        statement = statement.where(Person.account_status == state)
+    with services.sessions() as session:
+        page = fetch_page(session, statement, Person.id, page_token, limit)
+        return PageOf(items=[PersonSummary.of(p) for p in page.items], next_page_token=page.next_page_token)
+
+
+@router.get(
+    "/{person_id}", response_model=PersonDetail, responses=problems(404, 503), summary="One person, whole"
+)
+async def get_person(
+    services: ServicesDep,
+    _: Reader,
+    person_id: PersonId,
+    live: Annotated[bool, Query(description="Also read the account from Google now (one call).")] = False,
+) -> PersonDetail:
+    detail = await run_in_threadpool(_detail, services, person_id)
+    if live and (detail.workspace.google_user_id or detail.workspace.primary_email):
+        detail.workspace.live = await run_in_threadpool(_live, services, detail.workspace)
+    return detail
+
+
+def _detail(services: Services, person_id: int) -> PersonDetail:
+    with services.sessions() as session:
+        person = session.get(Person, person_id)
+        if person is None:
+            raise not_found("person")
+        record = PersonRecord.model_validate(person.record)
+        desired = desired_account(record, services.settings.policy, services.clock())
+        return PersonDetail(
+            **PersonSummary.of(person).model_dump(),
+            record=person.record,
+            desired=desired.model_dump(mode="json") if desired else None,
+            workspace=WorkspaceState(
+                primary_email=person.primary_email,
+                google_user_id=person.google_user_id,
+                suspended_by_misena=person.suspended_by_misena,
+                suspension_reason=person.suspension_reason,
+                suspended_at=person.suspended_at,
+                group_memberships=person.group_memberships,
+                next_review_at=person.next_review_at,
+            ),
+            jobs=[JobOut.of(j) for j in _recent(session, Job, person_id)],
+            deliveries=[DeliveryOut.of(d) for d in _recent(session, CredentialDelivery, person_id)],
+            holds=[HoldOut.of(h) for h in _recent(session, SuspensionHold, person_id)],
+            audit=[AuditOut.of(a) for a in _recent(session, AuditEvent, person_id)],
+        )
+
+
+def _recent(session: Session, model: Any, person_id: int) -> list[Any]:
+    return list(
+        session.scalars(
+            select(model).where(model.person_id == person_id).order_by(model.id.desc()).limit(HISTORY)
+        )
+    )
+
+
+def _live(services: Services, workspace: WorkspaceState) -> dict[str, Any] | None:
+    key = workspace.google_user_id or workspace.primary_email
+    assert key is not None  # noqa: S101 - checked by the caller
+    try:
+        user = services.directory.get_user(key)
+    except WorkspaceError as exc:
+        raise ProblemError(
+            503, "Google unavailable", f"Could not read the account: {type(exc).__name__}."
+        ) from exc
+    return user.model_dump(mode="json") if user else None
+
+
+def _accepted(action: str, person_id: int) -> Accepted:
+    return Accepted(action=action, person_id=person_id)
+
+
+@router.post(
+    "/{person_id}/reconcile",
+    status_code=202,
+    response_model=Accepted,
+    responses=problems(404, 409),
+    summary="Reconcile now",
+)
+def reconcile_person(
+    services: ServicesDep, caller: Writer, person_id: PersonId, body: ActionRequest = _NO_REASON
+) -> Accepted:
+    services.staff.reconcile(person_id, caller.actor, body.reason)
+    return _accepted("person.reconcile", person_id)
+
+
+@router.post(
+    "/{person_id}/resend-credentials",
+    status_code=202,
+    response_model=Accepted,
+    responses=problems(404, 409),
+    summary="New password, emailed to the personal email on record",
+)
+def resend_credentials(
+    services: ServicesDep, caller: Writer, person_id: PersonId, body: ActionRequest = _NO_REASON
+) -> Accepted:
+    services.staff.resend_credentials(person_id, caller.actor, body.reason)
+    return _accepted("person.resend_credentials", person_id)
+
+
+@router.post(
+    "/{person_id}/suspend",
+    status_code=202,
+    response_model=Accepted,
+    responses=problems(404, 409),
+    summary="Suspend the account (misuse), whatever Sofia Plus says",
+)
+def suspend_person(
+    services: ServicesDep, caller: Writer, person_id: PersonId, body: SuspendRequest
+) -> Accepted:
+    services.staff.suspend(person_id, caller.actor, body.reason)
+    return _accepted("person.suspend", person_id)
+
+
+@router.post(
+    "/{person_id}/unsuspend",
+    status_code=202,
+    response_model=Accepted,
+    responses=problems(404, 409),
+    summary="Lift a suspension made by IT staff or outside misena",
+)
+def unsuspend_person(
+    services: ServicesDep, caller: Writer, person_id: PersonId, body: ActionRequest = _NO_REASON
+) -> Accepted:
+    services.staff.unsuspend(person_id, caller.actor, body.reason)
+    return _accepted("person.unsuspend", person_id)
+
+
+@router.post(
+    "/{person_id}/exclude",
+    status_code=202,
+    response_model=Accepted,
+    responses=problems(404, 409),
+    summary="Take the person out of misena's management",
+)
+def exclude_person(
+    services: ServicesDep, caller: Writer, person_id: PersonId, body: ExcludeRequest
+) -> Accepted:
+    services.staff.exclude(person_id, caller.actor, body.reason)
+    return _accepted("person.exclude", person_id)
+
+
+@router.post(
+    "/{person_id}/include",
+    status_code=202,
+    response_model=Accepted,
+    responses=problems(404, 409),
+    summary="Bring the person back under misena's management",
+)
+def include_person(
+    services: ServicesDep, caller: Writer, person_id: PersonId, body: ActionRequest = _NO_REASON
+) -> Accepted:
+    services.staff.include(person_id, caller.actor, body.reason)
+    return _accepted("person.include", person_id)
