@@ -26,6 +26,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.db.models import Person, WebhookEvent
 from app.logging_setup import get_logger
+from app.person_index import index_person
 from app.person_merge import absorb, find_person, rekey
 from app.problems import ProblemError, validation_problem
 from app.queue import enqueue, utcnow
@@ -133,6 +134,7 @@ def _apply(session: Session, event: Event, now: datetime) -> Person:
             created_at=now,
             updated_at=now,
         )
+        index_person(person, record)
         session.add(person)
         return person
     current = PersonRecord.model_validate(person.record)
@@ -140,6 +142,7 @@ def _apply(session: Session, event: Event, now: datetime) -> Person:
     if updated != current:
         person.record = updated.model_dump(mode="json")
         person.updated_at = now
+        index_person(person, updated)
     rekey(session, person, updated, now)
     return person
 

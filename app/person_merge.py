@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import CredentialDelivery, Job, Person, PersonAlias, Suspension, SuspensionHold
 from app.logging_setup import get_logger
+from app.person_index import index_person
 from sofia_sync.person import PersonRecord, merge_records
 
 log = get_logger(__name__)
@@ -70,6 +71,7 @@ def absorb(session: Session, *, keep: Person, gone: Person, now: datetime) -> No
     merged = merge_records(PersonRecord.model_validate(keep.record), PersonRecord.model_validate(gone.record))
     keep.record = merged.model_dump(mode="json")
     keep.updated_at = now
+    index_person(keep, merged)
     if keep.google_user_id is None and gone.google_user_id is not None:
         for column in _ACCOUNT_COLUMNS:
             setattr(keep, column, getattr(gone, column))

@@ -13,10 +13,10 @@ from app.api_v1.people import router as people_router
 
 def install_v1(app: FastAPI) -> None:
     for router in (people_router, jobs_router, holds_router, audit_router):
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                _document_scope(route)
         app.include_router(router, prefix="/v1")
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.path.startswith("/v1/"):
-            _document_scope(route)
 
 
 def _document_scope(route: APIRoute) -> None:
@@ -27,5 +27,7 @@ def _document_scope(route: APIRoute) -> None:
         if name.startswith("require_"):
             scope = name.removeprefix("require_").replace("_", ":", 1)
             note = f"Requires a token with the `{scope}` scope (or `admin`)."
+            if note in (route.description or ""):
+                return  # routers are module-level: a second app must not add it twice
             route.description = f"{route.description}\n\n{note}".strip() if route.description else note
             route.openapi_extra = {**(route.openapi_extra or {}), "x-required-scope": scope}

@@ -2,47 +2,30 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import String, cast, or_, select
-from sqlalchemy.orm import Session
 
+from app import people_queries as queries  # a module: it imports our schemas (import cycle)
 from app.api_v1.deps import Limit, PageToken, Reader, ServicesDep, Writer, problems
 from app.api_v1.schemas import (
     Accepted,
     ActionRequest,
-    AuditOut,
-    DeliveryOut,
     ExcludeRequest,
-    HoldOut,
-    JobOut,
     PageOf,
     PersonDetail,
     PersonSummary,
     SuspendRequest,
     WorkspaceState,
 )
-from app.db.models import AuditEvent, CredentialDelivery, Job, Person, SuspensionHold
-from app.paging import fetch_page
 from app.problems import ProblemError
 from app.services import Services
-from app.staff import not_found
-from sofia_sync.person import PersonRecord
-from sofia_sync.policy import desired_account
 from workspace.errors import WorkspaceError
 
 _NO_REASON = ActionRequest()
 router = APIRouter(prefix="/people", tags=["people"])
 PersonId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The person's id in misena.")]
-HISTORY = 50
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 @router.get("", response_model=PageOf[PersonSummary], responses=problems(400), summary="Search people")
@@ -61,24 +44,9 @@ def search_people(
     limit: Limit = 50,
     page_token: PageToken = None,
 ) -> PageOf[PersonSummary]:
-    statement = select(Person)
-    record_text = cast(Person.record, String)
-    if document:
-        number = re.sub(r"[\s.\-]", "", document).lower()
-        statement = statement.where(Person.document_number == number)
-    if email:
-        pattern = _like(email.strip().lower())
-        statement = statement.where(
-            or_(Person.primary_email.like(pattern, escape="\\"), record_text.like(pattern, escape="\\"))
-        )
-    if name:
-        statement = statement.where(record_text.ilike(_like(name.strip()), escape="\\"))
-    if ficha:
-        statement = statement.where(record_text.like(_like(f'"ficha": "{ficha}"'), escape="\\"))
-    if state:
-        statement = statement.where(Person.account_status == state)
+    filters = queries.PeopleFilter(document=document, email=email, name=name, ficha=ficha, state=state)
     with services.sessions() as session:
-        page = fetch_page(session, statement, Person.id, page_token, limit)
+        page = queries.search_people(session, filters, page_token, limit)
         return PageOf(items=[PersonSummary.of(p) for p in page.items], next_page_token=page.next_page_token)
 
 
@@ -99,37 +67,7 @@ async def get_person(
 
 def _detail(services: Services, person_id: int) -> PersonDetail:
     with services.sessions() as session:
-        person = session.get(Person, person_id)
-        if person is None:
-            raise not_found("person")
-        record = PersonRecord.model_validate(person.record)
-        desired = desired_account(record, services.settings.policy, services.clock())
-        return PersonDetail(
-            **PersonSummary.of(person).model_dump(),
-            record=person.record,
-            desired=desired.model_dump(mode="json") if desired else None,
-            workspace=WorkspaceState(
-                primary_email=person.primary_email,
-                google_user_id=person.google_user_id,
-                suspended_by_misena=person.suspended_by_misena,
-                suspension_reason=person.suspension_reason,
-                suspended_at=person.suspended_at,
-                group_memberships=person.group_memberships,
-                next_review_at=person.next_review_at,
-            ),
-            jobs=[JobOut.of(j) for j in _recent(session, Job, person_id)],
-            deliveries=[DeliveryOut.of(d) for d in _recent(session, CredentialDelivery, person_id)],
-            holds=[HoldOut.of(h) for h in _recent(session, SuspensionHold, person_id)],
-            audit=[AuditOut.of(a) for a in _recent(session, AuditEvent, person_id)],
-        )
-
-
-def _recent(session: Session, model: Any, person_id: int) -> list[Any]:
-    return list(
-        session.scalars(
-            select(model).where(model.person_id == person_id).order_by(model.id.desc()).limit(HISTORY)
-        )
-    )
+        return queries.person_detail(session, services.settings.policy, services.clock(), person_id)
 
 
 def _live(services: Services, workspace: WorkspaceState) -> dict[str, Any] | None:

@@ -93,6 +93,10 @@ class Person(Base):
     #: IT staff lift it.
     staff_suspended: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     staff_reason: Mapped[str | None] = mapped_column(String(500))
+    #: Search copies of the record (see :mod:`app.person_index`): names without accents or
+    #: case, and the personal email, so IT staff find a person without scanning JSON.
+    search_name: Mapped[str | None] = mapped_column(String(300))
+    personal_email: Mapped[str | None] = mapped_column(String(320), index=True)
 
 
 class PersonAlias(Base):

@@ -1,0 +1,18 @@
+"""The searchable copies of a person's record kept on their row (names folded for search,
+personal email), refreshed wherever the record changes, in the same transaction."""
+
+from __future__ import annotations
+
+from app.db.models import Person
+from sofia_sync.ownership import loose_name
+from sofia_sync.person import PersonRecord
+
+
+def search_form(text: str) -> str:
+    """What a name is compared as: no accents, no case, single spaces (``María`` → ``maria``)."""
+    return loose_name(text)
+
+
+def index_person(person: Person, record: PersonRecord) -> None:
+    person.search_name = search_form(f"{record.first_names} {record.last_names}")
+    person.personal_email = record.personal_email.lower() if record.personal_email else None
