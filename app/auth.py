@@ -22,6 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.audit import record as audit
 from app.db.models import ApiToken
 from app.logging_setup import get_logger
 from app.problems import ProblemError
@@ -69,6 +70,7 @@ def _digest(token: str) -> str:
 def issue_token(
     sessions: sessionmaker[Session], name: str, scopes: Iterable[Scope], created_by: str
 ) -> IssuedToken:
+    """Create the token and its ``token.create`` audit entry in one transaction."""
     chosen = frozenset(Scope(s) for s in scopes)
     if not chosen:
         raise ValueError("a token needs at least one scope")
@@ -86,18 +88,24 @@ def issue_token(
         session.add(row)
         session.flush()
         token_id = row.id
+        audit(session, actor=created_by, action="token.create", at=row.created_at, target=f"token:{token_id}",
+              details={"name": name, "scopes": sorted(chosen)})  # fmt: skip
     log.info("api_token_created", token_id=token_id, name=name, scopes=sorted(chosen))
     return IssuedToken(token_id, name, chosen, token)
 
 
-def revoke_token(sessions: sessionmaker[Session], token_id: int) -> bool:
+def revoke_token(sessions: sessionmaker[Session], token_id: int, actor: str) -> bool:
+    """Revoke it (with its ``token.revoke`` audit entry); False if unknown or already revoked."""
+    now = utcnow()
     with sessions.begin() as session:
         result = session.execute(
             update(ApiToken)
             .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
+            .values(revoked_at=now)
         )
-    revoked = bool(getattr(result, "rowcount", 0))
+        revoked = bool(getattr(result, "rowcount", 0))
+        if revoked:
+            audit(session, actor=actor, action="token.revoke", at=now, target=f"token:{token_id}")
     if revoked:
         log.info("api_token_revoked", token_id=token_id)
     return revoked

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.brake import SuspensionBrake
+from app.cli_staff import logs_to_stderr
 from app.db.engine import make_engine, session_factory
 from app.problems import ProblemError
 from app.queue import utcnow
@@ -24,6 +25,7 @@ brake_cli = typer.Typer(
     help="Freno de suspensiones: suspensiones retenidas por exceder el límite.", no_args_is_help=True
 )
 out = Console()
+brake_cli.callback()(logs_to_stderr)
 
 
 def _brake(settings: Settings) -> SuspensionBrake:

@@ -5,8 +5,7 @@ The same code answers here and over HTTP: people are found and pictured by
 :mod:`app.people_queries`, every change to a person or a job goes through
 :class:`app.staff.StaffActions` (so it lands in the audit trail as ``cli:<actor>``, in the
 same transaction), and ``--json`` prints the very schemas the API answers with. Tokens are
-issued and revoked by :mod:`app.auth`, which keeps no audit entry of its own: this module
-records ``token.create`` / ``token.revoke`` right after (a separate transaction). A refused
+issued and revoked by :mod:`app.auth`, which audits them in the same transaction. A refused
 action (404, 409) prints why in red and exits 1; bad usage exits 2.
 """
 
@@ -43,7 +42,6 @@ from app.api_v1.schemas import (
     PersonSummary,
     SuspendRequest,
 )
-from app.audit import record as audit
 from app.auth import Scope, TokenInfo, issue_token, list_tokens, revoke_token
 from app.db.engine import make_engine, session_factory
 from app.db.models import Job, Person
@@ -106,7 +104,7 @@ class _Stderr:
         sys.stderr.flush()
 
 
-def _logs_to_stderr() -> None:
+def logs_to_stderr() -> None:
     """Keep stdout for tables and ``--json``: the service's logs (structlog prints to stdout
     unless configured) go to stderr, and only from warnings up — at a terminal, what happened
     is told in Spanish and recorded in the audit trail."""
@@ -114,7 +112,7 @@ def _logs_to_stderr() -> None:
 
 
 for _sub_app in (tokens_cli, accounts_cli, jobs_cli):
-    _sub_app.callback()(_logs_to_stderr)
+    _sub_app.callback()(logs_to_stderr)
 
 
 def _load_settings() -> Settings:
@@ -262,20 +260,6 @@ PageToken = Annotated[
 # -- tokens --------------------------------------------------------------------------------
 
 
-def _token_audit(
-    sessions: sessionmaker[Session], actor: str, action: str, token_id: int, **details: Any
-) -> None:
-    with sessions.begin() as session:
-        audit(
-            session,
-            actor=actor,
-            action=action,
-            at=utcnow(),
-            target=f"token:{token_id}",
-            details=details or None,
-        )
-
-
 @tokens_cli.command("create")
 def tokens_create(
     name: Annotated[str, typer.Option(help="Para quién o para qué es (p. ej. mesa-de-ayuda).")],
@@ -293,7 +277,6 @@ def tokens_create(
     who = _actor(actor)
     with _database() as sessions:
         issued = issue_token(sessions, name, scope, created_by=who)
-        _token_audit(sessions, who, "token.create", issued.id, name=name, scopes=sorted(issued.scopes))
     scopes = sorted(issued.scopes)
     warning = (
         "[bold yellow]Guarde este token ahora: no se volverá a mostrar[/bold yellow] "
@@ -341,10 +324,9 @@ def tokens_revoke(
     """Revoca un token: deja de autenticar de inmediato."""
     who = _actor(actor)
     with _database() as sessions:
-        if not revoke_token(sessions, token_id):
+        if not revoke_token(sessions, token_id, who):
             known = any(t.id == token_id for t in list_tokens(sessions))
             _refused(conflict("The token is already revoked.") if known else not_found("token"))
-        _token_audit(sessions, who, "token.revoke", token_id)
     if as_json:
         _print_json({"action": "token.revoke", "token_id": token_id, "status": "revoked"})
         return
