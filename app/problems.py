@@ -74,7 +74,7 @@ def validation_problem(exc: ValidationError | RequestValidationError) -> Problem
         status=422,
         title="The request breaks the contract",
         detail="See errors for the fields to fix.",
-        errors=field_errors(exc.errors(), skip_prefix=("body",)),
+        errors=field_errors(exc.errors(), skip_prefix=("body", "query", "path", "header")),
     )
 
 

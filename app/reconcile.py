@@ -215,7 +215,7 @@ class Reconciler:
             return self._update(action)
         if isinstance(action, SuspendAccount):
             if known.staff_suspended:  # a person's decision, not a feed's: no brake
-                return self._apply_suspension(action, done, suspension)
+                return self._apply_suspension(action, done, suspension, staff=True)
             return self._suspend(person_id, account, action, done, suspension)
         if isinstance(action, ReactivateAccount):
             done.append("reactivated")
@@ -255,10 +255,13 @@ class Reconciler:
         return self._apply_suspension(action, done, suspension)
 
     def _apply_suspension(
-        self, action: SuspendAccount, done: list[str], suspension: dict[str, Any]
+        self, action: SuspendAccount, done: list[str], suspension: dict[str, Any], *, staff: bool = False
     ) -> WorkspaceUser:
         suspended = self._directory.set_suspended(action.user_key, True)
-        log.info("account_suspended", account=mask_email(suspended.primary_email), reason=action.reason)
+        # IT staff's reason is free text that may name the person: it lives in the audit
+        # trail and the database, never in the logs. Lifecycle reasons are misena's own words.
+        reason = "by IT staff (see the audit trail)" if staff else action.reason
+        log.info("account_suspended", account=mask_email(suspended.primary_email), reason=reason)
         done.append("suspended")
         suspension.update(
             suspended_by_misena=True,

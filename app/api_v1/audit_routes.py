@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from app.api_v1.deps import Admin, Limit, PageToken, ServicesDep, problems
 from app.api_v1.schemas import AuditOut, PageOf
@@ -25,8 +25,8 @@ def list_audit_events(
     actor: Annotated[str | None, Query(max_length=200)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     person_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset, inclusive.")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset, exclusive.")] = None,
     limit: Limit = 50,
     page_token: PageToken = None,
 ) -> PageOf[AuditOut]:
