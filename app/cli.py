@@ -12,6 +12,7 @@ from rich.console import Console
 
 from app.cli_brake import brake_cli
 from app.cli_staff import accounts_cli, jobs_cli, tokens_cli
+from app.cli_sync import sync_cli
 from app.settings import Settings
 from workspace.emulator.config import EmulatorConfig
 from workspace.emulator.server import EmulatorServer
@@ -27,6 +28,7 @@ demo_cli = typer.Typer(
 )
 cli.add_typer(demo_cli, name="demo")
 cli.add_typer(brake_cli, name="brake")
+cli.add_typer(sync_cli, name="sync")
 cli.add_typer(tokens_cli, name="tokens")
 cli.add_typer(accounts_cli, name="accounts")
 cli.add_typer(jobs_cli, name="jobs")

@@ -130,30 +130,30 @@ def _database(settings: Settings | None = None) -> Iterator[sessionmaker[Session
         engine.dispose()
 
 
-def _out() -> Console:
+def out_console() -> Console:
     return Console(highlight=False)
 
 
-def _err() -> Console:
+def err_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
-def _print_json(data: Any) -> None:
+def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _dump(model: BaseModel) -> None:
-    _print_json(model.model_dump(mode="json"))
+    print_json(model.model_dump(mode="json"))
 
 
-def _refused(exc: ProblemError) -> NoReturn:
+def refused(exc: ProblemError) -> NoReturn:
     problem = exc.problem
     prefix = {
         400: "Solicitud inválida",
         404: "No encontrado",
         409: "No se puede (conflicto con el estado actual; no se cambió nada)",
     }.get(problem.status, "Error")
-    _err().print(f"[red]{prefix}: {escape(problem.detail or problem.title)}[/red]")
+    err_console().print(f"[red]{prefix}: {escape(problem.detail or problem.title)}[/red]")
     raise typer.Exit(2 if problem.status in (400, 422) else 1)
 
 
@@ -161,7 +161,7 @@ def _usage(message: str, param: str | None = None) -> NoReturn:
     raise typer.BadParameter(message, param_hint=param)
 
 
-def _actor(actor: str | None) -> str:
+def actor_label(actor: str | None) -> str:
     """How the audit trail names whoever runs the command: ``cli:<actor>``."""
     if actor is None:
         try:
@@ -213,14 +213,14 @@ def _state(value: str | None) -> str:
     return f"[{colour}]{escape(value)}[/{colour}]" if colour else escape(value)
 
 
-def _table(title: str, columns: tuple[str, ...]) -> Table:
+def make_table(title: str, columns: tuple[str, ...]) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold")
     for column in columns:
         table.add_column(column)
     return table
 
 
-def _emit(console: Console, table: Table) -> None:
+def emit(console: Console, table: Table) -> None:
     """A table, or for an empty one just its title (which counts its rows: 0)."""
     console.print(table if table.row_count else f"[bold]{table.title}[/bold]")
 
@@ -236,7 +236,7 @@ def _grid(title: str, rows: list[tuple[str, str]]) -> Table:
 
 def _more(next_page_token: str | None) -> None:
     if next_page_token:
-        _err().print(f"hay más resultados: repita con [bold]--page-token {next_page_token}[/bold]")
+        err_console().print(f"hay más resultados: repita con [bold]--page-token {next_page_token}[/bold]")
 
 
 Json = Annotated[bool, typer.Option("--json", help="Salida JSON (los esquemas de la API) en vez de tablas.")]
@@ -274,7 +274,7 @@ def tokens_create(
     name = name.strip()
     if not 1 <= len(name) <= 100:
         _usage("entre 1 y 100 caracteres", "--name")
-    who = _actor(actor)
+    who = actor_label(actor)
     with _database() as sessions:
         issued = issue_token(sessions, name, scope, created_by=who)
     scopes = sorted(issued.scopes)
@@ -283,14 +283,16 @@ def tokens_create(
         "(misena solo guarda su huella)."
     )
     if as_json:
-        _print_json(
+        print_json(
             {"id": issued.id, "name": issued.name, "scopes": scopes, "created_by": who, "token": issued.token}
         )
-        _err().print(warning)
+        err_console().print(warning)
         return
-    _err().print(f"Token [bold]{issued.id}[/bold] «{escape(name)}» creado con alcances {', '.join(scopes)}:")
+    err_console().print(
+        f"Token [bold]{issued.id}[/bold] «{escape(name)}» creado con alcances {', '.join(scopes)}:"
+    )
     typer.echo(issued.token)  # alone on stdout, unwrapped: `misena tokens create ... > token.txt`
-    _err().print(warning)
+    err_console().print(warning)
 
 
 @tokens_cli.command("list")
@@ -299,9 +301,9 @@ def tokens_list(as_json: Json = False) -> None:
     with _database() as sessions:
         tokens = list_tokens(sessions)
     if as_json:
-        _print_json(TypeAdapter(list[TokenInfo]).dump_python(tokens, mode="json"))
+        print_json(TypeAdapter(list[TokenInfo]).dump_python(tokens, mode="json"))
         return
-    table = _table(
+    table = make_table(
         f"Tokens: {len(tokens)}", ("id", "nombre", "alcances", "creado", "creado por", "último uso", "estado")
     )
     for t in tokens:
@@ -310,7 +312,7 @@ def tokens_list(as_json: Json = False) -> None:
             str(t.id), _text(t.name), ", ".join(t.scopes), _when(t.created_at), _text(t.created_by),
             _when(t.last_used_at), status,
         )  # fmt: skip
-    _emit(_out(), table)
+    emit(out_console(), table)
 
 
 @tokens_cli.command("revoke")
@@ -322,15 +324,15 @@ def tokens_revoke(
     as_json: Json = False,
 ) -> None:
     """Revoca un token: deja de autenticar de inmediato."""
-    who = _actor(actor)
+    who = actor_label(actor)
     with _database() as sessions:
         if not revoke_token(sessions, token_id, who):
             known = any(t.id == token_id for t in list_tokens(sessions))
-            _refused(conflict("The token is already revoked.") if known else not_found("token"))
+            refused(conflict("The token is already revoked.") if known else not_found("token"))
     if as_json:
-        _print_json({"action": "token.revoke", "token_id": token_id, "status": "revoked"})
+        print_json({"action": "token.revoke", "token_id": token_id, "status": "revoked"})
         return
-    _out().print(f"[green]✔[/green] token {token_id} revocado")
+    out_console().print(f"[green]✔[/green] token {token_id} revocado")
 
 
 # -- accounts ------------------------------------------------------------------------------
@@ -358,7 +360,7 @@ def _person(sessions: sessionmaker[Session], document: str | None, person_id: in
         if person_id is not None:
             person = session.get(Person, person_id)
             if person is None:
-                _refused(not_found("person"))
+                refused(not_found("person"))
             return person.id, person.person_key
         assert document is not None  # noqa: S101 - checked above
         try:
@@ -366,11 +368,11 @@ def _person(sessions: sessionmaker[Session], document: str | None, person_id: in
         except ValueError:
             _usage("use 1098765432 o tipo:número, p. ej. TI:1098765432 (tipos CC, TI, CE, PEP, PPT, PA)")
         if not people:
-            _err().print("[red]No encontrado: ninguna persona tiene ese documento.[/red]")
+            err_console().print("[red]No encontrado: ninguna persona tiene ese documento.[/red]")
             raise typer.Exit(1)
         if len(people) > 1:
-            _print_people(_err(), f"Varias personas tienen ese número: {len(people)}", people)
-            _err().print(
+            _print_people(err_console(), f"Varias personas tienen ese número: {len(people)}", people)
+            err_console().print(
                 "[red]Indique cuál: con el tipo de documento (p. ej. [bold]TI:1098765432[/bold]) "
                 "o con [bold]--id[/bold].[/red]"
             )
@@ -379,7 +381,7 @@ def _person(sessions: sessionmaker[Session], document: str | None, person_id: in
 
 
 def _print_people(console: Console, title: str, people: list[Person]) -> None:
-    table = _table(title, ("id", "documento", "nombres", "cuenta", "estado", "motivo"))
+    table = make_table(title, ("id", "documento", "nombres", "cuenta", "estado", "motivo"))
     for person in people:
         summary = PersonSummary.of(person)
         flags = [f for f, on in (("excluida", summary.excluded), ("susp. TI", summary.staff_suspended)) if on]
@@ -391,7 +393,7 @@ def _print_people(console: Console, title: str, people: list[Person]) -> None:
             _state(summary.account_status) + "".join(f" [magenta]{f}[/magenta]" for f in flags),
             _text(summary.status_reason),
         )
-    _emit(console, table)
+    emit(console, table)
 
 
 def _ficha(value: str | None) -> str | None:
@@ -420,14 +422,14 @@ def accounts_search(
         try:
             page = people_queries.search_people(session, filters, page_token, limit)
         except ProblemError as exc:
-            _refused(exc)
+            refused(exc)
         if as_json:
             found = PageOf[PersonSummary](
                 items=[PersonSummary.of(p) for p in page.items], next_page_token=page.next_page_token
             )
             _dump(found)
             return
-        _print_people(_out(), f"Personas: {len(page.items)}", page.items)
+        _print_people(out_console(), f"Personas: {len(page.items)}", page.items)
     _more(page.next_page_token)
 
 
@@ -442,11 +444,11 @@ def accounts_show(document: Document = None, person_id: PersonIdOption = None, a
             try:
                 detail = people_queries.person_detail(session, settings.policy, utcnow(), found)
             except ProblemError as exc:
-                _refused(exc)
+                refused(exc)
     if as_json:
         _dump(detail)
         return
-    _show(_out(), detail)
+    _show(out_console(), detail)
 
 
 def _show(console: Console, detail: PersonDetail) -> None:
@@ -474,11 +476,11 @@ def _show(console: Console, detail: PersonDetail) -> None:
     console.print(_grid("Registro en Sofia Plus", [(k, _text(v)) for k, v in record.items()]))
     enrollments = detail.record.get("enrollments") or []
     if enrollments:
-        table = _table("Matrículas", ENROLLMENT_COLUMNS)
+        table = make_table("Matrículas", ENROLLMENT_COLUMNS)
         for enrollment in enrollments:
             table.add_row(*(_state(enrollment.get(c)) if c == "status" else _text(enrollment.get(c))
                             for c in ENROLLMENT_COLUMNS))  # fmt: skip
-        _emit(console, table)
+        emit(console, table)
     if detail.desired is None:
         console.print("[bold]Cuenta deseada[/bold]: ninguna (la política no le da cuenta hoy)")
     else:
@@ -494,7 +496,7 @@ def _show(console: Console, detail: PersonDetail) -> None:
 
 
 def _jobs_table(console: Console, title: str, jobs: list[JobOut]) -> None:
-    table = _table(
+    table = make_table(
         f"{title}: {len(jobs)}",
         ("id", "tipo", "persona", "estado", "intentos", "ejecutar desde", "último error"),
     )
@@ -503,11 +505,11 @@ def _jobs_table(console: Console, title: str, jobs: list[JobOut]) -> None:
             str(job.id), escape(job.kind), str(job.person_id), _state(job.state),
             f"{job.attempts}/{job.max_attempts}", _when(job.run_after), _text(job.last_error),
         )  # fmt: skip
-    _emit(console, table)
+    emit(console, table)
 
 
 def _deliveries_table(console: Console, deliveries: list[DeliveryOut]) -> None:
-    table = _table(
+    table = make_table(
         f"Envíos de credenciales: {len(deliveries)}",
         (
             "id",
@@ -528,11 +530,11 @@ def _deliveries_table(console: Console, deliveries: list[DeliveryOut]) -> None:
             str(d.attempts), _when(d.requested_at), _when(d.delivered_at), _text(d.reason),
             _text(d.last_error),
         )  # fmt: skip
-    _emit(console, table)
+    emit(console, table)
 
 
 def _holds_table(console: Console, holds: list[HoldOut]) -> None:
-    table = _table(
+    table = make_table(
         f"Suspensiones retenidas: {len(holds)}", ("id", "motivo", "estado", "retenida", "decidida", "por")
     )
     for h in holds:
@@ -544,11 +546,11 @@ def _holds_table(console: Console, holds: list[HoldOut]) -> None:
             _when(h.decided_at),
             _text(h.decided_by),
         )
-    _emit(console, table)
+    emit(console, table)
 
 
 def _audit_table(console: Console, entries: list[AuditOut]) -> None:
-    table = _table(
+    table = make_table(
         f"Auditoría: {len(entries)}", ("id", "cuándo", "quién", "acción", "objeto", "motivo", "detalles")
     )
     for a in entries:
@@ -556,7 +558,7 @@ def _audit_table(console: Console, entries: list[AuditOut]) -> None:
             str(a.id), _when(a.at), _text(a.actor), _text(a.action), _text(a.target), _text(a.reason),
             _text(a.details),
         )  # fmt: skip
-    _emit(console, table)
+    emit(console, table)
 
 
 def _act(
@@ -572,11 +574,11 @@ def _act(
         try:
             change(StaffActions(sessions, utcnow), found)
         except ProblemError as exc:
-            _refused(exc)
+            refused(exc)
     if as_json:
         _dump(Accepted(action=action, person_id=found))
         return
-    _out().print(f"[green]✔[/green] {done}: {escape(key)} (id {found})")
+    out_console().print(f"[green]✔[/green] {done}: {escape(key)} (id {found})")
 
 
 APPLIED = "el worker lo aplica en la próxima reconciliación"
@@ -591,7 +593,7 @@ def accounts_resend_credentials(
     as_json: Json = False,
 ) -> None:
     """Genera una contraseña nueva y la envía al correo personal registrado en Sofia Plus."""
-    why, who = _reason(reason), _actor(actor)
+    why, who = _reason(reason), actor_label(actor)
     _act(
         document, person_id, "person.resend_credentials",
         lambda staff, pid: staff.resend_credentials(pid, who, why),
@@ -608,7 +610,7 @@ def accounts_suspend(
     as_json: Json = False,
 ) -> None:
     """Suspende la cuenta (uso indebido), diga lo que diga Sofia Plus, hasta `unsuspend`."""
-    why, who = _reason(reason, required=True), _actor(actor)
+    why, who = _reason(reason, required=True), actor_label(actor)
     assert why is not None  # noqa: S101 - required
     _act(
         document, person_id, "person.suspend", lambda staff, pid: staff.suspend(pid, who, why),
@@ -626,7 +628,7 @@ def accounts_unsuspend(
 ) -> None:
     """Levanta una suspensión hecha por TI o fuera de misena (en la consola de Google).
     Sofia Plus sigue decidiendo: un aprendiz retirado sigue suspendido."""
-    why, who = _reason(reason), _actor(actor)
+    why, who = _reason(reason), actor_label(actor)
     _act(
         document, person_id, "person.unsuspend", lambda staff, pid: staff.unsuspend(pid, who, why),
         f"suspensión levantada ({APPLIED})", as_json,
@@ -642,7 +644,7 @@ def accounts_reconcile(
     as_json: Json = False,
 ) -> None:
     """Concilia ya la cuenta con Sofia Plus (corrige lo que se haya cambiado a mano)."""
-    why, who = _reason(reason), _actor(actor)
+    why, who = _reason(reason), actor_label(actor)
     _act(
         document, person_id, "person.reconcile", lambda staff, pid: staff.reconcile(pid, who, why),
         "reconciliación encolada", as_json,
@@ -658,7 +660,7 @@ def accounts_exclude(
     as_json: Json = False,
 ) -> None:
     """Saca a la persona de la gestión de misena: su cuenta no se toca hasta `include`."""
-    why, who = _reason(reason, required=True), _actor(actor)
+    why, who = _reason(reason, required=True), actor_label(actor)
     assert why is not None  # noqa: S101 - required
     _act(
         document, person_id, "person.exclude", lambda staff, pid: staff.exclude(pid, who, why),
@@ -675,7 +677,7 @@ def accounts_include(
     as_json: Json = False,
 ) -> None:
     """Devuelve a la persona a la gestión de misena (y concilia su cuenta)."""
-    why, who = _reason(reason), _actor(actor)
+    why, who = _reason(reason), actor_label(actor)
     _act(
         document, person_id, "person.include", lambda staff, pid: staff.include(pid, who, why),
         f"de nuevo bajo la gestión de misena ({APPLIED})", as_json,
@@ -721,12 +723,12 @@ def jobs_list(
         try:
             page = fetch_page(session, statement, Job.id, page_token, limit)
         except ProblemError as exc:
-            _refused(exc)
+            refused(exc)
         jobs = [JobOut.of(j) for j in page.items]
     if as_json:
         _dump(PageOf(items=jobs, next_page_token=page.next_page_token))
         return
-    _jobs_table(_out(), "Trabajos", jobs)
+    _jobs_table(out_console(), "Trabajos", jobs)
     _more(page.next_page_token)
 
 
@@ -734,7 +736,7 @@ def _job(sessions: sessionmaker[Session], job_id: int) -> JobOut:
     with sessions() as session:
         job = session.get(Job, job_id)
         if job is None:
-            _refused(not_found("job"))
+            refused(not_found("job"))
         return JobOut.of(job)
 
 
@@ -751,7 +753,7 @@ def jobs_show(job_id: JobIdArgument, as_json: Json = False) -> None:
     if as_json:
         _dump(job)
         return
-    _print_job(_out(), job)
+    _print_job(out_console(), job)
 
 
 @jobs_cli.command("retry")
@@ -767,7 +769,7 @@ def jobs_retry(
     """Reintenta un trabajo muerto o cancelado, o con --dead todos los muertos."""
     if (job_id is None) == (not dead):
         _usage("indique el id del trabajo o --dead (uno de los dos)")
-    why, who = _reason(reason), _actor(actor)
+    why, who = _reason(reason), actor_label(actor)
     with _database() as sessions:
         staff = StaffActions(sessions, utcnow)
         try:
@@ -776,21 +778,21 @@ def jobs_retry(
             else:
                 staff.retry_job(job_id, who, why)
         except ProblemError as exc:
-            _refused(exc)
+            refused(exc)
         if job_id is not None:
             job = _job(sessions, job_id)
     if job_id is None:
         if as_json:
             _dump(counted)
         else:
-            _out().print(f"[green]✔[/green] {counted.count} trabajos muertos de nuevo pendientes")
+            out_console().print(f"[green]✔[/green] {counted.count} trabajos muertos de nuevo pendientes")
         return
     if as_json:
         _dump(job)
     elif job.state == "pending":
-        _out().print(f"[green]✔[/green] trabajo {job.id} de nuevo pendiente")
+        out_console().print(f"[green]✔[/green] trabajo {job.id} de nuevo pendiente")
     else:
-        _out().print(
+        out_console().print(
             f"[yellow]trabajo {job.id} sigue {job.state}: la persona ya tiene un {escape(job.kind)} "
             "pendiente, que hará el trabajo[/yellow]"
         )
@@ -801,14 +803,14 @@ def jobs_cancel(
     job_id: JobIdArgument, reason: Reason = None, actor: Actor = None, as_json: Json = False
 ) -> None:
     """Cancela un trabajo pendiente."""
-    why, who = _reason(reason), _actor(actor)
+    why, who = _reason(reason), actor_label(actor)
     with _database() as sessions:
         try:
             StaffActions(sessions, utcnow).cancel_job(job_id, who, why)
         except ProblemError as exc:
-            _refused(exc)
+            refused(exc)
         job = _job(sessions, job_id)
     if as_json:
         _dump(job)
         return
-    _out().print(f"[green]✔[/green] trabajo {job.id} cancelado")
+    out_console().print(f"[green]✔[/green] trabajo {job.id} cancelado")

@@ -17,6 +17,7 @@ from app.queue import JobQueue, QueueSettings, utcnow
 from app.reconcile import Reconciler
 from app.settings import Settings
 from app.staff import StaffActions
+from app.sync_runs import SyncRuns
 from workspace.directory import DirectoryPacing, GoogleDirectory
 from workspace.gmail import GmailSender
 from workspace.google_session import GoogleConnection, ServiceFactory
@@ -37,6 +38,7 @@ class Services:
     reconciler: Reconciler
     brake: SuspensionBrake
     staff: StaffActions
+    sync: SyncRuns
     clock: Callable[[], datetime]
 
 
@@ -90,5 +92,6 @@ def build_services(
         reconciler=Reconciler(settings, sessions, directory, courier, brake, clock),
         brake=brake,
         staff=StaffActions(sessions, clock),
+        sync=SyncRuns(settings, sessions, directory, clock),
         clock=clock,
     )

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
 
     policy: PolicySettings = Field(default_factory=PolicySettings)
     brake: BrakeSettings = Field(default_factory=BrakeSettings)
+    #: A bulk sync plan suspending more than this share of the scope's managed accounts is
+    #: refused unless confirmed with the exact count.
+    sync_max_suspension_share: float = Field(default=0.05, ge=0, le=1)
     #: How often each worker process looks for grace periods that have ended.
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
 

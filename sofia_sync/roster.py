@@ -226,6 +226,16 @@ class Roster:
     file_format: Literal["csv", "xlsx"]
     encoding: str | None
     delimiter: str | None
+    #: The line of the last data row (0 when there was none).
+    last_line: int = 0
+
+    @property
+    def truncated_at(self) -> int | None:
+        """The last row's line when that row was refused: how a cut-off export looks."""
+        last = self.errors[-1] if self.errors else None
+        if last is not None and not last.kept and last.line == self.last_line:
+            return last.line
+        return None
 
     @property
     def people_count(self) -> int:
@@ -771,6 +781,7 @@ class RosterReader:
     def __init__(self, source: Source) -> None:
         self.errors: list[RosterError] = []
         self.rows_read = 0
+        self.last_line = 0
         self.delimiter: str | None = None
         self._owned: IO[bytes] | None = None
         self._workbook: Any = None
@@ -879,6 +890,7 @@ class RosterReader:
             if _blank(cells):
                 continue
             self.rows_read += 1
+            self.last_line = line
             if self.file_format == "csv" and not _blank(cells[self._header_width :]):
                 self.errors.append(
                     RosterError(line, "the row has more cells than the header (a delimiter inside a value?)")
@@ -1015,4 +1027,5 @@ def load_roster(source: Source) -> Roster:
             file_format=reader.file_format,
             encoding=reader.encoding,
             delimiter=reader.delimiter,
+            last_line=reader.last_line,
         )

@@ -9,10 +9,11 @@ from app.api_v1.audit_routes import router as audit_router
 from app.api_v1.holds import router as holds_router
 from app.api_v1.jobs import router as jobs_router
 from app.api_v1.people import router as people_router
+from app.api_v1.sync import router as sync_router
 
 
 def install_v1(app: FastAPI) -> None:
-    for router in (people_router, jobs_router, holds_router, audit_router):
+    for router in (people_router, jobs_router, holds_router, audit_router, sync_router):
         for route in router.routes:
             if isinstance(route, APIRoute):
                 _document_scope(route)

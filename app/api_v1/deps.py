@@ -35,6 +35,8 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         403: "The token lacks the scope this operation needs.",
         404: "No such resource.",
         409: "The action conflicts with the resource's state; nothing was changed.",
+        413: "The body is too large.",
+        415: "Unsupported media type.",
         422: "Invalid input; `errors` names the fields.",
         503: "Google could not be reached for a live read.",
     }

@@ -240,3 +240,49 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(String(500))
     details: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+class SyncRun(Base):
+    """A bulk reconciliation from a roster: its plan (counts, refusal) and how its apply went."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(64))
+    source_name: Mapped[str] = mapped_column(String(300))
+    exported_at: Mapped[datetime]
+    #: planned → applying → applied; a refused plan stays ``refused`` until confirmed.
+    status: Mapped[str] = mapped_column(String(16))
+    counts: Mapped[Any] = mapped_column(JSON)
+    roster_rows: Mapped[int] = mapped_column(Integer)
+    roster_people: Mapped[int] = mapped_column(Integer)
+    bad_rows: Mapped[int] = mapped_column(Integer)
+    #: The first roster errors (line and reason; never a value from the file).
+    roster_errors: Mapped[Any] = mapped_column(JSON)
+    managed_in_scope: Mapped[int] = mapped_column(Integer)
+    suspensions: Mapped[int] = mapped_column(Integer)
+    directory_calls: Mapped[int] = mapped_column(Integer)
+    refusal_code: Mapped[str | None] = mapped_column(String(32))
+    refusal_es: Mapped[str | None] = mapped_column(String(1000))
+    refusal_en: Mapped[str | None] = mapped_column(String(1000))
+    confirmed_by: Mapped[str | None] = mapped_column(String(200))
+    applied_at: Mapped[datetime | None]
+
+
+class SyncItem(Base):
+    """One person's line of a plan; ``pending`` until the apply has queued their reconcile."""
+
+    __tablename__ = "sync_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"), index=True)
+    person_key: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(String(1000))
+    source: Mapped[str] = mapped_column(String(8))
+    #: pending (to apply), applied, or skipped (nothing to do: unchanged, left alone).
+    state: Mapped[str] = mapped_column(String(8))
+    record: Mapped[Any] = mapped_column(JSON, nullable=True)
+    applied_at: Mapped[datetime | None]

@@ -30,13 +30,14 @@ class Operation:
 
     @property
     def path(self) -> str:
-        return self.template.format(person_id=MISSING, job_id=MISSING)
+        return self.template.format(person_id=MISSING, job_id=MISSING, run_id=MISSING)
 
     def __str__(self) -> str:
         return f"{self.method} {self.template}"
 
 
 READ, WRITE, JOBS, ADMIN = Scope.ACCOUNTS_READ, Scope.ACCOUNTS_WRITE, Scope.JOBS_WRITE, Scope.ADMIN
+SYNC = Scope.SYNC_RUN
 REASON = {"reason": "Ticket 4711"}
 OPERATIONS = [
     Operation("GET", "/v1/people", READ, None, 200),
@@ -56,6 +57,12 @@ OPERATIONS = [
     Operation("POST", "/v1/suspension-holds/release", ADMIN, {"ids": [MISSING]}, 404),
     Operation("POST", "/v1/suspension-holds/discard", ADMIN, {"ids": [MISSING]}, 404),
     Operation("GET", "/v1/audit-events", ADMIN, None, 200),
+    Operation("POST", "/v1/sync-runs", SYNC, None, 415),  # a roster must be text/csv or XLSX
+    Operation("GET", "/v1/sync-runs", SYNC, None, 200),
+    Operation("GET", "/v1/sync-runs/{run_id}", SYNC, None, 404),
+    Operation("GET", "/v1/sync-runs/{run_id}/items", SYNC, None, 404),
+    Operation("GET", "/v1/sync-runs/{run_id}/plan.csv", SYNC, None, 404),
+    Operation("POST", "/v1/sync-runs/{run_id}/apply", SYNC, {}, 404),
 ]
 each_operation = pytest.mark.parametrize("operation", OPERATIONS, ids=str)
 

@@ -1,0 +1,371 @@
+"""Bulk sync runs: plan a roster against misena's records and a Directory snapshot, store the
+plan, and apply it as ordinary reconcile jobs — resumably.
+
+Planning reads Google once (the snapshot) and changes nothing. Applying stores each pending
+item's roster facts on the person (merged field by field, like an event) and queues that
+person's reconcile, 500 items per transaction with the item marked applied in the same
+transaction: an interrupted apply is re-run and picks up exactly where it stopped, and the
+worker applies the changes paced at Google's limits, like any other job.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.audit import record as audit
+from app.db.models import Job, Person, SyncItem, SyncRun
+from app.intake import RECONCILE
+from app.logging_setup import get_logger
+from app.person_index import index_person
+from app.person_merge import find_person
+from app.problems import FieldError, ProblemError
+from app.queue import enqueue
+from app.settings import Settings
+from sofia_sync.bulk_plan import BulkPlan, KnownPerson, PlanAction, SafetySettings, Snapshot, plan_bulk
+from sofia_sync.person import PersonRecord, merge_records
+from sofia_sync.roster import Roster, RosterFormatError, Scope, load_roster
+from workspace.models import WorkspaceUser
+from workspace.ports import Directory
+
+log = get_logger(__name__)
+BATCH = 500
+ERRORS_KEPT = 1000
+Progress = Callable[[int, int], None]
+
+
+def parse_scope(text: str) -> Scope:
+    try:
+        return Scope.parse(text)
+    except ValueError as exc:
+        raise ProblemError(
+            422, "Invalid scope", str(exc), errors=[FieldError(field="scope", message=str(exc))]
+        ) from exc
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    run_id: int
+    applied: int
+    remaining: int
+
+
+class SyncRuns:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        directory: Directory,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._directory = directory
+        self._clock = clock
+
+    # -- plan ------------------------------------------------------------------------------
+
+    def plan(
+        self,
+        source: Path | BinaryIO,
+        *,
+        scope: str,
+        actor: str,
+        source_name: str,
+        exported_at: datetime | None = None,
+    ) -> int:
+        """Plan and store a run; returns its id. Nothing changes in Google or in people."""
+        chosen = parse_scope(scope)
+        roster = _load(source)
+        now = self._clock()
+        listed, pages = self._snapshot()
+        users = Snapshot(listed, self._settings.policy.custom_schema, self._settings.policy.external_id_type)
+        plan = plan_bulk(
+            roster.in_scope(chosen),
+            self._known(),
+            users,
+            scope=chosen,
+            settings=self._settings.policy,
+            safety=SafetySettings(self._settings.sync_max_suspension_share),
+            now=now,
+            exported_at=exported_at or now,
+            refused_keys=roster.refused_keys,
+            truncated_at_line=roster.truncated_at,
+        )
+        run_id = self._store(plan, roster, pages, actor, source_name, exported_at or now, now)
+        log.info(
+            "sync_planned",
+            run_id=run_id,
+            scope=str(chosen),
+            counts=plan.counts,
+            refused=plan.refusal is not None,
+        )
+        return run_id
+
+    def _snapshot(self) -> tuple[list[WorkspaceUser], int]:
+        """Every user, 500 a page; returns them and the pages (Directory calls) it took."""
+        users: list[WorkspaceUser] = []
+        pages, token = 0, None
+        while True:
+            page = self._directory.list_users_page("", token, 500)
+            pages += 1
+            users.extend(page.users)
+            token = page.next_page_token
+            if not token:
+                return users, pages
+
+    def _known(self) -> dict[str, KnownPerson]:
+        with self._sessions() as session:
+            rows = session.execute(
+                select(
+                    Person.person_key,
+                    Person.record,
+                    Person.excluded,
+                    Person.suspended_by_misena,
+                    Person.group_memberships,
+                    Person.google_user_id,
+                )
+            )
+            return {
+                key: KnownPerson(PersonRecord.model_validate(record), excluded, by_misena, groups, user_id)
+                for key, record, excluded, by_misena, groups, user_id in rows
+            }
+
+    def _store(
+        self,
+        plan: BulkPlan,
+        roster: Roster,
+        calls: int,
+        actor: str,
+        source_name: str,
+        exported_at: datetime,
+        now: datetime,
+    ) -> int:
+        refusal = plan.refusal
+        with self._sessions.begin() as session:
+            run = SyncRun(
+                created_at=now,
+                created_by=actor,
+                scope=plan.scope,
+                source_name=source_name[:300],
+                exported_at=exported_at,
+                status="refused" if refusal else "planned",
+                counts=plan.counts,
+                roster_rows=roster.rows_read,
+                roster_people=plan.roster_people,
+                bad_rows=roster.bad_rows,
+                roster_errors=[
+                    {"line": e.line, "reason": e.reason, "kept": e.kept} for e in roster.errors[:ERRORS_KEPT]
+                ],
+                managed_in_scope=plan.managed_in_scope,
+                suspensions=plan.suspensions,
+                directory_calls=calls,
+                refusal_code=refusal.code if refusal else None,
+                refusal_es=refusal.es if refusal else None,
+                refusal_en=refusal.en if refusal else None,
+            )
+            session.add(run)
+            session.flush()
+            rows = [
+                {
+                    "run_id": run.id,
+                    "person_key": item.person_key,
+                    "action": item.action.value,
+                    "detail": item.detail[:1000],
+                    "source": item.source.value,
+                    "state": "pending" if _actionable(item.action) else "skipped",
+                    "record": item.record.model_dump(mode="json")
+                    if item.record is not None and _actionable(item.action)
+                    else None,
+                }
+                for item in plan.items
+            ]
+            for start in range(0, len(rows), 5000):
+                session.execute(insert(SyncItem), rows[start : start + 5000])
+            details = {
+                "scope": plan.scope,
+                "counts": plan.counts,
+                "refusal": refusal.code if refusal else None,
+            }
+            audit(session, actor=actor, action="sync.plan", at=now, target=f"sync:{run.id}", details=details)
+            return run.id
+
+    # -- apply -----------------------------------------------------------------------------
+
+    def apply(
+        self, run_id: int, *, actor: str, confirm: int | None = None, progress: Progress | None = None
+    ) -> ApplyResult:
+        """Queue the plan's work; a refused plan needs ``confirm`` equal to its suspensions."""
+        self._start(run_id, actor, confirm)
+        total = self._count(run_id, None)
+        while True:
+            done = self._apply_batch(run_id)
+            remaining = self._count(run_id, "pending")
+            if progress is not None:
+                progress(total - remaining, total)
+            if done == 0 or remaining == 0:
+                break
+        with self._sessions.begin() as session:
+            run = session.get(SyncRun, run_id)
+            assert run is not None  # noqa: S101 - checked by _start
+            if remaining == 0 and run.status != "applied":
+                run.status, run.applied_at = "applied", self._clock()
+        log.info("sync_applied", run_id=run_id, remaining=remaining)
+        return ApplyResult(run_id, total - remaining, remaining)
+
+    def _start(self, run_id: int, actor: str, confirm: int | None) -> None:
+        now = self._clock()
+        with self._sessions.begin() as session:
+            run = session.get(SyncRun, run_id, with_for_update=True)
+            if run is None:
+                raise ProblemError(404, "Not found", "No sync run with that id.")
+            if run.status == "refused":
+                if confirm != run.suspensions:
+                    raise ProblemError(
+                        409,
+                        "The plan was refused",
+                        f"{run.refusal_en} / {run.refusal_es}",
+                        errors=[
+                            FieldError(
+                                field="confirm", message=f"must be {run.suspensions} to apply this plan"
+                            )
+                        ],
+                    )
+                run.confirmed_by = actor
+            if run.status in ("refused", "planned"):
+                run.status = "applying"
+            audit(session, actor=actor, action="sync.apply", at=now, target=f"sync:{run_id}",
+                  details={"confirm": confirm, "status": run.status})  # fmt: skip
+
+    def _count(self, run_id: int, state: str | None) -> int:
+        with self._sessions() as session:
+            statement = select(func.count(SyncItem.id)).where(
+                SyncItem.run_id == run_id, SyncItem.state != "skipped"
+            )
+            if state is not None:
+                statement = statement.where(SyncItem.state == state)
+            return int(session.scalar(statement) or 0)
+
+    def _apply_batch(self, run_id: int) -> int:
+        now = self._clock()
+        with self._sessions.begin() as session:
+            items = list(
+                session.scalars(
+                    select(SyncItem)
+                    .where(SyncItem.run_id == run_id, SyncItem.state == "pending")
+                    .order_by(SyncItem.id)
+                    .limit(BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            for item in items:
+                self._apply_item(session, item, now)
+            return len(items)
+
+    def _apply_item(self, session: Session, item: SyncItem, now: datetime) -> None:
+        item.state, item.applied_at = "applied", now
+        if item.record is None:
+            return
+        record = PersonRecord.model_validate(item.record)
+        person = find_person(session, item.person_key)
+        if person is None:
+            person = Person(
+                person_key=record.key,
+                document_type=record.document_type.value,
+                document_number=record.document_number,
+                record=record.model_dump(mode="json"),
+                account_status="pending",
+                created_at=now,
+                updated_at=now,
+            )
+            index_person(person, record)
+            session.add(person)
+            session.flush()
+        else:
+            merged = merge_records(PersonRecord.model_validate(person.record), record)
+            person.record, person.updated_at = merged.model_dump(mode="json"), now
+            index_person(person, merged)
+        enqueue(session, RECONCILE, person.id, now=now)
+
+    # -- read ------------------------------------------------------------------------------
+
+    def show(self, run_id: int) -> SyncRun:
+        """The run as stored (detached); 404 problem if there is none."""
+        with self._sessions() as session:
+            run = session.get(SyncRun, run_id)
+            if run is None:
+                raise ProblemError(404, "Not found", "No sync run with that id.")
+            session.expunge(run)
+            return run
+
+    def progress(self, run_id: int) -> dict[str, int]:
+        """Items by state, and the run's reconcile jobs still waiting for the worker."""
+        with self._sessions() as session:
+            states = dict(
+                session.execute(
+                    select(SyncItem.state, func.count(SyncItem.id))
+                    .where(SyncItem.run_id == run_id)
+                    .group_by(SyncItem.state)
+                ).all()
+            )
+            keys = select(SyncItem.person_key).where(SyncItem.run_id == run_id, SyncItem.state == "applied")
+            waiting = session.scalar(
+                select(func.count(Job.id))
+                .join(Person, Person.id == Job.person_id)
+                .where(
+                    Job.kind == RECONCILE, Job.state.in_(["pending", "running"]), Person.person_key.in_(keys)
+                )
+            )
+            return {**{k: int(v) for k, v in states.items()}, "jobs_waiting": int(waiting or 0)}
+
+    def export_csv(self, run_id: int) -> Iterator[str]:
+        """The full plan as CSV lines (person key, action, detail, state)."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["person_key", "action", "detail", "source", "state"])
+        yield _drain(buffer)
+        last = 0
+        while True:
+            with self._sessions() as session:
+                items = list(
+                    session.scalars(
+                        select(SyncItem)
+                        .where(SyncItem.run_id == run_id, SyncItem.id > last)
+                        .order_by(SyncItem.id)
+                        .limit(5000)
+                    )
+                )
+            if not items:
+                return
+            for item in items:
+                writer.writerow([item.person_key, item.action, item.detail, item.source, item.state])
+            last = items[-1].id
+            yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def _actionable(action: PlanAction) -> bool:
+    return action not in (PlanAction.UNCHANGED, PlanAction.LEFT_ALONE)
+
+
+def _load(source: Path | BinaryIO) -> Roster:
+    try:
+        return load_roster(source)
+    except RosterFormatError as exc:
+        raise ProblemError(
+            422, "The roster cannot be read", str(exc), errors=[FieldError(field="roster", message=str(exc))]
+        ) from exc

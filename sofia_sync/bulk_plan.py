@@ -1,0 +1,367 @@
+"""A roster + misena's records + a Directory snapshot → the plan of a bulk sync. Pure.
+
+The roster is one more source of facts, dated at the export: each person's roster record is
+merged into misena's record with the same per-field rule as events (the newer wins), then the
+*same* policy and planner as the event path decide the account, against the snapshot instead
+of a ``get`` per person. People misena manages in the scope but absent from the export are
+treated as if their in-scope enrollments ended at the export (the lifecycle's grace period
+applies); they are the plan's suspensions, and what the safety check weighs.
+
+Safety: a plan is refused — until applied with a confirmation naming the number of
+suspensions — when the scope has nobody in the roster, when the file looks truncated, or when
+the suspensions exceed a share of the scope's managed accounts. The refusal says why in
+Spanish (for IT staff) and English (for logs and the API).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sofia_sync.contract import (
+    EnrollmentStatus,
+    EnrollmentStatusChanged,
+    Event,
+    Role,
+    RolesChanged,
+)
+from sofia_sync.person import EnrollmentRecord, PersonRecord, apply_event, merge_records
+from sofia_sync.planner import (
+    CreateAccount,
+    LeaveSuspended,
+    ReactivateAccount,
+    RefuseForeignAccount,
+    SuspendAccount,
+    UpdateAccount,
+    plan,
+    plan_groups,
+)
+from sofia_sync.policy import PolicySettings, desired_account
+from sofia_sync.roster import RosterPerson, Scope
+from workspace.models import WorkspaceUser
+
+#: What a person missing from a full export is taken to have become, in the scope's fichas.
+ABSENT_STATUS = EnrollmentStatus.CANCELADO
+
+
+class PlanAction(StrEnum):
+    CREATE = "create"
+    RENAME = "rename"
+    SUSPEND = "suspend"
+    REACTIVATE = "reactivate"
+    MOVE = "move"
+    UPDATE = "update"
+    GROUPS = "groups"
+    LEFT_ALONE = "left_alone"
+    UNCHANGED = "unchanged"
+
+
+class Source(StrEnum):
+    ROSTER = "roster"
+    ABSENT = "absent"
+
+
+@dataclass(frozen=True)
+class KnownPerson:
+    """What misena holds about a person, as far as the plan needs it."""
+
+    record: PersonRecord
+    excluded: bool = False
+    suspended_by_misena: bool = False
+    group_memberships: dict[str, str] | None = None
+    google_user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    person_key: str
+    action: PlanAction
+    detail: str
+    source: Source
+    #: The record to store when applying (roster facts merged in); ``None``: nothing to store.
+    record: PersonRecord | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    es: str
+    en: str
+
+
+@dataclass
+class BulkPlan:
+    scope: str
+    items: list[PlanItem]
+    managed_in_scope: int
+    roster_people: int
+    refusal: Refusal | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def suspensions(self) -> int:
+        return self.counts.get(PlanAction.SUSPEND.value, 0)
+
+
+@dataclass(frozen=True)
+class SafetySettings:
+    #: Refuse plans whose suspensions exceed this share of the scope's managed accounts.
+    max_suspension_share: float = 0.05
+
+
+class Snapshot:
+    """The Directory as read once: users by every address they answer to, and by id."""
+
+    def __init__(self, users: Iterable[WorkspaceUser], custom_schema: str, external_id_type: str) -> None:
+        self._by_address: dict[str, WorkspaceUser] = {}
+        self._by_id: dict[str, WorkspaceUser] = {}
+        self._schema = custom_schema
+        self._link_type = external_id_type
+        for user in users:
+            self._by_id[user.id] = user
+            self._by_address[user.primary_email.lower()] = user
+            for alias in user.aliases:
+                self._by_address.setdefault(alias.lower(), user)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def find(self, address: str, user_id: str | None = None) -> WorkspaceUser | None:
+        if user_id is not None and user_id in self._by_id:
+            return self._by_id[user_id]
+        return self._by_address.get(address.lower())
+
+    def managed_in(self, scope: Scope) -> int:
+        """Accounts linked to Sofia Plus (not admins) whose schema places them in the scope."""
+        count = 0
+        for user in self._by_id.values():
+            values = user.custom_schemas.get(self._schema) or {}
+            linked = bool(values.get("documentNumber")) or any(
+                e.type == self._link_type for e in user.external_ids
+            )
+            if not linked or user.is_admin:
+                continue
+            if scope.kind == "all" or str(values.get(scope.kind) or "") == scope.code:
+                count += 1
+        return count
+
+
+def roster_record(person: RosterPerson, at: datetime) -> PersonRecord:
+    """The roster's facts about a person as a record, every field dated at the export."""
+    record: PersonRecord | None = None
+    for enrollment in person.enrollments:
+        record = apply_event(record, _enrollment_event(person, enrollment.model_dump(), at))
+    roles = sorted(person.roles)
+    event = RolesChanged.model_validate(
+        {
+            "occurred_at": at,
+            "data": {
+                "person": person.person.model_dump(),
+                "roles": roles,
+                "previous_roles": [],
+                "fichas": sorted(person.instructor_fichas),
+            },
+        }
+    )
+    return apply_event(record, event)
+
+
+def _enrollment_event(person: RosterPerson, enrollment: dict[str, object], at: datetime) -> Event:
+    return EnrollmentStatusChanged.model_validate(
+        {"occurred_at": at, "data": {"person": person.person.model_dump(), "enrollment": enrollment}}
+    )
+
+
+def absent_record(record: PersonRecord, scope: Scope, settings: PolicySettings, at: datetime) -> PersonRecord:
+    """``record`` after the export said nothing of the person: in-scope active enrollments end
+    (and, for a full export, the Instructor role goes)."""
+    result = record
+    for enrollment in record.enrollments:
+        if enrollment.status in settings.active_statuses and _in_scope(enrollment, scope):
+            result = apply_event(result, _ended(result, enrollment, at))
+    if scope.kind == "all" and Role.INSTRUCTOR in result.roles:
+        remaining = sorted(result.roles - {Role.INSTRUCTOR})
+        event = RolesChanged.model_validate(
+            {"occurred_at": at, "data": {"person": _payload(result), "roles": remaining,
+                                         "previous_roles": sorted(result.roles)}}
+        )  # fmt: skip
+        result = apply_event(result, event)
+    return result
+
+
+def _in_scope(enrollment: EnrollmentRecord, scope: Scope) -> bool:
+    if scope.kind == "all":
+        return True
+    code = enrollment.regional_code if scope.kind == "regional" else enrollment.centro_code
+    return code == scope.code
+
+
+def _payload(record: PersonRecord) -> dict[str, object]:
+    return {
+        "document_type": record.document_type.value,
+        "document_number": record.document_number,
+        "first_names": record.first_names,
+        "last_names": record.last_names,
+        "personal_email": record.personal_email,
+        "mobile_phone": record.mobile_e164,
+        "birth_date": record.birth_date,
+    }
+
+
+def _ended(record: PersonRecord, enrollment: EnrollmentRecord, at: datetime) -> Event:
+    payload = {
+        "ficha": enrollment.ficha,
+        "program": {"code": enrollment.program_code, "version": "", "name": enrollment.program_name,
+                    "level": enrollment.program_level},
+        "centro": {"code": enrollment.centro_code, "name": enrollment.centro_name},
+        "regional": {"code": enrollment.regional_code, "name": enrollment.regional_name},
+        "modality": enrollment.modality.value,
+        "status": ABSENT_STATUS.value,
+        "start_date": enrollment.start_date,
+        "end_date": enrollment.end_date,
+    }  # fmt: skip
+    return EnrollmentStatusChanged.model_validate(
+        {"occurred_at": at, "data": {"person": _payload(record), "enrollment": payload}}
+    )
+
+
+def _known_in_scope(known: KnownPerson, scope: Scope, settings: PolicySettings) -> bool:
+    """A person misena manages whose active enrollments (or instructor role) the scope covers."""
+    if known.excluded or known.google_user_id is None:
+        return False
+    active = [e for e in known.record.enrollments if e.status in settings.active_statuses]
+    if any(_in_scope(e, scope) for e in active):
+        return True
+    return scope.kind == "all" and Role.INSTRUCTOR in known.record.roles
+
+
+_PRIORITY = [
+    PlanAction.CREATE,
+    PlanAction.RENAME,
+    PlanAction.SUSPEND,
+    PlanAction.REACTIVATE,
+    PlanAction.MOVE,
+    PlanAction.UPDATE,
+    PlanAction.GROUPS,
+]
+
+
+def plan_person(
+    key: str,
+    merged: PersonRecord,
+    known: KnownPerson | None,
+    snapshot: Snapshot,
+    settings: PolicySettings,
+    now: datetime,
+    source: Source,
+) -> PlanItem:
+    """The same decision the reconcile job would take, against the snapshot."""
+    if known is not None and known.excluded:
+        return PlanItem(key, PlanAction.LEFT_ALONE, "excluded from management by IT staff", source)
+    desired = desired_account(merged, settings, now)
+    if desired is None:
+        return PlanItem(key, PlanAction.UNCHANGED, "nothing warrants an account", source, merged)
+    actual = snapshot.find(desired.primary_email, known.google_user_id if known else None)
+    if actual is None:
+        domain = settings.domain
+        for _, number in sorted(desired.former_documents):
+            actual = snapshot.find(f"{number}@{domain}")
+            if actual is not None:
+                break
+    found: list[tuple[PlanAction, str]] = []
+    for action in plan(desired, actual, we_suspended=known.suspended_by_misena if known else False):
+        if isinstance(action, RefuseForeignAccount):
+            return PlanItem(key, PlanAction.LEFT_ALONE, f"conflict: {action.reason}", source)
+        if isinstance(action, LeaveSuspended):
+            return PlanItem(key, PlanAction.LEFT_ALONE, action.reason, source)
+        found.append(_classify(action))
+    if actual is not None:
+        groups = plan_groups(desired, known.group_memberships if known else None)
+        if groups:
+            found.append((PlanAction.GROUPS, f"{len(groups)} ficha group change(s)"))
+    if source is Source.ABSENT:
+        found.insert(0, (PlanAction.SUSPEND, f"absent from the roster: {desired.standing_reason}"))
+    if not found:
+        return PlanItem(key, PlanAction.UNCHANGED, "", source, merged)
+    found.sort(key=lambda item: _PRIORITY.index(item[0]))
+    return PlanItem(key, found[0][0], "; ".join(detail for _, detail in found), source, merged)
+
+
+def _classify(action: object) -> tuple[PlanAction, str]:
+    if isinstance(action, CreateAccount):
+        return PlanAction.CREATE, f"create in {action.desired.org_unit_path}"
+    if isinstance(action, SuspendAccount):
+        return PlanAction.SUSPEND, action.reason
+    if isinstance(action, ReactivateAccount):
+        return PlanAction.REACTIVATE, action.reason
+    assert isinstance(action, UpdateAccount)  # noqa: S101 - the remaining planner action
+    if action.changes.primary_email is not None:
+        return PlanAction.RENAME, "rename (document change)"
+    if action.changes.org_unit_path is not None:
+        return PlanAction.MOVE, f"move to {action.changes.org_unit_path}"
+    return PlanAction.UPDATE, "update " + ", ".join(action.reasons)
+
+
+def plan_bulk(
+    roster: Mapping[str, RosterPerson],
+    known: Mapping[str, KnownPerson],
+    snapshot: Snapshot,
+    *,
+    scope: Scope,
+    settings: PolicySettings,
+    safety: SafetySettings,
+    now: datetime,
+    exported_at: datetime,
+    refused_keys: frozenset[str] = frozenset(),
+    truncated_at_line: int | None = None,
+) -> BulkPlan:
+    """``roster``: the export's people in ``scope``; ``known``: misena's people by key."""
+    items: list[PlanItem] = []
+    for key, person in roster.items():
+        mine = known.get(key)
+        record = roster_record(person, exported_at)
+        merged = merge_records(mine.record, record) if mine else record
+        items.append(plan_person(key, merged, mine, snapshot, settings, now, Source.ROSTER))
+    for key, mine in known.items():
+        if key in roster or key in refused_keys or not _known_in_scope(mine, scope, settings):
+            continue
+        ended = absent_record(mine.record, scope, settings, exported_at)
+        items.append(plan_person(key, ended, mine, snapshot, settings, now, Source.ABSENT))
+    counts: dict[str, int] = {action.value: 0 for action in PlanAction}
+    for item in items:
+        counts[item.action.value] += 1
+    result = BulkPlan(str(scope), items, snapshot.managed_in(scope), len(roster), counts=counts)
+    result.refusal = _refusal(result, safety, truncated_at_line)
+    return result
+
+
+def _refusal(result: BulkPlan, safety: SafetySettings, truncated_at_line: int | None) -> Refusal | None:
+    scope = result.scope
+    if result.roster_people == 0:
+        return Refusal(
+            "empty",
+            f"El reporte no trae ninguna persona del alcance {scope}: aplicarlo suspendería a todos.",
+            f"The roster has nobody in scope {scope}: applying it would suspend everyone.",
+        )
+    if truncated_at_line is not None:
+        return Refusal(
+            "truncated",
+            f"El reporte parece truncado: su última fila (línea {truncated_at_line}) está incompleta.",
+            f"The roster looks truncated: its last row (line {truncated_at_line}) is incomplete.",
+        )
+    managed = max(result.managed_in_scope, 1)
+    share = result.suspensions / managed
+    if result.suspensions and share > safety.max_suspension_share:
+        limit = safety.max_suspension_share
+        return Refusal(
+            "too_many_suspensions",
+            f"El plan suspendería {result.suspensions} de {result.managed_in_scope} cuentas gestionadas "
+            f"del alcance {scope} ({share:.1%}), más que el límite de {limit:.0%}. Revise el reporte; "
+            f"si es correcto, aplíquelo confirmando {result.suspensions}.",
+            f"The plan would suspend {result.suspensions} of {result.managed_in_scope} managed accounts "
+            f"in scope {scope} ({share:.1%}), above the {limit:.0%} limit. Check the export; if it is "
+            f"right, apply it confirming {result.suspensions}.",
+        )
+    return None
