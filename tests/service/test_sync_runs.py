@@ -21,7 +21,7 @@ from app.sync_runs import SyncRuns
 from tests.service.conftest import Harness, HarnessFactory
 from tests.service.events import enrolled, person
 from tests.service.staff import staff_client
-from tests.unit.sofia_sync.roster_files import csv_bytes
+from tests.unit.sofia_sync.roster_files import csv_bytes, fake_rows
 
 CENTRO = ("9229", "Centro de Servicios Financieros", "11", "Distrito Capital")
 OTHER = ("9501", "Centro Agroindustrial", "63", "Quindío")
@@ -261,3 +261,21 @@ def test_the_cli_plans_and_applies_with_a_progress_bar(
     out = tmp_path / "plan.csv"
     assert runner.invoke(cli, ["sync", "export", str(run_id), "-o", str(out)]).exit_code == 0
     assert "CC:1033000111,create" in out.read_text("utf-8")
+
+
+def test_a_generated_roster_of_every_document_type_creates_every_account(harness: Harness) -> None:
+    """Faker es_CO names, all six document types, instructors with empty enrollment columns,
+    status words; Windows-1252 with ';'. The plan creates an account for each active person."""
+    rows = fake_rows(40, seed=7)
+    body = csv_bytes(rows, encoding="cp1252", delimiter=";")
+    run_id = sync(harness).plan(io.BytesIO(body), scope="all", actor="test", source_name="r.csv")
+    run = sync(harness).show(run_id)
+    assert run.bad_rows == 0
+    assert run.roster_people == len({(r["document_type"].upper(), r["document_number"]) for r in rows})
+    kinds = {r["document_type"].upper() for r in rows}
+    assert kinds == {"CC", "TI", "CE", "PEP", "PPT", "PA"}
+    assert run.counts["create"] > 0
+    assert run.counts["create"] + run.counts["unchanged"] == run.roster_people
+    sync(harness).apply(run_id, actor="test")
+    harness.drain()
+    assert harness.emulator.calls("directory.users.insert") == run.counts["create"]
