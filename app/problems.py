@@ -60,6 +60,9 @@ def field_errors(errors: Iterable[Any], *, skip_prefix: Sequence[str] = ()) -> l
     """Pydantic errors → named fields; messages only, never the input values."""
     result = []
     for error in errors:
+        if error.get("type") == "json_invalid":  # its loc is ("body", <character offset>)
+            result.append(FieldError(field="body", message=str(error.get("msg", ""))))
+            continue
         loc = [str(part) for part in error.get("loc", ())]
         while loc and loc[0] in skip_prefix:
             loc.pop(0)
@@ -88,6 +91,20 @@ async def request_validation_handler(_: Request, exc: Exception) -> JSONResponse
     return problem_response(validation_problem(exc))
 
 
+#: FastAPI's 400 for a JSON body it cannot read at all (not UTF-8, nested too deep).
+_UNREADABLE_BODY = "There was an error parsing the body"
+
+
 async def http_exception_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
+        # Malformed JSON is already a 422 naming the body; unreadable JSON is the same mistake.
+        return problem_response(
+            Problem(
+                status=422,
+                title="The request breaks the contract",
+                detail="The body is not valid JSON.",
+                errors=[FieldError(field="body", message="not valid UTF-8 JSON")],
+            )
+        )
     return problem_response(Problem(status=exc.status_code, title=str(exc.detail)))

@@ -213,7 +213,7 @@ class StaffActions:
                     raise not_found("held suspension")
                 statement = statement.where(SuspensionHold.id.in_(wanted))
             holds = list(session.scalars(statement))
-            if hold_ids is not None and len(holds) != len(hold_ids):
+            if hold_ids is not None and len(holds) != len(set(hold_ids)):
                 raise conflict("Some of these suspensions are no longer held.")
             for hold in holds:
                 hold.state, hold.decided_at, hold.decided_by = state, now, actor

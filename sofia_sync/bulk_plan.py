@@ -281,7 +281,7 @@ def plan_person(
         groups = plan_groups(desired, known.group_memberships if known else None)
         if groups:
             found.append((PlanAction.GROUPS, f"{len(groups)} ficha group change(s)"))
-    if source is Source.ABSENT:
+    if source is Source.ABSENT and (desired.suspended or desired.review_at is not None):
         found.insert(0, (PlanAction.SUSPEND, f"absent from the roster: {desired.standing_reason}"))
     if not found:
         return PlanItem(key, PlanAction.UNCHANGED, "", source, merged)
@@ -358,10 +358,10 @@ def _refusal(result: BulkPlan, safety: SafetySettings, truncated_at_line: int | 
         return Refusal(
             "too_many_suspensions",
             f"El plan suspendería {result.suspensions} de {result.managed_in_scope} cuentas gestionadas "
-            f"del alcance {scope} ({share:.1%}), más que el límite de {limit:.0%}. Revise el reporte; "
+            f"del alcance {scope} ({share:.1%}), más que el límite de {limit:.1%}. Revise el reporte; "
             f"si es correcto, aplíquelo confirmando {result.suspensions}.",
             f"The plan would suspend {result.suspensions} of {result.managed_in_scope} managed accounts "
-            f"in scope {scope} ({share:.1%}), above the {limit:.0%} limit. Check the export; if it is "
+            f"in scope {scope} ({share:.1%}), above the {limit:.1%} limit. Check the export; if it is "
             f"right, apply it confirming {result.suspensions}.",
         )
     return None

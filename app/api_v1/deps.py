@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 
 from app.auth import Caller, Scope, require
-from app.problems import Problem
+from app.problems import PROBLEM_JSON, Problem
 from app.services import Services
 
 
@@ -40,7 +40,11 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         422: "Invalid input; `errors` names the fields.",
         503: "Google could not be reached for a live read.",
     }
+    # ``model`` puts Problem in the components (under the route's application/json, where
+    # FastAPI files it); the schema must also sit under the media type the API answers with,
+    # or clients and validators find no schema for the body they actually get.
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     return {
-        code: {"model": Problem, "content": {"application/problem+json": {}}, "description": text[code]}
+        code: {"model": Problem, "content": content, "description": text[code]}
         for code in (401, 403, 422, *codes)
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -185,7 +185,9 @@ class HoldDecision(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"ids": [12, 13], "reason": "Verified with Sofia"}]}
     )
 
-    ids: list[int] | None = Field(default=None, max_length=10_000, description="Held ids; null for all held.")
+    ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = Field(
+        default=None, max_length=10_000, description="Held ids; null for all held."
+    )
     reason: str | None = Field(default=None, max_length=500)
 
 
