@@ -88,7 +88,9 @@ class Known:
     staff_reason: str | None = None
 
 
-class _Refused(Exception):  # noqa: N818 - control flow inside this module only
+class _RefusedError(Exception):
+    """Control flow inside this module: the plan found an account misena must not touch."""
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -137,7 +139,7 @@ class Reconciler:
                 # Created by an earlier attempt whose answer was lost, or someone else's:
                 # read it and plan again (adopt or refuse) — never a failure, never a second.
                 continue
-            except _Refused as refused:
+            except _RefusedError as refused:
                 return self._refuse(person_id, refused.reason)
         raise NotReady("the account exists but cannot be read yet", status=409)
 
@@ -184,7 +186,7 @@ class Reconciler:
         suspension: dict[str, Any] = {}
         for action in actions:
             if isinstance(action, RefuseForeignAccount):
-                raise _Refused(action.reason)
+                raise _RefusedError(action.reason)
             if isinstance(action, CreateAccount):
                 account = self._create(person_id, action.desired)
                 done.append("created")
@@ -233,7 +235,7 @@ class Reconciler:
         except AlreadyExists as exc:
             if action.changes.primary_email is None:
                 raise
-            raise _Refused("the new address (document change) is held by another account") from exc
+            raise _RefusedError("the new address (document change) is held by another account") from exc
 
     def _suspend(
         self,

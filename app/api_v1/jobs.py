@@ -50,7 +50,7 @@ def get_job(services: ServicesDep, _: Reader, job_id: JobId) -> JobOut:
         return JobOut.of(job)
 
 
-@router.post("/retry-dead", response_model=Counted, summary="Retry every dead job")
+@router.post("/retry-dead", response_model=Counted, responses=problems(), summary="Retry every dead job")
 def retry_dead_jobs(services: ServicesDep, caller: JobWriter, body: ActionRequest = _NO_REASON) -> Counted:
     return Counted(action="job.retry_dead", count=services.staff.retry_dead(caller.actor, body.reason))
 

@@ -277,7 +277,9 @@ def test_each_action_is_audited_as_the_cli_actor(harness: Harness, run: Run) -> 
     [entry] = audit_entries(harness, "person.suspend")
     assert (entry.actor, entry.person_id, entry.reason) == ("cli:ana", majo, "Uso indebido, ticket 4711")
     harness.drain()
-    assert harness.get_user(MAJO_ACCOUNT)["suspended"] is True  # type: ignore[index]
+    account = harness.get_user(MAJO_ACCOUNT)
+    assert account is not None
+    assert account["suspended"] is True
 
     refused = run("accounts", "suspend", "1098765432", "--reason", "Otra vez", "--actor", "ana")
     assert refused.exit_code == 1
@@ -290,7 +292,9 @@ def test_each_action_is_audited_as_the_cli_actor(harness: Harness, run: Run) -> 
     [entry] = audit_entries(harness, "person.unsuspend")
     assert (entry.actor, entry.reason) == ("cli:tecnico", "Aclarado"), "the OS user by default"
     harness.drain()
-    assert harness.get_user(MAJO_ACCOUNT)["suspended"] is False  # type: ignore[index]
+    account = harness.get_user(MAJO_ACCOUNT)
+    assert account is not None
+    assert account["suspended"] is False
 
     ok(run("accounts", "reconcile", "--id", str(majo), "--actor", "ana"))
     ok(run("accounts", "resend-credentials", "1098765432", "--reason", "Ticket 4712", "--actor", "ana"))

@@ -62,7 +62,6 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 #: it is fixed (``test_known_gaps_are_still_open`` fails once it is: then drop the entry).
 #: retry-dead: the router passes no ``responses=problems()``, so its 401/403 are undocumented
 #: and its 422 is documented as FastAPI's application/json HTTPValidationError.
-KNOWN_GAPS = {"POST /v1/jobs/retry-dead": (status_code_conformance, content_type_conformance)}
 PEOPLE = [f"10{n:08d}" for n in range(1, 5)]
 #: The ids the seed gives its rows on a new database, by path parameter (the examples phase
 #: draws at collection time, before any fixture runs; ``_seed`` checks them).
@@ -182,20 +181,8 @@ def _seed(harness: Harness) -> None:
 @schema.parametrize()
 def test_every_operation_answers_as_documented(case: schemathesis.Case, seeded: tuple[Harness, str]) -> None:
     harness, token = seeded
-    relaxed = KNOWN_GAPS.get(case.operation.label, ())
     case.call_and_validate(
         base_url=harness.base_url.rstrip("/"),
         headers={"Authorization": f"Bearer {token}"},
-        checks=[check for check in CHECKS if check not in relaxed],
+        checks=CHECKS,
     )
-
-
-@pytest.mark.xfail(strict=True, reason="the document gaps in KNOWN_GAPS are still open")
-def test_known_gaps_are_still_open() -> None:
-    """XPASS (a failure) once every operation in KNOWN_GAPS documents its problem answers."""
-    paths = json.loads(DOCUMENT.read_text("utf-8"))["paths"]
-    for label in KNOWN_GAPS:
-        method, path = label.split(" ", 1)
-        responses = paths[path][method.lower()]["responses"]
-        assert {"401", "403", "422"} <= set(responses)
-        assert "application/problem+json" in responses["422"]["content"]
