@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     #: A bulk sync plan suspending more than this share of the scope's managed accounts is
     #: refused unless confirmed with the exact count.
     sync_max_suspension_share: float = Field(default=0.05, ge=0, le=1)
+    #: Page chains read at once for a bulk plan's Directory snapshot (1: strictly sequential,
+    #: exactly ceil(users / 500) calls; more overlap Google's per-page latency).
+    sync_snapshot_workers: int = Field(default=8, ge=1, le=16)
     #: How often each worker process looks for grace periods that have ended.
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
 

@@ -33,7 +33,6 @@ from app.settings import Settings
 from sofia_sync.bulk_plan import BulkPlan, KnownPerson, PlanAction, SafetySettings, Snapshot, plan_bulk
 from sofia_sync.person import PersonRecord, merge_records
 from sofia_sync.roster import Roster, RosterFormatError, Scope, load_roster
-from workspace.models import WorkspaceUser
 from workspace.ports import Directory
 
 log = get_logger(__name__)
@@ -86,8 +85,11 @@ class SyncRuns:
         chosen = parse_scope(scope)
         roster = _load(source)
         now = self._clock()
-        listed, pages = self._snapshot()
-        users = Snapshot(listed, self._settings.policy.custom_schema, self._settings.policy.external_id_type)
+        policy = self._settings.policy
+        listed = self._directory.snapshot_users(
+            custom_schema=policy.custom_schema, workers=self._settings.sync_snapshot_workers
+        )
+        users = Snapshot(listed, policy.custom_schema, policy.external_id_type)
         plan = plan_bulk(
             roster.in_scope(chosen),
             self._known(),
@@ -100,7 +102,7 @@ class SyncRuns:
             refused_keys=roster.refused_keys,
             truncated_at_line=roster.truncated_at,
         )
-        run_id = self._store(plan, roster, pages, actor, source_name, exported_at or now, now)
+        run_id = self._store(plan, roster, listed.calls, actor, source_name, exported_at or now, now)
         log.info(
             "sync_planned",
             run_id=run_id,
@@ -109,18 +111,6 @@ class SyncRuns:
             refused=plan.refusal is not None,
         )
         return run_id
-
-    def _snapshot(self) -> tuple[list[WorkspaceUser], int]:
-        """Every user, 500 a page; returns them and the pages (Directory calls) it took."""
-        users: list[WorkspaceUser] = []
-        pages, token = 0, None
-        while True:
-            page = self._directory.list_users_page("", token, 500)
-            pages += 1
-            users.extend(page.users)
-            token = page.next_page_token
-            if not token:
-                return users, pages
 
     def _known(self) -> dict[str, KnownPerson]:
         with self._sessions() as session:

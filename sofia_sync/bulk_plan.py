@@ -15,6 +15,7 @@ Spanish (for IT staff) and English (for logs and the API).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +42,7 @@ from sofia_sync.planner import (
 from sofia_sync.policy import PolicySettings, desired_account
 from sofia_sync.roster import RosterPerson, Scope
 from workspace.models import WorkspaceUser
+from workspace.user_snapshot import UserSnapshot
 
 #: What a person missing from a full export is taken to have become, in the scope's fichas.
 ABSENT_STATUS = EnrollmentStatus.CANCELADO
@@ -112,40 +114,43 @@ class SafetySettings:
 
 
 class Snapshot:
-    """The Directory as read once: users by every address they answer to, and by id."""
+    """The Directory as read once, with how many accounts misena manages in each scope.
 
-    def __init__(self, users: Iterable[WorkspaceUser], custom_schema: str, external_id_type: str) -> None:
-        self._by_address: dict[str, WorkspaceUser] = {}
-        self._by_id: dict[str, WorkspaceUser] = {}
-        self._schema = custom_schema
-        self._link_type = external_id_type
-        for user in users:
-            self._by_id[user.id] = user
-            self._by_address[user.primary_email.lower()] = user
-            for alias in user.aliases:
-                self._by_address.setdefault(alias.lower(), user)
+    The users stay compact in the :class:`UserSnapshot` (a model is built only for a lookup);
+    the managed counts are taken in one pass here, so the safety check costs nothing later.
+    """
+
+    def __init__(self, users: UserSnapshot, custom_schema: str, external_id_type: str) -> None:
+        self._users = users
+        self._managed: Counter[tuple[str, str | None]] = Counter()
+        for user in users.raw_users():
+            values = (user.get("customSchemas") or {}).get(custom_schema) or {}
+            linked = bool(values.get("documentNumber")) or any(
+                e.get("type") == external_id_type for e in user.get("externalIds") or ()
+            )
+            if not linked or user.get("isAdmin"):
+                continue
+            self._managed[("all", None)] += 1
+            for kind in ("regional", "centro"):
+                if values.get(kind):
+                    self._managed[(kind, str(values[kind]))] += 1
+
+    @classmethod
+    def of(cls, users: Iterable[WorkspaceUser], custom_schema: str, external_id_type: str) -> Snapshot:
+        """A snapshot of users already in hand (as if listed in one page)."""
+        listed = UserSnapshot()
+        listed.add_page([u.model_dump(by_alias=True, exclude_none=True, mode="json") for u in users])
+        return cls(listed, custom_schema, external_id_type)
 
     def __len__(self) -> int:
-        return len(self._by_id)
+        return len(self._users)
 
     def find(self, address: str, user_id: str | None = None) -> WorkspaceUser | None:
-        if user_id is not None and user_id in self._by_id:
-            return self._by_id[user_id]
-        return self._by_address.get(address.lower())
+        return self._users.find(address, user_id)
 
     def managed_in(self, scope: Scope) -> int:
         """Accounts linked to Sofia Plus (not admins) whose schema places them in the scope."""
-        count = 0
-        for user in self._by_id.values():
-            values = user.custom_schemas.get(self._schema) or {}
-            linked = bool(values.get("documentNumber")) or any(
-                e.type == self._link_type for e in user.external_ids
-            )
-            if not linked or user.is_admin:
-                continue
-            if scope.kind == "all" or str(values.get(scope.kind) or "") == scope.code:
-                count += 1
-        return count
+        return self._managed[(scope.kind, scope.code)]
 
 
 def roster_record(person: RosterPerson, at: datetime) -> PersonRecord:

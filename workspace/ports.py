@@ -23,6 +23,7 @@ from workspace.models import (
     UserPage,
     WorkspaceUser,
 )
+from workspace.user_snapshot import UserSnapshot
 
 
 class Directory(Protocol):
@@ -48,6 +49,9 @@ class Directory(Protocol):
     ) -> UserPage: ...
 
     def iter_users(self, query: str = "", page_size: int = 500) -> Iterator[WorkspaceUser]: ...
+
+    def snapshot_users(self, *, custom_schema: str, workers: int = 8, page_size: int = 500) -> UserSnapshot:
+        """Every user, by ``users.list`` pages only, kept compact; ``workers`` chains at a time."""
 
     def get_org_unit(self, path: str) -> OrgUnit | None: ...
 

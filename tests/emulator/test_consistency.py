@@ -92,3 +92,15 @@ def test_without_delay_a_new_user_is_visible_at_once(emulator: EmulatorControl, 
 
     assert admin_sdk.users().get(userKey=KEY).execute()["primaryEmail"] == KEY
     assert KEY in listed(admin_sdk)
+
+
+def test_a_listing_taken_while_a_user_is_invisible_does_not_hide_it_later(
+    delayed: EmulatorControl, admin_sdk: Any
+) -> None:
+    admin_sdk.users().insert(body=new_user("recien")).execute()
+    assert KEY not in listed(admin_sdk)
+    assert KEY not in listed(admin_sdk)
+
+    delayed.advance_clock(DELAY)  # nothing else changes: only time passes
+
+    assert KEY in listed(admin_sdk)

@@ -178,3 +178,23 @@ def test_fields_on_get(population: EmulatorControl, admin_sdk: Any) -> None:
 def test_list_needs_a_customer_or_the_domain(emulator: EmulatorControl, admin_sdk: Any) -> None:
     assert emails(admin_sdk.users().list(domain=DOMAIN).execute()) == [ADMIN]
     expect_error(admin_sdk.users().list(), 400, "invalid")
+
+
+def test_listings_follow_every_change_to_users(emulator: EmulatorControl, admin_sdk: Any) -> None:
+    """The emulator caches sorted listings; any insert, update or rename must show at once."""
+    emulator.seed(users=[new_user(f"{n}00") for n in range(1, 6)])
+    assert emails(list_users(admin_sdk, query="isSuspended=true")) == []
+    before = emails(list_users(admin_sdk, maxResults=500))
+
+    admin_sdk.users().patch(userKey=f"300@{DOMAIN}", body={"suspended": True}).execute()
+    assert emails(list_users(admin_sdk, query="isSuspended=true")) == [f"300@{DOMAIN}"]
+
+    admin_sdk.users().update(userKey=f"100@{DOMAIN}", body={"primaryEmail": f"900@{DOMAIN}"}).execute()
+    renamed = sorted((set(before) - {f"100@{DOMAIN}"}) | {f"900@{DOMAIN}"})
+    assert emails(list_users(admin_sdk, maxResults=500)) == renamed
+
+    admin_sdk.users().insert(body=new_user("250")).execute()
+    after = emails(list_users(admin_sdk, maxResults=500))
+    assert after == sorted([*renamed, f"250@{DOMAIN}"])
+    descending = emails(list_users(admin_sdk, maxResults=500, sortOrder="DESCENDING"))
+    assert descending == after[::-1]

@@ -82,6 +82,7 @@ def _seed_user(state: EmulatorState, body: dict[str, Any], *, is_admin: bool) ->
     stored = state.users[created["id"]]
     stored.visible_at = state.now()
     stored.resource["isAdmin"] = is_admin
+    state.users_changed()
 
 
 def apply_seed(state: EmulatorState, seed: Seed) -> dict[str, int]:
@@ -118,6 +119,8 @@ def reset(state: EmulatorState, faults: FaultPlan) -> None:
             container.clear()
         state.clock_offset = 0.0
         state.frozen_at = None
+        state.visible_from = 0.0
+        state.users_changed()
         state.request_log.clear()
     faults.replace([], state.config.seed)
     seed_defaults(state)

@@ -136,6 +136,8 @@ def insert_user(state: EmulatorState, body: Any) -> dict[str, Any]:
     )
     state.users[user_id] = stored
     state.user_addresses[resource["primaryEmail"]] = user_id
+    state.visible_from = max(state.visible_from, stored.visible_at)
+    state.users_changed()
     return public_view(state, stored, projection="full")
 
 
@@ -204,6 +206,7 @@ def update_user(state: EmulatorState, key: str, body: Any) -> dict[str, Any]:
     _full_name(resource)
     _suspension(resource, was_suspended, state)
     _emails(resource)
+    state.users_changed()
     return public_view(state, stored, projection="full")
 
 
@@ -257,11 +260,7 @@ def list_users(
 ) -> dict[str, Any]:
     if not 1 <= max_results <= 500:
         raise invalid("Invalid Input: maxResults", location="maxResults")
-    matcher = parse_user_query(query)
-    now = state.now()
-    visible = [u for u in state.users.values() if u.visible_at <= now]
-    matching = [u for u in visible if matcher.matches(u.resource)]
-    matching.sort(key=_sort_key(order_by), reverse=sort_order.upper() == "DESCENDING")
+    matching = _matching_users(state, query, order_by, sort_order)
     binding = f"users|{query}|{order_by}|{sort_order}"
     page: Page[StoredUser] = paginate(matching, max_results, page_token, binding)
     result: dict[str, Any] = {
@@ -274,6 +273,22 @@ def list_users(
     if not result["users"]:
         del result["users"]
     return result
+
+
+def _matching_users(state: EmulatorState, query: str, order_by: str, sort_order: str) -> list[StoredUser]:
+    """The visible users ``query`` selects, sorted; cached while no user changes or appears."""
+    key = (query, order_by.lower(), sort_order.upper())
+    now = state.now()
+    cached = state.list_cache.get(key)
+    if cached is not None and now >= state.visible_from:
+        return cached
+    matcher = parse_user_query(query)
+    sort_key = _sort_key(order_by)
+    matching = [u for u in state.users.values() if u.visible_at <= now and matcher.matches(u.resource)]
+    matching.sort(key=sort_key, reverse=key[2] == "DESCENDING")
+    if now >= state.visible_from:
+        state.list_cache[key] = matching
+    return matching
 
 
 def _sort_key(order_by: str) -> Any:

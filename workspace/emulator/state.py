@@ -82,6 +82,15 @@ class EmulatorState:
     #: timestamps of recent events for the sliding-window limits, by limit key
     windows: dict[str, deque[float]] = field(default_factory=dict)
     id_counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: sorted ``users.list`` matches by (query, order, direction), valid until a user changes;
+    #: paging a large tenant would otherwise filter and sort every user for every page
+    list_cache: dict[tuple[str, str, str], list[StoredUser]] = field(default_factory=dict)
+    #: until this moment some user is still invisible to reads, so listings are not cached
+    visible_from: float = 0.0
+
+    def users_changed(self) -> None:
+        """Call after any change to a user (or to which users exist): listings are recomputed."""
+        self.list_cache.clear()
 
     def now(self) -> float:
         base = self.frozen_at if self.frozen_at is not None else time.monotonic()

@@ -223,7 +223,7 @@ def memberships(wanted: DesiredAccount) -> dict[str, str]:
 
 
 def snapshot(*users: WorkspaceUser, settings: PolicySettings = SETTINGS) -> Snapshot:
-    return Snapshot(users, settings.custom_schema, settings.external_id_type)
+    return Snapshot.of(users, settings.custom_schema, settings.external_id_type)
 
 
 def managed(record: PersonRecord, user_id: str, **known: Any) -> tuple[KnownPerson, WorkspaceUser]:

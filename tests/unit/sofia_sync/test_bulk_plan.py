@@ -426,7 +426,7 @@ def test_managed_in_reads_the_configured_schema_and_link_type() -> None:
         user("2", "b@x.co", schema={"documentNumber": "2", "regional": "11"}, schema_name="Sena"),
         user("3", "c@x.co", link="CC-3", schema={"documentNumber": "3", "regional": "11"}),
     ]
-    custom = Snapshot(users, "Sena", "sofia")
+    custom = Snapshot.of(users, "Sena", "sofia")
     assert custom.managed_in(Scope("all")) == 2
     assert custom.managed_in(Scope.parse("regional:11")) == 1
 
