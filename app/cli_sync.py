@@ -1,8 +1,9 @@
 """``misena sync``: bulk reconciliation from a Sofia Plus roster at a terminal (Spanish help).
 
 ``misena sync plan reporte.csv --scope centro:9229`` reads Google once and shows what would
-change; ``misena sync apply RUN_ID [--confirm N]`` queues the work with a progress bar;
-``misena sync show RUN_ID`` and ``misena sync export RUN_ID`` look at a run.
+change (``misena sync pull --scope centro:9229`` does the same with the export Sofia Plus
+publishes over HTTP); ``misena sync apply RUN_ID [--confirm N]`` queues the work with a
+progress bar; ``misena sync show RUN_ID`` and ``misena sync export RUN_ID`` look at a run.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app.api_v1.sync import SyncRunOut, sync_run_out
+from app.api_v1.sync import MAX_ROSTER_BYTES, SyncRunOut, sync_run_out
 from app.cli_staff import (
     Actor,
     Json,
@@ -29,6 +30,7 @@ from app.cli_staff import (
 )
 from app.problems import ProblemError
 from app.services import Services, build_services
+from app.sync_pull import PullProblemError, pull_and_plan
 
 sync_cli = typer.Typer(
     help="Sincronización masiva desde un reporte de Sofia Plus: plan, revisión y aplicación.",
@@ -99,6 +101,25 @@ def plan(
     try:
         run_id = services.sync.plan(roster, scope=scope, actor=who, source_name=roster.name, exported_at=when)
         _show(sync_run_out(services, run_id), as_json)
+    except ProblemError as exc:
+        refused(exc)
+
+
+@sync_cli.command("pull")
+def pull(
+    scope: Annotated[str, typer.Option(help="all, regional:<código> o centro:<código>.")] = "all",
+    actor: Actor = None,
+    as_json: Json = False,
+) -> None:
+    """Descarga el reporte desde Sofia Plus (MISENA_SOFIA_ROSTER_URL) y calcula el plan (no cambia nada)."""
+    services = _services()
+    who = actor_label(actor)
+    try:
+        with err_console().status("Descargando el reporte de Sofia Plus…"):
+            run_id = pull_and_plan(services, scope=scope, actor=who, max_bytes=MAX_ROSTER_BYTES)
+        _show(sync_run_out(services, run_id), as_json)
+    except PullProblemError as exc:
+        refused(ProblemError(exc.problem.status, exc.problem.title, exc.es))
     except ProblemError as exc:
         refused(exc)
 

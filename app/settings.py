@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sofia_sync.policy import PolicySettings
@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     #: Page chains read at once for a bulk plan's Directory snapshot (1: strictly sequential,
     #: exactly ceil(users / 500) calls; more overlap Google's per-page latency).
     sync_snapshot_workers: int = Field(default=8, ge=1, le=16)
+    #: Where Sofia Plus publishes the roster export, for ``misena sync pull`` and
+    #: ``POST /v1/sync-runs/pull`` (optional: without it rosters are uploaded as files). Both the
+    #: URL and its bearer token, or neither.
+    sofia_roster_url: HttpUrl | None = None
+    sofia_roster_token: SecretStr | None = None
+    #: Bounds each network wait of the download (connect, each read), not the whole download.
+    sofia_roster_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
     #: How often each worker process looks for grace periods that have ended.
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
 
@@ -90,8 +97,16 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
+        if (self.sofia_roster_url is None) != (self.sofia_roster_token is None):
+            raise ValueError(
+                "MISENA_SOFIA_ROSTER_URL and MISENA_SOFIA_ROSTER_TOKEN go together: set both or neither"
+            )
         if self.demo_mode:
             return self
+        if self.sofia_roster_url is not None and self.sofia_roster_url.scheme != "https":
+            raise ValueError(
+                "MISENA_SOFIA_ROSTER_URL must be https: its bearer token must not travel in clear"
+            )
         secrets = [s.get_secret_value() for s in self.webhook_secrets]
         if not secrets:
             raise ValueError("MISENA_WEBHOOK_SECRETS is required outside demo mode")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -27,8 +28,9 @@ PageToken = Annotated[
 ]
 
 
-def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem+json answers an operation may give."""
+def problems(*codes: int, notes: Mapping[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem+json answers an operation may give; ``notes`` replaces
+    the generic description of a status where the operation means something narrower."""
     text = {
         400: "Bad request (e.g. a page_token this API did not issue).",
         401: "No valid API token.",
@@ -38,7 +40,9 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         413: "The body is too large.",
         415: "Unsupported media type.",
         422: "Invalid input; `errors` names the fields.",
+        502: "An upstream system failed or answered unusably; `detail` names the reason.",
         503: "Google could not be reached for a live read.",
+        **(notes or {}),
     }
     # ``model`` puts Problem in the components (under the route's application/json, where
     # FastAPI files it); the schema must also sit under the media type the API answers with,

@@ -19,6 +19,7 @@ from app.db.models import SyncItem, SyncRun
 from app.paging import fetch_page
 from app.problems import ProblemError
 from app.services import Services
+from app.sync_pull import pull_and_plan
 
 router = APIRouter(prefix="/sync-runs", tags=["bulk sync"])
 Runner = Annotated[Caller, Depends(require(Scope.SYNC_RUN))]
@@ -78,6 +79,12 @@ class ApplyRequest(BaseModel):
     )
 
 
+class PullRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"scope": "centro:9229"}]})
+
+    scope: str = Field(default="all", max_length=64, description="all, regional:<code> or centro:<code>")
+
+
 def sync_run_out(services: Services, run_id: int) -> SyncRunOut:
     out = SyncRunOut.model_validate(services.sync.show(run_id))
     out.progress = services.sync.progress(run_id)
@@ -128,6 +135,32 @@ async def plan_sync(
             source_name=source_name,
             exported_at=exported_at,
         )
+    return await run_in_threadpool(sync_run_out, services, run_id)
+
+
+@router.post(
+    "/pull",
+    status_code=201,
+    response_model=SyncRunOut,
+    responses=problems(
+        409,
+        413,
+        502,
+        notes={
+            409: "No Sofia Plus roster URL is configured (`MISENA_SOFIA_ROSTER_URL`); nothing was pulled.",
+            413: "The export Sofia Plus sent is larger than the roster limit.",
+            502: "Sofia Plus failed or sent no roster; `detail` starts with the reason code "
+            "(unreachable, timeout, token_refused, not_found, upstream_status, wrong_media_type, empty).",
+        },
+    ),
+    summary="Plan a bulk sync from the roster Sofia Plus publishes (pulled over HTTP)",
+)
+async def pull_sync(services: ServicesDep, caller: Runner, body: PullRequest) -> SyncRunOut:
+    """Downloads the export for the scope from the configured Sofia Plus endpoint and plans it
+    exactly as an uploaded one (`POST /v1/sync-runs`): nothing changes until it is applied."""
+    run_id = await run_in_threadpool(
+        pull_and_plan, services, scope=body.scope, actor=caller.actor, max_bytes=MAX_ROSTER_BYTES
+    )
     return await run_in_threadpool(sync_run_out, services, run_id)
 
 

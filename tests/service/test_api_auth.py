@@ -58,6 +58,7 @@ OPERATIONS = [
     Operation("POST", "/v1/suspension-holds/discard", ADMIN, {"ids": [MISSING]}, 404),
     Operation("GET", "/v1/audit-events", ADMIN, None, 200),
     Operation("POST", "/v1/sync-runs", SYNC, None, 415),  # a roster must be text/csv or XLSX
+    Operation("POST", "/v1/sync-runs/pull", SYNC, {"scope": "all"}, 409),  # no Sofia Plus URL set
     Operation("GET", "/v1/sync-runs", SYNC, None, 200),
     Operation("GET", "/v1/sync-runs/{run_id}", SYNC, None, 404),
     Operation("GET", "/v1/sync-runs/{run_id}/items", SYNC, None, 404),

@@ -40,3 +40,24 @@ def test_lists_come_comma_separated_from_the_environment(monkeypatch: pytest.Mon
 def test_policy_is_configurable_through_nested_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MISENA_POLICY__APPRENTICE_ORG_UNIT", "/Estudiantes/{regional_code}")
     assert Settings(demo_mode=True).policy.apprentice_org_unit == "/Estudiantes/{regional_code}"
+
+
+def test_the_sofia_roster_url_and_token_go_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MISENA_SOFIA_ROSTER_URL", "https://sofia.example/reportes/matriculas")
+    monkeypatch.delenv("MISENA_SOFIA_ROSTER_TOKEN", raising=False)
+    with pytest.raises(ValidationError, match="set both or neither"):
+        Settings(demo_mode=True)
+    monkeypatch.setenv("MISENA_SOFIA_ROSTER_TOKEN", "sofia-token-123")
+    settings = Settings(demo_mode=True)
+    assert str(settings.sofia_roster_url) == "https://sofia.example/reportes/matriculas"
+    assert settings.sofia_roster_timeout_seconds == 120
+    assert "sofia-token-123" not in repr(settings)
+
+
+def test_production_sends_the_sofia_roster_token_over_https_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MISENA_WEBHOOK_SECRETS", GOOD)
+    monkeypatch.setenv("MISENA_SOFIA_ROSTER_URL", "http://sofia.example/reportes/matriculas")
+    monkeypatch.setenv("MISENA_SOFIA_ROSTER_TOKEN", "sofia-token-123")
+    with pytest.raises(ValidationError, match="must be https"):
+        Settings()
+    assert Settings(demo_mode=True).sofia_roster_url is not None
