@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sofia_sync.contract import (
@@ -28,7 +28,19 @@ from sofia_sync.contract import (
     Role,
     RolesChanged,
 )
-from sofia_sync.person import EnrollmentRecord, PersonRecord, apply_event, merge_records
+from sofia_sync.person import (
+    BIRTH_DATE,
+    DOCUMENT,
+    MOBILE,
+    NAMES,
+    PERSONAL_EMAIL,
+    ROLES,
+    EnrollmentRecord,
+    PersonRecord,
+    apply_event,
+    enrollment_field,
+    merge_records,
+)
 from sofia_sync.planner import (
     CreateAccount,
     LeaveSuspended,
@@ -154,28 +166,30 @@ class Snapshot:
 
 
 def roster_record(person: RosterPerson, at: datetime) -> PersonRecord:
-    """The roster's facts about a person as a record, every field dated at the export."""
-    record: PersonRecord | None = None
-    for enrollment in person.enrollments:
-        record = apply_event(record, _enrollment_event(person, enrollment.model_dump(), at))
-    roles = sorted(person.roles)
-    event = RolesChanged.model_validate(
-        {
-            "occurred_at": at,
-            "data": {
-                "person": person.person.model_dump(),
-                "roles": roles,
-                "previous_roles": [],
-                "fichas": sorted(person.instructor_fichas),
-            },
-        }
-    )
-    return apply_event(record, event)
+    """The roster's facts about a person as a record, every field dated at the export.
 
-
-def _enrollment_event(person: RosterPerson, enrollment: dict[str, object], at: datetime) -> Event:
-    return EnrollmentStatusChanged.model_validate(
-        {"occurred_at": at, "data": {"person": person.person.model_dump(), "enrollment": enrollment}}
+    Exactly the fold of the webhooks that would state the same facts (one per enrollment and
+    a ``roles_changed``; the tests hold the two equal), built in one step because a roster
+    has a hundred thousand people and folding costs an event validation per fact.
+    """
+    at = at.astimezone(UTC)
+    facts = person.facts
+    enrollments = tuple(EnrollmentRecord.from_payload(e, at) for e in person.enrollments)
+    times = dict.fromkeys((DOCUMENT, NAMES, PERSONAL_EMAIL, MOBILE, BIRTH_DATE, ROLES), at)
+    times.update((enrollment_field(e.ficha), at) for e in enrollments)
+    return PersonRecord(
+        document_type=person.person.document_type,
+        document_number=facts.document_number,
+        first_names=facts.first_names,
+        last_names=facts.last_names,
+        personal_email=facts.personal_email,
+        mobile_e164=facts.mobile_e164,
+        birth_date=person.person.birth_date,
+        roles=frozenset(person.roles),
+        enrollments=enrollments,
+        field_times=times,
+        ever_instructor=Role.INSTRUCTOR in person.roles,
+        instructor_fichas=frozenset(person.instructor_fichas),
     )
 
 
@@ -267,7 +281,7 @@ def plan_person(
         return PlanItem(key, PlanAction.LEFT_ALONE, "excluded from management by IT staff", source)
     desired = desired_account(merged, settings, now)
     if desired is None:
-        return PlanItem(key, PlanAction.UNCHANGED, "nothing warrants an account", source, merged)
+        return PlanItem(key, PlanAction.UNCHANGED, "nothing warrants an account", source)
     actual = snapshot.find(desired.primary_email, known.google_user_id if known else None)
     if actual is None:
         domain = settings.domain
@@ -289,7 +303,7 @@ def plan_person(
     if source is Source.ABSENT and (desired.suspended or desired.review_at is not None):
         found.insert(0, (PlanAction.SUSPEND, f"absent from the roster: {desired.standing_reason}"))
     if not found:
-        return PlanItem(key, PlanAction.UNCHANGED, "", source, merged)
+        return PlanItem(key, PlanAction.UNCHANGED, "", source)
     found.sort(key=lambda item: _PRIORITY.index(item[0]))
     return PlanItem(key, found[0][0], "; ".join(detail for _, detail in found), source, merged)
 
@@ -309,9 +323,43 @@ def _classify(action: object) -> tuple[PlanAction, str]:
     return PlanAction.UPDATE, "update " + ", ".join(action.reasons)
 
 
+def with_roster_facts(mine: PersonRecord | None, person: RosterPerson, at: datetime) -> PersonRecord:
+    """misena's record with the roster's facts merged in (the newer wins, as for events).
+
+    A fact the roster merely restates keeps the date misena has for it: an export repeating
+    ``CANCELADO`` every night must not restart the grace period that began when the status
+    really changed. A roster that restates everything leaves the record as it is.
+    """
+    from_roster = roster_record(person, at)
+    if mine is None:
+        return from_roster
+    same = {
+        e.ficha: known
+        for e in from_roster.enrollments
+        if (known := mine.enrollment(e.ficha)) is not None and known.rank() == e.rank()
+    }
+    if len(same) == len(from_roster.enrollments) and _same_person_facts(mine, from_roster):
+        return mine
+    if same:
+        times = {**from_roster.field_times, **{enrollment_field(f): e.status_at for f, e in same.items()}}
+        enrollments = tuple(same.get(e.ficha, e) for e in from_roster.enrollments)
+        from_roster = from_roster.model_copy(update={"enrollments": enrollments, "field_times": times})
+    return merge_records(mine, from_roster)
+
+
+def _same_person_facts(mine: PersonRecord, other: PersonRecord) -> bool:
+    return all(getattr(mine, name) == getattr(other, name) for name in _FACTS)
+
+
+_FACTS = (
+    "document_type", "document_number", "first_names", "last_names", "personal_email", "mobile_e164",
+    "birth_date", "roles", "instructor_fichas",
+)  # fmt: skip
+
+
 def plan_bulk(
     roster: Mapping[str, RosterPerson],
-    known: Mapping[str, KnownPerson],
+    known: Iterable[tuple[str, KnownPerson]],
     snapshot: Snapshot,
     *,
     scope: Scope,
@@ -322,18 +370,28 @@ def plan_bulk(
     refused_keys: frozenset[str] = frozenset(),
     truncated_at_line: int | None = None,
 ) -> BulkPlan:
-    """``roster``: the export's people in ``scope``; ``known``: misena's people by key."""
-    items: list[PlanItem] = []
-    for key, person in roster.items():
-        mine = known.get(key)
-        record = roster_record(person, exported_at)
-        merged = merge_records(mine.record, record) if mine else record
-        items.append(plan_person(key, merged, mine, snapshot, settings, now, Source.ROSTER))
-    for key, mine in known.items():
-        if key in roster or key in refused_keys or not _known_in_scope(mine, scope, settings):
-            continue
-        ended = absent_record(mine.record, scope, settings, exported_at)
-        items.append(plan_person(key, ended, mine, snapshot, settings, now, Source.ABSENT))
+    """``roster``: the export's people in ``scope``; ``known``: misena's people, by key.
+
+    ``known`` is consumed once, as a stream: at SENA's size misena's records do not all fit
+    in memory beside the roster and the snapshot. Items come in roster order, then the
+    people the export left out.
+    """
+    listed: dict[str, PlanItem] = {}
+    absent: list[PlanItem] = []
+    for key, mine in known:
+        person = roster.get(key)
+        if person is not None:
+            merged = with_roster_facts(mine.record, person, exported_at)
+            listed[key] = plan_person(key, merged, mine, snapshot, settings, now, Source.ROSTER)
+        elif key not in refused_keys and _known_in_scope(mine, scope, settings):
+            ended = absent_record(mine.record, scope, settings, exported_at)
+            absent.append(plan_person(key, ended, mine, snapshot, settings, now, Source.ABSENT))
+    items = [
+        listed.get(key)
+        or plan_person(key, roster_record(person, exported_at), None, snapshot, settings, now, Source.ROSTER)
+        for key, person in roster.items()
+    ]
+    items.extend(absent)
     counts: dict[str, int] = {action.value: 0 for action in PlanAction}
     for item in items:
         counts[item.action.value] += 1

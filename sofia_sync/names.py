@@ -13,6 +13,7 @@ re-deriving a name from a stored display form never produces a spurious change.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 MAX_NAME_LENGTH = 60
 
@@ -26,8 +27,12 @@ _PUNCTUATION = "'-.,"
 _TRAILING_JUNK = "-',"
 
 
+@lru_cache(maxsize=65_536)
 def spanish_name(raw: str) -> str:
     """Sofia's spelling of *nombres* or *apellidos* → the display form for Google.
+
+    Cached: names repeat (a roster of 100,000 people has a few thousand distinct ones), and
+    every event and roster row asks for the same few again.
 
     Raises ``ValueError`` when nothing usable (no letter at all) remains.
     """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -105,6 +106,7 @@ def mask_email(address: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+@lru_cache(maxsize=4096)  # the same number is asked for several times while one person is read
 def to_e164(raw: str | None, default_region: str = "CO", *, mobile_only: bool = True) -> str | None:
     """A phone as E.164 (``+573001234567``), or ``None`` if it is not a usable number.
 
@@ -114,6 +116,8 @@ def to_e164(raw: str | None, default_region: str = "CO", *, mobile_only: bool = 
     """
     if raw is None or not raw.strip():
         return None
+    if default_region == "CO" and (plain := _plain_colombian_mobile(raw)) is not None:
+        return plain
     try:
         number = phonenumbers.parse(_international_prefix_as_plus(raw), default_region)
     except phonenumbers.NumberParseException:
@@ -125,6 +129,45 @@ def to_e164(raw: str | None, default_region: str = "CO", *, mobile_only: bool = 
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+#: Colombia's number patterns, from the same metadata ``phonenumbers`` judges numbers with.
+def _patterns(*descriptions: phonenumbers.PhoneNumberDesc | None) -> list[re.Pattern[str]]:
+    return [
+        re.compile(d.national_number_pattern)
+        for d in descriptions
+        if d is not None and d.national_number_pattern
+    ]
+
+
+def _colombia() -> phonenumbers.PhoneMetadata:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CO")
+    if metadata is None:  # pragma: no cover - phonenumbers always ships Colombia
+        raise RuntimeError("phonenumbers has no metadata for Colombia")
+    return metadata
+
+
+_CO = _colombia()
+_CO_MOBILE = _patterns(_CO.mobile)
+_CO_NUMBER = _patterns(_CO.general_desc)
+_CO_NOT_ONLY_MOBILE = _patterns(_CO.fixed_line, _CO.premium_rate, _CO.toll_free, _CO.shared_cost, _CO.voip)
+_TEN_DIGITS_AFTER_57 = re.compile(r"(?:\+57)?(\d{10})")
+
+
+def _plain_colombian_mobile(raw: str) -> str | None:
+    """``3001234567`` or ``+57 300 123 4567`` (nearly every number Sofia holds) read without
+    the general parser, which costs a roster of 100,000 people several seconds; ``None``
+    means "not this easy case", and the general parser decides."""
+    digits = _TEN_DIGITS_AFTER_57.fullmatch(raw.strip().replace(" ", "").replace("-", ""))
+    if digits is None:
+        return None
+    national = digits[1]
+    wanted = [*_CO_MOBILE, *_CO_NUMBER]
+    if len(wanted) != 2 or not all(pattern.fullmatch(national) for pattern in wanted):
+        return None
+    if any(other.fullmatch(national) for other in _CO_NOT_ONLY_MOBILE):
+        return None
+    return f"+57{national}"
+
+
 def _international_prefix_as_plus(raw: str) -> str:
     """``0057 300 123 4567`` is how many people write ``+57``; Colombia's real international
     prefixes carry a carrier digit (``005``, ``007``, ``009``) and are never typed in forms."""
@@ -132,17 +175,45 @@ def _international_prefix_as_plus(raw: str) -> str:
     return "+" + stripped[2:] if stripped.startswith("00") else stripped
 
 
+@lru_cache(maxsize=4096)  # the same address is asked for several times while one person is read
 def normalize_email(raw: str | None) -> str | None:
     """A personal address in the form Google accepts as a recovery email, or ``None``.
 
     Syntax only (no DNS: the domain layer does no I/O). Domains are lower-cased and
     internationalised domains are given in their ASCII (``xn--``) form, because Google's
     recovery address must be ASCII; addresses whose local part needs SMTPUTF8 are refused.
+
+    Most addresses are plain (``nombre.apellido@gmail.com``): for those only the domain goes
+    through the validator, once per domain, which makes a roster of 100,000 people several
+    seconds faster. Anything else is validated whole. The tests hold both paths equal.
     """
     if raw is None or not raw.strip():
         return None
+    text = raw.strip()
+    plain = _PLAIN_ADDRESS.fullmatch(text)
+    if plain is not None and len(text) <= _MAX_ADDRESS and ".." not in plain["local"]:
+        domain = _validated_domain(plain["domain"])
+        return None if domain is None else f"{plain['local']}@{domain}"
+    return _validated_address(text)
+
+
+#: A dot-atom local part of the most common characters, at most 64 long, no edge dots.
+_PLAIN_ADDRESS = re.compile(
+    r"(?P<local>[A-Za-z0-9_+-](?:[A-Za-z0-9._+-]{0,62}[A-Za-z0-9_+-])?)@(?P<domain>[^@\s]+)"
+)
+_MAX_ADDRESS = 254
+
+
+@lru_cache(maxsize=1024)
+def _validated_domain(domain: str) -> str | None:
+    """The domain as the validator normalises it, judged with a local part that is surely fine."""
+    address = _validated_address(f"a@{domain}")
+    return None if address is None else address.partition("@")[2]
+
+
+def _validated_address(text: str) -> str | None:
     try:
-        validated = validate_email(raw.strip(), check_deliverability=False, allow_smtputf8=False)
+        validated = validate_email(text, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         return None
     return validated.ascii_email

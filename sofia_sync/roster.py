@@ -72,7 +72,7 @@ from sofia_sync.contract import (
     Role,
     person_key,
 )
-from sofia_sync.normalize import normalize_document, normalize_email
+from sofia_sync.normalize import normalize_document, normalize_email, spanish_name, to_e164
 
 __all__ = [
     "CHUNK_SIZE",
@@ -155,6 +155,32 @@ class RosterRow(ContractModel):
 
 
 @dataclass(frozen=True)
+class PersonFacts:
+    """A person's fields as misena stores them (normalised), worked out once per person.
+
+    Done while the row is read, when the address and the names were just validated (and sit
+    in the normalisers' caches): a plan of 100,000 people would otherwise validate every
+    address a second time.
+    """
+
+    document_number: str
+    first_names: str
+    last_names: str
+    personal_email: str | None
+    mobile_e164: str | None
+
+    @classmethod
+    def of(cls, person: PersonPayload) -> PersonFacts:
+        return cls(
+            document_number=person.normalized_number,
+            first_names=spanish_name(person.first_names),
+            last_names=spanish_name(person.last_names),
+            personal_email=normalize_email(person.personal_email),
+            mobile_e164=to_e164(person.mobile_phone),
+        )
+
+
+@dataclass(frozen=True)
 class RosterPerson:
     """Everything the roster says about one person.
 
@@ -171,10 +197,16 @@ class RosterPerson:
     regional_codes: frozenset[str]
     centro_codes: frozenset[str]
     lines: tuple[int, ...]
+    #: Worked out while reading (see :class:`PersonFacts`); ``None``: work it out on demand.
+    known_facts: PersonFacts | None = None
 
     @property
     def key(self) -> str:
         return self.person.key
+
+    @property
+    def facts(self) -> PersonFacts:
+        return self.known_facts or PersonFacts.of(self.person)
 
     @property
     def scopes(self) -> frozenset[str]:
@@ -303,6 +335,8 @@ _COLUMNS = (
     _Column("end_date", "Fecha Fin", ("Fecha de Fin",)),
 )
 _BY_FIELD = {column.field: column for column in _COLUMNS}
+#: The header Sofia Plus writes for each field: what a file written for Sofia's users carries.
+SPANISH_HEADERS: dict[str, str] = {column.field: column.spanish for column in _COLUMNS}
 #: The columns of an enrollment; an instructor row may leave all (or some) of them empty.
 _ENROLLMENT_FIELDS = (
     "ficha",
@@ -956,6 +990,7 @@ def open_roster(source: Source) -> RosterReader:
 @dataclass
 class _PersonDraft:
     person: PersonPayload
+    facts: PersonFacts
     roles: set[Role] = field(default_factory=set)
     enrollments: dict[str, EnrollmentPayload] = field(default_factory=dict)
     instructor_fichas: set[str] = field(default_factory=set)
@@ -977,7 +1012,7 @@ def roster_people(
         key = row.key
         draft = drafts.get(key)
         if draft is None:
-            draft = drafts[key] = _PersonDraft(row.person)
+            draft = drafts[key] = _PersonDraft(row.person, PersonFacts.of(row.person))
         enrollment = row.enrollment
         if row.role is Role.APRENDIZ and enrollment is not None:
             first = draft.enrollments.get(enrollment.ficha)
@@ -1010,6 +1045,7 @@ def roster_people(
             regional_codes=frozenset(draft.regional_codes),
             centro_codes=frozenset(draft.centro_codes),
             lines=tuple(draft.lines),
+            known_facts=draft.facts,
         )
         for key, draft in drafts.items()
     }

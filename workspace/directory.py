@@ -166,7 +166,12 @@ class GoogleDirectory:
         )
 
     def snapshot_users(
-        self, *, custom_schema: str, workers: int = 8, page_size: int = PAGE_SIZE
+        self,
+        *,
+        custom_schema: str,
+        workers: int = 8,
+        page_size: int = PAGE_SIZE,
+        cancel: threading.Event | None = None,
     ) -> UserSnapshot:
         """Every user of the tenant, read with ``users.list`` only (see :mod:`workspace.user_snapshot`).
 
@@ -190,7 +195,7 @@ class GoogleDirectory:
             page: dict[str, Any] = self._call(lambda api: api.users().list(**params))
             return page
 
-        return read_snapshot(fetch, workers=workers)
+        return read_snapshot(fetch, workers=workers, cancel=cancel)
 
     def iter_users(self, query: str = "", page_size: int = 500) -> Iterator[WorkspaceUser]:
         token: str | None = None

@@ -7,6 +7,7 @@ that keeps the same promises.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Protocol
@@ -50,8 +51,17 @@ class Directory(Protocol):
 
     def iter_users(self, query: str = "", page_size: int = 500) -> Iterator[WorkspaceUser]: ...
 
-    def snapshot_users(self, *, custom_schema: str, workers: int = 8, page_size: int = 500) -> UserSnapshot:
-        """Every user, by ``users.list`` pages only, kept compact; ``workers`` chains at a time."""
+    def snapshot_users(
+        self,
+        *,
+        custom_schema: str,
+        workers: int = 8,
+        page_size: int = 500,
+        cancel: threading.Event | None = None,
+    ) -> UserSnapshot:
+        """Every user, by ``users.list`` pages only, kept compact; ``workers`` chains at a time.
+
+        Setting ``cancel`` stops it between pages with ``SnapshotCancelled``."""
 
     def get_org_unit(self, path: str) -> OrgUnit | None: ...
 

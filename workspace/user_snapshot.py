@@ -110,30 +110,34 @@ class UserSnapshot:
             yield json.loads(raw)
 
 
-def read_snapshot(fetch: PageFetcher, *, workers: int) -> UserSnapshot:
-    """Run the chains (``workers`` at a time) and gather their users into one snapshot."""
+class SnapshotCancelled(Exception):  # noqa: N818 - it is an outcome, not a failure
+    """The caller gave up on the snapshot (its plan failed for another reason)."""
+
+
+def read_snapshot(fetch: PageFetcher, *, workers: int, cancel: threading.Event | None = None) -> UserSnapshot:
+    """Run the chains (``workers`` at a time) and gather their users into one snapshot.
+
+    A failing chain stops the others (half a tenant is worse than none: it would read as
+    mass creations and suspensions); so does ``cancel``.
+    """
     snapshot = UserSnapshot()
-    chains = chains_for(workers)
-    if len(chains) == 1:
-        _run_chain(fetch, chains[0], snapshot)
-        return snapshot
-    stop = threading.Event()
+    stop = cancel or threading.Event()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="snapshot") as pool:
-        futures = [pool.submit(_run_chain, fetch, chain, snapshot, stop) for chain in chains]
+        futures = [pool.submit(_run_chain, fetch, chain, snapshot, stop) for chain in chains_for(workers)]
         try:
             for future in futures:
                 future.result()
         except BaseException:
-            stop.set()  # one chain failed: the snapshot is useless, the others stop early
+            stop.set()
             raise
     return snapshot
 
 
-def _run_chain(
-    fetch: PageFetcher, chain: Chain, snapshot: UserSnapshot, stop: threading.Event | None = None
-) -> None:
+def _run_chain(fetch: PageFetcher, chain: Chain, snapshot: UserSnapshot, stop: threading.Event) -> None:
     token: str | None = None
-    while stop is None or not stop.is_set():
+    while True:
+        if stop.is_set():
+            raise SnapshotCancelled
         page = fetch(chain, token)
         users = list(page.get("users") or [])
         snapshot.add_page(users)

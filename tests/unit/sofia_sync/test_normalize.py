@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sofia_sync.contract import DocumentType
 from sofia_sync.normalize import (
@@ -200,3 +204,68 @@ def test_normalize_email(raw: str, expected: str) -> None:
 )
 def test_normalize_email_refuses(raw: str | None) -> None:
     assert normalize_email(raw) is None
+
+
+LOCAL_CHARS = "abcXYZ019._+-'!#~"
+DOMAINS = [
+    "example.com", "EXAMPLE.com", "bücher.de", "localhost", "a..b.com", "-x.com", "x-.co", "sena.edu.co",
+    "123.com", "x.123", "a" * 64 + ".com", "gmail.com.", "corréo.co", "test", "mail.invalid",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    local=st.text(alphabet=LOCAL_CHARS, min_size=0, max_size=70),
+    domain=st.one_of(st.sampled_from(DOMAINS), st.from_regex(r"[a-z0-9.-]{1,20}", fullmatch=True)),
+)
+def test_the_plain_address_shortcut_agrees_with_the_validator(local: str, domain: str) -> None:
+    """``normalize_email`` skips the full validator for plain addresses; never to a different answer."""
+    address = f"{local}@{domain}"
+    try:
+        expected: str | None = validate_email(
+            address, check_deliverability=False, allow_smtputf8=False
+        ).ascii_email
+    except EmailNotValidError:
+        expected = None
+    assert normalize_email(address) == expected
+
+
+@given(st.emails())
+def test_any_valid_address_is_kept_as_the_validator_gives_it(address: str) -> None:
+    try:
+        expected: str | None = validate_email(
+            address, check_deliverability=False, allow_smtputf8=False
+        ).ascii_email
+    except EmailNotValidError:
+        expected = None
+    assert normalize_email(address) == expected
+
+
+def slow_e164(raw: str) -> str | None:
+    """What ``phonenumbers`` alone says (``to_e164`` takes a shortcut for plain mobiles)."""
+    try:
+        number = phonenumbers.parse("+" + raw[2:] if raw.strip().startswith("00") else raw, "CO")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in {
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    }:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    prefix=st.sampled_from(["", "+57", "+57 ", "57", "0057 "]),
+    national=st.one_of(
+        st.from_regex(r"3[0-9]{9}", fullmatch=True),
+        st.from_regex(r"333[0-9]{7}", fullmatch=True),
+        st.from_regex(r"[0-9]{8,11}", fullmatch=True),
+    ),
+    spaced=st.booleans(),
+)
+def test_the_plain_mobile_shortcut_agrees_with_phonenumbers(prefix: str, national: str, spaced: bool) -> None:
+    body = f"{national[:3]} {national[3:6]}-{national[6:]}" if spaced else national
+    raw = prefix + body
+    assert to_e164(raw) == slow_e164(raw)
