@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Text, cast, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import record as audit
@@ -352,7 +352,8 @@ def _known_people(session: Session) -> Iterator[tuple[str, KnownPerson]]:
     rows = session.execute(
         select(
             Person.person_key,
-            Person.record,
+            # as JSON text: pydantic parses it far faster than it validates decoded Python
+            cast(Person.record, Text),
             Person.excluded,
             Person.suspended_by_misena,
             Person.group_memberships,
@@ -360,7 +361,7 @@ def _known_people(session: Session) -> Iterator[tuple[str, KnownPerson]]:
         ).execution_options(yield_per=2000)
     )
     for key, record, excluded, by_misena, groups, user_id in rows:
-        yield key, KnownPerson(PersonRecord.model_validate(record), excluded, by_misena, groups, user_id)
+        yield key, KnownPerson(PersonRecord.model_validate_json(record), excluded, by_misena, groups, user_id)
 
 
 @contextmanager
