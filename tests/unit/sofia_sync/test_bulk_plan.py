@@ -23,6 +23,7 @@ from sofia_sync.bulk_plan import (
     plan_bulk,
     plan_person,
     roster_record,
+    with_roster_facts,
 )
 from sofia_sync.contract import (
     EnrollmentStatus,
@@ -228,6 +229,47 @@ def test_what_sofia_said_after_the_export_is_kept() -> None:
         assert merged.roles == {Role.INSTRUCTOR}
         assert merged.instructor_fichas == {"3100200"}
         assert merged.field_times[ROLES] == AFTER
+
+
+# --- with_roster_facts: what a plan works from ----------------------------------------------
+
+LONG_AGO = EXPORTED_AT - timedelta(days=40)
+
+
+def test_a_roster_restating_everything_leaves_misenas_record_as_it_is() -> None:
+    person = roster_person(None, enrollment_payload(), enrollment_payload("2811111"))
+    mine = roster_record(person, LONG_AGO)
+    assert with_roster_facts(mine, person, EXPORTED_AT) is mine
+    assert with_roster_facts(None, person, EXPORTED_AT) == roster_record(person, EXPORTED_AT)
+
+
+def test_a_restated_status_keeps_its_date_so_a_grace_period_is_not_restarted() -> None:
+    """A nightly export repeating CANCELADO must not push the suspension back every night."""
+    cancelled = enrollment_payload(status=EnrollmentStatus.CANCELADO)
+    mine = roster_record(roster_person(None, cancelled), LONG_AGO)
+    renamed = roster_person(person_payload(last_names="PEÑA DE LA TORRE RUIZ"), cancelled)
+
+    merged = with_roster_facts(mine, renamed, EXPORTED_AT)
+
+    assert merged.last_names == "Peña de la Torre Ruiz"  # the new fact is taken, dated now
+    assert merged.field_times[NAMES] == EXPORTED_AT
+    status = merged.enrollment(cancelled.ficha)
+    assert status is not None
+    assert status.status_at == LONG_AGO  # the restated one keeps the date it really changed
+    assert merged.field_times[enrollment_field(cancelled.ficha)] == LONG_AGO
+    assert SETTINGS.withdrawal_grace_days == 30
+    assert desired(merged, NOW).suspended  # 41 days after the change: past the grace period
+
+
+def test_a_changed_status_is_dated_at_the_export() -> None:
+    mine = roster_record(roster_person(None, enrollment_payload()), LONG_AGO)
+    cancelled = roster_person(None, enrollment_payload(status=EnrollmentStatus.CANCELADO))
+
+    merged = with_roster_facts(mine, cancelled, EXPORTED_AT)
+
+    status = merged.enrollment(enrollment_payload().ficha)
+    assert status is not None
+    assert (status.status, status.status_at) == (EnrollmentStatus.CANCELADO, EXPORTED_AT)
 
 
 # --- absent_record -------------------------------------------------------------------------
