@@ -491,6 +491,10 @@ class _RowParser:
     def __init__(self, headers: Mapping[str, tuple[int, str]]) -> None:
         self.headers = headers
         self.indexes = [(name, index) for name, (index, _) in headers.items()]
+        #: Programs, centros and regionals already validated, by their text: a roster has a
+        #: few hundred of them over 100,000 rows, and every row holding the same (immutable)
+        #: instance is most of what keeps a big roster's memory down.
+        self.shared: dict[tuple[str, ...], ContractModel] = {}
 
     def parse(self, cells: Sequence[Cell], line: int) -> tuple[RosterRow | None, list[RosterError]]:
         width = len(cells)
@@ -578,9 +582,8 @@ class _RowParser:
             return Role.APRENDIZ  # a Sofia report lists apprentices unless it says otherwise
         return _choice(texts, "role", _ROLES, "only APRENDIZ and INSTRUCTOR rows are imported", problems)
 
-    @staticmethod
     def _enrollment(
-        raw: Mapping[str, Cell], texts: Mapping[str, str], role: Role | None, problems: _RowProblems
+        self, raw: Mapping[str, Cell], texts: Mapping[str, str], role: Role | None, problems: _RowProblems
     ) -> tuple[EnrollmentPayload | None, dict[str, str | None]]:
         places = {name: texts[name] or None for name in ("ficha", "centro_code", "regional_code")}
         for name, text in places.items():
@@ -616,11 +619,25 @@ class _RowParser:
             "status": status,
             **dates,
         }
+        parts = {name: self.shared.get((name, *values.values())) for name, values in _parts(payload)}
+        if all(parts.values()):
+            payload.update(parts)  # validated before: model_validate keeps these instances
         try:
-            return EnrollmentPayload.model_validate(payload), places
+            enrollment = EnrollmentPayload.model_validate(payload)
         except ValidationError as error:
             _report(error, problems, _enrollment_field)
             return None, places
+        for name, values in _parts(payload):
+            self.shared.setdefault((name, *values.values()), getattr(enrollment, name))
+        return enrollment, places
+
+
+def _parts(payload: Mapping[str, object]) -> Iterator[tuple[str, Mapping[str, str]]]:
+    """The sub-objects of an enrollment payload still given as text (not yet shared)."""
+    for name in ("program", "centro", "regional"):
+        value = payload[name]
+        if isinstance(value, dict):
+            yield name, value
 
 
 #: Columns read through :func:`_choice`, which reports their emptiness itself.
@@ -1036,14 +1053,21 @@ def roster_people(
             draft.regional_codes.add(row.regional_code)
         if row.centro_code is not None:
             draft.centro_codes.add(row.centro_code)
+    sets: dict[frozenset[Any], frozenset[Any]] = {}
+
+    def shared(items: Iterable[Any]) -> frozenset[Any]:
+        """Most people have the same roles and places: one set object each, not one per person."""
+        value = frozenset(items)
+        return sets.setdefault(value, value)
+
     return {
         key: RosterPerson(
             person=draft.person,
-            roles=frozenset(draft.roles),
+            roles=shared(draft.roles),
             enrollments=tuple(draft.enrollments[ficha] for ficha in sorted(draft.enrollments)),
-            instructor_fichas=frozenset(draft.instructor_fichas),
-            regional_codes=frozenset(draft.regional_codes),
-            centro_codes=frozenset(draft.centro_codes),
+            instructor_fichas=shared(draft.instructor_fichas),
+            regional_codes=shared(draft.regional_codes),
+            centro_codes=shared(draft.centro_codes),
             lines=tuple(draft.lines),
             known_facts=draft.facts,
         )

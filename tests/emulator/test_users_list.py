@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.support import ADMIN, DOMAIN, expect_error, new_user
+from tests.emulator.support import ADMIN, DOMAIN, SOFIA_SCHEMA, expect_error, new_user
 from workspace.emulator.control_client import EmulatorControl
 
 
@@ -198,3 +198,32 @@ def test_listings_follow_every_change_to_users(emulator: EmulatorControl, admin_
     assert after == sorted([*renamed, f"250@{DOMAIN}"])
     descending = emails(list_users(admin_sdk, maxResults=500, sortOrder="DESCENDING"))
     assert descending == after[::-1]
+
+
+def test_a_trimmed_listing_is_the_whole_listing_trimmed(emulator: EmulatorControl, admin_sdk: Any) -> None:
+    """The emulator trims big listings while reading them; the answer must not differ."""
+    emulator.seed(
+        schemas=[SOFIA_SCHEMA],
+        users=[
+            new_user(f"{n}00", customSchemas={"SofiaPlus": {"documentNumber": str(n)}})
+            for n in range(1, 4)
+        ],
+    )
+    whole = list_users(admin_sdk, projection="custom", customFieldMask="SofiaPlus")
+    trimmed = list_users(
+        admin_sdk,
+        projection="custom",
+        customFieldMask="SofiaPlus",
+        fields="users(primaryEmail,etag,name/givenName,customSchemas),nextPageToken",
+    )
+    expected = [
+        {
+            "primaryEmail": u["primaryEmail"],
+            "etag": u["etag"],
+            "name": {"givenName": u["name"]["givenName"]},
+            **({"customSchemas": u["customSchemas"]} if "customSchemas" in u else {}),
+        }
+        for u in whole["users"]
+    ]
+    assert trimmed == {"users": expected}
+    assert list_users(admin_sdk, fields="nextPageToken") == {}

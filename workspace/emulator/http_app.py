@@ -246,10 +246,11 @@ def _user_routes(app: FastAPI, emu: Emulator) -> None:
     ) -> Response:
         def run(_: TokenGrant) -> Any:
             _check_customer(state, customer, domain)
+            fields = request.query_params.get("fields")
             return users.list_users(
                 state, query=query, max_results=maxResults, page_token=pageToken,
                 order_by=orderBy, sort_order=sortOrder, projection=projection,
-                custom_field_mask=customFieldMask,
+                custom_field_mask=customFieldMask, fields=parse_fields(fields) if fields else None,
             )  # fmt: skip
 
         return await emu.call(request, "directory.users.list", run)
