@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sofia_sync.contract import (
+    EnrollmentPayload,
     EnrollmentStatus,
     EnrollmentStatusChanged,
     Event,
@@ -330,6 +331,8 @@ def with_roster_facts(mine: PersonRecord | None, person: RosterPerson, at: datet
     ``CANCELADO`` every night must not restart the grace period that began when the status
     really changed. A roster that restates everything leaves the record as it is.
     """
+    if mine is not None and _restates(mine, person):
+        return mine
     from_roster = roster_record(person, at)
     if mine is None:
         return from_roster
@@ -338,8 +341,6 @@ def with_roster_facts(mine: PersonRecord | None, person: RosterPerson, at: datet
         for e in from_roster.enrollments
         if (known := mine.enrollment(e.ficha)) is not None and known.rank() == e.rank()
     }
-    if len(same) == len(from_roster.enrollments) and _same_person_facts(mine, from_roster):
-        return mine
     if same:
         times = {**from_roster.field_times, **{enrollment_field(f): e.status_at for f, e in same.items()}}
         enrollments = tuple(same.get(e.ficha, e) for e in from_roster.enrollments)
@@ -347,14 +348,24 @@ def with_roster_facts(mine: PersonRecord | None, person: RosterPerson, at: datet
     return merge_records(mine, from_roster)
 
 
-def _same_person_facts(mine: PersonRecord, other: PersonRecord) -> bool:
-    return all(getattr(mine, name) == getattr(other, name) for name in _FACTS)
+def _restates(mine: PersonRecord, person: RosterPerson) -> bool:
+    """Whether the roster says nothing misena's record does not already say (the usual case,
+    checked without building the roster's record)."""
+    facts = person.facts
+    return (
+        (mine.document_type, mine.document_number, mine.first_names, mine.last_names)
+        == (person.person.document_type, facts.document_number, facts.first_names, facts.last_names)
+        and (mine.personal_email, mine.mobile_e164, mine.birth_date)
+        == (facts.personal_email, facts.mobile_e164, person.person.birth_date)
+        and mine.roles == person.roles
+        and mine.instructor_fichas == person.instructor_fichas
+        and all(_known_as(mine, enrollment) for enrollment in person.enrollments)
+    )
 
 
-_FACTS = (
-    "document_type", "document_number", "first_names", "last_names", "personal_email", "mobile_e164",
-    "birth_date", "roles", "instructor_fichas",
-)  # fmt: skip
+def _known_as(mine: PersonRecord, enrollment: EnrollmentPayload) -> bool:
+    known = mine.enrollment(enrollment.ficha)
+    return known is not None and EnrollmentRecord.from_payload(enrollment, known.status_at) == known
 
 
 def plan_bulk(

@@ -11,10 +11,10 @@ emulator does not attempt.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from workspace.emulator.errors import GoogleApiError, invalid
@@ -41,13 +41,28 @@ class FieldMask:
 
     def selection(self, name: str) -> tuple[bool, FieldMask | None]:
         """Whether ``name`` is selected (directly or by ``*``), and what of it is kept."""
-        found = [sub for key, sub in self.entries if key in {name, WILDCARD}]
-        if not found:
-            return False, None
-        merged = found[0]
-        for sub in found[1:]:
-            merged = _merge(merged, sub)
-        return True, merged
+        if name in self._named:
+            return True, self._named[name]
+        if self._wildcard:
+            return True, self._wildcard[0]
+        return False, None
+
+    @cached_property
+    def _wildcard(self) -> tuple[FieldMask | None, ...]:
+        """``(what * keeps,)``, or ``()`` when there is no ``*``."""
+        return tuple(sub for key, sub in self.entries if key == WILDCARD)[:1]
+
+    @cached_property
+    def _named(self) -> dict[str, FieldMask | None]:
+        """Each named field with what it keeps, merged with what ``*`` keeps (computed once:
+        a listing of 500 users asks for every field of every user)."""
+        named: dict[str, FieldMask | None] = {}
+        for key, sub in self.entries:
+            if key != WILDCARD:
+                named[key] = _merge(named[key], sub) if key in named else sub
+        if self._wildcard:
+            named = {key: _merge(sub, self._wildcard[0]) for key, sub in named.items()}
+        return named
 
 
 def _mask(entries: Mapping[str, FieldMask | None]) -> FieldMask:
@@ -134,17 +149,31 @@ def apply_fields(resource: Mapping[str, Any], mask: FieldMask) -> dict[str, Any]
     one that keeps nothing of an object leaves the object out (but keeps array positions).
     """
     result: dict[str, Any] = {}
-    for key, value in resource.items():
+    named = mask._named
+    # without ``*`` only the named fields can be kept (in the resource's own order, as Google)
+    keys = list(resource) if mask._wildcard else [key for key in resource if key in named]
+    for key in keys:
+        value = resource[key]
         selected, sub = mask.selection(key)
         if not selected:
             continue
         if sub is None:
-            result[key] = copy.deepcopy(value)
+            result[key] = _copy(value)
             continue
         kept = _project(value, sub)
         if kept is not None:
             result[key] = kept
     return result
+
+
+def _copy(value: Any) -> Any:
+    """An independent copy of JSON data (dicts, lists, scalars): deepcopy's bookkeeping is
+    most of a big listing's time, and JSON data has no shared or cyclic parts to track."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
 
 
 def _project(value: object, mask: FieldMask) -> Any:
