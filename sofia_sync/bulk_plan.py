@@ -365,7 +365,7 @@ def _restates(mine: PersonRecord, person: RosterPerson) -> bool:
 
 def _known_as(mine: PersonRecord, enrollment: EnrollmentPayload) -> bool:
     known = mine.enrollment(enrollment.ficha)
-    return known is not None and EnrollmentRecord.from_payload(enrollment, known.status_at) == known
+    return known is not None and known.states(enrollment)
 
 
 def plan_bulk(

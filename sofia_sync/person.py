@@ -82,25 +82,32 @@ class EnrollmentRecord(BaseModel):
 
     @classmethod
     def from_payload(cls, payload: EnrollmentPayload, status_at: datetime) -> EnrollmentRecord:
-        return cls(
-            ficha=payload.ficha,
-            program_code=payload.program.code,
-            program_name=payload.program.name,
-            program_level=payload.program.level,
-            centro_code=payload.centro.code,
-            centro_name=payload.centro.name,
-            regional_code=payload.regional.code,
-            regional_name=payload.regional.name,
-            modality=payload.modality,
-            status=payload.status,
-            start_date=payload.start_date,
-            end_date=payload.end_date,
-            status_at=status_at,
-        )
+        return cls(**_enrollment_values(payload), status_at=status_at)
+
+    def states(self, payload: EnrollmentPayload) -> bool:
+        """Whether ``payload`` says exactly what this record holds (its date aside)."""
+        return all(getattr(self, name) == value for name, value in _enrollment_values(payload).items())
 
     def rank(self) -> Rank:
         """Every field but ``status_at``: the tie-break between same-instant events."""
         return tuple(str(value) for name, value in self if name != "status_at")
+
+
+def _enrollment_values(payload: EnrollmentPayload) -> dict[str, Any]:
+    return {
+        "ficha": payload.ficha,
+        "program_code": payload.program.code,
+        "program_name": payload.program.name,
+        "program_level": payload.program.level,
+        "centro_code": payload.centro.code,
+        "centro_name": payload.centro.name,
+        "regional_code": payload.regional.code,
+        "regional_name": payload.regional.name,
+        "modality": payload.modality,
+        "status": payload.status,
+        "start_date": payload.start_date,
+        "end_date": payload.end_date,
+    }
 
 
 class PersonRecord(BaseModel):

@@ -215,13 +215,13 @@ def _external_ids(desired: DesiredAccount, current: list[ExternalId]) -> list[Ex
     for entry in current:
         mine = entry.type == desired.external_id_type and entry.value.casefold() in ours
         if not mine:
-            result.append(_complete(entry))
+            result.append(entry)
         elif entry.value == desired.external_id and entry.custom_type is None and not found:
-            result.append(_complete(entry))
+            result.append(entry)
             found = True
     if not found:
         result.append(_our_external_id(desired))
-    return None if _same(result, current) else result
+    return None if result == current else [_complete(entry) for entry in result]
 
 
 def _phones(e164: str | None, current: list[Phone]) -> list[Phone] | None:
@@ -232,23 +232,22 @@ def _phones(e164: str | None, current: list[Phone]) -> list[Phone] | None:
     found = False
     for phone in current:
         if phone.type != MOBILE:
-            result.append(_complete(phone))
+            result.append(phone)
         elif phone.value == e164 and not found:
-            result.append(_complete(phone))
+            result.append(phone)
             found = True
     if not found:
         result.append(_our_phone(e164))
-    return None if _same(result, current) else result
+    return None if result == current else [_complete(phone) for phone in result]
 
 
 def _complete(entry: _Entry) -> _Entry:
     """The entry with every non-null field marked as set, so the patch body (built with
-    ``exclude_unset``) re-sends a kept entry whole: Google replaces repeated fields."""
+    ``exclude_unset``) re-sends a kept entry whole: Google replaces repeated fields.
+
+    Only done once a change is certain: comparing (pydantic compares the values, not which
+    were set) is what every unchanged account of a bulk plan costs."""
     return type(entry).model_validate(entry.model_dump(exclude_none=True))
-
-
-def _same(left: list[ExternalId] | list[Phone], right: list[ExternalId] | list[Phone]) -> bool:
-    return [item.model_dump() for item in left] == [item.model_dump() for item in right]
 
 
 def _schema_matches(desired: DesiredAccount, current: dict[str, Any]) -> bool:
