@@ -170,22 +170,22 @@ class SyncRuns:
             )
             session.add(run)
             session.flush()
-            rows = [
-                {
-                    "run_id": run.id,
-                    "person_key": item.person_key,
-                    "action": item.action.value,
-                    "detail": item.detail[:1000],
-                    "source": item.source.value,
-                    "state": "pending" if _actionable(item.action) else "skipped",
-                    "record": item.record.model_dump(mode="json")
-                    if item.record is not None and _actionable(item.action)
-                    else None,
-                }
-                for item in plan.items
-            ]
-            for start in range(0, len(rows), 5000):
-                session.execute(insert(SyncItem), rows[start : start + 5000])
+            for start in range(0, len(plan.items), 5000):  # a chunk at a time: memory stays flat
+                rows = [
+                    {
+                        "run_id": run.id,
+                        "person_key": item.person_key,
+                        "action": item.action.value,
+                        "detail": item.detail[:1000],
+                        "source": item.source.value,
+                        "state": "pending" if _actionable(item.action) else "skipped",
+                        "record": item.record.model_dump(mode="json")
+                        if item.record is not None and _actionable(item.action)
+                        else None,
+                    }
+                    for item in plan.items[start : start + 5000]
+                ]
+                session.execute(insert(SyncItem), rows)
             details = {
                 "scope": plan.scope,
                 "counts": plan.counts,

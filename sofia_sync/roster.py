@@ -48,6 +48,7 @@ import csv
 import io
 import os
 import re
+import threading
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -571,7 +572,7 @@ class _RowParser:
             "birth_date": birth,
         }
         try:
-            return PersonPayload.model_validate(payload), key
+            return _compact(PersonPayload.model_validate(payload)), key
         except ValidationError as error:
             _report(error, problems, lambda loc: str(loc[0]))
             return None, key
@@ -623,13 +624,34 @@ class _RowParser:
         if all(parts.values()):
             payload.update(parts)  # validated before: model_validate keeps these instances
         try:
-            enrollment = EnrollmentPayload.model_validate(payload)
+            enrollment = _compact(EnrollmentPayload.model_validate(payload))
         except ValidationError as error:
             _report(error, problems, _enrollment_field)
             return None, places
         for name, values in _parts(payload):
             self.shared.setdefault((name, *values.values()), getattr(enrollment, name))
         return enrollment, places
+
+
+_Model = TypeVar("_Model", bound=ContractModel)
+#: One "which fields were given" set per distinct set of fields (see :func:`_compact`).
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+_FIELDS_SETS_LOCK = threading.Lock()
+
+
+def _compact(model: _Model) -> _Model:
+    """``model`` sharing its "fields set" with every row that gave the same fields.
+
+    pydantic keeps, per instance, the set of fields the input gave: 728 bytes for a payload,
+    more than the payload itself, twice per roster row. Rows give the same fields, the models
+    are frozen (nothing adds to the set) and pydantic copies the set before any
+    ``model_copy`` changes it, so one set serves them all: 140 MB less for 100,000 people.
+    """
+    given = frozenset(model.model_fields_set)
+    with _FIELDS_SETS_LOCK:
+        shared = _FIELDS_SETS.setdefault(given, set(given))
+    object.__setattr__(model, "__pydantic_fields_set__", shared)
+    return model
 
 
 def _parts(payload: Mapping[str, object]) -> Iterator[tuple[str, Mapping[str, str]]]:

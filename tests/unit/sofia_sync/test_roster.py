@@ -721,3 +721,24 @@ def test_iterating_a_large_roster_does_not_hold_the_file(tmp_path: Path) -> None
         tracemalloc.stop()
     assert (count, reader.errors, reader.encoding) == (rows, [], "cp1252")
     assert peak < size / 10, f"peak {peak:,} bytes while reading {size:,}"
+
+
+def test_rows_share_what_they_have_in_common_without_it_leaking_between_people() -> None:
+    """A big roster keeps one program, centro, regional and "fields given" set for many rows;
+    changing one person's copy must not touch another's."""
+    rows = fake_rows(40, seed=5, instructors=0.0)
+    people = list(read(csv_bytes(rows)).people.values())
+    first, second = people[0], people[1]
+    assert first.person.model_fields_set is second.person.model_fields_set
+    code = rows[0]["program_code"]
+    same_program = [p.enrollments[0].program for p in people if p.enrollments[0].program.code == code]
+    assert len(same_program) > 1
+    assert all(program is same_program[0] for program in same_program)
+
+    given = set(first.person.model_fields_set)
+    renamed = first.person.model_copy(update={"first_names": "OTRO NOMBRE", "birth_date": date(2001, 2, 3)})
+
+    assert renamed.first_names == "OTRO NOMBRE"
+    assert "birth_date" in renamed.model_fields_set
+    assert second.person.model_fields_set == given  # the shared set was not changed
+    assert set(second.person.model_dump(exclude_unset=True)) == given
