@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -89,8 +89,27 @@ class SyncRuns:
         """Plan and store a run; returns its id. Nothing changes in Google or in people."""
         chosen = parse_scope(scope)
         now = self._clock()
-        policy = self._settings.policy
         phases = _Phases()
+        roster, plan, calls = self._plan(source, chosen, now, exported_at or now, phases)
+        with phases("store"):
+            run_id = self._store(plan, roster, calls, actor, source_name, exported_at or now, now)
+        log.info(
+            "sync_planned",
+            run_id=run_id,
+            scope=str(chosen),
+            counts=plan.counts,
+            refused=plan.refusal is not None,
+            directory_calls=calls,
+            seconds=phases.seconds,
+        )
+        return run_id
+
+    def _plan(
+        self, source: Path | BinaryIO, scope: Scope, now: datetime, exported_at: datetime, phases: _Phases
+    ) -> tuple[Roster, BulkPlan, int]:
+        """The plan, the roster without its people and the Directory calls spent. The people
+        and the snapshot (most of a plan's memory) are gone when this returns, before storing."""
+        policy = self._settings.policy
         cancel = threading.Event()
         # Google's per-page latency overlaps with reading the roster (CPU): the snapshot runs
         # in the background from the start, and stops early if the roster cannot be read.
@@ -111,29 +130,18 @@ class SyncRuns:
                 raise
         with phases("plan"), _few_collections(), self._sessions() as session:
             plan = plan_bulk(
-                roster.in_scope(chosen),
+                roster.in_scope(scope),
                 _known_people(session),
                 Snapshot(listed, policy.custom_schema, policy.external_id_type),
-                scope=chosen,
+                scope=scope,
                 settings=policy,
                 safety=SafetySettings(self._settings.sync_max_suspension_share),
                 now=now,
-                exported_at=exported_at or now,
+                exported_at=exported_at,
                 refused_keys=roster.refused_keys,
                 truncated_at_line=roster.truncated_at,
             )
-        with phases("store"):
-            run_id = self._store(plan, roster, listed.calls, actor, source_name, exported_at or now, now)
-        log.info(
-            "sync_planned",
-            run_id=run_id,
-            scope=str(chosen),
-            counts=plan.counts,
-            refused=plan.refusal is not None,
-            directory_calls=listed.calls,
-            seconds=phases.seconds,
-        )
-        return run_id
+        return replace(roster, people={}), plan, listed.calls
 
     def _store(
         self,

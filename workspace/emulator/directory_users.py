@@ -15,7 +15,7 @@ from workspace.emulator.body_validation import validate_body
 from workspace.emulator.errors import GoogleApiError, duplicate, invalid, not_found
 from workspace.emulator.field_rules import check_password_matches, check_user_fields
 from workspace.emulator.paging import Page, paginate
-from workspace.emulator.partial_response import FieldMask, apply_fields
+from workspace.emulator.partial_response import FieldMask, Trimmed, apply_fields
 from workspace.emulator.state import EmulatorState, StoredUser, rfc3339
 from workspace.emulator.user_query import parse_user_query
 
@@ -269,7 +269,13 @@ def list_users(
         result["nextPageToken"] = page.next_token
     if not result["users"]:
         del result["users"]
-    return result
+    if fields is None:
+        return result
+    # The users are trimmed already; the rest are scalars, kept whole or not at all.
+    kept = {
+        key: value for key, value in result.items() if key == "users" or fields.selection(key) == (True, None)
+    }
+    return Trimmed(kept)
 
 
 def _page_views(

@@ -29,7 +29,7 @@ from workspace.emulator.discovery import Api
 from workspace.emulator.discovery import method as discovery_method
 from workspace.emulator.errors import GoogleApiError, invalid
 from workspace.emulator.limits import FaultPlan, check_quotas
-from workspace.emulator.partial_response import apply_fields, parse_fields
+from workspace.emulator.partial_response import Trimmed, apply_fields, parse_fields
 from workspace.emulator.state import EmulatorState, TokenGrant
 
 DIRECTORY = "/admin/directory/v1"
@@ -82,7 +82,7 @@ class Emulator:
             self.faults.check(method_id, request.method, request.url.path)
             check_quotas(self.state, method_id, grant.subject)
             result = handler(grant)
-        if mask is not None and isinstance(result, dict):
+        if mask is not None and isinstance(result, dict) and not isinstance(result, Trimmed):
             result = apply_fields(result, mask)
         return result
 

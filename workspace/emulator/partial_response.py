@@ -142,6 +142,11 @@ def _add(entries: dict[str, FieldMask | None], path: list[str], sub: FieldMask |
     entries[head] = _merge(entries[head], selection) if head in entries else selection
 
 
+class Trimmed(dict[str, Any]):
+    """An answer its handler already cut to the request's ``fields`` (a big listing does it
+    while reading the stored users): trimming it again would only copy it again."""
+
+
 def apply_fields(resource: Mapping[str, Any], mask: FieldMask) -> dict[str, Any]:
     """The part of ``resource`` that ``mask`` selects, as a new, independent dict.
 
