@@ -205,8 +205,7 @@ def test_a_trimmed_listing_is_the_whole_listing_trimmed(emulator: EmulatorContro
     emulator.seed(
         schemas=[SOFIA_SCHEMA],
         users=[
-            new_user(f"{n}00", customSchemas={"SofiaPlus": {"documentNumber": str(n)}})
-            for n in range(1, 4)
+            new_user(f"{n}00", customSchemas={"SofiaPlus": {"documentNumber": str(n)}}) for n in range(1, 4)
         ],
     )
     whole = list_users(admin_sdk, projection="custom", customFieldMask="SofiaPlus")
