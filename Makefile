@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck contracts unit format emulator clean bench
+.PHONY: run test lint typecheck contracts unit format emulator clean bench bench-bulk
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ run: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.emulator_throughput
+
+bench-bulk: $(STAMP)
+	$(BIN)/python -m bench.bulk_plan
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
+import structlog
 
 from app.auth import Scope, issue_token
 from tests.service.conftest import Harness
@@ -29,3 +34,24 @@ class StaffClient:
 def staff_client(harness: Harness, *scopes: Scope, name: str = "mesa-de-ayuda") -> StaffClient:
     issued = issue_token(harness.services.sessions, name, scopes or (Scope.ADMIN,), created_by="test")
     return StaffClient(harness, issued.token)
+
+
+@contextmanager
+def cli_environment(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``misena`` at a terminal pointed at the harness's database and the emulator; the logging
+    the commands configure (to stderr) is put back afterwards."""
+    settings = harness.services.settings
+    monkeypatch.setenv("MISENA_DEMO_MODE", "true")
+    monkeypatch.setenv("MISENA_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("MISENA_GOOGLE_KEY_FILE", str(settings.google_key_file))
+    monkeypatch.setenv("MISENA_GOOGLE_API_ENDPOINT", str(settings.google_api_endpoint))
+    monkeypatch.setenv("MISENA_GOOGLE_ADMIN", settings.google_admin)
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        yield
+    finally:
+        structlog.configure(**saved)
+        root.handlers[:] = handlers
+        root.setLevel(level)

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import structlog
 from sqlalchemy import select, update
 from typer.testing import CliRunner, Result
 
@@ -21,6 +19,7 @@ from app.cli import cli
 from app.db.models import AuditEvent, Job
 from tests.service.conftest import Harness
 from tests.service.events import enrolled, person, person_updated
+from tests.service.staff import cli_environment
 from tests.service.test_enrollment_to_account import emailed_password
 
 MAJO = "TI:1098765432"
@@ -37,8 +36,6 @@ Run = Callable[..., Result]
 def run(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
     """``misena ...`` on the harness's database, as an IT staff member at a wide terminal;
     the logging the commands configure (to stderr) is put back afterwards."""
-    monkeypatch.setenv("MISENA_DEMO_MODE", "true")
-    monkeypatch.setenv("MISENA_DATABASE_URL", harness.services.settings.database_url)
     monkeypatch.setenv("COLUMNS", "250")
     monkeypatch.setattr("getpass.getuser", lambda: "tecnico")
     runner = CliRunner()
@@ -46,15 +43,8 @@ def run(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
     def invoke(*args: str) -> Result:
         return runner.invoke(cli, list(args))
 
-    saved = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
+    with cli_environment(harness, monkeypatch):
         yield invoke
-    finally:
-        structlog.configure(**saved)
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 def ok(result: Result) -> Result:

@@ -5,7 +5,6 @@ plane (httpx) and Google's client (httplib2) talk over real loopback HTTP."""
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -14,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 import respx
-import structlog
 from pydantic import SecretStr
 from respx.patterns import M
 from sqlalchemy import func, select
@@ -24,7 +22,7 @@ from app.auth import Scope
 from app.cli import cli
 from app.db.models import SyncRun
 from tests.service.conftest import Harness, HarnessFactory
-from tests.service.staff import staff_client
+from tests.service.staff import cli_environment, staff_client
 from tests.service.test_sync_runs import KNOWN, enroll_known, row
 from tests.unit.sofia_sync.roster_files import csv_bytes
 
@@ -189,22 +187,9 @@ Run = Callable[..., Result]
 def cli_env(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """``misena`` pointed at the harness's database and the emulator; the logging the commands
     configure is put back afterwards."""
-    settings = harness.services.settings
-    monkeypatch.setenv("MISENA_DEMO_MODE", "true")
-    monkeypatch.setenv("MISENA_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("MISENA_GOOGLE_KEY_FILE", str(settings.google_key_file))
-    monkeypatch.setenv("MISENA_GOOGLE_API_ENDPOINT", str(settings.google_api_endpoint))
-    monkeypatch.setenv("MISENA_GOOGLE_ADMIN", settings.google_admin)
     monkeypatch.setenv("COLUMNS", "200")
-    saved = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
+    with cli_environment(harness, monkeypatch):
         yield monkeypatch
-    finally:
-        structlog.configure(**saved)
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 def test_the_cli_pulls_and_plans(harness: Harness, cli_env: pytest.MonkeyPatch, sofia: respx.Route) -> None:

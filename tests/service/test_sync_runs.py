@@ -20,7 +20,7 @@ from app.problems import ProblemError
 from app.sync_runs import SyncRuns
 from tests.service.conftest import Harness, HarnessFactory
 from tests.service.events import enrolled, person
-from tests.service.staff import staff_client
+from tests.service.staff import cli_environment, staff_client
 from tests.unit.sofia_sync.roster_files import csv_bytes, fake_rows
 
 CENTRO = ("9229", "Centro de Servicios Financieros", "11", "Distrito Capital")
@@ -241,26 +241,21 @@ def test_the_cli_plans_and_applies_with_a_progress_bar(
     enroll_known(harness, KNOWN[:3])
     path = tmp_path / "reporte.csv"
     path.write_bytes(csv_bytes([row(d) for d in KNOWN[:3]] + [row("1033000111")], encoding="cp1252"))
-    settings = harness.services.settings
-    monkeypatch.setenv("MISENA_DEMO_MODE", "true")
-    monkeypatch.setenv("MISENA_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("MISENA_GOOGLE_KEY_FILE", str(settings.google_key_file))
-    monkeypatch.setenv("MISENA_GOOGLE_API_ENDPOINT", str(settings.google_api_endpoint))
-    monkeypatch.setenv("MISENA_GOOGLE_ADMIN", settings.google_admin)
     runner = CliRunner()
-    planned = runner.invoke(cli, ["sync", "plan", str(path), "--json", "--actor", "ana"])
-    assert planned.exit_code == 0, planned.output
-    assert '"create": 1' in planned.output
-    with harness.services.sessions() as session:
-        session.execute(update(SyncItem).values(detail=SyncItem.detail))  # the run is there
-    run_id = int(planned.output.split('"id": ')[1].split(",")[0])
-    applied = runner.invoke(cli, ["sync", "apply", str(run_id), "--actor", "ana"])
-    assert applied.exit_code == 0, applied.output
-    shown = runner.invoke(cli, ["sync", "show", str(run_id), "--json"])
-    assert '"status": "applied"' in shown.output
-    out = tmp_path / "plan.csv"
-    assert runner.invoke(cli, ["sync", "export", str(run_id), "-o", str(out)]).exit_code == 0
-    assert "CC:1033000111,create" in out.read_text("utf-8")
+    with cli_environment(harness, monkeypatch):
+        planned = runner.invoke(cli, ["sync", "plan", str(path), "--json", "--actor", "ana"])
+        assert planned.exit_code == 0, planned.output
+        assert '"create": 1' in planned.output
+        with harness.services.sessions() as session:
+            session.execute(update(SyncItem).values(detail=SyncItem.detail))  # the run is there
+        run_id = int(planned.output.split('"id": ')[1].split(",")[0])
+        applied = runner.invoke(cli, ["sync", "apply", str(run_id), "--actor", "ana"])
+        assert applied.exit_code == 0, applied.output
+        shown = runner.invoke(cli, ["sync", "show", str(run_id), "--json"])
+        assert '"status": "applied"' in shown.output
+        out = tmp_path / "plan.csv"
+        assert runner.invoke(cli, ["sync", "export", str(run_id), "-o", str(out)]).exit_code == 0
+        assert "CC:1033000111,create" in out.read_text("utf-8")
 
 
 def test_a_generated_roster_of_every_document_type_creates_every_account(harness: Harness) -> None:
