@@ -128,7 +128,7 @@ class SyncRuns:
             except BaseException:
                 cancel.set()
                 raise
-        with phases("plan"), _few_collections(), self._sessions() as session:
+        with phases("plan"), self._sessions() as session:
             plan = plan_bulk(
                 roster.in_scope(scope),
                 _known_people(session),

@@ -48,6 +48,7 @@ import csv
 import io
 import os
 import re
+import sys
 import threading
 import unicodedata
 import zipfile
@@ -155,7 +156,7 @@ class RosterRow(ContractModel):
         return self.person.key
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonFacts:
     """A person's fields as misena stores them (normalised), worked out once per person.
 
@@ -173,15 +174,22 @@ class PersonFacts:
     @classmethod
     def of(cls, person: PersonPayload) -> PersonFacts:
         return cls(
-            document_number=person.normalized_number,
+            document_number=person.document_number
+            if person.normalized_number == person.document_number
+            else person.normalized_number,
             first_names=spanish_name(person.first_names),
             last_names=spanish_name(person.last_names),
-            personal_email=normalize_email(person.personal_email),
+            personal_email=_same_text(normalize_email(person.personal_email), person.personal_email),
             mobile_e164=to_e164(person.mobile_phone),
         )
 
 
-@dataclass(frozen=True)
+def _same_text(normalised: str | None, given: str | None) -> str | None:
+    """``given`` itself when normalising did not change it: one string kept, not two equal ones."""
+    return given if normalised == given else normalised
+
+
+@dataclass(frozen=True, slots=True)  # slots: no 300-byte __dict__ per person
 class RosterPerson:
     """Everything the roster says about one person.
 
@@ -565,8 +573,9 @@ class _RowParser:
         payload = {
             "document_type": document_type,
             "document_number": number,
-            "first_names": texts["first_names"],
-            "last_names": texts["last_names"],
+            # names and fichas repeat across a roster: one string each, not one per row
+            "first_names": sys.intern(texts["first_names"]),
+            "last_names": sys.intern(texts["last_names"]),
             "personal_email": email,
             "mobile_phone": texts["mobile_phone"] or None,
             "birth_date": birth,
@@ -607,7 +616,7 @@ class _RowParser:
         if problems.refusals or status is None or modality is None or len(dates) < 2:
             return None, places
         payload = {
-            "ficha": texts["ficha"],
+            "ficha": sys.intern(texts["ficha"]),
             "program": {
                 "code": texts["program_code"],
                 "version": texts["program_version"],
