@@ -2,9 +2,9 @@
 
 A bulk plan compares every person with their account; a ``get`` per person would cost one
 Directory call each (hours of quota at SENA's size). Instead the tenant is listed 500 users a
-page with a ``fields`` mask, and each user is kept as its compact JSON (about half a kilobyte)
-rather than as a parsed model (several kilobytes): the model is built only for the user a
-lookup asks for.
+page with a ``fields`` mask, and each user is kept as packed JSON (about 140 bytes) rather
+than as a parsed model (several kilobytes): the model is built only for the user a lookup
+asks for.
 
 Listing can run as several independent page chains at once. Google's page tokens are
 sequential, so the only way to overlap the per-page latency is to split the address space:
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ PageFetcher = Callable[[Chain, str | None], Mapping[str, Any]]
 
 
 class UserSnapshot:
-    """Users by id as compact JSON, with every address (primary and alias) pointing at its id."""
+    """Users by id as packed JSON, with every address (primary and alias) pointing at its id."""
 
     def __init__(self) -> None:
         self._json: dict[str, bytes] = {}
@@ -86,7 +87,7 @@ class UserSnapshot:
 
     def add_page(self, users: list[Mapping[str, Any]]) -> None:
         """Keep a page's users; a user listed twice (chains overlap) is kept once."""
-        packed = [(u, json.dumps(u, separators=(",", ":")).encode()) for u in users]
+        packed = [(u, _pack(u)) for u in users]
         with self._lock:
             self.calls += 1
             for user, raw in packed:
@@ -102,12 +103,36 @@ class UserSnapshot:
         if raw is None:
             found = self._by_address.get(address.lower())
             raw = self._json.get(found) if found is not None else None
-        return WorkspaceUser.model_validate_json(raw) if raw is not None else None
+        return WorkspaceUser.model_validate_json(_unpack(raw)) if raw is not None else None
 
     def raw_users(self) -> Iterator[dict[str, Any]]:
         """Every user as Google's JSON (parsed one at a time, so memory stays flat)."""
         for raw in self._json.values():
-            yield json.loads(raw)
+            yield json.loads(_unpack(raw))
+
+
+#: What every listed user's JSON shares (field names, misena's schema, the usual values):
+#: deflate primed with it packs a user in about 140 bytes instead of 570, at 11 µs a user —
+#: 40 MB less for 100,000 users, and a lookup unpacks in under 2 µs.
+_PRIMER = (
+    b'"id":"","primaryEmail":"@misena.edu.co","name":{"givenName":"","familyName":""},'
+    b'"orgUnitPath":"/Aprendices/","suspended":false,"isAdmin":false,"recoveryEmail":"@gmail.com",'
+    b'"recoveryPhone":"+573","externalIds":[{"value":"CC-","type":"organization"}],'
+    b'"phones":[{"value":"+573","type":"mobile"}],"aliases":[],"customSchemas":{"SofiaPlus":'
+    b'{"documentType":"CC","documentNumber":"","fichas":[{"value":"","type":"work"}],"centro":"",'
+    b'"regional":""}}}'
+)
+_WINDOW_BITS = -12  # raw deflate, 4 KiB window: a user is far smaller
+
+
+def _pack(user: Mapping[str, Any]) -> bytes:
+    packer = zlib.compressobj(6, zlib.DEFLATED, _WINDOW_BITS, 5, zdict=_PRIMER)
+    text = json.dumps(user, separators=(",", ":"), ensure_ascii=False).encode()
+    return packer.compress(text) + packer.flush()
+
+
+def _unpack(packed: bytes) -> bytes:
+    return zlib.decompressobj(_WINDOW_BITS, zdict=_PRIMER).decompress(packed)
 
 
 class SnapshotCancelled(Exception):  # noqa: N818 - it is an outcome, not a failure
