@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
@@ -52,7 +51,7 @@ from sofia_sync.planner import to_new_user
 from sofia_sync.policy import SOFIA_SCHEMA_DEFINITION, desired_account
 from sofia_sync.roster import SPANISH_HEADERS, load_roster
 from workspace.emulator.control_client import EmulatorControl
-from workspace.emulator.server import free_port
+from workspace.emulator.server import free_port, start_in_own_process
 
 RESULTS = Path(__file__).parent / "results"
 FIELDS = (
@@ -190,22 +189,9 @@ def write_roster(path: Path, rows: list[dict[str, str]]) -> None:
 def start_emulator(workdir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
     port = free_port()
     key_file = workdir / "key.json"
-    process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
-        [sys.executable, "-m", "app", "emulator", "--port", str(port), "--key-file", str(key_file)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{base}/_emulator/counters", timeout=1).raise_for_status()
-            return process, base, key_file
-        except httpx.HTTPError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise SystemExit("the emulator did not start") from None
-            time.sleep(0.2)
+    command = [sys.executable, "-m", "app", "emulator", "--port", str(port), "--key-file", str(key_file)]
+    return start_in_own_process(command, base), base, key_file
 
 
 def known_people(settings: Settings, rows: list[dict[str, str]], workdir: Path, at: dt.datetime) -> list[Any]:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import ADMIN
 from workspace.directory import GoogleDirectory
-from workspace.emulator.server import free_port
+from workspace.emulator.server import free_port, start_in_own_process
 from workspace.google_session import GoogleConnection, ServiceFactory
 
 
@@ -22,23 +19,9 @@ from workspace.google_session import GoogleConnection, ServiceFactory
 def emulator_process(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     port = free_port()
     key_file = tmp_path / "key.json"
-    process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
-        [sys.executable, "-m", "app", "emulator", "--port", str(port), "--key-file", str(key_file)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
     base = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(base + "_emulator/counters", timeout=1).raise_for_status()
-            break
-        except httpx.HTTPError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"emulator did not start: {output}")
-            time.sleep(0.1)
+    command = [sys.executable, "-m", "app", "emulator", "--port", str(port), "--key-file", str(key_file)]
+    process = start_in_own_process(command, base, timeout=30)
     yield base, key_file
     process.terminate()
     process.wait(timeout=10)
