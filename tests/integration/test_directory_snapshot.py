@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from tests.emulator.support import SOFIA_SCHEMA, new_user
 from workspace.directory import GoogleDirectory
 from workspace.emulator.control_client import EmulatorControl
 from workspace.errors import InvalidRequest
-from workspace.user_snapshot import USER_FIELDS, chains_for
+from workspace.user_snapshot import USER_FIELDS, SnapshotCancelled, chains_for
 
 LIST = "directory.users.list"
 OTHER_SCHEMA: dict[str, Any] = {
@@ -163,3 +164,18 @@ def test_any_tenant_any_page_size_is_covered_exactly(
     assert {u["id"] for u in snapshot.raw_users()} == expected
     chains = len(chains_for(workers))
     assert snapshot.calls <= math.ceil(len(expected) / page_size) + chains
+
+
+def test_a_cancelled_snapshot_stops_before_its_next_page(
+    emulator: EmulatorControl, directory: GoogleDirectory
+) -> None:
+    """A plan whose roster cannot be read cancels the snapshot rather than finish 200 calls."""
+    seed_tenant(emulator, document_addresses(50))
+    emulator.clear_counters()
+    cancel = threading.Event()
+    cancel.set()
+
+    with pytest.raises(SnapshotCancelled):
+        directory.snapshot_users(custom_schema="SofiaPlus", workers=4, cancel=cancel)
+
+    assert emulator.calls(LIST) == 0
