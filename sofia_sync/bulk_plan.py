@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sofia_sync.contract import (
-    EnrollmentPayload,
     EnrollmentStatus,
     EnrollmentStatusChanged,
     Event,
@@ -331,16 +330,16 @@ def with_roster_facts(mine: PersonRecord | None, person: RosterPerson, at: datet
     ``CANCELADO`` every night must not restart the grace period that began when the status
     really changed. A roster that restates everything leaves the record as it is.
     """
-    if mine is not None and _restates(mine, person):
-        return mine
-    from_roster = roster_record(person, at)
     if mine is None:
-        return from_roster
+        return roster_record(person, at)
     same = {
-        e.ficha: known
-        for e in from_roster.enrollments
-        if (known := mine.enrollment(e.ficha)) is not None and known.rank() == e.rank()
+        stated.ficha: known
+        for stated in person.enrollments
+        if (known := mine.enrollment(stated.ficha)) is not None and known.states(stated)
     }
+    if len(same) == len(person.enrollments) and _same_person_facts(mine, person):
+        return mine  # the usual case, told without building the roster's record
+    from_roster = roster_record(person, at)
     if same:
         times = {**from_roster.field_times, **{enrollment_field(f): e.status_at for f, e in same.items()}}
         enrollments = tuple(same.get(e.ficha, e) for e in from_roster.enrollments)
@@ -348,9 +347,8 @@ def with_roster_facts(mine: PersonRecord | None, person: RosterPerson, at: datet
     return merge_records(mine, from_roster)
 
 
-def _restates(mine: PersonRecord, person: RosterPerson) -> bool:
-    """Whether the roster says nothing misena's record does not already say (the usual case,
-    checked without building the roster's record)."""
+def _same_person_facts(mine: PersonRecord, person: RosterPerson) -> bool:
+    """Whether the roster's person fields, roles and instructor fichas are misena's already."""
     facts = person.facts
     return (
         (mine.document_type, mine.document_number, mine.first_names, mine.last_names)
@@ -359,13 +357,7 @@ def _restates(mine: PersonRecord, person: RosterPerson) -> bool:
         == (facts.personal_email, facts.mobile_e164, person.person.birth_date)
         and mine.roles == person.roles
         and mine.instructor_fichas == person.instructor_fichas
-        and all(_known_as(mine, enrollment) for enrollment in person.enrollments)
     )
-
-
-def _known_as(mine: PersonRecord, enrollment: EnrollmentPayload) -> bool:
-    known = mine.enrollment(enrollment.ficha)
-    return known is not None and known.states(enrollment)
 
 
 def plan_bulk(

@@ -61,7 +61,7 @@ class Directory(Protocol):
     ) -> UserSnapshot:
         """Every user, by ``users.list`` pages only, kept compact; ``workers`` chains at a time.
 
-        Setting ``cancel`` stops it between pages with ``SnapshotCancelled``."""
+        Setting ``cancel`` stops it between pages with ``SnapshotCancelledError``."""
 
     def get_org_unit(self, path: str) -> OrgUnit | None: ...
 

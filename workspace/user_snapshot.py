@@ -127,7 +127,7 @@ def _unpack(packed: bytes) -> dict[str, Any]:
     return {key: value for key, value in zip(_KEYS, json.loads(packed), strict=True) if value is not None}
 
 
-class SnapshotCancelled(Exception):  # noqa: N818 - it is an outcome, not a failure
+class SnapshotCancelledError(Exception):
     """The caller gave up on the snapshot (its plan failed for another reason)."""
 
 
@@ -154,7 +154,7 @@ def _run_chain(fetch: PageFetcher, chain: Chain, snapshot: UserSnapshot, stop: t
     token: str | None = None
     while True:
         if stop.is_set():
-            raise SnapshotCancelled
+            raise SnapshotCancelledError
         page = fetch(chain, token)
         users = list(page.get("users") or [])
         snapshot.add_page(users)

@@ -18,7 +18,7 @@ from tests.emulator.support import SOFIA_SCHEMA, new_user
 from workspace.directory import GoogleDirectory
 from workspace.emulator.control_client import EmulatorControl
 from workspace.errors import InvalidRequest
-from workspace.user_snapshot import USER_FIELDS, SnapshotCancelled, chains_for
+from workspace.user_snapshot import USER_FIELDS, SnapshotCancelledError, chains_for
 
 LIST = "directory.users.list"
 OTHER_SCHEMA: dict[str, Any] = {
@@ -175,7 +175,7 @@ def test_a_cancelled_snapshot_stops_before_its_next_page(
     cancel = threading.Event()
     cancel.set()
 
-    with pytest.raises(SnapshotCancelled):
+    with pytest.raises(SnapshotCancelledError):
         directory.snapshot_users(custom_schema="SofiaPlus", workers=4, cancel=cancel)
 
     assert emulator.calls(LIST) == 0

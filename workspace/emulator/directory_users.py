@@ -147,7 +147,7 @@ def public_view(
 ) -> dict[str, Any]:
     """The resource as Google returns it: custom schemas only with ``full``/``custom``."""
     resource = copy.deepcopy(_projected(stored.resource, projection, mask))
-    resource["etag"] = _etag({k: repr(v) for k, v in stored.resource.items()})
+    resource["etag"] = _user_etag(stored)
     return resource
 
 
@@ -295,9 +295,13 @@ def _page_views(
     for stored in listed:
         view = _projected(stored.resource, projection, custom_field_mask)
         if users_mask.selection("etag")[0]:
-            view["etag"] = _etag({k: repr(v) for k, v in stored.resource.items()})
+            view["etag"] = _user_etag(stored)
         views.append(apply_fields(view, users_mask))
     return views
+
+
+def _user_etag(stored: StoredUser) -> str:
+    return _etag({k: repr(v) for k, v in stored.resource.items()})
 
 
 def _projected(resource: dict[str, Any], projection: str, custom_field_mask: str) -> dict[str, Any]:

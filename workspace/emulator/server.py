@@ -122,17 +122,18 @@ def start_in_own_process(
 ) -> subprocess.Popen[bytes]:
     """Start ``command`` (an emulator serving ``base_url``) and return once its control plane
     answers: tests and benchmarks that need the emulator in a process of its own."""
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - the child writes to it for its whole life
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 - the caller's command
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            httpx.get(f"{base_url.rstrip('/')}/_emulator/counters", timeout=1).raise_for_status()
-            return process
-        except httpx.HTTPError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                log.seek(0)
-                output = log.read().decode(errors="replace")
-                raise RuntimeError(f"the emulator did not start: {output[-2000:]}") from None
-            time.sleep(0.1)
+    # Our handle closes on return; the child writes through its own copy of the descriptor.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 - the caller's command
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                httpx.get(f"{base_url.rstrip('/')}/_emulator/counters", timeout=1).raise_for_status()
+                return process
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    process.kill()
+                    log.seek(0)
+                    output = log.read().decode(errors="replace")
+                    raise RuntimeError(f"the emulator did not start: {output[-2000:]}") from None
+                time.sleep(0.1)
