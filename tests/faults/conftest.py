@@ -1,0 +1,9 @@
+"""Fault suites: the whole service with a fault injected for real (Google errors, killed
+processes, an unreachable database, hostile input). They reuse the service harness."""
+
+from __future__ import annotations
+
+from tests.service.conftest import harness, make_harness, tenant
+from tests.db.databases import database_url
+
+__all__ = ["database_url", "harness", "make_harness", "tenant"]
