@@ -12,16 +12,15 @@ from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter
 from pydantic import BaseModel
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api_v1 import install_v1
 from app.api_v1.deps import ServicesDep
-from app.db.migrate import current_revision, head_revision
+from app.health import install_health
 from app.intake import MAX_BODY_BYTES, accept, check_content_type, decode_json, parse_contract
 from app.openapi_doc import install_openapi
 from app.problems import (
@@ -36,9 +35,6 @@ from app.worker import WorkerPool
 from sofia_sync.contract import EVENT_EXAMPLES, Event
 
 WEBHOOKS = Counter("misena_webhooks_total", "Sofia Plus webhooks answered", ["status"])
-HELD_SUSPENSIONS = Gauge(
-    "misena_suspensions_held", "Lifecycle suspensions held by the circuit breaker, waiting for IT staff"
-)
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}, "description": text_}
     for code, text_ in {
@@ -93,7 +89,7 @@ def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     _webhook_routes(app)
-    _health_routes(app)
+    install_health(app, pool)
     install_v1(app)
     install_openapi(app)
     return app
@@ -135,28 +131,3 @@ def _webhook_routes(app: FastAPI) -> None:
         event: Annotated[Event, Body(openapi_examples={k: {"value": v} for k, v in EVENT_EXAMPLES.items()})],
     ) -> None:
         """What Sofia Plus sends to ``POST /webhooks/sofia-plus`` (see the contract)."""
-
-
-def _health_routes(app: FastAPI) -> None:
-    @app.get("/livez", tags=["health"], summary="The process is alive")
-    def livez() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"], summary="Database reachable and migrations applied")
-    def readyz(services: ServicesDep) -> JSONResponse:
-        try:
-            with services.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            revision = current_revision(services.engine)
-        except Exception as exc:
-            return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
-        if revision != head_revision():
-            return JSONResponse({"status": "unavailable", "migrations": revision}, status_code=503)
-        # A held suspension is not unreadiness: the service works, IT staff have a decision to make.
-        held = services.brake.held_count()
-        return JSONResponse({"status": "ok", "migrations": revision, "suspensions_held": held})
-
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", response_class=PlainTextResponse)
-    def metrics(services: ServicesDep) -> PlainTextResponse:
-        HELD_SUSPENSIONS.set(services.brake.held_count())
-        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -16,6 +16,9 @@ from app.cli_sync import sync_cli
 from app.settings import Settings
 from workspace.emulator.config import EmulatorConfig
 from workspace.emulator.server import EmulatorServer
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 cli = typer.Typer(
     name="misena",
@@ -85,6 +88,21 @@ def load_settings() -> Settings:
         raise typer.Exit(2) from None
 
 
+def _services_for(settings: Settings) -> Services:
+    """The wired service, after the start-up schema step ``MISENA_SCHEMA_ON_START`` asks for."""
+    from app.logging_setup import configure_logging
+    from app.services import build_services
+    from app.settings import OnStart
+
+    configure_logging()
+    services = build_services(settings)
+    if settings.schema_on_start is OnStart.MIGRATE:
+        services.schema.migrate()
+    else:
+        services.schema.state()  # logs `waiting_for_schema` at once if the schema is behind
+    return services
+
+
 @cli.command()
 def serve(
     worker: Annotated[bool, typer.Option(help="Ejecutar también el worker en este proceso.")] = True,
@@ -92,31 +110,46 @@ def serve(
 ) -> None:
     """API (webhook de Sofia Plus, salud, métricas) y, por defecto, el worker."""
     from app.api import create_app
-    from app.logging_setup import configure_logging
-    from app.services import build_services
 
     settings = load_settings()
-    configure_logging()
-    app = create_app(build_services(settings), run_worker=worker)
+    app = create_app(_services_for(settings), run_worker=worker)
     uvicorn.run(app, host=host, port=settings.port, log_level="warning")
 
 
 @cli.command("worker")
-def worker_command() -> None:
+def worker_command(
+    threads: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Hilos de trabajo (por defecto MISENA_WORKER_THREADS)."),
+    ] = None,
+    health_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Puerto de /livez, /readyz y /metrics (por defecto MISENA_WORKER_HEALTH_PORT; 0: ninguno)."
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interfaz de escucha de la salud.")] = "0.0.0.0",  # noqa: S104
+) -> None:
     """Solo el worker: concilia personas y envía credenciales."""
     import threading
 
-    from app.logging_setup import configure_logging
-    from app.services import build_services
+    from app.health import create_health_app
     from app.worker import WorkerPool
 
     settings = load_settings()
-    configure_logging()
-    pool = WorkerPool(build_services(settings))
+    if threads is not None:
+        settings = settings.model_copy(update={"worker_threads": threads})
+    pool = WorkerPool(_services_for(settings))
     pool.start()
+    port = settings.worker_health_port if health_port is None else health_port
     try:
-        threading.Event().wait()
+        if port:
+            uvicorn.run(create_health_app(pool), host=host, port=port, log_level="warning")
+        else:
+            threading.Event().wait()
     except KeyboardInterrupt:
+        pass
+    finally:
         pool.stop()
 
 

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db.models import PENDING_ONLY, Job, Person
 from app.db.types import utcnow
 
-__all__ = ["ClaimedJob", "JobQueue", "QueueSettings", "enqueue", "utcnow"]
+__all__ = ["ClaimedJob", "JobQueue", "QueueHealth", "QueueSettings", "enqueue", "utcnow"]
 
 JOBS = cast("Table", Job.__table__)
 #: The same table under another name, for "another job of this person" subqueries (built
@@ -51,6 +51,13 @@ class QueueSettings:
     base_backoff: float = 5
     max_backoff: float = 3600
     jitter: float = 0.5  # the delay varies by ± this fraction, so retries of a burst spread out
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    counts: dict[str, int]
+    #: Seconds the longest-waiting due pending job has waited (0 when none is due).
+    oldest_due_seconds: float
 
 
 @dataclass(frozen=True)
@@ -298,6 +305,19 @@ class JobQueue:
             rows = session.execute(select(JOBS.c.state, func.count()).group_by(JOBS.c.state))
             found = {state: int(count) for state, count in rows}
         return {state: found.get(state, 0) for state in ("pending", "running", "done", "dead")} | found
+
+    def health(self) -> QueueHealth:
+        """Jobs by state and how long the oldest due job has waited (``/readyz``, metrics).
+
+        The wait counts from when the job became due (``run_after``), not from its creation: a
+        retry scheduled for an hour from now is not a backlog, a job due an hour ago is.
+        """
+        now = self._clock()
+        with self._sessions() as session:
+            oldest = session.scalar(select(func.min(JOBS.c.run_after)).where(_pending_due(now)))
+        counts = self.counts()
+        wait = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+        return QueueHealth(counts=counts, oldest_due_seconds=wait)
 
     # -- helpers ------------------------------------------------------------------------------
 

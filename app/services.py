@@ -15,6 +15,7 @@ from app.delivery import Courier
 from app.intake import WebhookVerifier
 from app.queue import JobQueue, QueueSettings, utcnow
 from app.reconcile import Reconciler
+from app.schema_gate import SchemaGate
 from app.settings import Settings
 from app.staff import StaffActions
 from app.sync_runs import SyncRuns
@@ -39,6 +40,7 @@ class Services:
     brake: SuspensionBrake
     staff: StaffActions
     sync: SyncRuns
+    schema: SchemaGate
     clock: Callable[[], datetime]
 
 
@@ -93,5 +95,6 @@ def build_services(
         brake=brake,
         staff=StaffActions(sessions, clock),
         sync=SyncRuns(settings, sessions, directory, clock),
+        schema=SchemaGate(engine),
         clock=clock,
     )

@@ -7,6 +7,7 @@ start-up, not accept forged enrollments or fail every job later.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
 
@@ -17,6 +18,13 @@ from sofia_sync.policy import PolicySettings
 
 #: Secrets that appear in docs and examples; never acceptable outside demo mode.
 WELL_KNOWN_SECRETS = frozenset({"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "changeme", "secret"})
+
+
+class OnStart(StrEnum):
+    """What ``serve`` and ``worker`` do when the schema is behind (``MISENA_SCHEMA_ON_START``)."""
+
+    WAIT = "wait"  # answer 503 / idle until someone runs ``misena migrate``
+    MIGRATE = "migrate"  # run the migrations at start-up (once across replicas)
 
 
 class BrakeSettings(BaseModel):
@@ -78,7 +86,19 @@ class Settings(BaseSettings):
 
     worker_threads: int = Field(default=2, ge=1, le=64)
     worker_poll_seconds: float = Field(default=0.5, gt=0)
-    job_lease_seconds: float = Field(default=300.0, gt=0)
+    #: A running job's lease; the worker renews it every third of this while the job runs,
+    #: so it only bounds how long a killed process's jobs wait before another worker takes them.
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    #: ``/livez`` fails (so the orchestrator restarts the process) when one of this process's
+    #: loops has made no turn for this long: a wedged worker, not a failing one (those back off
+    #: and keep ticking). Above the slowest legitimate job (Google's backoff is ~2 minutes).
+    worker_stall_seconds: float = Field(default=600.0, gt=0)
+    #: What ``serve`` and ``worker`` do when the database schema is behind: ``wait`` (answer
+    #: 503 and idle until ``misena migrate`` runs) or ``migrate`` (migrate at start-up, once
+    #: across replicas).
+    schema_on_start: OnStart = OnStart.WAIT
+    #: ``misena worker`` serves ``/livez``, ``/readyz`` and ``/metrics`` on this port (0: none).
+    worker_health_port: int = Field(default=8001, ge=0, le=65535)
     job_max_attempts: int = Field(default=10, ge=1)
 
     @field_validator("webhook_secrets", mode="before")

@@ -2,15 +2,14 @@
 
 A grace period ending is not an event anyone sends. Each reconcile records when the
 person's account next changes by the clock alone (``people.next_review_at``); the sweep,
-run by every worker process every ``sweep_interval_seconds``, queues a reconcile for
+run by every worker process every ``sweep_interval_seconds`` (a supervised loop of
+:class:`app.worker.WorkerPool`), queues a reconcile for
 everyone whose moment has come. Several processes sweeping at once is harmless: rows are
 claimed with ``SKIP LOCKED`` on PostgreSQL, and the queue coalesces reconciles per person.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -48,22 +47,3 @@ def sweep_due(sessions: sessionmaker[Session], now: datetime, batch: int = 500) 
     if total:
         log.info("sweep_queued", people=total)
     return total
-
-
-class Sweeper:
-    """Runs :func:`sweep_due` every ``interval`` seconds until stopped."""
-
-    def __init__(
-        self, sessions: sessionmaker[Session], clock: Callable[[], datetime], interval: float
-    ) -> None:
-        self._sessions = sessions
-        self._clock = clock
-        self._interval = interval
-
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                sweep_due(self._sessions, self._clock())
-            except Exception:
-                log.exception("sweep_failed")
-            stop.wait(self._interval)

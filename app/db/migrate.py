@@ -11,9 +11,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from app.db.engine import is_postgres
 
@@ -21,6 +20,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: Key of the PostgreSQL advisory lock that serializes concurrent migrators (replicas that
 #: start together); any constant works as long as every replica uses the same one.
 _MIGRATION_LOCK = 0x6D6973656E61  # "misena"
+_VERSION_TABLE = "alembic_version"
 
 
 def alembic_config() -> Config:
@@ -46,9 +46,23 @@ def upgrade(engine: Engine) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at; ``None`` for a database never migrated."""
+    """The revision the database is at; ``None`` for a database never migrated.
+
+    Read with one plain query rather than Alembic's ``MigrationContext``: ``/readyz`` calls
+    this on every probe, and the context logs plain-text lines ("Context impl ...") that broke
+    the JSON log once per probe.
+    """
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table(_VERSION_TABLE):
+            return None
+        query = text(f"SELECT version_num FROM {_VERSION_TABLE}")  # noqa: S608 - a constant
+        revision = connection.execute(query).scalar()
+        return str(revision) if revision is not None else None
+
+
+def known_revisions() -> frozenset[str]:
+    """Every revision this code ships (one newer than these comes from newer code)."""
+    return frozenset(s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions())
 
 
 def head_revision() -> str:

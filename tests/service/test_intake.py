@@ -141,7 +141,7 @@ def test_unknown_type_is_stored_and_acknowledged_but_not_acted_on(harness: Harne
 
 
 def test_health_probes(harness: Harness) -> None:
-    assert httpx.get(harness.base_url + "livez").json() == {"status": "ok"}
+    assert httpx.get(harness.base_url + "livez").json() == {"status": "ok"}  # no worker here
     ready = httpx.get(harness.base_url + "readyz")
     assert ready.status_code == 200
     assert ready.json()["status"] == "ok"
