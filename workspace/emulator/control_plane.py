@@ -113,8 +113,9 @@ def reset(state: EmulatorState, faults: FaultPlan) -> None:
     """Back to a new tenant. Service accounts and their tokens survive, so keys stay valid."""
     with state.lock:
         for container in (
-            state.users, state.user_addresses, state.org_units, state.schemas, state.groups,
-            state.group_addresses, state.members, state.mailboxes, state.calls, state.windows,
+            state.users, state.user_addresses, state.deleted_users, state.org_units, state.schemas,
+            state.groups, state.group_addresses, state.members, state.mailboxes, state.calls,
+            state.windows,
         ):  # fmt: skip
             container.clear()
         state.clock_offset = 0.0

@@ -37,7 +37,7 @@ def _etag(resource: Mapping[str, Any]) -> str:
     return f'"{digest.hexdigest()}"'
 
 
-def _require_org_unit(state: EmulatorState, path: str) -> str:
+def require_org_unit(state: EmulatorState, path: str) -> str:
     normalized = "/" + path.strip("/") if path.strip("/") else "/"
     for known in state.org_units:
         if known.lower() == normalized.lower():
@@ -70,7 +70,7 @@ def _full_name(resource: dict[str, Any]) -> None:
     resource["name"] = name
 
 
-def _emails(resource: dict[str, Any]) -> None:
+def derive_emails(resource: dict[str, Any]) -> None:
     """Google lists the primary address and aliases in ``emails`` alongside any given ones."""
     given = [e for e in resource.get("emails") or [] if isinstance(e, dict)]
     addresses = {str(e.get("address", "")).lower() for e in given}
@@ -98,7 +98,7 @@ def insert_user(state: EmulatorState, body: Any) -> dict[str, Any]:
     _check_domain(state, body["primaryEmail"])
     if state.address_taken(body["primaryEmail"]):
         raise duplicate()
-    org_unit = _require_org_unit(state, body.get("orgUnitPath") or "/")
+    org_unit = require_org_unit(state, body.get("orgUnitPath") or "/")
     _check_custom_schemas(state, body.get("customSchemas"))
     user_id = state.next_id()
     resource = {k: copy.deepcopy(v) for k, v in body.items() if k not in READ_ONLY_FIELDS}
@@ -128,7 +128,7 @@ def insert_user(state: EmulatorState, body: Any) -> dict[str, Any]:
     )
     _full_name(resource)
     _suspension(resource, False, state)
-    _emails(resource)
+    derive_emails(resource)
     stored = StoredUser(
         resource=resource,
         password=body["password"],
@@ -178,7 +178,7 @@ def update_user(state: EmulatorState, key: str, body: Any) -> dict[str, Any]:
     if changes.get("primaryEmail"):
         _rename(state, stored, changes.pop("primaryEmail"))
     if changes.get("orgUnitPath"):
-        changes["orgUnitPath"] = _require_org_unit(state, changes["orgUnitPath"])
+        changes["orgUnitPath"] = require_org_unit(state, changes["orgUnitPath"])
     if "customSchemas" in changes:
         _check_custom_schemas(state, changes["customSchemas"])
         merged = copy.deepcopy(resource.get("customSchemas") or {})
@@ -198,7 +198,7 @@ def update_user(state: EmulatorState, key: str, body: Any) -> dict[str, Any]:
         stored.hash_function = body.get("hashFunction")
     _full_name(resource)
     _suspension(resource, was_suspended, state)
-    _emails(resource)
+    derive_emails(resource)
     state.users_changed()
     return public_view(state, stored, projection="full")
 
@@ -259,6 +259,24 @@ def list_users(
         raise invalid("Invalid Input: maxResults", location="maxResults")
     matching = _matching_users(state, query, order_by, sort_order)
     binding = f"users|{query}|{order_by}|{sort_order}"
+    return list_page(
+        state, matching, binding, max_results=max_results, page_token=page_token,
+        projection=projection, custom_field_mask=custom_field_mask, fields=fields,
+    )  # fmt: skip
+
+
+def list_page(
+    state: EmulatorState,
+    matching: Sequence[StoredUser],
+    binding: str,
+    *,
+    max_results: int,
+    page_token: str | None,
+    projection: str,
+    custom_field_mask: str,
+    fields: FieldMask | None,
+) -> dict[str, Any]:
+    """One ``users.list`` page of ``matching`` (sorted already), paged under ``binding``."""
     page: Page[StoredUser] = paginate(matching, max_results, page_token, binding)
     result: dict[str, Any] = {
         "kind": "admin#directory#users",
@@ -326,15 +344,16 @@ def _matching_users(state: EmulatorState, query: str, order_by: str, sort_order:
     if cached is not None and now >= state.visible_from:
         return cached
     matcher = parse_user_query(query)
-    sort_key = _sort_key(order_by)
+    by = sort_key(order_by)
     matching = [u for u in state.users.values() if u.visible_at <= now and matcher.matches(u.resource)]
-    matching.sort(key=sort_key, reverse=key[2] == "DESCENDING")
+    matching.sort(key=by, reverse=key[2] == "DESCENDING")
     if now >= state.visible_from:
         state.list_cache[key] = matching
     return matching
 
 
-def _sort_key(order_by: str) -> Any:
+def sort_key(order_by: str) -> Any:
+    """The ``orderBy`` of ``users.list`` as a sort key over stored users (400 if unknown)."""
     fields = {
         "email": lambda u: u.resource["primaryEmail"],
         "givenname": lambda u: (u.resource["name"].get("givenName", "").lower(), u.resource["id"]),

@@ -1,144 +1,30 @@
 """The emulator's HTTP face: Google's paths and shapes over the state, plus the control plane.
 
-Each API route names its discovery method id; :meth:`Emulator.call` then does what Google's
-front end does for every call, in Google's order: authenticate and check the method's scopes
-(taken from the bundled discovery document), apply injected faults and quotas, run the
-operation under the state lock, and trim the answer to ``fields``.
+Every API route hands its operation to :class:`~workspace.emulator.http_pipeline.Emulator`,
+which authenticates, applies faults and quotas and trims the answer as Google's front end does;
+the user routes live in :mod:`workspace.emulator.http_users`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import FastAPI, Query, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from workspace.emulator import directory_groups as groups
 from workspace.emulator import directory_orgunits as orgunits
-from workspace.emulator import directory_users as users
 from workspace.emulator import gmail_mail as gmail
-from workspace.emulator.auth import OAuthError, authorize, grant_token
+from workspace.emulator.auth import OAuthError, grant_token
 from workspace.emulator.control_plane import PREFIX, build_control_router, seed_defaults
-from workspace.emulator.discovery import Api
-from workspace.emulator.discovery import method as discovery_method
 from workspace.emulator.errors import GoogleApiError, invalid
-from workspace.emulator.limits import FaultPlan, check_quotas
-from workspace.emulator.partial_response import Trimmed, apply_fields, parse_fields
+from workspace.emulator.http_pipeline import DIRECTORY, GMAIL, Emulator, check_customer, json_body, parsed
+from workspace.emulator.http_users import user_routes
+from workspace.emulator.limits import FaultPlan
 from workspace.emulator.state import EmulatorState, TokenGrant
-
-DIRECTORY = "/admin/directory/v1"
-GMAIL = "/gmail/v1"
-
-Handler = Callable[[TokenGrant], Any]
-
-
-class Emulator:
-    """The state, the fault plan and the per-call pipeline shared by all routes."""
-
-    def __init__(self, state: EmulatorState, faults: FaultPlan) -> None:
-        self.state = state
-        self.faults = faults
-
-    async def call(
-        self,
-        request: Request,
-        method_id: str,
-        handler: Handler,
-        *,
-        status: int = 200,
-        body: Any = None,
-    ) -> Response:
-        if body is not None and not isinstance(body, _ParseError):
-            with self.state.lock:
-                self.state.request_log.append((method_id, _masked(body)))
-        latency = self.state.config.latency_ms
-        if latency:
-            await asyncio.sleep(latency / 1000)
-        try:
-            body = self._run(request, method_id, handler)
-        except GoogleApiError as exc:
-            return self._error(method_id, exc)
-        self._count(method_id, status)
-        if status == 204:
-            return Response(status_code=204)
-        return JSONResponse(body, status_code=status)
-
-    def _run(self, request: Request, method_id: str, handler: Handler) -> Any:
-        api: Api = "gmail.v1" if method_id.startswith("gmail.") else "admin.directory_v1"
-        info = discovery_method(api, method_id)
-        fields = request.query_params.get("fields")
-        # A malformed ``fields`` is refused before anything changes, as Google does.
-        mask = parse_fields(fields) if fields else None
-        with self.state.lock:
-            grant = authorize(self.state, request.headers.get("authorization"), info.scopes)
-            if api == "admin.directory_v1":
-                self._require_admin(grant)
-            self.faults.check(method_id, request.method, request.url.path)
-            check_quotas(self.state, method_id, grant.subject)
-            result = handler(grant)
-        if mask is not None and isinstance(result, dict) and not isinstance(result, Trimmed):
-            result = apply_fields(result, mask)
-        return result
-
-    def _require_admin(self, grant: TokenGrant) -> None:
-        user_id = self.state.user_addresses.get(grant.subject)
-        admin = user_id is not None and self.state.users[user_id].resource.get("isAdmin")
-        if not admin:
-            raise GoogleApiError(403, "forbidden", "Not Authorized to access this resource/api")
-
-    def _count(self, method_id: str, status: int) -> None:
-        with self.state.lock:
-            self.state.calls[(method_id, status)] += 1
-
-    def _error(self, method_id: str, exc: GoogleApiError) -> Response:
-        self._count(method_id, exc.status)
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
-        return JSONResponse(exc.envelope(), status_code=exc.status, headers=headers)
-
-
-async def json_body(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return json.loads(raw or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _ParseError()
-
-
-def _masked(body: Any) -> Any:
-    """What the request log keeps: the body with secrets replaced, never the secrets."""
-    if not isinstance(body, dict):
-        return body
-    masked = dict(body)
-    for secret in ("password", "raw"):
-        if secret in masked:
-            masked[secret] = "<redacted>"
-    return masked
-
-
-class _ParseError:
-    """Marker for a body that was not JSON; raised inside the pipeline so it is counted."""
-
-
-def parsed(body: Any) -> Any:
-    if isinstance(body, _ParseError):
-        raise GoogleApiError(400, "parseError", "Invalid JSON payload received.")
-    return body
-
-
-def _check_customer(state: EmulatorState, customer: str | None, domain: str | None) -> None:
-    if customer in ("my_customer", state.config.customer_id):
-        return
-    if customer is None and domain and domain.lower() == state.config.domain.lower():
-        return
-    if customer is None and domain is None:
-        raise invalid("Bad Request", location="customer")
-    raise GoogleApiError(404, "notFound", "Resource Not Found: customer")
 
 
 def _mailbox_owner(grant: TokenGrant, user_id: str) -> str:
@@ -168,7 +54,7 @@ def create_app(state: EmulatorState | None = None, faults: FaultPlan | None = No
     app.state.emulator = emu
     app.include_router(build_control_router(state, faults))
     _token_route(app, state)
-    _user_routes(app, emu)
+    user_routes(app, emu)
     _org_unit_routes(app, emu)
     _group_routes(app, emu)
     _gmail_routes(app, emu)
@@ -188,74 +74,6 @@ def _token_route(app: FastAPI, state: EmulatorState) -> None:
         return JSONResponse(granted)
 
 
-def _user_routes(app: FastAPI, emu: Emulator) -> None:
-    state = emu.state
-
-    @app.post(f"{DIRECTORY}/users")
-    async def users_insert(request: Request) -> Response:
-        body = await json_body(request)
-        return await emu.call(
-            request,
-            "directory.users.insert",
-            lambda g: users.insert_user(state, parsed(body)),
-            body=body,
-        )
-
-    @app.get(f"{DIRECTORY}/users/{{user_key}}")
-    async def users_get(
-        request: Request,
-        user_key: str,
-        projection: str = "basic",
-        customFieldMask: str = "",
-    ) -> Response:
-        def run(_: TokenGrant) -> Any:
-            stored = users.find_user(state, user_key)
-            return users.public_view(state, stored, projection=projection, mask=customFieldMask)
-
-        return await emu.call(request, "directory.users.get", run)
-
-    async def write(request: Request, user_key: str, method_id: str) -> Response:
-        body = await json_body(request)
-        return await emu.call(
-            request,
-            method_id,
-            lambda g: users.update_user(state, user_key, parsed(body)),
-            body=body,
-        )
-
-    @app.put(f"{DIRECTORY}/users/{{user_key}}")
-    async def users_update(request: Request, user_key: str) -> Response:
-        return await write(request, user_key, "directory.users.update")
-
-    @app.patch(f"{DIRECTORY}/users/{{user_key}}")
-    async def users_patch(request: Request, user_key: str) -> Response:
-        return await write(request, user_key, "directory.users.patch")
-
-    @app.get(f"{DIRECTORY}/users")
-    async def users_list(
-        request: Request,
-        customer: str | None = None,
-        domain: str | None = None,
-        query: str = "",
-        maxResults: Annotated[int, Query()] = 100,
-        pageToken: str | None = None,
-        orderBy: str = "email",
-        sortOrder: str = "ASCENDING",
-        projection: str = "basic",
-        customFieldMask: str = "",
-    ) -> Response:
-        def run(_: TokenGrant) -> Any:
-            _check_customer(state, customer, domain)
-            fields = request.query_params.get("fields")
-            return users.list_users(
-                state, query=query, max_results=maxResults, page_token=pageToken,
-                order_by=orderBy, sort_order=sortOrder, projection=projection,
-                custom_field_mask=customFieldMask, fields=parse_fields(fields) if fields else None,
-            )  # fmt: skip
-
-        return await emu.call(request, "directory.users.list", run)
-
-
 def _org_unit_routes(app: FastAPI, emu: Emulator) -> None:
     state = emu.state
     base = f"{DIRECTORY}/customer/{{customer_id}}"
@@ -265,7 +83,7 @@ def _org_unit_routes(app: FastAPI, emu: Emulator) -> None:
         body = await json_body(request)
 
         def run(_: TokenGrant) -> Any:
-            _check_customer(state, customer_id, None)
+            check_customer(state, customer_id, None)
             return orgunits.insert_org_unit(state, parsed(body))
 
         return await emu.call(request, "directory.orgunits.insert", run, body=body)
@@ -278,7 +96,7 @@ def _org_unit_routes(app: FastAPI, emu: Emulator) -> None:
         type: str = "children",
     ) -> Response:
         def run(_: TokenGrant) -> Any:
-            _check_customer(state, customer_id, None)
+            check_customer(state, customer_id, None)
             return orgunits.list_org_units(state, under=orgUnitPath, kind=type)
 
         return await emu.call(request, "directory.orgunits.list", run)
@@ -286,7 +104,7 @@ def _org_unit_routes(app: FastAPI, emu: Emulator) -> None:
     @app.get(f"{base}/orgunits/{{org_unit_path:path}}")
     async def orgunits_get(request: Request, customer_id: str, org_unit_path: str) -> Response:
         def run(_: TokenGrant) -> Any:
-            _check_customer(state, customer_id, None)
+            check_customer(state, customer_id, None)
             return orgunits.get_org_unit(state, org_unit_path)
 
         return await emu.call(request, "directory.orgunits.get", run)

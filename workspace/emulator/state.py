@@ -28,6 +28,24 @@ class StoredUser:
     visible_at: float
 
 
+#: Google keeps a deleted user restorable for about 20 days, then purges it for good.
+DELETED_USER_RETENTION_SECONDS = 20 * 86_400.0
+
+
+@dataclass
+class DeletedUser:
+    """A user ``users.delete`` removed: restorable by id until ``purge_at`` (emulator clock).
+
+    ``aliases`` and ``memberships`` (group id -> member resource) are what deletion freed;
+    ``users.undelete`` gives them back where they are still free.
+    """
+
+    stored: StoredUser
+    purge_at: float
+    aliases: list[str] = field(default_factory=list)
+    memberships: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
 @dataclass
 class StoredMessage:
     id: str
@@ -68,6 +86,8 @@ class EmulatorState:
     users: dict[str, StoredUser] = field(default_factory=dict)
     #: lower-cased primary address or alias -> user id
     user_addresses: dict[str, str] = field(default_factory=dict)
+    #: deleted users by id, until purged: absent from every lookup, their addresses free
+    deleted_users: dict[str, DeletedUser] = field(default_factory=dict)
     org_units: dict[str, dict[str, Any]] = field(default_factory=dict)
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
