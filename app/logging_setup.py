@@ -32,6 +32,9 @@ CHATTY_LIBRARIES = (
     "httpx",
     "httpcore",
     "urllib3",
+    # Alembic's INFO lines ("Running upgrade ...") are plain text: in a service's JSON log they
+    # would be unparseable lines. `misena migrate` reports the revision itself.
+    "alembic",
 )
 
 

@@ -3,7 +3,7 @@ processes, an unreachable database, hostile input). They reuse the service harne
 
 from __future__ import annotations
 
-from tests.service.conftest import harness, make_harness, tenant
 from tests.db.databases import database_url
+from tests.service.conftest import harness, make_harness, tenant
 
 __all__ = ["database_url", "harness", "make_harness", "tenant"]
