@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from workspace.errors import AlreadyExists, NotFound
 from workspace.google_session import DIRECTORY_SCOPES, ServiceFactory, execute
 from workspace.models import (
+    DeletedUser,
     Group,
     GroupMember,
     MemberRole,
@@ -34,6 +35,8 @@ T = TypeVar("T")
 
 #: How long after our own insert a 404 means "not visible yet" rather than "gone".
 RECENT_CREATE_SECONDS = 120.0
+#: What a deleted-user lookup reads of each deleted user: all it needs to pick one and restore it.
+DELETED_FIELDS = "nextPageToken,users(id,primaryEmail,deletionTime,orgUnitPath)"
 
 
 class DirectoryPacing:
@@ -145,6 +148,47 @@ class GoogleDirectory:
             "changePasswordAtNextLogin": change_at_next_login,
         }
         self._call(lambda api: api.users().update(userKey=key, body=body), key=key)
+
+    def find_deleted_user(
+        self, *, user_id: str | None = None, primary_email: str | None = None
+    ) -> DeletedUser | None:
+        """Google lists deleted users only as a whole (``users.get`` does not see them and
+        ``query`` is ignored with ``showDeleted``), so this reads 500 a page, masked to four
+        fields: by id it stops at the match (one call while fewer than 500 users are deleted);
+        by address it picks the most recently deleted of that address."""
+        if (user_id is None) == (primary_email is None):
+            raise ValueError("give exactly one of user_id or primary_email")
+        wanted = primary_email.casefold() if primary_email is not None else None
+        best: DeletedUser | None = None
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "customer": self._customer,
+                "showDeleted": "true",
+                "maxResults": PAGE_SIZE,
+                "fields": DELETED_FIELDS,
+            }
+            if token:
+                params["pageToken"] = token
+            page = self._call(_list_users(params))
+            for raw in page.get("users", []):
+                found = DeletedUser.model_validate(raw)
+                if found.id == user_id:
+                    return found
+                if found.primary_email.casefold() == wanted and (
+                    best is None or (found.deletion_time or "") > (best.deletion_time or "")
+                ):
+                    best = found
+            token = page.get("nextPageToken")
+            if not token:
+                return best
+
+    def undelete_user(self, user_id: str, org_unit_path: str) -> None:
+        body = {"orgUnitPath": org_unit_path}
+        # No ``key``: a 404 here means "no such deleted user", never "not visible yet".
+        self._call(lambda api: api.users().undelete(userKey=user_id, body=body))
+        # Like a new user, a restored one may 404 for a moment on Google's other backends.
+        self._remember_created(user_id)
 
     def list_users_page(
         self, query: str = "", page_token: str | None = None, page_size: int = 500
@@ -301,6 +345,11 @@ class GoogleDirectory:
             token = page.get("nextPageToken")
             if not token:
                 return
+
+
+def _list_users(params: dict[str, Any]) -> Callable[[Any], Any]:
+    """Bind this page's parameters now, not when the retry loop calls back."""
+    return lambda api: api.users().list(**params)
 
 
 def _list_members(params: dict[str, Any]) -> Callable[[Any], Any]:

@@ -61,6 +61,15 @@ class WorkspaceUser(GoogleModel):
     creation_time: str | None = None
 
 
+class DeletedUser(GoogleModel):
+    """A user deleted in Google that Google still keeps (about 20 days): restorable by its id."""
+
+    id: str
+    primary_email: str
+    deletion_time: str | None = None
+    org_unit_path: str | None = None
+
+
 class NewUser(GoogleModel):
     """Everything a new account gets, sent in one ``users.insert`` (no insert-then-patch)."""
 

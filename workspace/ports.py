@@ -15,6 +15,7 @@ from typing import Protocol
 from pydantic import SecretStr
 
 from workspace.models import (
+    DeletedUser,
     Group,
     GroupMember,
     MemberRole,
@@ -44,6 +45,19 @@ class Directory(Protocol):
     def set_suspended(self, key: str, suspended: bool) -> WorkspaceUser: ...
 
     def set_password(self, key: str, password: SecretStr, *, change_at_next_login: bool = True) -> None: ...
+
+    def find_deleted_user(
+        self, *, user_id: str | None = None, primary_email: str | None = None
+    ) -> DeletedUser | None:
+        """A deleted, not yet purged user by its id or (the most recently deleted) by address;
+        ``None`` when Google keeps no such deleted user. Give exactly one of the two."""
+
+    def undelete_user(self, user_id: str, org_unit_path: str) -> None:
+        """Restore a deleted user into ``org_unit_path``, with its password and suspension.
+
+        Raises ``NotFound`` when no deleted user has that id (purged, never deleted, or already
+        restored — after a lost answer, read the user to tell) and ``AlreadyExists`` when its
+        address or an alias now belongs to someone else."""
 
     def list_users_page(
         self, query: str = "", page_token: str | None = None, page_size: int = 500
