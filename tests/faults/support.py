@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ def sent_passwords(server: EmulatorServer, key: dict[str, Any]) -> dict[str, lis
         assert text is not None
         match = PASSWORD_LINE.search(text.get_content())
         assert match is not None, "a credentials email without a password line"
-        found.setdefault(str(message["To"]), []).append(match.group(1))
+        found.setdefault(parseaddr(str(message["To"]))[1], []).append(match.group(1))
     return found
 
 

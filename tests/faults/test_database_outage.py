@@ -29,6 +29,7 @@ from app.worker import WorkerPool
 from tests.db.databases import postgres_schema
 from tests.faults.support import (
     check_credentials,
+    delivered_people,
     document,
     enrolment_of,
     get_json,
@@ -109,6 +110,7 @@ def run_outage(
             sofia.post_round(0.0)
     expected = {f"{document(n)}@misena.edu.co" for n in sofia.acknowledged}
     assert wait_until(lambda: expected <= accounts(), 90, interval=0.5)
+    assert wait_until(lambda: delivered_people(pool.services.sessions) >= len(expected), 30)
     seen.drained_after = time.monotonic() - restored_at
     return seen
 
