@@ -26,7 +26,7 @@ from app.person_index import search_form
 from app.staff import not_found
 from sofia_sync.contract import DocumentType, person_key
 from sofia_sync.person import PersonRecord
-from sofia_sync.policy import PolicySettings, desired_account
+from sofia_sync.policy import PolicySettings, desired_account, staff_suspension
 
 #: How many jobs, deliveries, holds and audit entries the detail shows, newest first.
 HISTORY = 50
@@ -122,7 +122,8 @@ def person_detail(session: Session, policy: PolicySettings, now: datetime, perso
     if person is None:
         raise not_found("person")
     record = PersonRecord.model_validate(person.record)
-    desired = desired_account(record, policy, now)
+    staff = staff_suspension(person.staff_suspended, person.staff_reason)
+    desired = desired_account(record, policy, now, staff=staff)
     return PersonDetail(
         **PersonSummary.of(person).model_dump(),
         record=person.record,

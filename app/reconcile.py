@@ -44,7 +44,7 @@ from sofia_sync.planner import (
     plan_groups,
     to_new_user,
 )
-from sofia_sync.policy import DesiredAccount, desired_account
+from sofia_sync.policy import DesiredAccount, desired_account, staff_suspension
 from workspace.errors import AlreadyExists, NotReady
 from workspace.models import WorkspaceUser
 from workspace.ports import Directory
@@ -121,13 +121,8 @@ class Reconciler:
             return Outcome("skipped", "person not found")
         if known.excluded:
             return Outcome("excluded", "excluded from misena's management by IT staff")
-        desired = desired_account(known.record, self._settings.policy, self._clock())
-        if desired is not None and known.staff_suspended:
-            # IT staff's suspension overrides the lifecycle until they lift it.
-            reason = f"suspended by IT staff: {known.staff_reason or 'no reason given'}"
-            desired = desired.model_copy(
-                update={"suspended": True, "standing_reason": reason, "review_at": None}
-            )
+        staff = staff_suspension(known.staff_suspended, known.staff_reason)
+        desired = desired_account(known.record, self._settings.policy, self._clock(), staff=staff)
         if desired is None:
             self._remember(person_id, review_at=None)
             return Outcome("none", "no role or enrollment warrants an account")
@@ -195,6 +190,10 @@ class Reconciler:
         if not desired.suspended:
             self._brake.settle(person_id)
         assert account is not None  # noqa: S101 - a plan without a create needs an account
+        if desired.suspended and account.suspended and known.suspended_by_misena and not suspension:
+            # Still suspended by misena, maybe for another reason now (IT staff lifted theirs).
+            reason = desired.standing_reason
+            suspension.update(suspension_reason=reason, status_reason=reason, account_status="suspended")
         memberships = self._sync_groups(desired, account, known.group_memberships, done)
         self._record_account(
             person_id, account, review_at=desired.review_at, memberships=memberships, **suspension
@@ -221,7 +220,9 @@ class Reconciler:
             return self._suspend(person_id, account, action, done, suspension)
         if isinstance(action, ReactivateAccount):
             done.append("reactivated")
-            suspension.update(suspended_by_misena=False, suspension_reason=None, account_status="active")
+            suspension.update(
+                suspended_by_misena=False, suspension_reason=None, account_status="active", status_reason=None
+            )
             return self._directory.set_suspended(action.user_key, False)
         if isinstance(action, LeaveSuspended):
             done.append(action.reason)

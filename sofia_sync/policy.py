@@ -9,6 +9,7 @@ address, names, org unit path, recovery data, the Sofia Plus link, and the ficha
 from __future__ import annotations
 
 import string
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -25,7 +26,15 @@ from sofia_sync.lifecycle import (
 from sofia_sync.normalize import spanish_name, username
 from sofia_sync.person import EnrollmentRecord, PersonRecord
 
-__all__ = ["DEFAULT_ACTIVE_STATUSES", "DesiredAccount", "FichaGroup", "PolicySettings", "desired_account"]
+__all__ = [
+    "DEFAULT_ACTIVE_STATUSES",
+    "DesiredAccount",
+    "FichaGroup",
+    "PolicySettings",
+    "StaffSuspension",
+    "desired_account",
+    "staff_suspension",
+]
 
 #: The placeholders org unit templates may use.
 PLACEHOLDERS = frozenset({"regional", "regional_code", "centro", "centro_code"})
@@ -139,21 +148,53 @@ class DesiredAccount(BaseModel):
     excluded_org_units: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class StaffSuspension:
+    """IT staff suspended the account (``misena accounts suspend``), for ``reason``.
+
+    It overrides the lifecycle until staff lift it: the account stays suspended whatever
+    Sofia Plus says, with no grace period and no review by the clock. The reconcile, the bulk
+    plan's preview and the person's page all take it through :func:`desired_account`, so what
+    IT staff are shown is what the reconcile will do.
+    """
+
+    reason: str | None = None
+
+    @property
+    def standing_reason(self) -> str:
+        return f"suspended by IT staff: {self.reason or 'no reason given'}"
+
+
+def staff_suspension(suspended: bool, reason: str | None) -> StaffSuspension | None:
+    """The staff suspension as misena stores it (a flag and its reason), or ``None``."""
+    return StaffSuspension(reason) if suspended else None
+
+
 def external_id(document_type: DocumentType | str, normalized_number: str) -> str:
     """The ``externalIds`` value tying an account to a Sofia Plus person: ``CC-1023456789``."""
     return f"{DocumentType(document_type).value}-{normalized_number}"
 
 
-def desired_account(person: PersonRecord, settings: PolicySettings, now: datetime) -> DesiredAccount | None:
+def desired_account(
+    person: PersonRecord,
+    settings: PolicySettings,
+    now: datetime,
+    *,
+    staff: StaffSuspension | None = None,
+) -> DesiredAccount | None:
     """The account ``person`` should have at ``now``, or ``None`` when nothing ever warranted one.
 
     An account is warranted by the Instructor role, by any enrollment (whatever its status:
     an inactive one is for lifecycle to suspend, not for us to forget) or by having been an
-    instructor.
+    instructor. ``staff``: IT staff's suspension, which keeps a warranted account suspended
+    whatever the lifecycle says (it never makes one warranted).
     """
     if not warrants_account(person):
         return None
     stand = standing(person, settings, now)
+    suspended, reason, review_at = stand.suspended, stand.reason, stand.review_at
+    if staff is not None:
+        suspended, reason, review_at = True, staff.standing_reason, None
     reference = _placing_enrollment(person, settings, stand.placement)
     template = {
         Placement.INSTRUCTOR: settings.instructor_org_unit,
@@ -175,9 +216,9 @@ def desired_account(person: PersonRecord, settings: PolicySettings, now: datetim
         custom_schema=settings.custom_schema,
         external_id_type=settings.external_id_type,
         former_documents=frozenset(parse_person_key(key) for key in person.previous_keys),
-        suspended=stand.suspended,
-        standing_reason=stand.reason,
-        review_at=stand.review_at,
+        suspended=suspended,
+        standing_reason=reason,
+        review_at=review_at,
         groups=ficha_groups(person, settings),
         excluded_accounts=settings.excluded_accounts,
         excluded_org_units=settings.excluded_org_units,

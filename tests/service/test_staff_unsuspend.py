@@ -1,0 +1,75 @@
+"""Lifting IT staff's suspension: once the reconcile has run, the person's page says why the
+account is the way it is *now* — never the suspension that was lifted."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from app.auth import Scope
+from app.cli import cli
+from tests.service.conftest import Harness
+from tests.service.events import enrolled, status_changed
+from tests.service.staff import cli_environment
+from tests.service.test_api_support import api_client, person_id
+
+MAJO, ADDRESS = "TI:1098765432", "1098765432@misena.edu.co"
+
+
+def suspended(harness: Harness) -> bool:
+    user = harness.get_user(ADDRESS)
+    assert user is not None
+    return bool(user["suspended"])
+
+
+def test_unsuspend_at_the_terminal_leaves_no_staff_reason(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness.deliver(enrolled(harness.clock() - timedelta(days=1)))
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        result = runner.invoke(cli, list(args))
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout) if "--json" in args else result
+
+    with cli_environment(harness, monkeypatch):
+        run("accounts", "suspend", "1098765432", "--reason", "Uso indebido, ticket 4711")
+        harness.drain()
+        assert suspended(harness)
+        assert run("accounts", "show", "1098765432", "--json")["status_reason"] == (
+            "suspended by IT staff: Uso indebido, ticket 4711"
+        )
+        run("accounts", "unsuspend", "1098765432", "--reason", "Aclarado")
+        harness.drain()
+        shown = run("accounts", "show", "1098765432", "--json")
+    assert not suspended(harness)
+    assert (shown["account_status"], shown["status_reason"]) == ("active", None)
+    assert shown["workspace"]["suspension_reason"] is None
+    assert shown["staff_suspended"] is False
+
+
+def test_unsuspending_someone_sofia_withdrew_meanwhile_shows_the_lifecycle_reason(harness: Harness) -> None:
+    """The lifecycle still decides once staff lift their suspension: an apprentice whose
+    cancellation's grace period ran out stays suspended — for that reason, not staff's."""
+    start = harness.clock() - timedelta(days=60)
+    harness.deliver(enrolled(start))
+    staff = api_client(harness, Scope.ACCOUNTS_READ, Scope.ACCOUNTS_WRITE)
+    majo = person_id(harness, MAJO)
+    assert staff.post(f"/v1/people/{majo}/suspend", {"reason": "Ticket 4711"}).status_code == 202
+    harness.drain()
+    harness.deliver(status_changed(start + timedelta(days=10), "CANCELADO"))
+    assert suspended(harness)
+
+    assert staff.post(f"/v1/people/{majo}/unsuspend", {"reason": "Aclarado"}).status_code == 202
+    harness.drain()
+    detail = staff.get(f"/v1/people/{majo}").json()
+    assert suspended(harness), "withdrawn for 50 days: the lifecycle keeps the account suspended"
+    assert detail["account_status"] == "suspended"
+    assert detail["status_reason"] == "enrollment CANCELADO in ficha 2758392"
+    assert detail["workspace"]["suspension_reason"] == "enrollment CANCELADO in ficha 2758392"
+    assert detail["desired"]["standing_reason"] == "enrollment CANCELADO in ficha 2758392"
