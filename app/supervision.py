@@ -43,12 +43,13 @@ def describe(exc: BaseException) -> str:
 
 @dataclass
 class Beat:
-    """One loop's last sign of life."""
+    """One loop's last sign of life, and when it means to make its next turn."""
 
     at: float
     failing_since: float | None = None
     failures: int = 0
     last_error: str | None = None
+    next_at: float | None = None  # a sweeper idles for a minute on purpose: not a stall
 
 
 @dataclass
@@ -63,22 +64,24 @@ class Heartbeats:
         with self._lock:
             self._beats[name] = Beat(at=self.clock())
 
-    def tick(self, name: str) -> None:
+    def tick(self, name: str, next_in: float = 0.0) -> None:
         with self._lock:
             beat = self._beats.setdefault(name, Beat(at=self.clock()))
             beat.at = self.clock()
+            beat.next_at = beat.at + next_in
 
-    def failed(self, name: str, error: str) -> Beat:
+    def failed(self, name: str, error: str, next_in: float = 0.0) -> Beat:
         """Record a failed turn (a failing loop is alive: it ticks too); returns the beat."""
         with self._lock:
             beat = self._beats.setdefault(name, Beat(at=self.clock()))
             now = self.clock()
             beat.at = now
+            beat.next_at = now + next_in
             beat.failures += 1
             beat.last_error = error
             if beat.failing_since is None:
                 beat.failing_since = now
-            return Beat(beat.at, beat.failing_since, beat.failures, beat.last_error)
+            return self._copy(beat)
 
     def recovered(self, name: str) -> Beat | None:
         """Clear the failure episode; returns it as it was, or ``None`` if there was none."""
@@ -86,23 +89,30 @@ class Heartbeats:
             beat = self._beats.get(name)
             if beat is None or beat.failing_since is None:
                 return None
-            episode = Beat(beat.at, beat.failing_since, beat.failures, beat.last_error)
+            episode = self._copy(beat)
             beat.failing_since, beat.failures, beat.last_error = None, 0, None
             return episode
 
     def snapshot(self) -> dict[str, Beat]:
         with self._lock:
-            return {
-                name: Beat(b.at, b.failing_since, b.failures, b.last_error) for name, b in self._beats.items()
-            }
+            return {name: self._copy(beat) for name, beat in self._beats.items()}
+
+    @staticmethod
+    def _copy(beat: Beat) -> Beat:
+        return Beat(beat.at, beat.failing_since, beat.failures, beat.last_error, beat.next_at)
 
     def ages(self) -> dict[str, float]:
         now = self.clock()
         return {name: now - beat.at for name, beat in self.snapshot().items()}
 
     def stale(self, max_age: float) -> list[str]:
-        """Loops that have not made a turn within ``max_age`` seconds (wedged)."""
-        return sorted(name for name, age in self.ages().items() if age > max_age)
+        """Loops more than ``max_age`` seconds late for the turn they planned (wedged)."""
+        now = self.clock()
+        return sorted(
+            name
+            for name, beat in self.snapshot().items()
+            if now - (beat.next_at if beat.next_at is not None else beat.at) > max_age
+        )
 
 
 @dataclass(frozen=True)
@@ -141,12 +151,14 @@ def supervise(
             wait = turn()
         except Exception as exc:
             LOOP_FAILURES.labels(name.split("-", maxsplit=1)[0]).inc()
-            beat = heartbeats.failed(name, describe(exc))
+            failures = heartbeats.snapshot().get(name, Beat(at=0)).failures + 1
+            delay = backoff.delay(failures, rng)
+            beat = heartbeats.failed(name, describe(exc), next_in=delay)
             if beat.failures == 1:
                 log.error("loop_failing", loop=name, error=beat.last_error, exc_info=True)
-            stop.wait(backoff.delay(beat.failures, rng))
+            stop.wait(delay)
             continue
-        heartbeats.tick(name)
+        heartbeats.tick(name, next_in=max(wait, 0.0))
         episode = heartbeats.recovered(name)
         if episode is not None and episode.failing_since is not None:
             log.warning(
