@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db.models import Suspension, SuspensionHold
 from app.logging_setup import get_logger
 from app.settings import BrakeSettings
+from sofia_sync.held_suspensions import HoldDecision, LatestHold, staff_decision
 
 log = get_logger(__name__)
 
@@ -71,16 +72,14 @@ class SuspensionBrake:
 
     def _decide(self, session: Session, person_id: int, reason: str, now: datetime) -> Decision:
         latest = _latest_hold(session, person_id)
-        if latest is not None and latest.reason == reason:
-            if latest.state == "released":
-                session.add(
-                    Suspension(person_id=person_id, reason=reason, admitted_at=now, source="released")
-                )
-                return Decision.ADMITTED
-            if latest.state == "discarded":
-                return Decision.DISCARDED
-            if latest.state == "held":
-                return Decision.HELD
+        decided = staff_decision(LatestHold(latest.state, latest.reason) if latest else None, reason)
+        if decided is HoldDecision.RELEASED:
+            session.add(Suspension(person_id=person_id, reason=reason, admitted_at=now, source="released"))
+            return Decision.ADMITTED
+        if decided is HoldDecision.DISCARDED:
+            return Decision.DISCARDED
+        if decided is HoldDecision.HELD:
+            return Decision.HELD
         since = now - timedelta(seconds=self._settings.window_seconds)
         if self._admitted_before(session, person_id, reason, since):
             return Decision.ADMITTED

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import Text, cast, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import record as audit
@@ -35,7 +35,8 @@ from app.person_merge import find_person
 from app.problems import FieldError, ProblemError
 from app.queue import enqueue
 from app.settings import Settings
-from sofia_sync.bulk_plan import BulkPlan, KnownPerson, PlanAction, SafetySettings, Snapshot, plan_bulk
+from app.sync_known_people import known_people
+from sofia_sync.bulk_plan import BulkPlan, PlanAction, SafetySettings, Snapshot, plan_bulk
 from sofia_sync.person import PersonRecord, merge_records
 from sofia_sync.roster import Roster, RosterFormatError, Scope, load_roster
 from workspace.ports import Directory
@@ -131,7 +132,7 @@ class SyncRuns:
         with phases("plan"), self._sessions() as session:
             plan = plan_bulk(
                 roster.in_scope(scope),
-                _known_people(session),
+                known_people(session),
                 Snapshot(listed, policy.custom_schema, policy.external_id_type),
                 scope=scope,
                 settings=policy,
@@ -353,23 +354,6 @@ class SyncRuns:
                 writer.writerow([item.person_key, item.action, item.detail, item.source, item.state])
             last = items[-1].id
             yield _drain(buffer)
-
-
-def _known_people(session: Session) -> Iterator[tuple[str, KnownPerson]]:
-    """Every person misena holds, streamed from the database a few thousand at a time."""
-    rows = session.execute(
-        select(
-            Person.person_key,
-            # as JSON text: pydantic parses it far faster than it validates decoded Python
-            cast(Person.record, Text),
-            Person.excluded,
-            Person.suspended_by_misena,
-            Person.group_memberships,
-            Person.google_user_id,
-        ).execution_options(yield_per=2000)
-    )
-    for key, record, excluded, by_misena, groups, user_id in rows:
-        yield key, KnownPerson(PersonRecord.model_validate_json(record), excluded, by_misena, groups, user_id)
 
 
 @contextmanager

@@ -5,7 +5,12 @@ merged into misena's record with the same per-field rule as events (the newer wi
 *same* policy and planner as the event path decide the account, against the snapshot instead
 of a ``get`` per person. People misena manages in the scope but absent from the export are
 treated as if their in-scope enrollments ended at the export (the lifecycle's grace period
-applies); they are the plan's suspensions, and what the safety check weighs.
+applies); they are the plan's suspensions, and what the safety check weighs. How roster facts
+become dated records is :mod:`sofia_sync.roster_records`.
+
+The preview is what the reconcile the apply queues will do: it weighs what the reconcile
+weighs besides the record — IT staff's exclusion and suspension (through the policy), and IT
+staff's decision on a suspension the circuit breaker held (:mod:`sofia_sync.held_suspensions`).
 
 Safety: a plan is refused — until applied with a confirmation naming the number of
 suspensions — when the scope has nobody in the roster, when the file looks truncated, or when
@@ -18,29 +23,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
-from sofia_sync.contract import (
-    EnrollmentStatus,
-    EnrollmentStatusChanged,
-    Event,
-    Role,
-    RolesChanged,
-)
-from sofia_sync.person import (
-    BIRTH_DATE,
-    DOCUMENT,
-    MOBILE,
-    NAMES,
-    PERSONAL_EMAIL,
-    ROLES,
-    EnrollmentRecord,
-    PersonRecord,
-    apply_event,
-    enrollment_field,
-    merge_records,
-)
+from sofia_sync.contract import Role
+from sofia_sync.held_suspensions import LatestHold, previewed, staff_decision
+from sofia_sync.person import PersonRecord
 from sofia_sync.planner import (
     CreateAccount,
     LeaveSuspended,
@@ -51,13 +39,37 @@ from sofia_sync.planner import (
     plan,
     plan_groups,
 )
-from sofia_sync.policy import PolicySettings, desired_account
+from sofia_sync.policy import DesiredAccount, PolicySettings, StaffSuspension, desired_account
 from sofia_sync.roster import RosterPerson, Scope
+from sofia_sync.roster_records import (
+    ABSENT_STATUS,
+    UNDATED,
+    absent_record,
+    endings_undated,
+    in_scope,
+    roster_record,
+    with_roster_facts,
+)
 from workspace.models import WorkspaceUser
 from workspace.user_snapshot import UserSnapshot
 
-#: What a person missing from a full export is taken to have become, in the scope's fichas.
-ABSENT_STATUS = EnrollmentStatus.CANCELADO
+__all__ = [
+    "ABSENT_STATUS",
+    "UNDATED",
+    "BulkPlan",
+    "KnownPerson",
+    "PlanAction",
+    "PlanItem",
+    "Refusal",
+    "SafetySettings",
+    "Snapshot",
+    "Source",
+    "absent_record",
+    "plan_bulk",
+    "plan_person",
+    "roster_record",
+    "with_roster_facts",
+]
 
 
 class PlanAction(StrEnum):
@@ -86,6 +98,10 @@ class KnownPerson:
     suspended_by_misena: bool = False
     group_memberships: dict[str, str] | None = None
     google_user_id: str | None = None
+    #: IT staff's suspension, which overrides Sofia Plus until they lift it.
+    staff: StaffSuspension | None = None
+    #: The person's latest suspension held by the circuit breaker (not obsolete), if any.
+    hold: LatestHold | None = None
 
 
 @dataclass(frozen=True)
@@ -165,93 +181,12 @@ class Snapshot:
         return self._managed[(scope.kind, scope.code)]
 
 
-def roster_record(person: RosterPerson, at: datetime) -> PersonRecord:
-    """The roster's facts about a person as a record, every field dated at the export.
-
-    Exactly the fold of the webhooks that would state the same facts (one per enrollment and
-    a ``roles_changed``; the tests hold the two equal), built in one step because a roster
-    has a hundred thousand people and folding costs an event validation per fact.
-    """
-    at = at.astimezone(UTC)
-    facts = person.facts
-    enrollments = tuple(EnrollmentRecord.from_payload(e, at) for e in person.enrollments)
-    times = dict.fromkeys((DOCUMENT, NAMES, PERSONAL_EMAIL, MOBILE, BIRTH_DATE, ROLES), at)
-    times.update((enrollment_field(e.ficha), at) for e in enrollments)
-    return PersonRecord(
-        document_type=person.person.document_type,
-        document_number=facts.document_number,
-        first_names=facts.first_names,
-        last_names=facts.last_names,
-        personal_email=facts.personal_email,
-        mobile_e164=facts.mobile_e164,
-        birth_date=person.person.birth_date,
-        roles=frozenset(person.roles),
-        enrollments=enrollments,
-        field_times=times,
-        ever_instructor=Role.INSTRUCTOR in person.roles,
-        instructor_fichas=frozenset(person.instructor_fichas),
-    )
-
-
-def absent_record(record: PersonRecord, scope: Scope, settings: PolicySettings, at: datetime) -> PersonRecord:
-    """``record`` after the export said nothing of the person: in-scope active enrollments end
-    (and, for a full export, the Instructor role goes)."""
-    result = record
-    for enrollment in record.enrollments:
-        if enrollment.status in settings.active_statuses and _in_scope(enrollment, scope):
-            result = apply_event(result, _ended(result, enrollment, at))
-    if scope.kind == "all" and Role.INSTRUCTOR in result.roles:
-        remaining = sorted(result.roles - {Role.INSTRUCTOR})
-        event = RolesChanged.model_validate(
-            {"occurred_at": at, "data": {"person": _payload(result), "roles": remaining,
-                                         "previous_roles": sorted(result.roles)}}
-        )  # fmt: skip
-        result = apply_event(result, event)
-    return result
-
-
-def _in_scope(enrollment: EnrollmentRecord, scope: Scope) -> bool:
-    if scope.kind == "all":
-        return True
-    code = enrollment.regional_code if scope.kind == "regional" else enrollment.centro_code
-    return code == scope.code
-
-
-def _payload(record: PersonRecord) -> dict[str, object]:
-    return {
-        "document_type": record.document_type.value,
-        "document_number": record.document_number,
-        "first_names": record.first_names,
-        "last_names": record.last_names,
-        "personal_email": record.personal_email,
-        "mobile_phone": record.mobile_e164,
-        "birth_date": record.birth_date,
-    }
-
-
-def _ended(record: PersonRecord, enrollment: EnrollmentRecord, at: datetime) -> Event:
-    payload = {
-        "ficha": enrollment.ficha,
-        "program": {"code": enrollment.program_code, "version": "", "name": enrollment.program_name,
-                    "level": enrollment.program_level},
-        "centro": {"code": enrollment.centro_code, "name": enrollment.centro_name},
-        "regional": {"code": enrollment.regional_code, "name": enrollment.regional_name},
-        "modality": enrollment.modality.value,
-        "status": ABSENT_STATUS.value,
-        "start_date": enrollment.start_date,
-        "end_date": enrollment.end_date,
-    }  # fmt: skip
-    return EnrollmentStatusChanged.model_validate(
-        {"occurred_at": at, "data": {"person": _payload(record), "enrollment": payload}}
-    )
-
-
 def _known_in_scope(known: KnownPerson, scope: Scope, settings: PolicySettings) -> bool:
     """A person misena manages whose active enrollments (or instructor role) the scope covers."""
     if known.excluded or known.google_user_id is None:
         return False
     active = [e for e in known.record.enrollments if e.status in settings.active_statuses]
-    if any(_in_scope(e, scope) for e in active):
+    if any(in_scope(e, scope) for e in active):
         return True
     return scope.kind == "all" and Role.INSTRUCTOR in known.record.roles
 
@@ -276,36 +211,69 @@ def plan_person(
     now: datetime,
     source: Source,
 ) -> PlanItem:
-    """The same decision the reconcile job would take, against the snapshot."""
+    """The same decision the reconcile job would take, against the snapshot: the same policy
+    (IT staff's suspension included), planner and circuit-breaker decisions."""
     if known is not None and known.excluded:
         return PlanItem(key, PlanAction.LEFT_ALONE, "excluded from management by IT staff", source)
-    desired = desired_account(merged, settings, now)
+    desired = desired_account(merged, settings, now, staff=known.staff if known else None)
     if desired is None:
         return PlanItem(key, PlanAction.UNCHANGED, "nothing warrants an account", source)
-    actual = snapshot.find(desired.primary_email, known.google_user_id if known else None)
-    if actual is None:
-        domain = settings.domain
-        for _, number in sorted(desired.former_documents):
-            actual = snapshot.find(f"{number}@{domain}")
-            if actual is not None:
-                break
+    actual = _account(desired, known, snapshot, settings)
     found: list[tuple[PlanAction, str]] = []
-    for action in plan(desired, actual, we_suspended=known.suspended_by_misena if known else False):
-        if isinstance(action, RefuseForeignAccount):
-            return PlanItem(key, PlanAction.LEFT_ALONE, f"conflict: {action.reason}", source)
-        if isinstance(action, LeaveSuspended):
-            return PlanItem(key, PlanAction.LEFT_ALONE, action.reason, source)
+    held_back: list[str] = []
+    actions = plan(desired, actual, we_suspended=known.suspended_by_misena if known else False)
+    for action in actions:
+        if isinstance(action, RefuseForeignAccount | LeaveSuspended):
+            why = f"conflict: {action.reason}" if isinstance(action, RefuseForeignAccount) else action.reason
+            return PlanItem(key, PlanAction.LEFT_ALONE, why, source)
+    for action in actions:
+        if isinstance(action, SuspendAccount) and (note := _held_back(known, action.reason)):
+            held_back.append(note)
+            continue
         found.append(_classify(action))
     if actual is not None:
         groups = plan_groups(desired, known.group_memberships if known else None)
         if groups:
             found.append((PlanAction.GROUPS, f"{len(groups)} ficha group change(s)"))
-    if source is Source.ABSENT and (desired.suspended or desired.review_at is not None):
+    already = actual is not None and actual.suspended
+    ending = desired.suspended or desired.review_at is not None
+    if source is Source.ABSENT and ending and not already and not held_back:
         found.insert(0, (PlanAction.SUSPEND, f"absent from the roster: {desired.standing_reason}"))
-    if not found:
-        return PlanItem(key, PlanAction.UNCHANGED, "", source)
+    notes = "; ".join(held_back)
+    if not found:  # nothing will change: left alone when only IT staff's decision stops it
+        kind = PlanAction.LEFT_ALONE if notes else PlanAction.UNCHANGED
+        return PlanItem(key, kind, notes or _why_unchanged(desired, actual), source)
     found.sort(key=lambda item: _PRIORITY.index(item[0]))
-    return PlanItem(key, found[0][0], "; ".join(detail for _, detail in found), source, merged)
+    detail = "; ".join([*(detail for _, detail in found), *held_back])
+    return PlanItem(key, found[0][0], detail, source, merged)
+
+
+def _account(
+    desired: DesiredAccount, known: KnownPerson | None, snapshot: Snapshot, settings: PolicySettings
+) -> WorkspaceUser | None:
+    """The person's account in the snapshot, found as the reconcile finds it: by the Google id
+    misena recorded, the address they should have, then their former documents' addresses."""
+    actual = snapshot.find(desired.primary_email, known.google_user_id if known else None)
+    for _, number in sorted(desired.former_documents):
+        if actual is not None:
+            break
+        actual = snapshot.find(f"{number}@{settings.domain}")
+    return actual
+
+
+def _held_back(known: KnownPerson | None, reason: str) -> str | None:
+    """Why the reconcile will not make this suspension: IT staff's decision on a held one."""
+    if known is None or known.staff is not None:  # a staff suspension never meets the brake
+        return None
+    return previewed(staff_decision(known.hold, reason), reason)
+
+
+def _why_unchanged(desired: DesiredAccount, actual: WorkspaceUser | None) -> str:
+    if actual is None:
+        return f"no account created: {desired.standing_reason}"
+    if desired.suspended and actual.suspended:
+        return f"stays suspended: {desired.standing_reason}"
+    return ""
 
 
 def _classify(action: object) -> tuple[PlanAction, str]:
@@ -321,43 +289,6 @@ def _classify(action: object) -> tuple[PlanAction, str]:
     if action.changes.org_unit_path is not None:
         return PlanAction.MOVE, f"move to {action.changes.org_unit_path}"
     return PlanAction.UPDATE, "update " + ", ".join(action.reasons)
-
-
-def with_roster_facts(mine: PersonRecord | None, person: RosterPerson, at: datetime) -> PersonRecord:
-    """misena's record with the roster's facts merged in (the newer wins, as for events).
-
-    A fact the roster merely restates keeps the date misena has for it: an export repeating
-    ``CANCELADO`` every night must not restart the grace period that began when the status
-    really changed. A roster that restates everything leaves the record as it is.
-    """
-    if mine is None:
-        return roster_record(person, at)
-    same = {
-        stated.ficha: known
-        for stated in person.enrollments
-        if (known := mine.enrollment(stated.ficha)) is not None and known.states(stated)
-    }
-    if len(same) == len(person.enrollments) and _same_person_facts(mine, person):
-        return mine  # the usual case, told without building the roster's record
-    from_roster = roster_record(person, at)
-    if same:
-        times = {**from_roster.field_times, **{enrollment_field(f): e.status_at for f, e in same.items()}}
-        enrollments = tuple(same.get(e.ficha, e) for e in from_roster.enrollments)
-        from_roster = from_roster.model_copy(update={"enrollments": enrollments, "field_times": times})
-    return merge_records(mine, from_roster)
-
-
-def _same_person_facts(mine: PersonRecord, person: RosterPerson) -> bool:
-    """Whether the roster's person fields, roles and instructor fichas are misena's already."""
-    facts = person.facts
-    return (
-        (mine.document_type, mine.document_number, mine.first_names, mine.last_names)
-        == (person.person.document_type, facts.document_number, facts.first_names, facts.last_names)
-        and (mine.personal_email, mine.mobile_e164, mine.birth_date)
-        == (facts.personal_email, facts.mobile_e164, person.person.birth_date)
-        and mine.roles == person.roles
-        and mine.instructor_fichas == person.instructor_fichas
-    )
 
 
 def plan_bulk(
@@ -384,14 +315,12 @@ def plan_bulk(
     for key, mine in known:
         person = roster.get(key)
         if person is not None:
-            merged = with_roster_facts(mine.record, person, exported_at)
-            listed[key] = plan_person(key, merged, mine, snapshot, settings, now, Source.ROSTER)
+            listed[key] = _listed(key, person, mine, snapshot, settings, now, exported_at)
         elif key not in refused_keys and _known_in_scope(mine, scope, settings):
             ended = absent_record(mine.record, scope, settings, exported_at)
             absent.append(plan_person(key, ended, mine, snapshot, settings, now, Source.ABSENT))
     items = [
-        listed.get(key)
-        or plan_person(key, roster_record(person, exported_at), None, snapshot, settings, now, Source.ROSTER)
+        listed.get(key) or _listed(key, person, None, snapshot, settings, now, exported_at)
         for key, person in roster.items()
     ]
     items.extend(absent)
@@ -401,6 +330,26 @@ def plan_bulk(
     result = BulkPlan(str(scope), items, snapshot.managed_in(scope), len(roster), counts=counts)
     result.refusal = _refusal(result, safety, truncated_at_line)
     return result
+
+
+def _listed(
+    key: str,
+    person: RosterPerson,
+    mine: KnownPerson | None,
+    snapshot: Snapshot,
+    settings: PolicySettings,
+    now: datetime,
+    exported_at: datetime,
+) -> PlanItem:
+    """A person the export lists, planned with the roster's facts merged into misena's."""
+    merged = with_roster_facts(mine.record if mine else None, person, exported_at)
+    item = plan_person(key, merged, mine, snapshot, settings, now, Source.ROSTER)
+    if item.action is not PlanAction.CREATE:
+        return item
+    undated = endings_undated(merged, mine.record if mine else None, settings, exported_at)
+    if undated is merged:
+        return item
+    return plan_person(key, undated, mine, snapshot, settings, now, Source.ROSTER)
 
 
 def _refusal(result: BulkPlan, safety: SafetySettings, truncated_at_line: int | None) -> Refusal | None:

@@ -196,6 +196,10 @@ class RosterPerson:
     one per ficha, sorted by ficha; ``instructor_fichas`` from instructor rows. The place codes
     gather every row of the person (any enrollment status, instructor rows too): they say
     which exports — ``regional:11``, ``centro:9229`` — are expected to list this person.
+    ``unplaced`` names the kinds of place (``regional``, ``centro``) that some row of the
+    person leaves empty, as an instructor row may (contract §2): such a row belongs to
+    whatever scope the export is planned for, because an export is the full population of its
+    scope.
     """
 
     person: PersonPayload
@@ -205,6 +209,7 @@ class RosterPerson:
     regional_codes: frozenset[str]
     centro_codes: frozenset[str]
     lines: tuple[int, ...]
+    unplaced: frozenset[str] = frozenset()
     #: Worked out while reading (see :class:`PersonFacts`); ``None``: work it out on demand.
     known_facts: PersonFacts | None = None
 
@@ -250,7 +255,9 @@ class Scope:
         return "all" if self.kind == "all" else f"{self.kind}:{self.code}"
 
     def contains(self, person: RosterPerson) -> bool:
-        if self.kind == "all":
+        """Whether an export planned for this scope covers ``person``: a row of theirs names
+        the scope's place, or leaves that place empty (the export's scope is its place)."""
+        if self.kind == "all" or self.kind in person.unplaced:
             return True
         codes = person.regional_codes if self.kind == "regional" else person.centro_codes
         return self.code in codes
@@ -1041,6 +1048,7 @@ class _PersonDraft:
     instructor_fichas: set[str] = field(default_factory=set)
     regional_codes: set[str] = field(default_factory=set)
     centro_codes: set[str] = field(default_factory=set)
+    unplaced: set[str] = field(default_factory=set)
     lines: list[int] = field(default_factory=list)
 
 
@@ -1079,8 +1087,12 @@ def roster_people(
         draft.lines.append(row.line)
         if row.regional_code is not None:
             draft.regional_codes.add(row.regional_code)
+        else:
+            draft.unplaced.add("regional")
         if row.centro_code is not None:
             draft.centro_codes.add(row.centro_code)
+        else:
+            draft.unplaced.add("centro")
     sets: dict[frozenset[Any], frozenset[Any]] = {}
 
     def shared(items: Iterable[Any]) -> frozenset[Any]:
@@ -1097,6 +1109,7 @@ def roster_people(
             regional_codes=shared(draft.regional_codes),
             centro_codes=shared(draft.centro_codes),
             lines=tuple(draft.lines),
+            unplaced=shared(draft.unplaced),
             known_facts=draft.facts,
         )
         for key, draft in drafts.items()
