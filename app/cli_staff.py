@@ -793,8 +793,8 @@ def jobs_retry(
         out_console().print(f"[green]✔[/green] trabajo {job.id} de nuevo pendiente")
     else:
         out_console().print(
-            f"[yellow]trabajo {job.id} sigue {job.state}: la persona ya tiene un {escape(job.kind)} "
-            "pendiente, que hará el trabajo[/yellow]"
+            f"[yellow]trabajo {job.id} cerrado ({job.state}): la persona ya tenía un {escape(job.kind)} "
+            "pendiente, adelantado a ahora, que hará el trabajo[/yellow]"
         )
 
 

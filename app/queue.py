@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db.models import PENDING_ONLY, Job, Person
 from app.db.types import utcnow
 
-__all__ = ["ClaimedJob", "JobQueue", "QueueHealth", "QueueSettings", "enqueue", "utcnow"]
+__all__ = ["ClaimedJob", "JobQueue", "QueueHealth", "QueueSettings", "enqueue", "retry_job", "utcnow"]
 
 JOBS = cast("Table", Job.__table__)
 #: The same table under another name, for "another job of this person" subqueries (built
@@ -51,6 +51,10 @@ class QueueSettings:
     base_backoff: float = 5
     max_backoff: float = 3600
     jitter: float = 0.5  # the delay varies by ± this fraction, so retries of a burst spread out
+    #: Attempts a job gets before it is dead-lettered (``MISENA_JOB_MAX_ATTEMPTS``), fixed when
+    #: it first runs — whoever queued it (intake, reconcile, staff, a sync run), and again when
+    #: IT staff give a dead job a fresh set. ``None``: the column's default (10).
+    max_attempts: int | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,7 @@ class JobQueue:
                     lease_until=now + timedelta(seconds=self._settings.lease_seconds),
                     attempts=JOBS.c.attempts + 1,
                     updated_at=now,
+                    **self._attempts_on_first_run(),
                 )
                 .returning(JOBS.c.id, JOBS.c.kind, JOBS.c.person_id, JOBS.c.attempts, JOBS.c.max_attempts)
             ).all()
@@ -279,25 +284,10 @@ class JobQueue:
     # -- IT staff -----------------------------------------------------------------------------
 
     def retry_dead(self, job_id: int) -> bool:
-        """Give a dead-lettered job a fresh set of attempts; False if it is not dead.
-
-        If the same work is already pending, that job is brought forward to now and this one is
-        closed as ``done`` (its ``last_error`` kept), so coalescing still holds.
-        """
-        now = self._clock()
+        """Give a dead-lettered job a fresh set of attempts (:func:`retry_job`, in a
+        transaction of its own); False if it is not dead."""
         with self._sessions.begin() as session:
-            row = session.execute(
-                select(JOBS.c.person_id, JOBS.c.kind)
-                .where(JOBS.c.id == job_id, JOBS.c.state == "dead")
-                .with_for_update()
-            ).first()
-            if row is None:
-                return False
-            fresh = {"attempts": 0, "finished_at": None, "locked_by": None, "updated_at": now}
-            if not self._repend(session, job_id, run_after=now, **fresh):
-                enqueue(session, row.kind, row.person_id, now=now)
-                self._set(session, job_id, state="done", finished_at=now, updated_at=now)
-            return True
+            return retry_job(session, job_id, now=self._clock())
 
     def counts(self) -> dict[str, int]:
         """Jobs by state (every state present, zero if none) — for metrics and the API."""
@@ -321,6 +311,14 @@ class JobQueue:
 
     # -- helpers ------------------------------------------------------------------------------
 
+    def _attempts_on_first_run(self) -> dict[str, object]:
+        """``max_attempts`` from the settings for a job claimed for the first time (attempts
+        still 0), left as it is for a retry; nothing when the settings do not say."""
+        if self._settings.max_attempts is None:
+            return {}
+        first = case((JOBS.c.attempts == 0, self._settings.max_attempts), else_=JOBS.c.max_attempts)
+        return {"max_attempts": first}
+
     @staticmethod
     def _repend(session: Session, job_id: int, **values: object) -> bool:
         """Put the job back to pending unless that would be a second pending (person, kind).
@@ -343,6 +341,27 @@ class JobQueue:
     def _state(session: Session, job_id: int) -> str:
         state = session.scalar(select(JOBS.c.state).where(JOBS.c.id == job_id))
         return state if state is not None else "missing"
+
+
+def retry_job(session: Session, job_id: int, *, now: datetime, states: Sequence[str] = ("dead",)) -> bool:
+    """Give a job in one of ``states`` a fresh set of attempts, in the caller's transaction (IT
+    staff's retry writes its audit entry in the same one); False if the job is in none of them.
+
+    The one retry rule, whoever asks (``JobQueue.retry_dead``, ``/v1/jobs``, ``misena jobs
+    retry``): the job goes back to pending, due now — unless the same work (person, kind) is
+    already pending, in which case that job is brought forward to now and this one is closed as
+    ``done`` (its ``last_error`` kept), so coalescing holds and nothing stays dead for work that
+    is queued anyway.
+    """
+    wanted = and_(JOBS.c.id == job_id, JOBS.c.state.in_(list(states)))
+    row = session.execute(select(JOBS.c.person_id, JOBS.c.kind).where(wanted).with_for_update()).first()
+    if row is None:
+        return False
+    fresh = {"attempts": 0, "finished_at": None, "lease_until": None, "locked_by": None, "updated_at": now}
+    if not JobQueue._repend(session, job_id, run_after=now, **fresh):
+        enqueue(session, row.kind, row.person_id, now=now)
+        JobQueue._set(session, job_id, state="done", finished_at=now, updated_at=now)
+    return True
 
 
 def _pending_due(now: datetime) -> ColumnElement[bool]:

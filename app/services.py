@@ -78,7 +78,7 @@ def build_services(
     courier = Courier(settings, sessions, directory, mail)
     queue = JobQueue(
         sessions,
-        QueueSettings(lease_seconds=settings.job_lease_seconds),
+        QueueSettings(lease_seconds=settings.job_lease_seconds, max_attempts=settings.job_max_attempts),
         clock=clock,
     )
     brake = SuspensionBrake(sessions, settings.brake, clock)

@@ -23,10 +23,12 @@ from app.delivery import DELIVER, request_delivery
 from app.intake import RECONCILE
 from app.logging_setup import get_logger
 from app.problems import ProblemError
-from app.queue import enqueue
+from app.queue import enqueue, retry_job
 from sofia_sync.person import PersonRecord
 
 log = get_logger(__name__)
+#: The jobs IT staff may retry one by one (``retry_dead`` takes the dead ones).
+RETRIABLE = ("dead", "cancelled")
 
 
 def not_found(what: str) -> ProblemError:
@@ -154,34 +156,20 @@ class StaffActions:
             job = session.get(Job, job_id, with_for_update=True)
             if job is None:
                 raise not_found("job")
-            if job.state not in ("dead", "cancelled"):
+            if job.state not in RETRIABLE:
                 raise conflict(f"Only dead or cancelled jobs are retried; this one is {job.state}.")
-            self._repend(session, job, now)
+            retry_job(session, job.id, now=now, states=RETRIABLE)
             audit(session, actor=actor, action="job.retry", at=now, person_id=job.person_id,
                   target=f"job:{job.id}", reason=reason)  # fmt: skip
 
     def retry_dead(self, actor: str, reason: str | None) -> int:
         now = self._clock()
         with self._sessions.begin() as session:
-            jobs = list(session.scalars(select(Job).where(Job.state == "dead").with_for_update()))
-            retried = [job for job in jobs if self._repend(session, job, now)]
+            dead = list(session.scalars(select(Job.id).where(Job.state == "dead").order_by(Job.id)))
+            retried = [job_id for job_id in dead if retry_job(session, job_id, now=now)]
             audit(session, actor=actor, action="job.retry_dead", at=now, reason=reason,
-                  details={"jobs": [job.id for job in retried]})  # fmt: skip
+                  details={"jobs": retried})  # fmt: skip
         return len(retried)
-
-    @staticmethod
-    def _repend(session: Session, job: Job, now: datetime) -> bool:
-        """Back to pending — unless the person already has that kind pending (coalescing):
-        then this one stays where it is and the pending one does the work."""
-        pending = session.scalars(
-            select(Job.id).where(Job.person_id == job.person_id, Job.kind == job.kind, Job.state == "pending")
-        ).first()
-        if pending is not None:
-            return False
-        job.state, job.attempts, job.run_after = "pending", 0, now
-        job.lease_until = job.locked_by = job.finished_at = None
-        job.updated_at = now
-        return True
 
     def cancel_job(self, job_id: int, actor: str, reason: str | None) -> None:
         now = self._clock()
