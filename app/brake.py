@@ -120,18 +120,19 @@ class SuspensionBrake:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _BRAKE_LOCK})
 
-    def settle(self, person_id: int) -> None:
+    def settle(self, person_id: int) -> bool:
         """The person should be active: their holds (and any decision on them) are obsolete,
-        so a later suspension is judged afresh."""
+        so a later suspension is judged afresh. True if some hold was made obsolete now."""
         with self._sessions() as session:
             if _latest_hold(session, person_id) is None:
-                return
+                return False
         with self._sessions.begin() as session:
             session.execute(
                 update(SuspensionHold)
                 .where(SuspensionHold.person_id == person_id, SuspensionHold.state != "obsolete")
                 .values(state="obsolete", decided_at=self._clock(), decided_by="misena: person active again")
             )
+        return True
 
     def held(self, limit: int = 1000) -> list[HeldSuspension]:
         with self._sessions() as session:

@@ -205,8 +205,8 @@ class StaffActions:
                 raise conflict("Some of these suspensions are no longer held.")
             for hold in holds:
                 hold.state, hold.decided_at, hold.decided_by = state, now, actor
-                if release:
-                    enqueue(session, RECONCILE, hold.person_id, now=now)
+                # released: the reconcile suspends; discarded: it records why it does not
+                enqueue(session, RECONCILE, hold.person_id, now=now)
                 audit(session, actor=actor, action=f"suspension.{'release' if release else 'discard'}",
                       at=now, person_id=hold.person_id, target=f"hold:{hold.id}", reason=reason)  # fmt: skip
         log.info("suspension_holds_decided", state=state, count=len(holds), actor=actor)

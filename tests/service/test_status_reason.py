@@ -1,5 +1,6 @@
-"""Lifting IT staff's suspension: once the reconcile has run, the person's page says why the
-account is the way it is *now* — never the suspension that was lifted."""
+"""The reason on a person's page (``status_reason``) is why the account is the way it is *now*:
+once the reconcile has run, never a suspension IT staff lifted, nor one the circuit breaker
+held for someone Sofia Plus made active again."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 
 from app.auth import Scope
 from app.cli import cli
-from tests.service.conftest import Harness
+from tests.service.conftest import Harness, HarnessFactory
 from tests.service.events import enrolled, status_changed
 from tests.service.staff import cli_environment
 from tests.service.test_api_support import api_client, person_id
@@ -73,3 +74,29 @@ def test_unsuspending_someone_sofia_withdrew_meanwhile_shows_the_lifecycle_reaso
     assert detail["status_reason"] == "enrollment CANCELADO in ficha 2758392"
     assert detail["workspace"]["suspension_reason"] == "enrollment CANCELADO in ficha 2758392"
     assert detail["desired"]["standing_reason"] == "enrollment CANCELADO in ficha 2758392"
+
+
+@pytest.mark.parametrize("decision", ["held", "discarded"])
+def test_a_held_suspension_leaves_no_reason_once_the_person_is_active_again(
+    make_harness: HarnessFactory, decision: str
+) -> None:
+    harness = make_harness(brake={"limit": 0, "window_seconds": 3600})
+    start = harness.clock() - timedelta(days=60)
+    harness.deliver(enrolled(start), status_changed(start + timedelta(days=10), "CANCELADO"))
+    staff = api_client(harness, Scope.ADMIN)
+    majo = person_id(harness, MAJO)
+    assert staff.get(f"/v1/people/{majo}").json()["status_reason"] == (
+        "suspension held for IT staff: enrollment CANCELADO in ficha 2758392"
+    )
+    if decision == "discarded":
+        assert staff.post("/v1/suspension-holds/discard", {"ids": None}).json()["count"] == 1
+        harness.drain()
+        assert staff.get(f"/v1/people/{majo}").json()["status_reason"] == (
+            "suspension discarded by IT staff: enrollment CANCELADO in ficha 2758392"
+        )
+
+    harness.deliver(enrolled(harness.clock() - timedelta(days=1), ficha="3100200"))  # Sofia: active again
+    detail = staff.get(f"/v1/people/{majo}").json()
+    assert not suspended(harness)
+    assert (detail["account_status"], detail["status_reason"]) == ("active", None)
+    assert [h["state"] for h in detail["holds"]] == ["obsolete"]
