@@ -3,44 +3,85 @@
 The one step that is not naturally idempotent, so it records its own completion. A retry
 after any failure generates a fresh password and sets it again, so the password that works is
 always the one in the last email the person received. Passwords live only in memory.
+
+How each way a send can end is handled, and why:
+
+* **no sender has room** (all resting after a rate limit, at Gmail's daily limit, or at our
+  24-hour budget) — the delivery *waits*: status ``waiting`` with ``next_attempt_at`` (when a
+  sender is estimated to have room for it), :class:`SendersExhausted` tells the worker to defer
+  the job without spending an attempt. Waiting for capacity is not a failure, so it never
+  dead-letters;
+* **Gmail rate-limits the send** — that sender rests (see :mod:`app.senders`) and the next
+  sender is tried at once with the same password (Gmail did not take the message);
+* **Gmail refuses the message** (400: e.g. a personal address it will not send to) — the first
+  time, the job tries once more with a fresh password (a refusal may be about that message);
+  the second time the delivery is ``failed`` and the job dead with a reason IT staff can act on;
+* **Gmail refuses the sender** (401/403: delegation) — the same, except that the delivery stays
+  pending, so retrying the job after fixing the sender sends it;
+* **Google fails** (5xx after the adapter's own retries) — an attempt spent, retried with
+  backoff and a fresh password.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
+from email.message import EmailMessage
 
+from prometheus_client import Counter, Gauge
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import CredentialDelivery, Person
 from app.logging_setup import get_logger
 from app.passwords import generate_password
 from app.queue import utcnow
-from app.senders import exhaust_sender, reserve_sender
+from app.senders import NoCapacity, Reservation, SenderPool
 from app.settings import Settings
 from sofia_sync.normalize import mask_email
 from sofia_sync.person import PersonRecord
 from workspace.credential_email import CredentialEmail, render_credential_email
-from workspace.errors import RateLimited
+from workspace.errors import (
+    DailyLimitExceeded,
+    NotAuthorized,
+    PermanentError,
+    RateLimited,
+    RetryableError,
+    WorkspaceError,
+)
 from workspace.ports import Directory, MailSender
 
 DELIVER = "deliver_credentials"
+OPEN = ("pending", "waiting")
+#: A wait is never shorter than this (the estimate can round to "now" under a race).
+MIN_WAIT_SECONDS = 1.0
 log = get_logger(__name__)
+
+DELIVERIES = Counter("misena_credential_deliveries_total", "Credential delivery outcomes", ["result"])
+WAITING = Gauge(
+    "misena_credentials_waiting",
+    "Credential deliveries waiting for sender capacity (whole database: every replica reports it)",
+)
+_ADDRESS = re.compile(r"[^\s@<>()\"',;:]+@[^\s@<>()\"',;:]+")
 
 
 class SendersExhausted(Exception):  # noqa: N818 - it is a state, not a failure
-    """Every sender has used its daily budget: deliveries wait for tomorrow, never dropped."""
+    """No sender may send now: the delivery waits ``retry_after`` seconds, never dropped."""
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__("all mail senders have used their daily budget")
+    def __init__(self, retry_after: float, detail: str = "every sender is resting or at its budget") -> None:
+        super().__init__(f"waiting for sender capacity: {detail}")
         self.retry_after = retry_after
 
 
-def seconds_until_tomorrow(now: datetime) -> float:
-    tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=5, second=0, microsecond=0)
-    return (tomorrow - now).total_seconds()
+class DeliveryRefused(PermanentError):  # noqa: N818 - names the outcome, like Google's errors
+    """Gmail refused the credentials for good; the message is the reason IT staff read."""
+
+
+class RefusedOnce(RetryableError):  # noqa: N818 - names the outcome, like Google's errors
+    """Gmail refused a delivery's first send: the job retries once, with a fresh password."""
 
 
 def request_delivery(
@@ -70,6 +111,15 @@ class DeliveryResult:
     detail: str
 
 
+@dataclass(frozen=True)
+class _Target:
+    delivery_id: int
+    account: str
+    recipient: str
+    first_names: str
+    was_waiting: bool
+
+
 class Courier:
     def __init__(
         self,
@@ -77,78 +127,246 @@ class Courier:
         sessions: sessionmaker[Session],
         directory: Directory,
         mail: MailSender,
+        *,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._directory = directory
         self._mail = mail
+        self._clock = clock
+        self.pool = SenderPool(
+            settings.mail_senders,
+            settings.mail_sender_daily_budget,
+            max_rest_seconds=settings.mail_sender_max_rest_seconds,
+        )
 
     def deliver(self, person_id: int, *, password: SecretStr | None = None) -> DeliveryResult:
-        """Deliver the person's pending credentials; ``password`` only if it was just set."""
+        """Deliver the person's open credentials; ``password`` only if it was just set (the
+        reconcile's first send)."""
         with self._sessions.begin() as session:
-            delivery = self._pending(session, person_id)
-            if delivery is None:
-                return DeliveryResult(False, "nothing pending")
-            delivery.attempts += 1
-            now = utcnow()
-            sender = reserve_sender(
-                session,
-                self._settings.mail_senders,
-                self._settings.mail_sender_daily_budget,
-                now.date(),
+            target = self._target(session, person_id)
+        if target is None:
+            return DeliveryResult(False, "nothing pending")
+        tried: set[str] = set()
+        while True:
+            reservation = self._reserve(target, tried)
+            if password is None:
+                password = generate_password()
+                try:
+                    self._directory.set_password(target.account, password, change_at_next_login=True)
+                except BaseException:
+                    self._release(reservation)
+                    raise
+            try:
+                message_id = self._mail.send(reservation.sender, self._message(target, reservation, password))
+            except RateLimited as exc:
+                self._pause(reservation, exc)
+                tried.add(reservation.sender)
+                continue
+            except PermanentError as exc:
+                reason, final = self._refused(target, reservation, exc)
+                if final:
+                    raise DeliveryRefused(reason) from exc
+                raise RefusedOnce(f"{reason} Trying once more with a fresh password.") from exc
+            except WorkspaceError as exc:
+                self._attempt_failed(target, f"Gmail send failed, will retry: {_masked(str(exc))}")
+                raise
+            self._record_sent(person_id, target, reservation, message_id)
+            return DeliveryResult(True, "sent")
+
+    # -- steps --------------------------------------------------------------------------------
+
+    def _target(self, session: Session, person_id: int) -> _Target | None:
+        delivery = session.scalars(
+            select(CredentialDelivery)
+            .where(CredentialDelivery.person_id == person_id, CredentialDelivery.status.in_(OPEN))
+            .order_by(CredentialDelivery.id.desc())
+        ).first()
+        if delivery is None:
+            return None
+        assert delivery.recipient_email is not None  # noqa: S101 - open deliveries have one
+        person = session.get(Person, person_id)
+        assert person is not None  # noqa: S101 - deliveries belong to a person
+        first_names = PersonRecord.model_validate(person.record).first_names
+        return _Target(
+            delivery.id,
+            delivery.account_email,
+            delivery.recipient_email,
+            first_names,
+            delivery.status == "waiting",
+        )
+
+    def _reserve(self, target: _Target, tried: set[str]) -> Reservation:
+        """A slot from the pool, or mark the delivery waiting and raise :class:`SendersExhausted`."""
+        now = self._clock()
+        with self._sessions.begin() as session:
+            ahead = session.scalar(
+                select(func.count())
+                .select_from(CredentialDelivery)
+                .where(CredentialDelivery.status.in_(OPEN), CredentialDelivery.id < target.delivery_id)
             )
-            delivery_id, account, recipient = (
-                delivery.id,
-                delivery.account_email,
-                delivery.recipient_email,
-            )
-            person = session.get(Person, person_id)
-            assert person is not None  # noqa: S101 - deliveries belong to a person
-            first_names = PersonRecord.model_validate(person.record).first_names
-        if sender is None:
-            raise SendersExhausted(seconds_until_tomorrow(utcnow()))
-        assert recipient is not None  # noqa: S101 - pending deliveries have a recipient
-        if password is None:
-            password = generate_password()
-            self._directory.set_password(account, password, change_at_next_login=True)
-        message = render_credential_email(
+            outcome = self.pool.reserve(session, now, exclude=tried, position=int(ahead or 0))
+            if isinstance(outcome, NoCapacity):
+                self._mark_waiting(session, target, outcome)
+        if isinstance(outcome, Reservation):
+            return outcome
+        self._update_waiting_gauge()
+        DELIVERIES.labels("waiting").inc()
+        seconds = max((outcome.until - now).total_seconds(), MIN_WAIT_SECONDS)
+        log.info(
+            "credentials_waiting",
+            delivery_id=target.delivery_id,
+            retry_after=round(seconds, 1),
+            detail=outcome.describe(),
+        )
+        raise SendersExhausted(seconds, outcome.describe())
+
+    def _mark_waiting(self, session: Session, target: _Target, outcome: NoCapacity) -> None:
+        row = session.get(CredentialDelivery, target.delivery_id)
+        assert row is not None  # noqa: S101
+        row.status, row.next_attempt_at = "waiting", outcome.until
+        row.last_error = (
+            f"Waiting for sender capacity ({outcome.describe()}); "
+            f"estimated {outcome.until:%Y-%m-%d %H:%M:%S} UTC."
+        )
+
+    def _message(self, target: _Target, reservation: Reservation, password: SecretStr) -> EmailMessage:
+        return render_credential_email(
             CredentialEmail(
-                recipient_email=recipient,
-                recipient_name=first_names,
-                username=account,
+                recipient_email=target.recipient,
+                recipient_name=target.first_names,
+                username=target.account,
                 temporary_password=password.get_secret_value(),
                 sign_in_url=self._settings.sign_in_url,
             ),
-            sender=sender,
+            sender=reservation.sender,
             sender_name=self._settings.mail_sender_name,
         )
-        try:
-            message_id = self._mail.send(sender, message)
-        except RateLimited:
-            with self._sessions.begin() as session:
-                exhaust_sender(session, sender, self._settings.mail_sender_daily_budget, utcnow().date())
-            raise
+
+    def _pause(self, reservation: Reservation, exc: RateLimited) -> None:
+        """Gmail did not take it: give the slot back and rest (or exhaust) that sender."""
+        now = self._clock()
         with self._sessions.begin() as session:
-            row = session.get(CredentialDelivery, delivery_id)
+            self.pool.release(session, reservation)
+            if isinstance(exc, DailyLimitExceeded):
+                until = self.pool.exhaust(session, reservation.sender, now, exc.retry_after)
+            else:
+                until = self.pool.rest(session, reservation.sender, now, exc.retry_after)
+        log.info(
+            "mail_sender_paused",
+            sender=reservation.sender,
+            daily_limit=isinstance(exc, DailyLimitExceeded),
+            until=until.isoformat(),
+            error=str(exc),
+        )
+
+    def _refused(self, target: _Target, reservation: Reservation, exc: PermanentError) -> tuple[str, bool]:
+        """Record Gmail's refusal; return the reason IT staff read and whether it is final.
+
+        The first refusal of a delivery is not: the refusal may be about that one message, so
+        the job tries once more with a fresh password. A refusal after an earlier attempt is
+        final: a refused *message* fails the delivery (a new request must follow a corrected
+        address); a refused *sender* leaves it pending, so retrying the job once the sender is
+        fixed sends it.
+        """
+        sender_refused = isinstance(exc, NotAuthorized)
+        reason = refusal_reason(exc, reservation.sender, sender_refused=sender_refused)
+        with self._sessions.begin() as session:
+            self.pool.release(session, reservation)
+            row = session.get(CredentialDelivery, target.delivery_id)
             assert row is not None  # noqa: S101
-            row.status, row.sender, row.gmail_message_id = "sent", sender, message_id
-            row.delivered_at = datetime.now(UTC)
-            row.last_error = None
+            final = row.attempts > 0
+            row.attempts += 1
+            row.last_error = reason
+            row.next_attempt_at = None
+            row.status = "failed" if final and not sender_refused else "pending"
+        DELIVERIES.labels("refused").inc()
+        log.warning(
+            "credentials_refused",
+            delivery_id=target.delivery_id,
+            recipient=mask_email(target.recipient),
+            final=final,
+            error=_masked(str(exc)),
+        )
+        if target.was_waiting:
+            self._update_waiting_gauge()
+        return reason, final
+
+    def _attempt_failed(self, target: _Target, error: str) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(CredentialDelivery, target.delivery_id)
+            assert row is not None  # noqa: S101
+            row.attempts += 1
+            row.status, row.last_error, row.next_attempt_at = "pending", error, None
+        DELIVERIES.labels("retry").inc()
+        if target.was_waiting:
+            self._update_waiting_gauge()
+
+    def _record_sent(
+        self, person_id: int, target: _Target, reservation: Reservation, message_id: str
+    ) -> None:
+        now = self._clock()
+        with self._sessions.begin() as session:
+            self.pool.sent(session, reservation, now)
+            row = session.get(CredentialDelivery, target.delivery_id)
+            assert row is not None  # noqa: S101
+            row.status, row.sender, row.gmail_message_id = "sent", reservation.sender, message_id
+            row.delivered_at, row.last_error, row.next_attempt_at = now, None, None
+            row.attempts += 1
+            # An older request still open was answered by this email (its password is gone).
+            superseded = session.execute(
+                update(CredentialDelivery)
+                .where(
+                    CredentialDelivery.person_id == person_id,
+                    CredentialDelivery.id < target.delivery_id,
+                    CredentialDelivery.status.in_(OPEN),
+                )
+                .values(status="superseded", next_attempt_at=None)
+                .returning(CredentialDelivery.id)
+            ).all()
             person = session.get(Person, person_id)
             if person is not None and person.account_status in ("pending", "credentials_pending"):
                 person.account_status, person.status_reason = "active", None
+        DELIVERIES.labels("sent").inc()
+        if target.was_waiting or superseded:
+            self._update_waiting_gauge()
         log.info(
             "credentials_sent",
-            account=mask_email(account),
-            recipient=mask_email(recipient),
-            sender=sender,
+            account=mask_email(target.account),
+            recipient=mask_email(target.recipient),
+            sender=reservation.sender,
         )
-        return DeliveryResult(True, "sent")
 
-    @staticmethod
-    def _pending(session: Session, person_id: int) -> CredentialDelivery | None:
-        return session.scalars(
-            select(CredentialDelivery)
-            .where(CredentialDelivery.person_id == person_id, CredentialDelivery.status == "pending")
-            .order_by(CredentialDelivery.id.desc())
-        ).first()
+    def _release(self, reservation: Reservation) -> None:
+        with self._sessions.begin() as session:
+            self.pool.release(session, reservation)
+
+    def _update_waiting_gauge(self) -> None:
+        with self._sessions() as session:
+            waiting = session.scalar(
+                select(func.count())
+                .select_from(CredentialDelivery)
+                .where(CredentialDelivery.status == "waiting")
+            )
+        WAITING.set(int(waiting or 0))
+
+
+def refusal_reason(exc: WorkspaceError, sender: str, *, sender_refused: bool) -> str:
+    """What IT staff read on the delivery and the dead job: what happened and what to do.
+    Google's words are kept (addresses masked); the person's address never appears."""
+    said = _masked(str(exc))
+    if sender_refused:
+        return (
+            f"Gmail refused to send as {sender} ({said}). Check that this sender mailbox exists "
+            "and that the service account's domain-wide delegation grants it the gmail.send "
+            "scope, then retry the job."
+        )
+    return (
+        f"Gmail refused the credentials email for good ({said}). The personal email in Sofia "
+        "Plus is probably invalid or not accepted: correct it there, then resend the credentials."
+    )
+
+
+def _masked(text: str) -> str:
+    return _ADDRESS.sub(lambda found: mask_email(found.group(0)), text)

@@ -281,6 +281,33 @@ class JobQueue:
             self._set(session, job_id, state="done", finished_at=now, **common)
             return "done"
 
+    def defer(self, job_id: int, worker_id: str, reason: str, retry_after: float) -> str:
+        """The job waits for a resource (sender capacity), it did not fail: back to pending,
+        due in ``retry_after`` seconds, with the attempt its claim counted given back — so
+        waiting, however long, never dead-letters it. Returns the new state.
+
+        Coalescing as in :meth:`fail`: if the same work was queued meanwhile, this job is
+        closed as ``done`` and the pending one does the work. Not ours: nothing changes.
+        """
+        now = self._clock()
+        with self._sessions.begin() as session:
+            row = session.execute(
+                select(JOBS.c.attempts).where(_owned(job_id, worker_id)).with_for_update()
+            ).first()
+            if row is None:
+                return self._state(session, job_id)
+            common = {
+                "attempts": max(row.attempts - 1, 0),
+                "lease_until": None,
+                "last_error": reason[:MAX_ERROR_CHARS],
+                "updated_at": now,
+            }
+            due = now + timedelta(seconds=max(retry_after, 0.0))
+            if self._repend(session, job_id, run_after=due, **common):
+                return "pending"
+            self._set(session, job_id, state="done", finished_at=now, **common)
+            return "done"
+
     # -- IT staff -----------------------------------------------------------------------------
 
     def retry_dead(self, job_id: int) -> bool:

@@ -75,7 +75,7 @@ def build_services(
         default_directory, default_mail = google_adapters(settings)
         directory = directory or default_directory
         mail = mail or default_mail
-    courier = Courier(settings, sessions, directory, mail)
+    courier = Courier(settings, sessions, directory, mail, clock=clock)
     queue = JobQueue(
         sessions,
         QueueSettings(lease_seconds=settings.job_lease_seconds, max_attempts=settings.job_max_attempts),

@@ -57,7 +57,11 @@ class Settings(BaseSettings):
     google_customer: str = "my_customer"
     #: Gmail sender mailboxes that send credentials, comma-separated; rotated by daily budget.
     mail_senders: Annotated[tuple[str, ...], NoDecode] = ("notificaciones@misena.edu.co",)
+    #: Sends per sender in any rolling 24 hours (Gmail's window; its limit is 2,000).
     mail_sender_daily_budget: int = Field(default=1900, ge=1, le=2000)
+    #: A sender that keeps answering Gmail rate limits rests 1, 2, 4 ... s, at most this long
+    #: (longer only when Gmail's Retry-After asks): a burst costs at most this much after it ends.
+    mail_sender_max_rest_seconds: float = Field(default=30.0, gt=0, le=3600)
     mail_sender_name: str = "Mi SENA"
     sign_in_url: str = "https://mail.google.com/a/misena.edu.co"
 

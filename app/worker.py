@@ -95,9 +95,7 @@ class Worker:
         return "done" if self._services.queue.complete(job.id, self.name) else "lost"
 
     def _wait_for_senders(self, job: ClaimedJob, exc: SendersExhausted) -> str:
-        return self._services.queue.fail(
-            job.id, self.name, str(exc), retryable=True, retry_after=exc.retry_after
-        )
+        return self._services.queue.defer(job.id, self.name, str(exc), exc.retry_after)
 
     def _record(
         self, job: ClaimedJob, result: str, outcome: Callable[[], str], error: str | None = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -30,6 +31,7 @@ __all__ = [
     "BackendError",
     "DailyLimitExceeded",
     "InvalidRequest",
+    "MailSendingLimitExceeded",
     "NotAuthorized",
     "NotFound",
     "NotReady",
@@ -49,6 +51,14 @@ RATE_LIMIT_REASONS = frozenset({"userRateLimitExceeded", "rateLimitExceeded", "q
 DAILY_LIMIT_REASON = "dailyLimitExceeded"
 #: The canonical status Google sets on quota errors whose ``errors`` list is missing.
 _RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"
+#: What tells Gmail's *daily sending limit* apart from its short rate limits. Gmail's error guide:
+#: past the daily mail sending limits (a rolling 24 hours, per user) it answers "HTTP 429 Too
+#: Many Requests 'User-rate limit exceeded' '(Mail sending)'" with the time to retry, and may go
+#: on answering it for hours; the per-user and per-project *rate* limits (quota units per minute)
+#: answer ``userRateLimitExceeded`` / ``rateLimitExceeded`` without that marker.
+_MAIL_SENDING_MARKER = "(mail sending)"
+#: The retry time Gmail writes into that message: "Retry after 2026-01-21T13:00:00.000Z".
+_RETRY_AFTER_IN_MESSAGE = re.compile(r"retry after (\d{4}-\d{2}-\d{2}T[0-9:.]+Z)", re.IGNORECASE)
 
 
 class WorkspaceError(Exception):
@@ -103,6 +113,11 @@ class DailyLimitExceeded(RateLimited):
     """The project's daily quota is spent: a batch should stop rather than spin until tomorrow."""
 
 
+class MailSendingLimitExceeded(DailyLimitExceeded):
+    """A Gmail sender reached its daily sending limit (a rolling 24 hours): send from another
+    mailbox until ``retry_after``, instead of retrying this one in seconds."""
+
+
 class BackendError(RetryableError):
     """Google (or the network to it) failed; nothing is wrong with the request."""
 
@@ -148,12 +163,13 @@ def classify(
     envelope = _error_envelope(body)
     reason = _first_reason(envelope)
     error_type = _error_type(status, reason, envelope.get("status"), recently_created)
-    return error_type(
-        _google_message(envelope, status),
-        status=status,
-        reason=reason,
-        retry_after=_retry_after_header(headers),
-    )
+    message = _google_message(envelope, status)
+    retry_after = _retry_after_header(headers)
+    if issubclass(error_type, RateLimited) and _MAIL_SENDING_MARKER in message.lower():
+        error_type = MailSendingLimitExceeded
+        if retry_after is None:
+            retry_after = _retry_after_in_message(message)
+    return error_type(message, status=status, reason=reason, retry_after=retry_after)
 
 
 def classify_http_error(exc: HttpError, *, recently_created: bool = False) -> WorkspaceError:
@@ -204,6 +220,18 @@ def _seconds_until_http_date(text: str, now: datetime | None) -> float | None:
         when = when.replace(tzinfo=UTC)
     current = now if now is not None else datetime.now(UTC)
     return max((when - current).total_seconds(), 0.0)
+
+
+def _retry_after_in_message(message: str) -> float | None:
+    """Gmail's sending-limit message carries the retry time when no header does."""
+    found = _RETRY_AFTER_IN_MESSAGE.search(message)
+    if found is None:
+        return None
+    try:
+        when = datetime.fromisoformat(found.group(1))
+    except ValueError:
+        return None
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def _retry_after_header(headers: Mapping[str, str] | None) -> float | None:

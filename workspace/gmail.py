@@ -1,8 +1,11 @@
 """The Gmail adapter: sends a ready MIME message as one of the sender mailboxes.
 
 Each sender is its own delegated subject with only the ``gmail.send`` scope. Sends are not
-idempotent at Google, so a send is retried only for failures that mean "not accepted"
-(rate limits, 5xx before acceptance); callers record delivery themselves.
+idempotent at Google, so a send is retried here only for failures that mean "not accepted" and
+pass in seconds (5xx before acceptance). A rate limit — short (``Retry-After: 1``) or Gmail's
+daily sending limit — is given straight back: the caller owns the *pool* of senders, so it
+rests this one and sends from another instead of holding a worker in a sleep while every other
+worker keeps hitting the same limited mailbox.
 """
 
 from __future__ import annotations
@@ -13,9 +16,18 @@ from email.message import EmailMessage
 from typing import Any
 
 from workspace.credential_email import to_gmail_raw
+from workspace.errors import RateLimited
 from workspace.google_session import GMAIL_SEND_SCOPES, ServiceFactory, execute
 from workspace.pacing import Pacer
 from workspace.retry import RetryPolicy, call_with_retry
+
+
+class _GiveBack(Exception):  # noqa: N818 - a carrier, not an error of its own
+    """Carries a rate limit out of the retry loop, which retries every retryable error."""
+
+    def __init__(self, error: RateLimited) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class GmailSender:
@@ -30,19 +42,25 @@ class GmailSender:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._services = services
-        # Gmail's daily sending limit can answer "retry in hours": give that back to the
-        # caller (who rotates senders) instead of blocking a worker.
         self._retry = retry or RetryPolicy(max_attempts=5, max_retry_after=120.0)
         self._pacer = pacer or Pacer(10.0, burst=5)
         self._sleep = sleep
 
     def send(self, sender: str, message: EmailMessage) -> str:
+        """Send and return Gmail's message id; :class:`RateLimited` comes back on the first 429."""
         body = {"raw": to_gmail_raw(message)}
 
         def attempt() -> Any:
             self._pacer.acquire()
             api = self._services.service("gmail", "v1", sender, GMAIL_SEND_SCOPES)
-            return execute(api.users().messages().send(userId="me", body=body))
+            try:
+                return execute(api.users().messages().send(userId="me", body=body))
+            except RateLimited as limited:
+                # Not a WorkspaceError, so the retry loop lets it through on the first attempt.
+                raise _GiveBack(limited) from None
 
-        sent = call_with_retry(attempt, self._retry, sleep=self._sleep)
+        try:
+            sent = call_with_retry(attempt, self._retry, sleep=self._sleep)
+        except _GiveBack as give_back:
+            raise give_back.error from None
         return str(sent["id"])

@@ -102,6 +102,11 @@ class DeliveryOut(BaseModel):
     requested_at: datetime | None
     delivered_at: datetime | None
     reason: str
+    next_attempt_at: datetime | None = Field(
+        default=None,
+        description="While `status` is `waiting` (for sender capacity): when a sender is "
+        "estimated to have room for this delivery.",
+    )
 
     @classmethod
     def of(cls, delivery: CredentialDelivery) -> DeliveryOut:

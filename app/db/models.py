@@ -7,13 +7,12 @@ stored — there is deliberately no column that could hold one.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Date,
     ForeignKey,
     Index,
     Integer,
@@ -190,24 +189,51 @@ class CredentialDelivery(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     account_email: Mapped[str] = mapped_column(String(320))
     recipient_email: Mapped[str | None] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    #: ``pending`` (not tried yet), ``waiting`` (for sender capacity, until ``next_attempt_at``),
+    #: ``sent``, ``failed`` (refused for good; ``last_error`` says why), ``superseded``,
+    #: ``no_recipient``. Indexed: the waiting ones are counted for metrics.
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending", index=True)
     sender: Mapped[str | None] = mapped_column(String(320))
     gmail_message_id: Mapped[str | None] = mapped_column(String(100))
+    #: Sends tried (a wait for sender capacity is not an attempt).
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     last_error: Mapped[str | None] = mapped_column(String(1000))
     requested_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(String(32))
+    #: While ``waiting``: when a sender is estimated to have room for this delivery.
+    next_attempt_at: Mapped[datetime | None]
 
 
-class SenderUsage(Base):
-    """Messages sent per Gmail sender per (UTC) day, shared by every worker and replica."""
+class SenderState(Base):
+    """A Gmail sender mailbox's state, shared by every worker and replica.
 
-    __tablename__ = "sender_usage"
+    The row is also what a reservation locks, so two workers never take the last slot; it is
+    created with ``INSERT ... ON CONFLICT DO NOTHING`` so workers meeting a new sender at once
+    do not collide.
+    """
+
+    __tablename__ = "mail_senders"
 
     sender: Mapped[str] = mapped_column(String(320), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    sent: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    #: Resting after a short Gmail rate limit (429, rate-limit 403) until then.
+    resting_until: Mapped[datetime | None]
+    #: Rate limits in a row: each one rests the sender twice as long (capped).
+    rest_strikes: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    #: Gmail answered its *daily* sending limit: no sends until then.
+    exhausted_until: Mapped[datetime | None]
+
+
+class MailSend(Base):
+    """One message sent (or being sent) by a sender: its daily budget is the count of these in
+    the last 24 hours — Gmail's rolling window — and rows older than that are pruned."""
+
+    __tablename__ = "mail_sends"
+    __table_args__ = (Index("ix_mail_sends_sender_sent_at", "sender", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(320))
+    sent_at: Mapped[datetime]
 
 
 class ApiToken(Base):

@@ -10,14 +10,12 @@ import fnmatch
 import random
 import threading
 from collections import deque
-from datetime import timedelta
 
 from pydantic import BaseModel, Field, model_validator
 
 from workspace.emulator.errors import GoogleApiError
-from workspace.emulator.state import EmulatorState, rfc3339
-
-DAY_SECONDS = 86_400.0
+from workspace.emulator.gmail_limits import SENDING_WINDOW_SECONDS, sending_limit_error
+from workspace.emulator.state import EmulatorState
 
 
 def take(state: EmulatorState, key: str, limit: int, window_seconds: float) -> float | None:
@@ -53,14 +51,9 @@ def check_quotas(state: EmulatorState, method_id: str, subject: str) -> None:
                 retry_after=1,
             )  # fmt: skip
     if method_id == "gmail.users.messages.send":
-        wait = take(state, f"gmail-send:{subject}", config.gmail_messages_per_day, DAY_SECONDS)
+        wait = take(state, f"gmail-send:{subject}", config.gmail_messages_per_day, SENDING_WINDOW_SECONDS)
         if wait is not None:
-            retry_at = state.wall_now() + timedelta(seconds=wait)
-            raise GoogleApiError(
-                429, "rateLimitExceeded",
-                f"User-rate limit exceeded.  Retry after {rfc3339(retry_at)}",
-                domain="usageLimits", retry_after=max(1, round(wait)),
-            )  # fmt: skip
+            raise sending_limit_error(state, wait)
 
 
 class FaultRule(BaseModel):
