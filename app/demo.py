@@ -97,8 +97,15 @@ def sample_enrollment(document: str, email: str | None, first: str, last: str, f
 
 
 def send_signed(
-    url: str, secret: str, event: dict[str, Any], webhook_id: str | None = None
+    url: str,
+    secret: str,
+    event: dict[str, Any],
+    webhook_id: str | None = None,
+    *,
+    client: httpx.Client | None = None,
 ) -> httpx.Response:
+    """Post ``event`` signed as Sofia Plus signs it; ``client`` reuses its connections (a new
+    client per request costs ~80 ms of TLS set-up even for plain http)."""
     body = json.dumps(event, ensure_ascii=False)
     msg_id = webhook_id or f"msg_{secrets.token_hex(12)}"
     now = time.time()
@@ -109,4 +116,6 @@ def send_signed(
         "webhook-timestamp": str(int(now)),
         "webhook-signature": signature,
     }
+    if client is not None:
+        return client.post(url, content=body.encode("utf-8"), headers=headers, timeout=10)
     return httpx.post(url, content=body.encode("utf-8"), headers=headers, timeout=10)
