@@ -3,18 +3,26 @@ says why it is not ready and how the queue is doing, and loops survive their fai
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import random
+import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import structlog
 from structlog.testing import capture_logs
 
 from app.api import create_app
 from app.demo import send_signed
+from app.logging_setup import configure_logging
 from app.services import build_services
 from app.supervision import Backoff, Heartbeats, supervise
+from app.worker import WorkerPool
 from tests.faults.support import enrolment_of, wait_until
 from tests.service.conftest import SECRET, Harness, HarnessFactory
 from workspace.emulator.server import BackgroundServer
@@ -107,3 +115,36 @@ def test_readyz_names_a_schema_that_is_behind(harness: Harness) -> None:
     assert refused.status_code == 503
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.headers["retry-after"]
+
+
+def test_readyz_keeps_the_json_log_parseable(harness: Harness) -> None:
+    """Each probe used to write Alembic's "Context impl ..." lines into the JSON log."""
+    stream = io.StringIO()
+    saved = structlog.get_config()
+    configure_logging(stream=stream)
+    try:
+        for _ in range(3):
+            assert httpx.get(harness.base_url + "readyz").status_code == 200
+    finally:
+        structlog.configure(**saved)
+        logging.basicConfig(stream=sys.stderr, force=True)
+    lines = [line for line in stream.getvalue().splitlines() if line.strip()]
+    assert all(isinstance(json.loads(line), dict) for line in lines)
+    assert "Context impl" not in stream.getvalue()
+
+
+def test_a_running_job_keeps_its_lease_while_a_short_lease_expires(make_harness: HarnessFactory) -> None:
+    """The lease keeper renews a long job's lease, so a second worker never runs it twice."""
+    harness = make_harness(worker_threads=1, worker_poll_seconds=0.05, job_lease_seconds=0.6)
+    pool = WorkerPool(harness.services)
+    harness.emulator.configure(latency_ms=1500)  # the reconcile outlives its lease twice over
+    assert harness.post(enrolment_of(3)).status_code == 202
+    pool.start()
+    try:
+        assert wait_until(lambda: harness.services.queue.counts()["running"] == 1, 5)
+        time.sleep(1.0)  # past the 0.6 s lease: without renewal the job would be up for grabs
+        taken = harness.services.queue.claim("intruder", limit=1)
+    finally:
+        harness.emulator.configure(latency_ms=0)
+        pool.stop()
+    assert taken == []
