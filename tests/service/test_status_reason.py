@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,12 +14,20 @@ from typer.testing import CliRunner
 
 from app.auth import Scope
 from app.cli import cli
+from tests.db.databases import sqlite_url
 from tests.service.conftest import Harness, HarnessFactory
 from tests.service.events import enrolled, status_changed
 from tests.service.staff import cli_environment
 from tests.service.test_api_support import api_client, person_id
 
 MAJO, ADDRESS = "TI:1098765432", "1098765432@misena.edu.co"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: the reasons are the reconcile's, and the other service suites run
+    PostgreSQL."""
+    return sqlite_url(tmp_path)
 
 
 def suspended(harness: Harness) -> bool:

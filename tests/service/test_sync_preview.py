@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from app.auth import Scope
 from app.cli import cli
+from tests.db.databases import sqlite_url
 from tests.service.conftest import Harness, HarnessFactory
 from tests.service.events import enrolled, person, status_changed
 from tests.service.staff import StaffClient, cli_environment
@@ -31,6 +32,13 @@ from tests.unit.sofia_sync.roster_files import ENROLLMENT_FIELDS, csv_bytes
 NEWCOMER, WITHDRAWN, GRADUATE, INSTRUCTOR = "1033000111", "1033000222", "1033000333", "79000444"
 #: The roster columns an instructor row may leave empty (contract §2).
 ENROLLMENT_COLUMNS = ENROLLMENT_FIELDS
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: the preview is about the plan and the reconcile agreeing, and the
+    bulk sync and queue suites run PostgreSQL."""
+    return sqlite_url(tmp_path)
 
 
 class Sync:
