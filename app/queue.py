@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -115,6 +115,20 @@ def enqueue(
         .values(run_after=due, updated_at=now)
     )
     return False
+
+
+def discard_pending(session: Session, kind: str, person_id: int) -> bool:
+    """Delete the person's pending ``kind`` job in the caller's transaction; True if one was.
+
+    For work a caller has just done itself (credentials sent inline): a job that would only
+    find nothing to do must not sit in the queue IT staff read. Running jobs are not touched.
+    """
+    result = session.execute(
+        delete(JOBS)
+        .where(JOBS.c.person_id == person_id, JOBS.c.kind == kind, JOBS.c.state == "pending")
+        .returning(JOBS.c.id)
+    )
+    return result.first() is not None
 
 
 def backoff_seconds(settings: QueueSettings, attempts: int, rng: random.Random) -> float:

@@ -6,8 +6,10 @@ recorded in the database in the same transaction that records the account's crea
 
 The account is found by the Google id misena recorded (robust to renames by anyone), else by
 the address the person should have, else by the addresses of their former documents — so a
-TI → CC change renames the one account instead of creating a second. Suspensions go through
-the circuit breaker (:mod:`app.brake`); ficha groups through :mod:`app.ficha_groups`.
+TI → CC change renames the one account instead of creating a second. An account misena
+recorded that is gone from Google (deleted by an admin) is restored, or else created again
+with fresh credentials (:mod:`app.account_recovery`). Suspensions go through the circuit
+breaker (:mod:`app.brake`); ficha groups through :mod:`app.ficha_groups`.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.account_recovery import AccountRecovery, Restoration, note_replacement
 from app.brake import Decision, SuspensionBrake
 from app.db.models import CredentialDelivery, Person
-from app.delivery import DELIVER, Courier, request_delivery
+from app.delivery import Courier, request_delivery
+from app.delivery_jobs import bring_forward, drop_if_idle, queue_behind_inline_send
 from app.ficha_groups import FichaGroups
 from app.logging_setup import get_logger
 from app.passwords import generate_password
-from app.queue import enqueue, utcnow
+from app.queue import utcnow
 from app.settings import Settings
 from sofia_sync.normalize import mask_email, username
 from sofia_sync.person import PersonRecord
@@ -114,6 +118,7 @@ class Reconciler:
         self._clock = clock
         self._org_units = OrgUnitCache(directory)
         self._groups = FichaGroups(directory)
+        self._recovery = AccountRecovery(directory, sessions, self._org_units.ensure, clock)
 
     def reconcile(self, person_id: int) -> Outcome:
         known = self._load(person_id)
@@ -126,10 +131,17 @@ class Reconciler:
         if desired is None:
             self._remember(person_id, review_at=None)
             return Outcome("none", "no role or enrollment warrants an account")
+        restoration: Restoration | None = None
+        restore_tried = False
         for _ in range(2):
             actual = self._find(known, desired)
+            if actual is None and known.google_user_id is not None and not restore_tried:
+                # The account misena recorded is gone: deleted in Google. Restore it first.
+                restore_tried = True
+                restoration = self._recovery.restore(person_id, known.google_user_id, desired.org_unit_path)
+                actual = restoration.account if restoration is not None else None
             try:
-                return self._apply(person_id, known, desired, actual)
+                return self._apply(person_id, known, desired, actual, restoration)
             except AlreadyExists:
                 # Created by an earlier attempt whose answer was lost, or someone else's:
                 # read it and plan again (adopt or refuse) — never a failure, never a second.
@@ -170,21 +182,26 @@ class Reconciler:
         return None
 
     def _apply(
-        self, person_id: int, known: Known, desired: DesiredAccount, actual: WorkspaceUser | None
+        self,
+        person_id: int,
+        known: Known,
+        desired: DesiredAccount,
+        actual: WorkspaceUser | None,
+        restoration: Restoration | None = None,
     ) -> Outcome:
         actions = plan(desired, actual, we_suspended=known.suspended_by_misena)
         if not actions and actual is None:
             self._remember(person_id, review_at=desired.review_at)
             return Outcome("none", f"no account created: {desired.standing_reason}")
         account = actual
-        done: list[str] = []
+        done: list[str] = ["restored"] if restoration is not None else []
         suspension: dict[str, Any] = {}
         for action in actions:
             if isinstance(action, RefuseForeignAccount):
                 raise _RefusedError(action.reason)
             if isinstance(action, CreateAccount):
-                account = self._create(person_id, action.desired)
-                done.append("created")
+                account, requested = self._create(person_id, action.desired)
+                done.append("recreated" if requested == "account_recreated" else "created")
             else:
                 account = self._change(account, action, known, person_id, done, suspension)
         if not desired.suspended and self._brake.settle(person_id):
@@ -194,10 +211,15 @@ class Reconciler:
             # Still suspended by misena, maybe for another reason now (IT staff lifted theirs).
             reason = desired.standing_reason
             suspension.update(suspension_reason=reason, status_reason=reason, account_status="suspended")
-        memberships = self._sync_groups(desired, account, known.group_memberships, done)
-        self._record_account(
+        applied = _applied_groups(known, account, restoration)
+        memberships = self._sync_groups(desired, account, applied, done)
+        requested = self._record_account(
             person_id, account, review_at=desired.review_at, memberships=memberships, **suspension
         )
+        if requested is not None or (restoration is not None and restoration.owes_credentials):
+            # Adopted (an earlier attempt created it and its answer was lost), replaced, or
+            # restored for a person never sent its credentials: nobody knows its password.
+            done.append(f"credentials {self._deliver_now(person_id, None)}")
         # The first step names the outcome (a metric label); the detail lists every step.
         return Outcome(done[0].split(":")[0] if done else "unchanged", "; ".join(done))
 
@@ -288,33 +310,42 @@ class Reconciler:
         done.append(f"{len(actions)} group change(s)")
         return self._groups.apply(actions, account.primary_email, applied)
 
-    def _create(self, person_id: int, desired: DesiredAccount) -> WorkspaceUser:
+    def _create(self, person_id: int, desired: DesiredAccount) -> tuple[WorkspaceUser, str | None]:
         self._org_units.ensure(desired.org_unit_path)
         password = generate_password()
         created = self._directory.create_user(to_new_user(desired, password))
-        self._record_account(person_id, created)
+        requested = self._record_account(person_id, created, created=True)
         log.info(
             "account_created",
             account=mask_email(created.primary_email),
             org_unit=desired.org_unit_path,
         )
         self._deliver_now(person_id, password)
-        return created
+        return created, requested
 
-    def _deliver_now(self, person_id: int, password: SecretStr) -> str:
-        """Send with the password just set, saving a call; on failure the queued job resends."""
+    def _deliver_now(self, person_id: int, password: SecretStr | None) -> str:
+        """Send now — with the password just set, if any, saving a call. The job queued with
+        the delivery request is then removed (it would find nothing to do), or, if the send
+        failed, brought forward so that it resends as soon as this reconcile ends."""
         try:
-            return self._courier.deliver(person_id, password=password).detail
+            detail = self._courier.deliver(person_id, password=password).detail
         except Exception as exc:
             log.warning("credentials_deferred", person_id=person_id, error=type(exc).__name__)
+            bring_forward(self._sessions, person_id, getattr(exc, "retry_after", None))
             return "delivery queued"
+        drop_if_idle(self._sessions, person_id)
+        return detail
 
-    def _record_account(self, person_id: int, user: WorkspaceUser | None, **values: Any) -> None:
-        """Remember the account; the first time, queue the credentials in the same transaction."""
+    def _record_account(
+        self, person_id: int, user: WorkspaceUser | None, *, created: bool = False, **values: Any
+    ) -> str | None:
+        """Remember the account. The first time, or when it replaces the account misena had
+        recorded, request the credentials and queue their job in the same transaction;
+        returns the delivery's reason then (``None`` otherwise)."""
         with self._sessions.begin() as session:
             person = session.get(Person, person_id, with_for_update=True)
             if person is None:
-                return
+                return None
             if "memberships" in values:
                 person.group_memberships = values.pop("memberships")
             if "review_at" in values:
@@ -322,16 +353,22 @@ class Reconciler:
             for name, value in values.items():
                 setattr(person, name, value)
             if user is None:
-                return
+                return None
+            now = utcnow()
+            if person.google_user_id not in (None, user.id):
+                note_replacement(session, person, user, now, created=created)
+                person.primary_email, person.google_user_id = user.primary_email, user.id
+                return "account_recreated"
             person.primary_email = user.primary_email
             person.google_user_id = user.id
             first_time = person.account_status == "pending" and not self._has_delivery(session, person_id)
             if person.account_status == "conflict":
                 person.account_status, person.status_reason = "active", None
-            if first_time:
-                now = utcnow()
-                request_delivery(session, person, user.primary_email, "new_account", now)
-                enqueue(session, DELIVER, person_id, now=now)
+            if not first_time:
+                return None
+            request_delivery(session, person, user.primary_email, "new_account", now)
+            queue_behind_inline_send(session, person_id, now)
+            return "new_account"
 
     def _remember(self, person_id: int, **values: Any) -> None:
         self._record_account(person_id, None, **values)
@@ -350,3 +387,17 @@ class Reconciler:
                 person.account_status, person.status_reason = "conflict", reason
         log.warning("account_refused", person_id=person_id, reason=reason)
         return Outcome("refused", reason)
+
+
+def _applied_groups(
+    known: Known, account: WorkspaceUser, restoration: Restoration | None
+) -> dict[str, str] | None:
+    """The memberships to plan ficha groups against. A new account (created now, or adopted
+    in place of the recorded one) is in no group yet: ``None`` joins every desired group. A
+    restored one may or may not have its memberships back: every desired group is joined
+    again (joining is idempotent), and recorded groups no longer desired are still left."""
+    if account.id != known.google_user_id:
+        return None
+    if restoration is not None:
+        return dict.fromkeys(known.group_memberships or {}, "")  # no role: joined again
+    return known.group_memberships

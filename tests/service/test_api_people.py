@@ -193,9 +193,8 @@ def test_one_person_whole_and_reconcile_now(harness: Harness) -> None:
     jobs = detail["jobs"]
     assert [(j["kind"], j["state"]) for j in jobs] == [
         ("reconcile", "pending"),
-        ("deliver_credentials", "done"),
         ("reconcile", "done"),
-    ], "newest first, the staff's reconcile queued"
+    ], "newest first, the staff's reconcile queued; no idle delivery job (sent inline)"
     assert all(j["person_id"] == majo for j in jobs)
     [delivery] = detail["deliveries"]
     assert delivery["recipient_email"] == MAJO_EMAIL

@@ -1,0 +1,61 @@
+"""The outbox job behind credentials the reconcile sends inline.
+
+The reconcile sends a new account's credentials itself, with the password it just set (one
+call fewer). The outbox guarantee still needs a job committed in the same transaction as the
+delivery request — if the process dies before the send, the job sends later — but a job left
+behind after a successful inline send would only find nothing to do, and one per enrolment
+clutters the queue IT staff read. So the job is queued due a little later than now, and the
+reconcile removes it once the inline send went out, or brings it forward when the send failed.
+
+No worker claims it meanwhile anyway: the person's reconcile job is running under a live lease,
+and the queue never runs two jobs of one person at once. The delay only matters when that
+lease is lost (a crash): then the job runs after it, and sends.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.models import CredentialDelivery, Person
+from app.delivery import DELIVER
+from app.queue import discard_pending, enqueue, utcnow
+
+#: How long a delivery job waits for the inline send before it sends by itself.
+INLINE_SEND_GRACE = timedelta(minutes=2)
+#: Delivery states that need no job; any other (``pending``, ``waiting``, or a state the
+#: courier adds later) keeps the job: an unknown state can leave an idle job, never a lost email.
+SETTLED = ("sent", "superseded", "no_recipient", "failed")
+#: Deliveries still to be sent (``waiting``: for sender capacity).
+OPEN = ("pending", "waiting")
+
+
+def queue_behind_inline_send(session: Session, person_id: int, now: datetime) -> None:
+    """In the transaction that requests the delivery: the job that sends if the reconcile dies."""
+    enqueue(session, DELIVER, person_id, now=now, run_after=now + INLINE_SEND_GRACE)
+
+
+def drop_if_idle(sessions: sessionmaker[Session], person_id: int) -> bool:
+    """After the inline send: remove the person's pending delivery job if nothing is left for
+    it to send (another delivery requested meanwhile, e.g. by IT staff, keeps it)."""
+    with sessions.begin() as session:
+        session.get(Person, person_id, with_for_update=True)
+        unsettled = session.scalars(
+            select(CredentialDelivery.id)
+            .where(CredentialDelivery.person_id == person_id, CredentialDelivery.status.not_in(SETTLED))
+            .limit(1)
+        ).first()
+        if unsettled is not None:
+            return False
+        return discard_pending(session, DELIVER, person_id)
+
+
+def bring_forward(sessions: sessionmaker[Session], person_id: int, retry_after: float | None) -> None:
+    """The inline send failed: the queued job sends as soon as the reconcile ends, or when the
+    failure said to retry (a sender's rest) if that is sooner than it was due."""
+    now = utcnow()
+    due = now + timedelta(seconds=retry_after) if retry_after else now
+    with sessions.begin() as session:
+        enqueue(session, DELIVER, person_id, now=now, run_after=due)
