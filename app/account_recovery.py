@@ -45,6 +45,9 @@ RECREATED_REASON = (
     "recreated by misena after the account was deleted in Google and could not be restored; "
     "fresh credentials go to the personal email"
 )
+#: The recorded account is gone for good and none is created now (the person should be
+#: suspended): the reason follows, so IT staff see why the person has no account.
+GONE_REASON = "deleted in Google and no longer restorable; not recreated"
 
 
 @dataclass(frozen=True)
@@ -178,3 +181,18 @@ def note_replacement(
         },
     )
     log.warning("account_recreated", account=mask_email(account.primary_email), created_by_misena=created)
+
+
+def memberships_to_plan(
+    recorded: dict[str, str] | None, *, recorded_id: str | None, account: WorkspaceUser, restored: bool
+) -> dict[str, str] | None:
+    """The ficha memberships to plan against (see ``plan_groups``). A new account — created
+    now, or adopted in place of the recorded one — is in no group yet: ``None`` joins every
+    desired group. A restored one may or may not have its memberships back: every desired
+    group is joined again (joining is idempotent), and recorded ones no longer desired are
+    still left."""
+    if account.id != recorded_id:
+        return None
+    if restored:
+        return dict.fromkeys(recorded or {}, "")  # no role recorded: each is joined again
+    return recorded

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.account_recovery import AccountRecovery, Restoration, note_replacement
+from app import account_recovery as recovery
 from app.brake import Decision, SuspensionBrake
 from app.db.models import CredentialDelivery, Person
 from app.delivery import Courier, request_delivery
@@ -118,7 +118,7 @@ class Reconciler:
         self._clock = clock
         self._org_units = OrgUnitCache(directory)
         self._groups = FichaGroups(directory)
-        self._recovery = AccountRecovery(directory, sessions, self._org_units.ensure, clock)
+        self._recovery = recovery.AccountRecovery(directory, sessions, self._org_units.ensure, clock)
 
     def reconcile(self, person_id: int) -> Outcome:
         known = self._load(person_id)
@@ -131,7 +131,7 @@ class Reconciler:
         if desired is None:
             self._remember(person_id, review_at=None)
             return Outcome("none", "no role or enrollment warrants an account")
-        restoration: Restoration | None = None
+        restoration: recovery.Restoration | None = None
         restore_tried = False
         for _ in range(2):
             actual = self._find(known, desired)
@@ -187,11 +187,16 @@ class Reconciler:
         known: Known,
         desired: DesiredAccount,
         actual: WorkspaceUser | None,
-        restoration: Restoration | None = None,
+        restoration: recovery.Restoration | None = None,
     ) -> Outcome:
         actions = plan(desired, actual, we_suspended=known.suspended_by_misena)
         if not actions and actual is None:
-            self._remember(person_id, review_at=desired.review_at)
+            gone = (
+                {"status_reason": f"{recovery.GONE_REASON}: {desired.standing_reason}"}
+                if known.google_user_id
+                else {}
+            )
+            self._remember(person_id, review_at=desired.review_at, **gone)
             return Outcome("none", f"no account created: {desired.standing_reason}")
         account = actual
         done: list[str] = ["restored"] if restoration is not None else []
@@ -211,7 +216,12 @@ class Reconciler:
             # Still suspended by misena, maybe for another reason now (IT staff lifted theirs).
             reason = desired.standing_reason
             suspension.update(suspension_reason=reason, status_reason=reason, account_status="suspended")
-        applied = _applied_groups(known, account, restoration)
+        applied = recovery.memberships_to_plan(
+            known.group_memberships,
+            recorded_id=known.google_user_id,
+            account=account,
+            restored=bool(restoration),
+        )
         memberships = self._sync_groups(desired, account, applied, done)
         requested = self._record_account(
             person_id, account, review_at=desired.review_at, memberships=memberships, **suspension
@@ -356,7 +366,7 @@ class Reconciler:
                 return None
             now = utcnow()
             if person.google_user_id not in (None, user.id):
-                note_replacement(session, person, user, now, created=created)
+                recovery.note_replacement(session, person, user, now, created=created)
                 person.primary_email, person.google_user_id = user.primary_email, user.id
                 return "account_recreated"
             person.primary_email = user.primary_email
@@ -387,17 +397,3 @@ class Reconciler:
                 person.account_status, person.status_reason = "conflict", reason
         log.warning("account_refused", person_id=person_id, reason=reason)
         return Outcome("refused", reason)
-
-
-def _applied_groups(
-    known: Known, account: WorkspaceUser, restoration: Restoration | None
-) -> dict[str, str] | None:
-    """The memberships to plan ficha groups against. A new account (created now, or adopted
-    in place of the recorded one) is in no group yet: ``None`` joins every desired group. A
-    restored one may or may not have its memberships back: every desired group is joined
-    again (joining is idempotent), and recorded groups no longer desired are still left."""
-    if account.id != known.google_user_id:
-        return None
-    if restoration is not None:
-        return dict.fromkeys(known.group_memberships or {}, "")  # no role: joined again
-    return known.group_memberships

@@ -249,6 +249,28 @@ def test_a_purged_account_is_recreated_with_fresh_credentials_that_sign_in(
 
 
 @SQLITE_ONLY
+def test_a_purged_account_of_a_person_who_should_be_suspended_is_not_recreated_and_says_why(
+    harness: Harness,
+) -> None:
+    enrol(harness)
+    harness.deliver(status_changed(harness.clock() - timedelta(days=1), "RETIRO_VOLUNTARIO"))
+    delete_in_google(harness)
+    harness.emulator.advance_clock(RETENTION)
+    later_worker_process(harness)
+
+    harness.clock.advance(days=31)
+    assert harness.sweep() == 1
+    harness.drain()
+
+    assert read_account(harness) is None, "no account is created only to be suspended"
+    assert harness.emulator.calls("directory.users.insert") == 1
+    majo = harness.person(KEY)
+    assert majo.status_reason is not None
+    assert majo.status_reason.startswith("deleted in Google and no longer restorable; not recreated")
+    assert len(emails(harness)) == 1, "one email: the first account's"
+
+
+@SQLITE_ONLY
 def test_an_account_recreated_by_an_attempt_whose_answer_was_lost_still_gets_credentials(
     harness: Harness,
 ) -> None:
