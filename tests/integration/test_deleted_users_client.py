@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from tests.integration.conftest import SleepRecorder
+from tests.conftest import ADMIN
+from tests.integration.conftest import FAST_RETRY, SleepRecorder
 from tests.integration.test_directory_client import SOFIA_SCHEMA, new_user
 from workspace.directory import GoogleDirectory
 from workspace.emulator.control_client import EmulatorControl
 from workspace.errors import AlreadyExists, InvalidRequest, NotFound
+from workspace.google_session import GoogleConnection, ServiceFactory
 
 LIST = "directory.users.list"
 UNDELETE = "directory.users.undelete"
@@ -166,3 +168,22 @@ def test_lookup_and_restore_ride_out_google_faults(
     assert directory.get_user(ADDRESS) is not None
     assert tenant.calls(method, status) == 2
     assert len(sleeps.waits) == 2
+
+
+def test_a_restored_user_still_propagating_is_waited_for_not_taken_as_gone(
+    emulator: EmulatorControl, directory: GoogleDirectory, admin_sdk: Any, connection: GoogleConnection
+) -> None:
+    """Like a new user, a restored one answers 404 for a moment: right after our undelete that
+    is propagation, so the read back waits for it instead of reporting the user missing."""
+    emulator.seed(org_units=["/Aprendices/Distrito Capital"], schemas=[SOFIA_SCHEMA])
+    created = directory.create_user(new_user())
+    delete(admin_sdk, ADDRESS)
+    fresh = GoogleDirectory(ServiceFactory(connection), ADMIN, retry=FAST_RETRY)  # another process
+    emulator.configure(consistency_delay_seconds=0.2)
+
+    fresh.undelete_user(created.id, "/Aprendices/Distrito Capital")
+    restored = fresh.get_user(created.id)
+
+    assert restored is not None
+    assert restored.id == created.id
+    assert emulator.calls("directory.users.get", 404) >= 1
