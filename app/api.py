@@ -21,9 +21,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.api_v1 import install_v1
 from app.api_v1.deps import ServicesDep
 from app.health import install_health
-from app.intake import MAX_BODY_BYTES, accept, check_content_type, decode_json, parse_contract
+from app.http_guard import HttpGuard
+from app.intake import (
+    MAX_BODY_BYTES,
+    accept,
+    check_content_type,
+    decode_json,
+    parse_contract,
+    webhook_id_of,
+)
 from app.openapi_doc import install_openapi
 from app.problems import (
+    PROBLEM_JSON,
     Problem,
     ProblemError,
     http_exception_handler,
@@ -36,12 +45,19 @@ from sofia_sync.contract import EVENT_EXAMPLES, Event
 
 WEBHOOKS = Counter("misena_webhooks_total", "Sofia Plus webhooks answered", ["status"])
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}, "description": text_}
+    code: {
+        "model": Problem,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "description": text_,
+    }
     for code, text_ in {
         401: "Signature missing, malformed, wrong or stale.",
         413: "Body over 256 KiB.",
         415: "Not JSON.",
-        422: "JSON that breaks the contract; `errors` names the fields.",
+        422: "An event that can never be stored or acted on (it breaks the contract, nests "
+        "deeper than 32 levels, holds a number over 100 digits, NUL or a lone surrogate, or a "
+        "`webhook-id` over 200 characters); `errors` names the fields. Do not retry it.",
+        431: "A header over 8 KiB, or headers over 32 KiB in all; `errors` names the header.",
         503: "The event cannot be stored right now; retry.",
     }.items()
 }
@@ -85,6 +101,7 @@ def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.add_middleware(HttpGuard)
     app.add_exception_handler(ProblemError, problem_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
@@ -114,10 +131,10 @@ def _webhook_routes(app: FastAPI) -> None:
         try:
             body = await _read_limited(request)
             services.verifier.verify(body, request.headers)
+            webhook_id = webhook_id_of(request.headers)
             check_content_type(request.headers.get("content-type"))
             payload = decode_json(body)
             event = parse_contract(payload)
-            webhook_id = request.headers["webhook-id"]
             accepted = await run_in_threadpool(accept, services.sessions, webhook_id, event, payload)
         except ProblemError as exc:
             WEBHOOKS.labels(str(exc.problem.status)).inc()

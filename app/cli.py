@@ -110,10 +110,11 @@ def serve(
 ) -> None:
     """API (webhook de Sofia Plus, salud, métricas) y, por defecto, el worker."""
     from app.api import create_app
+    from app.http_guard import uvicorn_options
 
     settings = load_settings()
     app = create_app(_services_for(settings), run_worker=worker)
-    uvicorn.run(app, host=host, port=settings.port, log_level="warning")
+    uvicorn.run(app, **uvicorn_options(host=host, port=settings.port))
 
 
 @cli.command("worker")

@@ -11,6 +11,7 @@ from app.api import create_app
 from app.db.engine import make_engine
 from app.db.migrate import upgrade
 from app.demo import KEY_FILE, SECRET_FILE, start_demo
+from app.http_guard import uvicorn_options
 from app.logging_setup import configure_logging
 from app.services import build_services
 
@@ -37,6 +38,6 @@ def run_demo(console: Console) -> None:
         "  .venv/bin/misena demo show 1098765432\n"
     )
     try:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(app, **uvicorn_options(host="127.0.0.1", port=port))
     finally:
         demo.emulator.stop()

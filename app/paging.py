@@ -21,6 +21,8 @@ from app.problems import FieldError, ProblemError
 
 T = TypeVar("T")
 MAX_LIMIT = 200
+#: Ids are 64-bit at most on both stores; a larger "before" cannot be bound (OverflowError).
+_MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ def decode_token(token: str) -> int:
         before = data["before"]
         if data.get("v") != 1 or not isinstance(before, int) or isinstance(before, bool):
             raise ValueError("unknown token shape")
+        if not 0 < before <= _MAX_ID:
+            raise ValueError("not an id")
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise ProblemError(
             400,

@@ -13,6 +13,12 @@ def search_form(text: str) -> str:
     return loose_name(text)
 
 
+#: ``people.search_name``'s size. Names are at most 60 characters each, but folding case may
+#: lengthen them (``ﬃ`` → ``ffi``), and PostgreSQL refuses a longer value where SQLite keeps it.
+SEARCH_NAME_LENGTH: int = Person.__table__.c.search_name.type.length  # type: ignore[attr-defined]
+
+
 def index_person(person: Person, record: PersonRecord) -> None:
-    person.search_name = search_form(f"{record.first_names} {record.last_names}")
+    folded = search_form(f"{record.first_names} {record.last_names}")
+    person.search_name = folded[:SEARCH_NAME_LENGTH].rstrip()
     person.personal_email = record.personal_email.lower() if record.personal_email else None

@@ -10,16 +10,21 @@ Unknown fields are ignored so Sofia can add data before we read it, and unknown 
 parse to :class:`UnknownEvent` so they can be stored and acknowledged. Errors hide the input
 values (``hide_input_in_errors``): they would otherwise echo document numbers into logs.
 Render ``ValidationError.errors(include_input=False)`` for the same reason.
+
+Every string is :class:`~sofia_sync.storable.StoredText`: bounded by the column it (or its
+derived form) is stored in, with no control character — the same answer on SQLite and
+PostgreSQL, so nothing Sofia would retry forever is acknowledged on one store and a 500 on the
+other. Timestamps must leave room for the grace periods computed from them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
-    AwareDatetime,
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -31,6 +36,7 @@ from pydantic import (
 from sofia_sync.contract_examples import EVENT_EXAMPLES
 from sofia_sync.enums import DocumentType, EnrollmentStatus, EventType, Modality, Role
 from sofia_sync.normalize import normalize_document, spanish_name
+from sofia_sync.storable import StorableInstant, StoredText
 
 __all__ = [
     "EVENT_EXAMPLES",
@@ -54,6 +60,7 @@ __all__ = [
     "Role",
     "RolesChanged",
     "RolesChangedData",
+    "StoredText",
     "UnknownEvent",
     "parse_event",
     "parse_person_key",
@@ -61,6 +68,42 @@ __all__ = [
 ]
 
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+#: ``webhook_events.event_type`` (``String(100)``); a test holds the two equal.
+MAX_EVENT_TYPE_LENGTH = 100
+#: A name's search form goes to ``people.search_name`` (``String(300)``); Google's 60-character
+#: limit is applied when the display form is made (:func:`~sofia_sync.normalize.spanish_name`).
+MAX_NAMES_FIELD_LENGTH = 300
+#: ``people.personal_email`` (``String(320)``), the longest address RFC 5321 allows.
+MAX_EMAIL_LENGTH = 320
+#: Codes, versions, levels, roles, phones, raw document numbers: short by nature; 64 leaves
+#: room for separators and never reaches a column's limit.
+MAX_CODE_LENGTH = 64
+#: Program, centro and regional names (Google's org unit names are derived from them).
+MAX_LABEL_LENGTH = 300
+
+Name = Annotated[NonBlank, StoredText(MAX_NAMES_FIELD_LENGTH)]
+Code = Annotated[NonBlank, StoredText(MAX_CODE_LENGTH)]
+OptionalCode = Annotated[str, StoredText(MAX_CODE_LENGTH)]
+Label = Annotated[NonBlank, StoredText(MAX_LABEL_LENGTH)]
+#: A ficha names a Google Group (``ficha-{ficha}@domain``): letters, digits and hyphens only,
+#: as the ``/v1`` ficha filter accepts, or the group could never be created and every
+#: reconcile of the person would fail.
+Ficha = Annotated[NonBlank, StoredText(20), StringConstraints(pattern=r"^[0-9A-Za-z-]+$")]
+
+#: Earliest and latest ``occurred_at`` accepted. Sofia Plus did not exist before 1990, and the
+#: grace periods computed from an instant near year 9999 overflow Python's dates.
+EARLIEST_EVENT = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST_EVENT = datetime(2999, 12, 31, tzinfo=UTC)
+
+
+def _plausible_instant(value: datetime) -> datetime:
+    if not EARLIEST_EVENT <= value.astimezone(UTC) <= LATEST_EVENT:
+        raise ValueError("is outside the years 1990 to 2999")
+    return value
+
+
+Instant = Annotated[StorableInstant, AfterValidator(_plausible_instant)]
 
 
 class ContractModel(BaseModel):
@@ -88,7 +131,7 @@ class DocumentRef(ContractModel):
     """A document as Sofia sends it; the number may carry separators (``1.023.456.789``)."""
 
     document_type: DocumentType
-    document_number: NonBlank
+    document_number: Code
 
     @field_validator("document_number")
     @classmethod
@@ -109,10 +152,10 @@ class DocumentRef(ContractModel):
 
 
 class PersonPayload(DocumentRef):
-    first_names: NonBlank
-    last_names: NonBlank
-    personal_email: str | None = None
-    mobile_phone: str | None = None
+    first_names: Name
+    last_names: Name
+    personal_email: Annotated[str, StoredText(MAX_EMAIL_LENGTH)] | None = None
+    mobile_phone: OptionalCode | None = None
     birth_date: date | None = None
 
     @field_validator("first_names", "last_names")
@@ -123,21 +166,21 @@ class PersonPayload(DocumentRef):
 
 
 class Program(ContractModel):
-    code: NonBlank
-    version: str
-    name: NonBlank
-    level: str
+    code: Code
+    version: OptionalCode
+    name: Label
+    level: OptionalCode
 
 
 class Place(ContractModel):
     """A centro de formación or a regional."""
 
-    code: NonBlank
-    name: NonBlank
+    code: Code
+    name: Label
 
 
 class EnrollmentPayload(ContractModel):
-    ficha: NonBlank
+    ficha: Ficha
     program: Program
     centro: Place
     regional: Place
@@ -160,9 +203,9 @@ class EnrollmentStatusChangedData(ContractModel):
 
 class RolesChangedData(ContractModel):
     person: PersonPayload
-    roles: list[str]
-    previous_roles: list[str] = Field(default_factory=list)
-    fichas: list[NonBlank] = Field(
+    roles: list[OptionalCode]
+    previous_roles: list[OptionalCode] = Field(default_factory=list)
+    fichas: list[Ficha] = Field(
         default_factory=list,
         description=(
             "Extension to the contract, optional: the fichas an instructor is linked to. "
@@ -192,7 +235,7 @@ class PersonUpdatedData(ContractModel):
 class EventEnvelope(ContractModel):
     """What every event has; ``occurred_at`` must carry its offset (Sofia runs at -05:00)."""
 
-    occurred_at: AwareDatetime
+    occurred_at: Instant
 
 
 class EnrollmentCreated(EventEnvelope):
@@ -218,7 +261,7 @@ class PersonUpdated(EventEnvelope):
 class UnknownEvent(EventEnvelope):
     """An event type misena does not know yet: stored and acknowledged, never acted on."""
 
-    type: NonBlank
+    type: Annotated[NonBlank, StoredText(MAX_EVENT_TYPE_LENGTH)]
     data: dict[str, Any]
 
 

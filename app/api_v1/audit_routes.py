@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from app.api_v1.deps import Admin, Limit, PageToken, ServicesDep, problems
 from app.api_v1.schemas import AuditOut, PageOf
 from app.audit import AuditFilter, audit_query
 from app.db.models import AuditEvent
 from app.paging import fetch_page
+from sofia_sync.storable import StorableInstant, StoredText
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])
 
@@ -22,11 +22,11 @@ router = APIRouter(prefix="/audit-events", tags=["audit"])
 def list_audit_events(
     services: ServicesDep,
     _: Admin,
-    actor: Annotated[str | None, Query(max_length=200)] = None,
-    action: Annotated[str | None, Query(max_length=64)] = None,
+    actor: Annotated[Annotated[str, StoredText(200)] | None, Query()] = None,
+    action: Annotated[Annotated[str, StoredText(64)] | None, Query()] = None,
     person_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    since: Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset, inclusive.")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset, exclusive.")] = None,
+    since: Annotated[StorableInstant | None, Query(description="ISO 8601 with offset, inclusive.")] = None,
+    until: Annotated[StorableInstant | None, Query(description="ISO 8601 with offset, exclusive.")] = None,
     limit: Limit = 50,
     page_token: PageToken = None,
 ) -> PageOf[AuditOut]:

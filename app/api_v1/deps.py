@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Request
 from app.auth import Caller, Scope, require
 from app.problems import PROBLEM_JSON, Problem
 from app.services import Services
+from sofia_sync.storable import StoredText
 
 
 def get_services(request: Request) -> Services:
@@ -24,7 +25,7 @@ JobWriter = Annotated[Caller, Depends(require(Scope.JOBS_WRITE))]
 Admin = Annotated[Caller, Depends(require(Scope.ADMIN))]
 Limit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
 PageToken = Annotated[
-    str | None, Query(max_length=200, description="From the previous page's next_page_token.")
+    Annotated[str, StoredText(200)] | None, Query(description="From the previous page's next_page_token.")
 ]
 
 

@@ -12,6 +12,7 @@ from app.api_v1.schemas import ActionRequest, Counted, JobOut, PageOf
 from app.db.models import Job
 from app.paging import fetch_page
 from app.staff import not_found
+from sofia_sync.storable import StoredText
 
 _NO_REASON = ActionRequest()
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -24,7 +25,7 @@ def list_jobs(
     services: ServicesDep,
     _: Reader,
     state: JobState | None = None,
-    kind: Annotated[str | None, Query(max_length=32)] = None,
+    kind: Annotated[Annotated[str, StoredText(32)] | None, Query()] = None,
     person_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Limit = 50,
     page_token: PageToken = None,

@@ -21,6 +21,7 @@ from app.api_v1.schemas import (
 )
 from app.problems import ProblemError
 from app.services import Services
+from sofia_sync.storable import StoredText
 from workspace.errors import WorkspaceError
 
 _NO_REASON = ActionRequest()
@@ -33,14 +34,16 @@ def search_people(
     services: ServicesDep,
     _: Reader,
     document: Annotated[
-        str | None, Query(max_length=40, description="Document number, separators allowed.")
+        Annotated[str, StoredText(40)] | None, Query(description="Document number, separators allowed.")
     ] = None,
     email: Annotated[
-        str | None, Query(max_length=320, description="Account or personal email (part).")
+        Annotated[str, StoredText(320)] | None, Query(description="Account or personal email (part).")
     ] = None,
-    name: Annotated[str | None, Query(max_length=100, description="Part of the names or surnames.")] = None,
+    name: Annotated[
+        Annotated[str, StoredText(100)] | None, Query(description="Part of the names or surnames.")
+    ] = None,
     ficha: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9A-Za-z-]+$")] = None,
-    state: Annotated[str | None, Query(max_length=32, description="account_status")] = None,
+    state: Annotated[Annotated[str, StoredText(32)] | None, Query(description="account_status")] = None,
     limit: Limit = 50,
     page_token: PageToken = None,
 ) -> PageOf[PersonSummary]:

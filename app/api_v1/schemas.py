@@ -1,4 +1,5 @@
-"""The shapes the IT staff API answers with. Never a password: there is no field for one."""
+"""The shapes the IT staff API answers with (never a password: there is no field for one), and
+the bodies it takes, whose strings follow :mod:`sofia_sync.storable` like every stored string."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.db.models import AuditEvent, CredentialDelivery, Job, Person, SuspensionHold
+from sofia_sync.storable import StoredText
 
 T = TypeVar("T")
+#: A reason is kept in the audit trail (``audit_events.reason``) and on the person's row.
+REASON_LENGTH: int = AuditEvent.__table__.c.reason.type.length  # type: ignore[attr-defined]
+Reason = Annotated[str, StoredText(REASON_LENGTH)]
 
 PERSON_EXAMPLE: dict[str, Any] = {
     "id": 42,
@@ -170,7 +175,7 @@ class PersonDetail(PersonSummary):
 class ActionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "Ticket 4711"}]})
 
-    reason: str | None = Field(default=None, max_length=500, description="Why (kept in the audit trail).")
+    reason: Reason | None = Field(default=None, description="Why (kept in the audit trail).")
 
 
 class SuspendRequest(BaseModel):
@@ -178,7 +183,7 @@ class SuspendRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"reason": "Uso indebido reportado, ticket 4711"}]}
     )
 
-    reason: str = Field(min_length=3, max_length=500, description="Required: why, per SENA's rules.")
+    reason: Reason = Field(min_length=3, description="Required: why, per SENA's rules.")
 
 
 class ExcludeRequest(SuspendRequest):
@@ -193,7 +198,7 @@ class HoldDecision(BaseModel):
     ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = Field(
         default=None, max_length=10_000, description="Held ids; null for all held."
     )
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Reason | None = None
 
 
 class Accepted(BaseModel):

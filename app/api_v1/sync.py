@@ -9,7 +9,7 @@ from typing import Annotated, Any, BinaryIO, Literal, cast
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from app.api_v1.deps import Limit, PageToken, ServicesDep, problems
@@ -20,6 +20,8 @@ from app.paging import fetch_page
 from app.problems import ProblemError
 from app.services import Services
 from app.sync_pull import pull_and_plan
+from sofia_sync.contract import Instant
+from sofia_sync.storable import StoredText
 
 router = APIRouter(prefix="/sync-runs", tags=["bulk sync"])
 Runner = Annotated[Caller, Depends(require(Scope.SYNC_RUN))]
@@ -75,14 +77,19 @@ class ApplyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"confirm": 312}]})
 
     confirm: int | None = Field(
-        default=None, ge=0, description="For a refused plan: the exact number of suspensions it makes."
+        default=None,
+        ge=0,
+        le=2**31 - 1,
+        description="For a refused plan: the exact number of suspensions it makes.",
     )
 
 
 class PullRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"scope": "centro:9229"}]})
 
-    scope: str = Field(default="all", max_length=64, description="all, regional:<code> or centro:<code>")
+    scope: Annotated[str, StoredText(64)] = Field(
+        default="all", description="all, regional:<code> or centro:<code>"
+    )
 
 
 def sync_run_out(services: Services, run_id: int) -> SyncRunOut:
@@ -108,12 +115,14 @@ async def plan_sync(
     request: Request,
     services: ServicesDep,
     caller: Runner,
-    scope: Annotated[str, Query(max_length=64, description="all, regional:<code> or centro:<code>")] = "all",
+    scope: Annotated[
+        Annotated[str, StoredText(64)], Query(description="all, regional:<code> or centro:<code>")
+    ] = "all",
     source_name: Annotated[
-        str, Query(max_length=300, description="The export's file name, for the record.")
+        Annotated[str, StoredText(300)], Query(description="The export's file name, for the record.")
     ] = "roster",
     exported_at: Annotated[
-        AwareDatetime | None, Query(description="When Sofia Plus exported it (default: now).")
+        Instant | None, Query(description="When Sofia Plus exported it (default: now).")
     ] = None,
 ) -> SyncRunOut:
     media = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
@@ -194,7 +203,7 @@ def list_sync_items(
     services: ServicesDep,
     _: Runner,
     run_id: RunId,
-    action: Annotated[str | None, Query(max_length=16)] = None,
+    action: Annotated[Annotated[str, StoredText(16)] | None, Query()] = None,
     state: Literal["pending", "applied", "skipped"] | None = None,
     limit: Limit = 50,
     page_token: PageToken = None,
