@@ -7,9 +7,10 @@ behind after a successful inline send would only find nothing to do, and one per
 clutters the queue IT staff read. So the job is queued due a little later than now, and the
 reconcile removes it once the inline send went out, or brings it forward when the send failed.
 
-No worker claims it meanwhile anyway: the person's reconcile job is running under a live lease,
-and the queue never runs two jobs of one person at once. The delay only matters when that
-lease is lost (a crash): then the job runs after it, and sends.
+No worker claims it meanwhile anyway: the person's reconcile job is running under a live lease
+(renewed while it runs), and the queue never runs two jobs of one person at once. So the delay
+is only a margin, kept short: after a crash the job waits for the dead worker's lease to
+expire, then sends — a longer delay would only keep the person waiting longer.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from app.db.models import CredentialDelivery, Person
 from app.delivery import DELIVER
 from app.queue import discard_pending, enqueue, utcnow
 
-#: How long a delivery job waits for the inline send before it sends by itself.
-INLINE_SEND_GRACE = timedelta(minutes=2)
+#: How long a delivery job waits for the inline send before it may send by itself.
+INLINE_SEND_GRACE = timedelta(seconds=10)
 #: Delivery states that need no job; any other (``pending``, ``waiting``, or a state the
 #: courier adds later) keeps the job: an unknown state can leave an idle job, never a lost email.
 SETTLED = ("sent", "superseded", "no_recipient", "failed")
