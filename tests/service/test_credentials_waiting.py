@@ -3,7 +3,7 @@ good are dead-lettered with a reason IT staff can act on — through the whole s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import httpx
 
@@ -69,14 +69,16 @@ def test_gmails_daily_limit_answer_pauses_that_sender_and_the_delivery_waits(
 def test_the_budget_follows_gmails_rolling_24_hours_across_midnight(make_harness: HarnessFactory) -> None:
     harness = make_harness(mail_sender_daily_budget=2)
     harness.emulator.configure(gmail_messages_per_day=2)
+    now = harness.clock()
+    evening = datetime.combine(now.date(), time(23), UTC)
+    move_clocks(harness, (evening - now) % timedelta(days=1))  # the sends go out at 23:00 UTC
     enrol(harness, 1, 2)
     first_sends = harness.clock()
     enrol(harness, 3)
     assert [d.status for d in deliveries(harness)] == ["sent", "sent", "waiting"]
 
-    now = harness.clock()
-    next_midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
-    move_clocks(harness, next_midnight - now + timedelta(minutes=5))
+    move_clocks(harness, timedelta(hours=1, minutes=30))  # past midnight: a new UTC day
+    assert harness.clock().date() > first_sends.date()
     harness.drain()
     assert deliveries(harness)[-1].status == "waiting", "a new UTC day frees nothing at Gmail"
     assert harness.emulator.calls("gmail.users.messages.send", 429) == 0, "so we do not try"
