@@ -9,12 +9,14 @@ reconcile could never succeed.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from app.db.models import Person
+from app.logging_setup import configure_logging
 from sofia_sync.normalize import MAX_NAME_LENGTH
 from tests.faults.hostile_support import (
     EPOCH,
@@ -29,6 +31,7 @@ from tests.faults.hostile_support import (
     sent_id,
     stored_payload,
 )
+from tests.service.conftest import SECRET
 from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import EmulatorServer
 
@@ -47,6 +50,13 @@ def with_value(event: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         node = node[int(part)] if isinstance(node, list) else node[part]
     node[int(last) if isinstance(node, list) else last] = value
     return event
+
+
+def field_value(event: dict[str, Any], path: str) -> Any:
+    node: Any = event
+    for part in path.split("."):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
 
 
 def document_of(event: dict[str, Any]) -> str:
@@ -132,7 +142,10 @@ CREATED_FIELDS = [
 def test_nul_in_any_string_is_422_naming_it(hostile_service: Served, field: str) -> None:
     event = example()
     document = document_of(event)
-    response = post_signed(hostile_service.client, encode(with_value(event, field, "27\x0058")))
+    value = str(field_value(event, field))
+    response = post_signed(
+        hostile_service.client, encode(with_value(event, field, value[:2] + "\x00" + value[2:]))
+    )
     hostile_service.assert_refused(response, 422, field, document)
 
 
@@ -238,16 +251,25 @@ def test_real_names_are_accepted_stored_as_sent_and_get_an_account(
     emulator_server: EmulatorServer,
     key_info: dict[str, Any],
 ) -> None:
+    """Also: what intake and the worker log about these people holds no full document number,
+    no personal email and no secret."""
     documents = []
-    for first, last in REAL_NAMES:
-        event = example()
-        event["data"]["person"].update(first_names=first, last_names=last)
-        response = post_signed(hostile_service.client, encode(event))
-        assert response.status_code == 202, response.text
-        assert stored_payload(hostile_service.services, sent_id(response)) == event, "stored exactly as sent"
-        documents.append(document_of(event))
-    harness = hostile_service.harness(tenant, emulator_server, key_info)
-    harness.drain()
+    logs = io.StringIO()
+    configure_logging("DEBUG", stream=logs)
+    try:
+        for first, last in REAL_NAMES:
+            event = example()
+            event["data"]["person"].update(first_names=first, last_names=last)
+            response = post_signed(hostile_service.client, encode(event))
+            assert response.status_code == 202, response.text
+            assert stored_payload(hostile_service.services, sent_id(response)) == event, (
+                "stored exactly as sent"
+            )
+            documents.append(document_of(event))
+        harness = hostile_service.harness(tenant, emulator_server, key_info)
+        harness.drain()
+    finally:
+        configure_logging()
     for document in documents:
         jobs = jobs_of(hostile_service.services, document)
         assert {state for _, state, _ in jobs} == {"done"}, f"no job fails for a name: {jobs}"
@@ -260,6 +282,11 @@ def test_real_names_are_accepted_stored_as_sent_and_get_an_account(
             search_name = session.scalars(query).one()
         assert search_name is not None
         assert 0 < len(search_name) <= 300
+    logged = logs.getvalue()
+    assert "account_created" in logged
+    assert not [d for d in documents if d in logged], "full document numbers were logged"
+    assert "majo.pena@example.com" not in logged
+    assert SECRET not in logged
 
 
 def test_a_refused_event_leaves_the_connection_usable(hostile_service: Served) -> None:
