@@ -19,6 +19,7 @@ other. Timestamps must leave room for the grace periods computed from them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, TypeAlias
@@ -89,7 +90,21 @@ Label = Annotated[NonBlank, StoredText(MAX_LABEL_LENGTH)]
 #: A ficha names a Google Group (``ficha-{ficha}@domain``): letters, digits and hyphens only,
 #: as the ``/v1`` ficha filter accepts, or the group could never be created and every
 #: reconcile of the person would fail.
-Ficha = Annotated[NonBlank, StoredText(20), StringConstraints(pattern=r"^[0-9A-Za-z-]+$")]
+_FICHA = re.compile(r"[0-9A-Za-z-]+")
+
+
+def _names_a_group(ficha: str) -> str:
+    if _FICHA.fullmatch(ficha) is None:
+        raise ValueError("may only hold letters, digits and hyphens (it names a Google Group)")
+    return ficha
+
+
+Ficha = Annotated[
+    NonBlank,
+    StoredText(20),
+    AfterValidator(_names_a_group),
+    Field(json_schema_extra={"pattern": f"^{_FICHA.pattern}$"}),
+]
 
 #: Earliest and latest ``occurred_at`` accepted. Sofia Plus did not exist before 1990, and the
 #: grace periods computed from an instant near year 9999 overflow Python's dates.

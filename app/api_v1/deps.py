@@ -41,6 +41,7 @@ def problems(*codes: int, notes: Mapping[int, str] | None = None) -> dict[int | 
         413: "The body is too large.",
         415: "Unsupported media type.",
         422: "Invalid input; `errors` names the fields.",
+        431: "A header over 8 KiB, or headers over 32 KiB in all; `errors` names the header.",
         502: "An upstream system failed or answered unusably; `detail` names the reason.",
         503: "Google could not be reached for a live read.",
         **(notes or {}),
@@ -51,5 +52,5 @@ def problems(*codes: int, notes: Mapping[int, str] | None = None) -> dict[int | 
     content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     return {
         code: {"model": Problem, "content": content, "description": text[code]}
-        for code in (401, 403, 422, *codes)
+        for code in (401, 403, 422, 431, *codes)
     }
