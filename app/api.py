@@ -101,7 +101,6 @@ def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
-    app.add_middleware(HttpGuard)
     app.add_exception_handler(ProblemError, problem_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
@@ -109,6 +108,7 @@ def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
     install_health(app, pool)
     install_v1(app)
     install_openapi(app)
+    app.add_middleware(HttpGuard)  # added last, so it wraps every other middleware (the schema gate too)
     return app
 
 

@@ -11,9 +11,12 @@ next request after any 500 found its connection closed.
 from __future__ import annotations
 
 import io
+import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import h11
 import httpx
@@ -21,8 +24,11 @@ import pytest
 from sqlalchemy import text
 
 from app.auth import Scope, issue_token
+from app.db.engine import make_engine
 from app.http_guard import MAX_HEAD_BYTES
 from app.logging_setup import configure_logging
+from app.services import build_services
+from tests.db.databases import sqlite_url
 from tests.faults.hostile_support import (
     WEBHOOK_PATH,
     Served,
@@ -34,7 +40,9 @@ from tests.faults.hostile_support import (
     production_server,
     signed_headers,
 )
+from tests.service import conftest as service
 from tests.service.conftest import SECRET, HarnessFactory
+from workspace.emulator.server import EmulatorServer
 
 __all__ = ["hostile_service", "hostile_stores"]
 
@@ -170,3 +178,28 @@ def test_an_unexpected_error_is_a_500_problem_and_the_connection_survives(
     assert token not in logged
     assert SECRET not in logged
     assert "Traceback" not in logged, "logged once, by misena, not again by uvicorn"
+
+
+def test_the_guard_answers_before_any_other_middleware(
+    tmp_path: Path, emulator_server: EmulatorServer, key_info: dict[str, Any]
+) -> None:
+    """On a database not migrated yet the schema gate answers 503 to a webhook; an oversize
+    header is still refused first (431), because the guard wraps every other middleware — and
+    so catches what any of them raises."""
+    key_file = tmp_path / "key.json"
+    key_file.write_text(json.dumps(key_info), encoding="utf-8")
+    url = sqlite_url(tmp_path)
+    engine = make_engine(url)
+    settings = service.service_settings(url, key_file, emulator_server.base_url)
+    services = build_services(settings, engine=engine, clock=service.TestClock())
+    body = encode(example())
+    try:
+        with production_server(services) as base, httpx.Client(base_url=base, timeout=10) as client:
+            gated = client.post(WEBHOOK_PATH, content=body, headers=signed_headers(body))
+            oversize = client.post(
+                WEBHOOK_PATH, content=body, headers=signed_headers(body, padding=" v1,eA==" * 4000)
+            )
+    finally:
+        engine.dispose()
+    assert gated.status_code == 503, gated.text
+    assert oversize.status_code == 431, oversize.text
