@@ -135,6 +135,7 @@ def worker_command(
     import threading
 
     from app.health import create_health_app
+    from app.http_guard import uvicorn_options
     from app.worker import WorkerPool
 
     settings = load_settings()
@@ -145,7 +146,7 @@ def worker_command(
     port = settings.worker_health_port if health_port is None else health_port
     try:
         if port:
-            uvicorn.run(create_health_app(pool), host=host, port=port, log_level="warning")
+            uvicorn.run(create_health_app(pool), **uvicorn_options(host=host, port=port))
         else:
             threading.Event().wait()
     except KeyboardInterrupt:

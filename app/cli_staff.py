@@ -77,6 +77,7 @@ _COLOURS = {
     "sent": "green",
     "released": "green",
     "pending": "yellow",
+    "waiting": "yellow",
     "running": "yellow",
     "credentials_pending": "yellow",
     "held": "yellow",
@@ -520,6 +521,7 @@ def _deliveries_table(console: Console, deliveries: list[DeliveryOut]) -> None:
             "intentos",
             "solicitado",
             "entregado",
+            "próximo intento",
             "motivo",
             "último error",
         ),
@@ -527,8 +529,8 @@ def _deliveries_table(console: Console, deliveries: list[DeliveryOut]) -> None:
     for d in deliveries:
         table.add_row(
             str(d.id), _state(d.status), _text(d.account_email), _text(d.recipient_email), _text(d.sender),
-            str(d.attempts), _when(d.requested_at), _when(d.delivered_at), _text(d.reason),
-            _text(d.last_error),
+            str(d.attempts), _when(d.requested_at), _when(d.delivered_at), _when(d.next_attempt_at),
+            _text(d.reason), _text(d.last_error),
         )  # fmt: skip
     emit(console, table)
 

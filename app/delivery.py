@@ -30,15 +30,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter
 from pydantic import SecretStr
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import CredentialDelivery, Person
+from app.intake import RECONCILE
 from app.logging_setup import get_logger
 from app.passwords import generate_password
-from app.queue import utcnow
+from app.queue import enqueue, utcnow
 from app.senders import NoCapacity, Reservation, SenderPool
 from app.settings import Settings
 from sofia_sync.normalize import mask_email
@@ -47,6 +48,7 @@ from workspace.credential_email import CredentialEmail, render_credential_email
 from workspace.errors import (
     DailyLimitExceeded,
     NotAuthorized,
+    NotFound,
     PermanentError,
     RateLimited,
     RetryableError,
@@ -61,10 +63,6 @@ MIN_WAIT_SECONDS = 1.0
 log = get_logger(__name__)
 
 DELIVERIES = Counter("misena_credential_deliveries_total", "Credential delivery outcomes", ["result"])
-WAITING = Gauge(
-    "misena_credentials_waiting",
-    "Credential deliveries waiting for sender capacity (whole database: every replica reports it)",
-)
 _ADDRESS = re.compile(r"[^\s@<>()\"',;:]+@[^\s@<>()\"',;:]+")
 
 
@@ -155,6 +153,12 @@ class Courier:
                 password = generate_password()
                 try:
                     self._directory.set_password(target.account, password, change_at_next_login=True)
+                except NotFound:
+                    # Deleted in Google since it was recorded: the reconcile restores (or
+                    # recreates) it and sends this open delivery then; nothing is lost.
+                    self._release(reservation)
+                    self._reconcile_first(person_id)
+                    return DeliveryResult(False, "account gone from Google: reconcile queued")
                 except BaseException:
                     self._release(reservation)
                     raise
@@ -211,7 +215,6 @@ class Courier:
                 self._mark_waiting(session, target, outcome)
         if isinstance(outcome, Reservation):
             return outcome
-        self._update_waiting_gauge()
         DELIVERIES.labels("waiting").inc()
         seconds = max((outcome.until - now).total_seconds(), MIN_WAIT_SECONDS)
         log.info(
@@ -289,8 +292,6 @@ class Courier:
             final=final,
             error=_masked(str(exc)),
         )
-        if target.was_waiting:
-            self._update_waiting_gauge()
         return reason, final
 
     def _attempt_failed(self, target: _Target, error: str) -> None:
@@ -300,8 +301,6 @@ class Courier:
             row.attempts += 1
             row.status, row.last_error, row.next_attempt_at = "pending", error, None
         DELIVERIES.labels("retry").inc()
-        if target.was_waiting:
-            self._update_waiting_gauge()
 
     def _record_sent(
         self, person_id: int, target: _Target, reservation: Reservation, message_id: str
@@ -315,7 +314,7 @@ class Courier:
             row.delivered_at, row.last_error, row.next_attempt_at = now, None, None
             row.attempts += 1
             # An older request still open was answered by this email (its password is gone).
-            superseded = session.execute(
+            session.execute(
                 update(CredentialDelivery)
                 .where(
                     CredentialDelivery.person_id == person_id,
@@ -323,14 +322,11 @@ class Courier:
                     CredentialDelivery.status.in_(OPEN),
                 )
                 .values(status="superseded", next_attempt_at=None)
-                .returning(CredentialDelivery.id)
-            ).all()
+            )
             person = session.get(Person, person_id)
             if person is not None and person.account_status in ("pending", "credentials_pending"):
                 person.account_status, person.status_reason = "active", None
         DELIVERIES.labels("sent").inc()
-        if target.was_waiting or superseded:
-            self._update_waiting_gauge()
         log.info(
             "credentials_sent",
             account=mask_email(target.account),
@@ -338,18 +334,14 @@ class Courier:
             sender=reservation.sender,
         )
 
+    def _reconcile_first(self, person_id: int) -> None:
+        with self._sessions.begin() as session:
+            enqueue(session, RECONCILE, person_id, now=self._clock())
+        log.warning("credentials_account_missing", person_id=person_id)
+
     def _release(self, reservation: Reservation) -> None:
         with self._sessions.begin() as session:
             self.pool.release(session, reservation)
-
-    def _update_waiting_gauge(self) -> None:
-        with self._sessions() as session:
-            waiting = session.scalar(
-                select(func.count())
-                .select_from(CredentialDelivery)
-                .where(CredentialDelivery.status == "waiting")
-            )
-        WAITING.set(int(waiting or 0))
 
 
 def refusal_reason(exc: WorkspaceError, sender: str, *, sender_refused: bool) -> str:

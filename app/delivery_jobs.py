@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db.models import CredentialDelivery, Person
+from app.db.models import CredentialDelivery, Job, Person
 from app.delivery import DELIVER
 from app.queue import discard_pending, enqueue, utcnow
+from sofia_sync.person import PersonRecord
 
 #: How long a delivery job waits for the inline send before it may send by itself.
 INLINE_SEND_GRACE = timedelta(seconds=10)
@@ -60,3 +61,55 @@ def bring_forward(sessions: sessionmaker[Session], person_id: int, retry_after: 
     due = now + timedelta(seconds=retry_after) if retry_after else now
     with sessions.begin() as session:
         enqueue(session, DELIVER, person_id, now=now, run_after=due)
+
+
+def readdress(session: Session, person: Person, now: datetime) -> bool:
+    """Credentials still to send go to the personal email Sofia Plus holds *now*, and have a job.
+
+    Called by every reconcile of an existing account. A person enrolled without a personal
+    email has a ``no_recipient`` delivery; when a later ``person.updated`` brings one, the
+    credentials go out (before, they never did). An open delivery whose recipient was
+    corrected meanwhile follows the correction. And an open delivery with no job to send it —
+    its job found the account deleted in Google and handed over to this reconcile, which has
+    just restored it — gets one. Returns True when a job was queued (caller's transaction).
+    """
+    rows = list(
+        session.scalars(
+            select(CredentialDelivery)
+            .where(
+                CredentialDelivery.person_id == person.id,
+                CredentialDelivery.status.in_((*OPEN, "no_recipient")),
+            )
+            .order_by(CredentialDelivery.id.desc())
+        )
+    )
+    email = PersonRecord.model_validate(person.record).personal_email
+    changed = bool(rows) and email is not None and _address(rows, email)
+    if changed and person.account_status == "credentials_pending":
+        person.status_reason = None
+    if not any(row.status in OPEN for row in rows) or (not changed and _has_job(session, person.id)):
+        return False
+    enqueue(session, DELIVER, person.id, now=now)
+    return True
+
+
+def _address(rows: list[CredentialDelivery], email: str) -> bool:
+    """Point the latest request at ``email``; older ones are answered by its email."""
+    latest, older = rows[0], rows[1:]
+    if latest.status != "no_recipient" and latest.recipient_email == email and not older:
+        return False
+    latest.recipient_email = email
+    if latest.status == "no_recipient":
+        latest.status = "pending"
+    for row in older:  # each would set a password of its own; the latest one's is the one
+        row.status = "superseded"
+    return True
+
+
+def _has_job(session: Session, person_id: int) -> bool:
+    found = session.scalars(
+        select(Job.id)
+        .where(Job.person_id == person_id, Job.kind == DELIVER, Job.state.in_(("pending", "running")))
+        .limit(1)
+    ).first()
+    return found is not None

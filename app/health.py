@@ -22,9 +22,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from app.api_v1.deps import ServicesDep
+from app.db.models import CredentialDelivery
+from app.http_guard import HttpGuard
 from app.problems import Problem, problem_response
 from app.services import Services
 from app.supervision import describe
@@ -83,6 +85,14 @@ def _workers(pool: WorkerPool | None) -> dict[str, Any] | None:
     return {"loops": len(beats), "failing": failing, "dead": pool.dead_threads()}
 
 
+def waiting_deliveries(services: Services) -> int:
+    with services.sessions() as session:
+        count = session.scalar(
+            select(func.count()).select_from(CredentialDelivery).where(CredentialDelivery.status == "waiting")
+        )
+    return int(count or 0)
+
+
 class QueueCollector(Collector):
     """Queue gauges read from the database at scrape time (shared by every replica, so any
     replica's scrape tells the truth about the whole queue)."""
@@ -96,6 +106,7 @@ class QueueCollector(Collector):
         try:
             health = self._services.queue.health() if self._services.schema.is_current() else None
             held = self._services.brake.held_count() if health is not None else 0
+            waiting = waiting_deliveries(self._services) if health is not None else 0
         except Exception:
             up.add_metric([], 0)
             yield up
@@ -112,6 +123,11 @@ class QueueCollector(Collector):
                 "misena_oldest_due_job_seconds",
                 "How long the longest-waiting due job has waited",
                 value=health.oldest_due_seconds,
+            )
+            yield GaugeMetricFamily(
+                "misena_credentials_waiting",
+                "Credential deliveries waiting for sender capacity (whole database)",
+                value=waiting,
             )
             yield GaugeMetricFamily(
                 "misena_suspensions_held",
@@ -195,4 +211,5 @@ def create_health_app(pool: WorkerPool) -> FastAPI:
     app = FastAPI(title="misena worker", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.services = pool.services
     install_health(app, pool)
+    app.add_middleware(HttpGuard)
     return app

@@ -28,7 +28,7 @@ from app import account_recovery as recovery
 from app.brake import Decision, SuspensionBrake
 from app.db.models import CredentialDelivery, Person
 from app.delivery import Courier, request_delivery
-from app.delivery_jobs import bring_forward, drop_if_idle, queue_behind_inline_send
+from app.delivery_jobs import bring_forward, drop_if_idle, queue_behind_inline_send, readdress
 from app.ficha_groups import FichaGroups
 from app.logging_setup import get_logger
 from app.passwords import generate_password
@@ -375,6 +375,7 @@ class Reconciler:
             if person.account_status == "conflict":
                 person.account_status, person.status_reason = "active", None
             if not first_time:
+                readdress(session, person, now)
                 return None
             request_delivery(session, person, user.primary_email, "new_account", now)
             queue_behind_inline_send(session, person_id, now)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import record as audit
 from app.db.models import CredentialDelivery, Job, Person, SuspensionHold
-from app.delivery import DELIVER, request_delivery
+from app.delivery import DELIVER, OPEN, request_delivery
 from app.intake import RECONCILE
 from app.logging_setup import get_logger
 from app.problems import ProblemError
@@ -89,7 +89,7 @@ class StaffActions:
                 raise conflict("There is no personal email on record to send the credentials to.")
             session.execute(
                 update(CredentialDelivery)
-                .where(CredentialDelivery.person_id == person.id, CredentialDelivery.status == "pending")
+                .where(CredentialDelivery.person_id == person.id, CredentialDelivery.status.in_(OPEN))
                 .values(status="superseded")
             )
             delivery = request_delivery(session, person, person.primary_email, "staff_reset", now)

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 from sofia_sync.enums import DocumentType
 from sofia_sync.names import MAX_NAME_LENGTH, PARTICLES, spanish_name
@@ -191,7 +192,13 @@ def normalize_email(raw: str | None) -> str | None:
         return None
     text = raw.strip()
     plain = _PLAIN_ADDRESS.fullmatch(text)
-    if plain is not None and len(text) <= _MAX_ADDRESS and ".." not in plain["local"]:
+    if (
+        plain is not None
+        and len(text) <= _MAX_ADDRESS
+        and ".." not in plain["local"]
+        # The validator lower-cases role mailboxes (``INFO@``, ``POSTMASTER@``): leave those to it.
+        and plain["local"].lower() not in CASE_INSENSITIVE_MAILBOX_NAMES
+    ):
         domain = _validated_domain(plain["domain"])
         return None if domain is None else f"{plain['local']}@{domain}"
     return _validated_address(text)

@@ -20,7 +20,7 @@ from sqlalchemy import (
     String,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from app.db.types import UtcDateTime, utcnow
 
@@ -38,6 +38,18 @@ JOB_STATES = ("pending", "running", "done", "dead", "cancelled")
 #: ``ON CONFLICT ... WHERE`` to a partial index when the predicate is a constant, not a
 #: bound parameter.
 PENDING_ONLY = text("state = 'pending'")
+
+
+#: Reasons shown to IT staff are composed ("suspended by IT staff: " + the staff's own 500
+#: characters), so they can outgrow their column; PostgreSQL would refuse the whole write.
+REASON_CHARS = 500
+
+
+def fit_reason(text: str | None) -> str | None:
+    """A reason cut to its column, marked as cut, so a long one never fails a write."""
+    if text is None or len(text) <= REASON_CHARS:
+        return text
+    return text[: REASON_CHARS - 1] + "…"
 
 
 class Base(DeclarativeBase):
@@ -97,6 +109,10 @@ class Person(Base):
     search_name: Mapped[str | None] = mapped_column(String(300))
     personal_email: Mapped[str | None] = mapped_column(String(320), index=True)
 
+    @validates("status_reason", "suspension_reason", "staff_reason")
+    def _fit(self, _: str, value: str | None) -> str | None:
+        return fit_reason(value)
+
 
 class PersonAlias(Base):
     """A person key someone was known by before a document change (TI → CC), so late events
@@ -117,6 +133,7 @@ class Suspension(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     reason: Mapped[str] = mapped_column(String(500))
+
     admitted_at: Mapped[datetime] = mapped_column(index=True)
     #: ``brake`` (counted against the window) or ``released`` (IT staff let a held one through).
     source: Mapped[str] = mapped_column(String(16))
@@ -140,6 +157,7 @@ class SuspensionHold(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     reason: Mapped[str] = mapped_column(String(500))
+
     state: Mapped[str] = mapped_column(String(16), index=True)
     held_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]

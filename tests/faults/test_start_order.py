@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import NullPool, text
 
@@ -132,3 +133,34 @@ def test_replicas_started_together_with_migrate_on_start_migrate_once(
         if line["event"] == "schema_migrated"
     ]  # fmt: skip
     assert len(migrated) == 2  # both ran the step; the advisory lock made the second a no-op
+
+
+def test_a_worker_started_before_migrate_reports_why_and_goes_on(
+    database_url: str,
+    tenant: EmulatorControl,
+    emulator_server: EmulatorServer,
+    key_info: dict[str, Any],
+    key_file: Path,
+    tmp_path: Path,
+) -> None:
+    """``misena worker`` alone: its health port says why it idles, then it works, no restart."""
+    health = free_port()
+    env = service_env(database_url, key_file, emulator_server.base_url)
+    log = tmp_path / "worker.log"
+    worker = start_misena(["worker", "--health-port", str(health), "--threads", "1"], env, log)
+    base = f"http://127.0.0.1:{health}/"
+    try:
+        assert wait_until(lambda: get_json(base + "livez")[0] == 200, 30), log.read_text("utf-8")
+        status, ready = get_json(base + "readyz")
+        assert status == 503
+        assert "misena migrate" in ready["reason"]
+        migrate = subprocess.run(
+            [sys.executable, "-m", "app", "migrate"], env=env, capture_output=True, timeout=60, check=False
+        )
+        assert migrate.returncode == 0, migrate.stderr.decode()
+        assert wait_until(lambda: get_json(base + "readyz")[0] == 200, 10)
+        metrics = httpx.get(base + "metrics", timeout=5).text
+    finally:
+        _stop(worker)
+    assert 'misena_loop_heartbeat_age_seconds{loop="worker-0"}' in metrics
+    assert "loop_failing" not in [line["event"] for line in json_lines(log)]

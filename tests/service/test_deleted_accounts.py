@@ -348,3 +348,24 @@ def test_a_failed_inline_send_keeps_its_job_which_sends(harness: Harness) -> Non
     assert [(d.reason, d.status) for d in harness.deliveries(KEY)] == [("new_account", "sent")]
     assert [state for state, _ in delivery_jobs(harness)] == ["done"], "it had work: it did it"
     assert harness.emulator.calls("gmail.users.messages.send", 200) == 1
+
+
+@SQLITE_ONLY
+def test_credentials_resent_to_a_deleted_account_wait_for_its_restore(harness: Harness) -> None:
+    """IT staff resend credentials after an admin deleted the account: the delivery job finds
+    the account gone, queues the reconcile that restores it, and the email goes out after —
+    the job is not dead-lettered and the request is not lost."""
+    google_id, first = enrol(harness)
+    delete_in_google(harness)
+    later_worker_process(harness)
+    person_id = harness.person(KEY).id
+    harness.services.staff.resend_credentials(person_id, "cli:mesa", "olvidó la contraseña")
+    harness.drain()
+    restored = read_account(harness)
+    assert restored is not None
+    assert restored["id"] == google_id
+    passwords = emails(harness)
+    assert len(passwords) == 2
+    assert harness.emulator.password_valid(ADDRESS, passwords[-1])
+    assert not harness.emulator.password_valid(ADDRESS, first)
+    assert [state for state, _ in delivery_jobs(harness)] == ["done", "done"]

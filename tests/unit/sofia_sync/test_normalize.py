@@ -265,3 +265,9 @@ def test_the_plain_mobile_shortcut_agrees_with_phonenumbers(prefix: str, nationa
     body = f"{national[:3]} {national[3:6]}-{national[6:]}" if spaced else national
     raw = prefix + body
     assert to_e164(raw) == slow_e164(raw)
+
+
+@pytest.mark.parametrize("address", ["INFO@a.ac", "PostMaster@Example.com", "ABUSE@misena.edu.co"])
+def test_role_mailboxes_are_lower_cased_as_the_validator_does(address: str) -> None:
+    """Hypothesis found ``INFO@a.ac``: the fast path kept the case the validator folds."""
+    assert normalize_email(address) == validator_says(address)
