@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.db.models import Person
 from app.logging_setup import configure_logging
 from sofia_sync.normalize import MAX_NAME_LENGTH
+from tests.faults.hostile_corpus import STRING_FIELDS
 from tests.faults.hostile_support import (
     EPOCH,
     Served,
@@ -120,22 +121,8 @@ def test_a_type_that_cannot_be_stored_is_422_naming_it(hostile_service: Served, 
     )
 
 
-CREATED_FIELDS = [
-    "data.person.document_number",
-    "data.person.first_names",
-    "data.person.last_names",
-    "data.person.personal_email",
-    "data.person.mobile_phone",
-    "data.enrollment.ficha",
-    "data.enrollment.program.code",
-    "data.enrollment.program.version",
-    "data.enrollment.program.name",
-    "data.enrollment.program.level",
-    "data.enrollment.centro.code",
-    "data.enrollment.centro.name",
-    "data.enrollment.regional.code",
-    "data.enrollment.regional.name",
-]
+#: Every string of an enrolment, each given a NUL in turn.
+CREATED_FIELDS = STRING_FIELDS["enrollment.created"]
 
 
 @pytest.mark.parametrize("field", CREATED_FIELDS)
