@@ -84,6 +84,7 @@ _COLOURS = {
     "suspended": "red",
     "suspended_outside": "red",
     "conflict": "red",
+    "excluded": "dim",
     "dead": "red",
     "failed": "red",
     "cancelled": "dim",

@@ -39,6 +39,7 @@ from sofia_sync.person import PersonRecord
 from sofia_sync.planner import (
     Action,
     CreateAccount,
+    LeaveExcluded,
     LeaveSuspended,
     ReactivateAccount,
     RefuseForeignAccount,
@@ -93,11 +94,12 @@ class Known:
 
 
 class _RefusedError(Exception):
-    """Control flow inside this module: the plan found an account misena must not touch."""
+    """Control flow inside this module: the plan found an account misena must not touch —
+    someone else's (``conflict``) or one the configuration excludes (``excluded``)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, status: str = "conflict") -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.status = reason, status
 
 
 class Reconciler:
@@ -147,7 +149,7 @@ class Reconciler:
                 # read it and plan again (adopt or refuse) — never a failure, never a second.
                 continue
             except _RefusedError as refused:
-                return self._refuse(person_id, refused.reason)
+                return self._refuse(person_id, refused.reason, refused.status)
         raise NotReady("the account exists but cannot be read yet", status=409)
 
     def _load(self, person_id: int) -> Known | None:
@@ -202,8 +204,10 @@ class Reconciler:
         done: list[str] = ["restored"] if restoration is not None else []
         suspension: dict[str, Any] = {}
         for action in actions:
-            if isinstance(action, RefuseForeignAccount):
-                raise _RefusedError(action.reason)
+            if isinstance(action, RefuseForeignAccount | LeaveExcluded):
+                raise _RefusedError(
+                    action.reason, "excluded" if isinstance(action, LeaveExcluded) else "conflict"
+                )
             if isinstance(action, CreateAccount):
                 account, requested = self._create(person_id, action.desired)
                 done.append("recreated" if requested == "account_recreated" else "created")
@@ -372,7 +376,7 @@ class Reconciler:
             person.primary_email = user.primary_email
             person.google_user_id = user.id
             first_time = person.account_status == "pending" and not self._has_delivery(session, person_id)
-            if person.account_status == "conflict":
+            if person.account_status in ("conflict", "excluded"):
                 person.account_status, person.status_reason = "active", None
             if not first_time:
                 readdress(session, person, now)
@@ -391,10 +395,10 @@ class Reconciler:
         ).first()
         return found is not None
 
-    def _refuse(self, person_id: int, reason: str) -> Outcome:
+    def _refuse(self, person_id: int, reason: str, status: str) -> Outcome:
         with self._sessions.begin() as session:
             person = session.get(Person, person_id, with_for_update=True)
             if person is not None:
-                person.account_status, person.status_reason = "conflict", reason
-        log.warning("account_refused", person_id=person_id, reason=reason)
-        return Outcome("refused", reason)
+                person.account_status, person.status_reason = status, reason
+        log.warning("account_refused", person_id=person_id, status=status, reason=reason)
+        return Outcome("refused" if status == "conflict" else status, reason)

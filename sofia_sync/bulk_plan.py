@@ -31,6 +31,7 @@ from sofia_sync.held_suspensions import LatestHold, previewed, staff_decision
 from sofia_sync.person import PersonRecord
 from sofia_sync.planner import (
     CreateAccount,
+    LeaveExcluded,
     LeaveSuspended,
     ReactivateAccount,
     RefuseForeignAccount,
@@ -223,9 +224,8 @@ def plan_person(
     held_back: list[str] = []
     actions = plan(desired, actual, we_suspended=known.suspended_by_misena if known else False)
     for action in actions:
-        if isinstance(action, RefuseForeignAccount | LeaveSuspended):
-            why = f"conflict: {action.reason}" if isinstance(action, RefuseForeignAccount) else action.reason
-            return PlanItem(key, PlanAction.LEFT_ALONE, why, source)
+        if isinstance(action, RefuseForeignAccount | LeaveExcluded | LeaveSuspended):
+            return PlanItem(key, PlanAction.LEFT_ALONE, _left_alone(action), source)
     for action in actions:
         if isinstance(action, SuspendAccount) and (note := _held_back(known, action.reason)):
             held_back.append(note)
@@ -266,6 +266,15 @@ def _held_back(known: KnownPerson | None, reason: str) -> str | None:
     if known is None or known.staff is not None:  # a staff suspension never meets the brake
         return None
     return previewed(staff_decision(known.hold, reason), reason)
+
+
+def _left_alone(action: RefuseForeignAccount | LeaveExcluded | LeaveSuspended) -> str:
+    """Says, as the person's page does (``account_status``), whether it is a conflict."""
+    if isinstance(action, RefuseForeignAccount):
+        return f"conflict: {action.reason}"
+    if isinstance(action, LeaveExcluded):
+        return f"excluded: {action.reason}"
+    return action.reason
 
 
 def _why_unchanged(desired: DesiredAccount, actual: WorkspaceUser | None) -> str:

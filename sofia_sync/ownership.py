@@ -3,7 +3,8 @@
 misena manages an account only when it is sure the account is the person's:
 
 1. administrators, and accounts in the configured exclusions (addresses or org units), are
-   never managed;
+   never managed — an excluded account is not a conflict, and its reason names the setting
+   that excludes it (never the address), so IT staff know where to look;
 2. an account *linked* to Sofia Plus — an ``externalIds`` entry of our type, or a
    ``documentNumber`` in our custom schema — is managed only if every link names this
    person (their current document or one they had before a document change);
@@ -25,11 +26,17 @@ from sofia_sync.contract import DocumentType
 from sofia_sync.policy import DesiredAccount, external_id
 from workspace.models import WorkspaceUser
 
+#: The settings that exclude accounts, as IT staff set them (environment variables).
+EXCLUDED_ACCOUNTS_SETTING = "MISENA_POLICY__EXCLUDED_ACCOUNTS"
+EXCLUDED_ORG_UNITS_SETTING = "MISENA_POLICY__EXCLUDED_ORG_UNITS"
+
 
 @dataclass(frozen=True)
 class Ownership:
     managed: bool
     reason: str
+    #: The setting that excludes the account, when that is why it is not managed.
+    excluded_by: str | None = None
 
 
 def our_documents(desired: DesiredAccount) -> frozenset[tuple[DocumentType, str]]:
@@ -45,8 +52,9 @@ def our_external_ids(desired: DesiredAccount) -> frozenset[str]:
 def ownership(desired: DesiredAccount, actual: WorkspaceUser) -> Ownership:
     if actual.is_admin:
         return Ownership(False, "an administrator account is never managed by misena")
-    if is_excluded(desired, actual):
-        return Ownership(False, "excluded from misena's management by configuration")
+    setting = excluded_by(desired, actual)
+    if setting is not None:
+        return Ownership(False, f"excluded from misena's management by configuration ({setting})", setting)
     link_ids = [e.value for e in actual.external_ids if e.type == desired.external_id_type]
     ours = our_external_ids(desired)
     if any(value.casefold() not in ours for value in link_ids):
@@ -59,12 +67,16 @@ def ownership(desired: DesiredAccount, actual: WorkspaceUser) -> Ownership:
     return _adoption(desired, actual)
 
 
-def is_excluded(desired: DesiredAccount, actual: WorkspaceUser) -> bool:
+def excluded_by(desired: DesiredAccount, actual: WorkspaceUser) -> str | None:
+    """The setting that excludes the account (its address or an alias, else its org unit)."""
     addresses = {actual.primary_email.casefold(), *(alias.casefold() for alias in actual.aliases)}
     if addresses & desired.excluded_accounts:
-        return True
+        return EXCLUDED_ACCOUNTS_SETTING
     path = actual.org_unit_path.casefold().rstrip("/") or "/"
-    return any(path == unit or path.startswith(unit.rstrip("/") + "/") for unit in desired.excluded_org_units)
+    units = desired.excluded_org_units
+    if any(path == unit or path.startswith(unit.rstrip("/") + "/") for unit in units):
+        return EXCLUDED_ORG_UNITS_SETTING
+    return None
 
 
 def _schema_document(values: dict[str, Any] | None) -> tuple[str | None, str] | None:

@@ -31,6 +31,7 @@ __all__ = [
     "CreateAccount",
     "GroupAction",
     "JoinGroup",
+    "LeaveExcluded",
     "LeaveGroup",
     "LeaveSuspended",
     "ReactivateAccount",
@@ -71,6 +72,15 @@ class RefuseForeignAccount:
 
 
 @dataclass(frozen=True)
+class LeaveExcluded:
+    """The account is in the configured exclusions: not a conflict, nothing to fix — misena
+    leaves it alone by design. ``reason`` names the setting, never the address."""
+
+    primary_email: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class SuspendAccount:
     user_key: str
     reason: str
@@ -91,7 +101,13 @@ class LeaveSuspended:
 
 
 Action = (
-    CreateAccount | UpdateAccount | RefuseForeignAccount | SuspendAccount | ReactivateAccount | LeaveSuspended
+    CreateAccount
+    | UpdateAccount
+    | RefuseForeignAccount
+    | LeaveExcluded
+    | SuspendAccount
+    | ReactivateAccount
+    | LeaveSuspended
 )
 
 
@@ -133,6 +149,8 @@ def plan(
     if actual is None:
         return [] if desired.suspended else [CreateAccount(desired)]
     verdict = ownership(desired, actual)
+    if verdict.excluded_by is not None:
+        return [LeaveExcluded(desired.primary_email, verdict.reason)]
     if not verdict.managed:
         return [RefuseForeignAccount(desired.primary_email, verdict.reason)]
     actions: list[Action] = []

@@ -50,7 +50,11 @@ class PersonSummary(BaseModel):
     last_names: str
     account_email: str | None
     account_status: str = Field(
-        description="pending, active, credentials_pending, suspended, suspended_outside or conflict"
+        description=(
+            "pending, active, credentials_pending, suspended, suspended_outside, conflict (an "
+            "account misena must not touch holds the address) or excluded (the configuration "
+            "excludes the account: status_reason names the setting)"
+        )
     )
     status_reason: str | None
     excluded: bool

@@ -47,8 +47,8 @@ def test_an_excluded_account_is_never_changed(make_harness: HarnessFactory) -> N
         == 0
     )
     person_row = harness.person(KEY)
-    assert person_row.account_status == "conflict"
-    assert "excluded" in (person_row.status_reason or "")
+    assert person_row.account_status == "excluded"
+    assert "MISENA_POLICY__EXCLUDED_ACCOUNTS" in (person_row.status_reason or "")
 
 
 def test_the_worker_pool_sweeps_by_itself(make_harness: HarnessFactory) -> None:

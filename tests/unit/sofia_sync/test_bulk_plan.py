@@ -651,12 +651,12 @@ def test_an_account_that_is_someone_elses_is_a_conflict_left_alone(foreign: Work
     assert item.record is None
 
 
-def test_an_account_excluded_by_configuration_is_a_conflict_left_alone() -> None:
+def test_an_account_excluded_by_configuration_is_left_alone_as_excluded_not_a_conflict() -> None:
     policy = PolicySettings(excluded_accounts=frozenset({"1098765432@misena.edu.co"}))
     item = classify(account(WANTED), policy=policy)
     assert (item.action, item.detail) == (
         PlanAction.LEFT_ALONE,
-        "conflict: excluded from misena's management by configuration",
+        "excluded: excluded from misena's management by configuration (MISENA_POLICY__EXCLUDED_ACCOUNTS)",
     )
 
 

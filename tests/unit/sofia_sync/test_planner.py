@@ -17,6 +17,7 @@ from sofia_sync.planner import (
     CreateAccount,
     GroupAction,
     JoinGroup,
+    LeaveExcluded,
     LeaveGroup,
     LeaveSuspended,
     ReactivateAccount,
@@ -486,7 +487,7 @@ def test_a_carried_out_plan_plans_nothing_more(data: st.DataObject) -> None:
     # A suspension misena carries out is recorded as its own.
     suspended_by_us = we_suspended or any(isinstance(action, SuspendAccount) for action in first)
     second = plan(desired, after, we_suspended=suspended_by_us)
-    if any(isinstance(action, RefuseForeignAccount) for action in first):
+    if any(isinstance(action, RefuseForeignAccount | LeaveExcluded) for action in first):
         assert second == first  # a refusal stands, and nothing was touched
         assert after == actual
         assert len(first) == 1
@@ -606,7 +607,8 @@ def excluding(**settings_: Any) -> DesiredAccount:
     return desired
 
 
-EXCLUDED = "excluded from misena's management by configuration"
+BY_ACCOUNT = "excluded from misena's management by configuration (MISENA_POLICY__EXCLUDED_ACCOUNTS)"
+BY_ORG_UNIT = "excluded from misena's management by configuration (MISENA_POLICY__EXCLUDED_ORG_UNITS)"
 
 
 @pytest.mark.parametrize(
@@ -618,9 +620,9 @@ EXCLUDED = "excluded from misena's management by configuration"
     ],
     ids=["address", "address in another case", "alias"],
 )
-def test_excluded_accounts_are_refused(accounts: set[str], actual: WorkspaceUser) -> None:
+def test_excluded_accounts_are_left_alone(accounts: set[str], actual: WorkspaceUser) -> None:
     desired = excluding(excluded_accounts=frozenset(accounts))
-    assert plan(desired, actual) == [RefuseForeignAccount(ADDRESS, EXCLUDED)]
+    assert plan(desired, actual) == [LeaveExcluded(ADDRESS, BY_ACCOUNT)]
 
 
 @pytest.mark.parametrize(
@@ -633,9 +635,9 @@ def test_excluded_accounts_are_refused(accounts: set[str], actual: WorkspaceUser
         ("/", "/Aprendices/Distrito Capital"),
     ],
 )
-def test_accounts_in_excluded_org_units_are_refused(unit: str, path: str) -> None:
+def test_accounts_in_excluded_org_units_are_left_alone(unit: str, path: str) -> None:
     desired = excluding(excluded_org_units=frozenset({unit}))
-    assert plan(desired, ours(org_unit_path=path)) == [RefuseForeignAccount(ADDRESS, EXCLUDED)]
+    assert plan(desired, ours(org_unit_path=path)) == [LeaveExcluded(ADDRESS, BY_ORG_UNIT)]
 
 
 @pytest.mark.parametrize(
@@ -654,7 +656,7 @@ def test_another_excluded_address_changes_nothing() -> None:
 
 def test_an_excluded_account_is_never_suspended() -> None:
     desired = SUSPENDED.model_copy(update={"excluded_accounts": frozenset({ADDRESS})})
-    assert plan(desired, account_of(SUSPENDED)) == [RefuseForeignAccount(ADDRESS, EXCLUDED)]
+    assert plan(desired, account_of(SUSPENDED)) == [LeaveExcluded(ADDRESS, BY_ACCOUNT)]
 
 
 # -- ficha groups ------------------------------------------------------------------------------
