@@ -9,7 +9,8 @@ the last slot. A held suspension whose person becomes active again (Sofia correc
 turns ``obsolete`` by itself on the next reconcile.
 
 A retried job does not count twice: a person already admitted inside the window, for the same
-reason, is admitted again without a new slot.
+reason, is admitted again without a new slot. A suspension IT staff confirmed in a bulk plan
+(:mod:`app.suspension_approvals`) is admitted once past the limit, and counts in the window.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from prometheus_client import Counter
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import suspension_approvals as approvals
 from app.db.models import Suspension, SuspensionHold
 from app.logging_setup import get_logger
 from app.settings import BrakeSettings
@@ -32,6 +34,8 @@ log = get_logger(__name__)
 
 SUSPENSIONS = Counter("misena_lifecycle_suspensions_total", "Lifecycle suspension requests", ["decision"])
 BRAKE_TRIPS = Counter("misena_suspension_brake_holds_total", "Suspensions held back by the circuit breaker")
+#: The admitted suspensions the window counts (``released`` ones are IT staff's own decision).
+COUNTED = ("brake", "confirmed")
 #: Advisory lock key serializing brake decisions on PostgreSQL ("brake").
 _BRAKE_LOCK = 0x6272616B65
 
@@ -81,11 +85,13 @@ class SuspensionBrake:
         if decided is HoldDecision.HELD:
             return Decision.HELD
         since = now - timedelta(seconds=self._settings.window_seconds)
-        if self._admitted_before(session, person_id, reason, since):
+        if self._admitted_before(session, person_id, reason, since) or _confirmed(
+            session, person_id, reason, now
+        ):
             return Decision.ADMITTED
         in_window = session.scalar(
             select(func.count(Suspension.id)).where(
-                Suspension.admitted_at > since, Suspension.source == "brake"
+                Suspension.admitted_at > since, Suspension.source.in_(COUNTED)
             )
         )
         if (in_window or 0) < self._settings.limit:
@@ -120,13 +126,22 @@ class SuspensionBrake:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _BRAKE_LOCK})
 
-    def settle(self, person_id: int) -> bool:
+    def settle(self, person_id: int, *, ending: bool = False) -> bool:
         """The person should be active: their holds (and any decision on them) are obsolete,
-        so a later suspension is judged afresh. True if some hold was made obsolete now."""
+        so a later suspension is judged afresh. True if some hold was made obsolete now.
+
+        ``ending``: a grace period is running out. Unless it is, a suspension IT staff
+        confirmed in a bulk plan is void too (the ending they confirmed is over)."""
         with self._sessions() as session:
-            if _latest_hold(session, person_id) is None:
-                return False
+            held = _latest_hold(session, person_id) is not None
+            approved = not ending and approvals.has_open(session, person_id)
+        if not held and not approved:
+            return False
         with self._sessions.begin() as session:
+            if approved:
+                approvals.void(session, person_id, self._clock())
+            if not held:
+                return False
             session.execute(
                 update(SuspensionHold)
                 .where(SuspensionHold.person_id == person_id, SuspensionHold.state != "obsolete")
@@ -150,6 +165,16 @@ class SuspensionBrake:
                 select(func.count(SuspensionHold.id)).where(SuspensionHold.state == "held")
             )
             return int(count or 0)
+
+
+def _confirmed(session: Session, person_id: int, reason: str, now: datetime) -> bool:
+    """IT staff confirmed this suspension in a bulk plan: admitted past the limit, once, and
+    counted in the window like any other."""
+    if not approvals.take(session, person_id, reason, now):
+        return False
+    session.add(Suspension(person_id=person_id, reason=reason, admitted_at=now, source="confirmed"))
+    log.info("suspension_confirmed_admitted", person_id=person_id)
+    return True
 
 
 def _latest_hold(session: Session, person_id: int) -> SuspensionHold | None:

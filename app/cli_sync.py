@@ -128,7 +128,11 @@ def pull(
 def apply(
     run_id: Annotated[int, typer.Argument(min=1, help="Id de la sincronización (de `misena sync plan`).")],
     confirm: Annotated[
-        int | None, typer.Option(help="Para un plan rechazado: el número exacto de suspensiones.")
+        int | None,
+        typer.Option(
+            help="Para un plan rechazado: el número exacto de suspensiones. Confirmadas, pasan "
+            "una vez el freno de suspensiones."
+        ),
     ] = None,
     actor: Actor = None,
     as_json: Json = False,

@@ -213,7 +213,7 @@ class Reconciler:
                 done.append("recreated" if requested == "account_recreated" else "created")
             else:
                 account = self._change(account, action, known, person_id, done, suspension)
-        if not desired.suspended and self._brake.settle(person_id):
+        if not desired.suspended and self._brake.settle(person_id, ending=desired.review_at is not None):
             suspension.setdefault("status_reason", None)  # the held suspension's reason is over
         assert account is not None  # noqa: S101 - a plan without a create needs an account
         if desired.suspended and account.suspended and known.suspended_by_misena and not suspension:

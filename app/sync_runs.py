@@ -26,6 +26,7 @@ from typing import BinaryIO
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import suspension_approvals as approvals
 from app.audit import record as audit
 from app.db.models import Job, Person, SyncItem, SyncRun
 from app.intake import RECONCILE
@@ -262,6 +263,8 @@ class SyncRuns:
     def _apply_batch(self, run_id: int) -> int:
         now = self._clock()
         with self._sessions.begin() as session:
+            run = session.get(SyncRun, run_id)
+            confirmed_by = run.confirmed_by if run is not None else None
             items = list(
                 session.scalars(
                     select(SyncItem)
@@ -272,10 +275,12 @@ class SyncRuns:
                 )
             )
             for item in items:
-                self._apply_item(session, item, now)
+                self._apply_item(session, item, now, confirmed_by)
             return len(items)
 
-    def _apply_item(self, session: Session, item: SyncItem, now: datetime) -> None:
+    def _apply_item(self, session: Session, item: SyncItem, now: datetime, confirmed_by: str | None) -> None:
+        """Store the roster's facts and queue the reconcile; a suspension IT staff confirmed
+        (``confirmed_by``) is pre-released for the circuit breaker in the same transaction."""
         item.state, item.applied_at = "applied", now
         if item.record is None:
             return
@@ -298,6 +303,10 @@ class SyncRuns:
             merged = merge_records(PersonRecord.model_validate(person.record), record)
             person.record, person.updated_at = merged.model_dump(mode="json"), now
             index_person(person, merged)
+        if confirmed_by is not None and item.action == PlanAction.SUSPEND.value:
+            approvals.pre_release(
+                session, person, self._settings.policy, actor=confirmed_by, run_id=item.run_id, now=now
+            )
         enqueue(session, RECONCILE, person.id, now=now)
 
     # -- read ------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ __all__ = [
     "FichaGroup",
     "PolicySettings",
     "StaffSuspension",
+    "coming_suspension",
     "desired_account",
     "staff_suspension",
 ]
@@ -223,6 +224,26 @@ def desired_account(
         excluded_accounts=settings.excluded_accounts,
         excluded_org_units=settings.excluded_org_units,
     )
+
+
+def coming_suspension(
+    person: PersonRecord,
+    settings: PolicySettings,
+    now: datetime,
+    *,
+    staff: StaffSuspension | None = None,
+) -> str | None:
+    """The reason of the lifecycle suspension the person's account gets now, or when their
+    grace period ends if nothing changes — to the letter what the reconcile will ask the
+    circuit breaker, so a pre-release IT staff confirm (:mod:`app.suspension_approvals`) is
+    found by it. ``None`` when nothing ends, or when the suspension is IT staff's own (which
+    never meets the breaker)."""
+    if staff is not None:
+        return None
+    desired = desired_account(person, settings, now)
+    if desired is not None and not desired.suspended and desired.review_at is not None:
+        desired = desired_account(person, settings, desired.review_at)
+    return desired.standing_reason if desired is not None and desired.suspended else None
 
 
 def _placing_enrollment(

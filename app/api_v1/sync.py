@@ -80,7 +80,10 @@ class ApplyRequest(BaseModel):
         default=None,
         ge=0,
         le=2**31 - 1,
-        description="For a refused plan: the exact number of suspensions it makes.",
+        description=(
+            "For a refused plan: the exact number of suspensions it makes. Confirmed, they pass "
+            "the suspension brake once (still counted in its window)."
+        ),
     )
 
 

@@ -135,7 +135,9 @@ class Suspension(Base):
     reason: Mapped[str] = mapped_column(String(500))
 
     admitted_at: Mapped[datetime] = mapped_column(index=True)
-    #: ``brake`` (counted against the window) or ``released`` (IT staff let a held one through).
+    #: ``brake`` (counted against the window), ``confirmed`` (IT staff confirmed it in a bulk
+    #: plan: admitted past the limit, and counted) or ``released`` (IT staff let a held one
+    #: through).
     source: Mapped[str] = mapped_column(String(16))
 
 
@@ -162,6 +164,28 @@ class SuspensionHold(Base):
     held_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class SuspensionApproval(Base):
+    """A suspension IT staff confirmed in a bulk plan (``sync apply --confirm``), which the
+    circuit breaker lets through once, for exactly this reason (see
+    :mod:`app.suspension_approvals`).
+
+    ``open`` until the brake honours it (``used``) or the person is plainly active again
+    (``void``: a later ending is a new decision).
+    """
+
+    __tablename__ = "suspension_approvals"
+    __table_args__ = (CheckConstraint("state IN ('open', 'used', 'void')", name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"))
+    approved_by: Mapped[str] = mapped_column(String(200))
+    approved_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(8))
+    closed_at: Mapped[datetime | None]
 
 
 class Job(Base):

@@ -40,7 +40,7 @@ def test_daily_counts_carry_over_as_sends_that_free_no_slot_early(database_url: 
                 )
         before_upgrade = datetime.now(UTC)
         upgrade(engine)
-        assert current_revision(engine) == "0006_rolling_sender_budget"
+        assert current_revision(engine) == "0007_suspension_approvals"
 
         sessions = session_factory(engine)
         with sessions.begin() as session:
