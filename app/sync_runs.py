@@ -39,7 +39,8 @@ from app.settings import Settings
 from app.sync_known_people import known_people
 from sofia_sync.bulk_plan import BulkPlan, PlanAction, SafetySettings, Snapshot, plan_bulk
 from sofia_sync.person import PersonRecord, merge_records
-from sofia_sync.roster import Roster, RosterFormatError, Scope, load_roster
+from sofia_sync.roster import Roster, Scope, load_roster
+from sofia_sync.roster_rows import RosterFormatError
 from workspace.ports import Directory
 
 log = get_logger(__name__)

@@ -14,16 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sofia_sync.contract import DocumentType, EnrollmentStatus, Modality, Role
-from sofia_sync.roster import (
-    DETECTION_WINDOW,
-    Roster,
-    RosterFormatError,
-    RosterRow,
-    Scope,
-    load_roster,
-    open_roster,
-    roster_people,
-)
+from sofia_sync.roster import Roster, Scope, load_roster, roster_people
+from sofia_sync.roster_encoding import DETECTION_WINDOW
+from sofia_sync.roster_reader import open_roster
+from sofia_sync.roster_rows import RosterFormatError, RosterRow
 
 from .roster_files import (
     CENTROS,
