@@ -10,9 +10,11 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from app.cli_accounts import accounts_cli
 from app.cli_brake import brake_cli
-from app.cli_staff import accounts_cli, jobs_cli, tokens_cli
+from app.cli_jobs import jobs_cli
 from app.cli_sync import sync_cli
+from app.cli_tokens import tokens_cli
 from app.settings import Settings
 from workspace.emulator.config import EmulatorConfig
 from workspace.emulator.server import EmulatorServer

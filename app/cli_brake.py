@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.brake import SuspensionBrake
-from app.cli_staff import logs_to_stderr
+from app.cli_plumbing import logs_to_stderr
 from app.db.engine import make_engine, session_factory
 from app.problems import ProblemError
 from app.queue import utcnow

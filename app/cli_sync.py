@@ -16,18 +16,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.api_v1.sync import MAX_ROSTER_BYTES, SyncRunOut, sync_run_out
-from app.cli_staff import (
-    Actor,
-    Json,
-    actor_label,
-    emit,
-    err_console,
-    logs_to_stderr,
-    make_table,
-    out_console,
-    print_json,
-    refused,
-)
+from app.cli_plumbing import Actor, Json, actor_label, logs_to_stderr, refused
+from app.cli_rendering import emit, err_console, make_table, out_console, print_json
 from app.problems import ProblemError
 from app.services import Services, build_services
 from app.sync_pull import PullProblemError, pull_and_plan
