@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import record as audit
 from app.db.models import CredentialDelivery, Person
-from app.delivery import request_delivery
-from app.delivery_jobs import OPEN, queue_behind_inline_send
+from app.delivery import OPEN, request_delivery
+from app.delivery_jobs import queue_behind_inline_send
 from app.logging_setup import get_logger
 from sofia_sync.normalize import mask_email
 from workspace.errors import AlreadyExists, NotFound, NotReady

@@ -131,7 +131,7 @@ def worker_command(
             help="Puerto de /livez, /readyz y /metrics (por defecto MISENA_WORKER_HEALTH_PORT; 0: ninguno)."
         ),
     ] = None,
-    host: Annotated[str, typer.Option(help="Interfaz de escucha de la salud.")] = "0.0.0.0",  # noqa: S104
+    host: Annotated[str, typer.Option(help="Interfaz de escucha de la salud.")] = "0.0.0.0",  # noqa: S104 - a server
 ) -> None:
     """Solo el worker: concilia personas y envía credenciales."""
     import threading

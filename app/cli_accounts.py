@@ -31,6 +31,7 @@ from app.cli_plumbing import (
     _database,
     _load_settings,
     _reason,
+    _required_reason,
     _usage,
     actor_label,
     logs_to_stderr,
@@ -326,8 +327,7 @@ def accounts_suspend(
     as_json: Json = False,
 ) -> None:
     """Suspende la cuenta (uso indebido), diga lo que diga Sofia Plus, hasta `unsuspend`."""
-    why, who = _reason(reason, required=True), actor_label(actor)
-    assert why is not None  # noqa: S101 - required
+    why, who = _required_reason(reason), actor_label(actor)
     _act(
         document, person_id, "person.suspend", lambda staff, pid: staff.suspend(pid, who, why),
         f"suspensión registrada ({APPLIED})", as_json,
@@ -376,8 +376,7 @@ def accounts_exclude(
     as_json: Json = False,
 ) -> None:
     """Saca a la persona de la gestión de misena: su cuenta no se toca hasta `include`."""
-    why, who = _reason(reason, required=True), actor_label(actor)
-    assert why is not None  # noqa: S101 - required
+    why, who = _required_reason(reason), actor_label(actor)
     _act(
         document, person_id, "person.exclude", lambda staff, pid: staff.exclude(pid, who, why),
         "excluida de la gestión de misena", as_json,

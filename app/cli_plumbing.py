@@ -91,15 +91,20 @@ def actor_label(actor: str | None) -> str:
     return f"cli:{actor}"
 
 
-def _reason(reason: str | None, required: bool = False) -> str | None:
-    """The reason, checked by the same rules the API applies to its request bodies."""
+def _reason(reason: str | None) -> str | None:
+    """The optional reason, checked by the same rules the API applies to its request bodies."""
     try:
-        if required:
-            return SuspendRequest(reason=(reason or "").strip()).reason
         return ActionRequest(reason=(reason or "").strip() or None).reason
     except ValidationError:
-        limits = "entre 3 y 500 caracteres" if required else "hasta 500 caracteres"
-        _usage(f"el motivo debe tener {limits}", "--reason")
+        _usage("el motivo debe tener hasta 500 caracteres", "--reason")
+
+
+def _required_reason(reason: str | None) -> str:
+    """The reason a suspension or exclusion must give, by the API's rules."""
+    try:
+        return SuspendRequest(reason=(reason or "").strip()).reason
+    except ValidationError:
+        _usage("el motivo debe tener entre 3 y 500 caracteres", "--reason")
 
 
 Json = Annotated[bool, typer.Option("--json", help="Salida JSON (los esquemas de la API) en vez de tablas.")]

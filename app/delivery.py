@@ -74,11 +74,11 @@ class SendersExhausted(Exception):  # noqa: N818 - it is a state, not a failure
         self.retry_after = retry_after
 
 
-class DeliveryRefused(PermanentError):  # noqa: N818 - names the outcome, like Google's errors
+class DeliveryRefusedError(PermanentError):
     """Gmail refused the credentials for good; the message is the reason IT staff read."""
 
 
-class RefusedOnce(RetryableError):  # noqa: N818 - names the outcome, like Google's errors
+class RefusedOnceError(RetryableError):
     """Gmail refused a delivery's first send: the job retries once, with a fresh password."""
 
 
@@ -171,8 +171,8 @@ class Courier:
             except PermanentError as exc:
                 reason, final = self._refused(target, reservation, exc)
                 if final:
-                    raise DeliveryRefused(reason) from exc
-                raise RefusedOnce(f"{reason} Trying once more with a fresh password.") from exc
+                    raise DeliveryRefusedError(reason) from exc
+                raise RefusedOnceError(f"{reason} Trying once more with a fresh password.") from exc
             except WorkspaceError as exc:
                 self._attempt_failed(target, f"Gmail send failed, will retry: {_masked(str(exc))}")
                 raise
@@ -190,8 +190,7 @@ class Courier:
         if delivery is None:
             return None
         assert delivery.recipient_email is not None  # noqa: S101 - open deliveries have one
-        person = session.get(Person, person_id)
-        assert person is not None  # noqa: S101 - deliveries belong to a person
+        person = session.get_one(Person, person_id)  # deliveries belong to a person
         first_names = PersonRecord.model_validate(person.record).first_names
         return _Target(
             delivery.id,
@@ -226,8 +225,7 @@ class Courier:
         raise SendersExhausted(seconds, outcome.describe())
 
     def _mark_waiting(self, session: Session, target: _Target, outcome: NoCapacity) -> None:
-        row = session.get(CredentialDelivery, target.delivery_id)
-        assert row is not None  # noqa: S101
+        row = session.get_one(CredentialDelivery, target.delivery_id)
         row.status, row.next_attempt_at = "waiting", outcome.until
         row.last_error = (
             f"Waiting for sender capacity ({outcome.describe()}); "
@@ -277,8 +275,7 @@ class Courier:
         reason = refusal_reason(exc, reservation.sender, sender_refused=sender_refused)
         with self._sessions.begin() as session:
             self.pool.release(session, reservation)
-            row = session.get(CredentialDelivery, target.delivery_id)
-            assert row is not None  # noqa: S101
+            row = session.get_one(CredentialDelivery, target.delivery_id)
             final = row.attempts > 0
             row.attempts += 1
             row.last_error = reason
@@ -296,8 +293,7 @@ class Courier:
 
     def _attempt_failed(self, target: _Target, error: str) -> None:
         with self._sessions.begin() as session:
-            row = session.get(CredentialDelivery, target.delivery_id)
-            assert row is not None  # noqa: S101
+            row = session.get_one(CredentialDelivery, target.delivery_id)
             row.attempts += 1
             row.status, row.last_error, row.next_attempt_at = "pending", error, None
         DELIVERIES.labels("retry").inc()
@@ -308,8 +304,7 @@ class Courier:
         now = self._clock()
         with self._sessions.begin() as session:
             self.pool.sent(session, reservation, now)
-            row = session.get(CredentialDelivery, target.delivery_id)
-            assert row is not None  # noqa: S101
+            row = session.get_one(CredentialDelivery, target.delivery_id)
             row.status, row.sender, row.gmail_message_id = "sent", reservation.sender, message_id
             row.delivered_at, row.last_error, row.next_attempt_at = now, None, None
             row.attempts += 1

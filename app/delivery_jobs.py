@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import CredentialDelivery, Job, Person
-from app.delivery import DELIVER
+from app.delivery import DELIVER, OPEN
 from app.queue import discard_pending, enqueue, utcnow
 from sofia_sync.person import PersonRecord
 
@@ -30,8 +30,6 @@ INLINE_SEND_GRACE = timedelta(seconds=10)
 #: Delivery states that need no job; any other (``pending``, ``waiting``, or a state the
 #: courier adds later) keeps the job: an unknown state can leave an idle job, never a lost email.
 SETTLED = ("sent", "superseded", "no_recipient", "failed")
-#: Deliveries still to be sent (``waiting``: for sender capacity).
-OPEN = ("pending", "waiting")
 
 
 def queue_behind_inline_send(session: Session, person_id: int, now: datetime) -> None:

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from app.db.models import Person, WebhookEvent
+from app.db.models import Person, WebhookEvent, column_length
 from app.logging_setup import get_logger
 from app.person_index import index_person
 from app.person_merge import absorb, find_person, rekey
@@ -50,7 +50,7 @@ MAX_JSON_DEPTH = 32
 #: Characters in one JSON number. The contract has no numbers at all; an unknown event's are
 #: bounded far below Python's 4,300-digit conversion limit.
 MAX_NUMBER_LENGTH = 100
-WEBHOOK_ID_LENGTH: int = WebhookEvent.__table__.c.webhook_id.type.length  # type: ignore[attr-defined]
+WEBHOOK_ID_LENGTH = column_length(WebhookEvent.__table__.c.webhook_id)
 RECONCILE = "reconcile"
 log = get_logger(__name__)
 

@@ -3,7 +3,7 @@ personal email), refreshed wherever the record changes, in the same transaction.
 
 from __future__ import annotations
 
-from app.db.models import Person
+from app.db.models import Person, column_length
 from sofia_sync.ownership import loose_name
 from sofia_sync.person import PersonRecord
 
@@ -15,7 +15,7 @@ def search_form(text: str) -> str:
 
 #: ``people.search_name``'s size. Names are at most 60 characters each, but folding case may
 #: lengthen them (``ﬃ`` → ``ffi``), and PostgreSQL refuses a longer value where SQLite keeps it.
-SEARCH_NAME_LENGTH: int = Person.__table__.c.search_name.type.length  # type: ignore[attr-defined]
+SEARCH_NAME_LENGTH = column_length(Person.__table__.c.search_name)
 
 
 def index_person(person: Person, record: PersonRecord) -> None:

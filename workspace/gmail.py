@@ -22,14 +22,6 @@ from workspace.pacing import Pacer
 from workspace.retry import RetryPolicy, call_with_retry
 
 
-class _GiveBack(Exception):  # noqa: N818 - a carrier, not an error of its own
-    """Carries a rate limit out of the retry loop, which retries every retryable error."""
-
-    def __init__(self, error: RateLimited) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 class GmailSender:
     """:class:`~workspace.ports.MailSender` over ``users.messages.send``."""
 
@@ -53,14 +45,7 @@ class GmailSender:
         def attempt() -> Any:
             self._pacer.acquire()
             api = self._services.service("gmail", "v1", sender, GMAIL_SEND_SCOPES)
-            try:
-                return execute(api.users().messages().send(userId="me", body=body))
-            except RateLimited as limited:
-                # Not a WorkspaceError, so the retry loop lets it through on the first attempt.
-                raise _GiveBack(limited) from None
+            return execute(api.users().messages().send(userId="me", body=body))
 
-        try:
-            sent = call_with_retry(attempt, self._retry, sleep=self._sleep)
-        except _GiveBack as give_back:
-            raise give_back.error from None
+        sent = call_with_retry(attempt, self._retry, sleep=self._sleep, hand_back=(RateLimited,))
         return str(sent["id"])

@@ -84,8 +84,13 @@ def call_with_retry(
     *,
     sleep: Callable[[float], None] = time.sleep,
     on_retry: Callable[[WorkspaceError, float], None] | None = None,
+    hand_back: tuple[type[WorkspaceError], ...] = (),
 ) -> T:
     """Call ``fn`` until it succeeds, raises a permanent error, or attempts run out.
+
+    ``hand_back``: retryable errors the caller handles itself, raised on their first
+    occurrence (the Gmail sender rests a rate-limited mailbox and moves on to the next one,
+    rather than waiting here).
 
     The last :class:`WorkspaceError` is raised as itself (never tenacity's ``RetryError``) so
     callers handle one exception hierarchy. Exceptions that are not ``WorkspaceError`` are
@@ -95,7 +100,7 @@ def call_with_retry(
         sleep=lambda seconds: sleep(float(seconds)),
         stop=stop_after_attempt(policy.max_attempts),
         wait=lambda state: _wait_for(state, policy),
-        retry=lambda state: _should_retry(state, policy),
+        retry=lambda state: _should_retry(state, policy, hand_back),
         before_sleep=_notifier(on_retry),
         reraise=True,
     )
@@ -106,9 +111,11 @@ def _failure(state: RetryCallState) -> BaseException | None:
     return state.outcome.exception() if state.outcome is not None else None
 
 
-def _should_retry(state: RetryCallState, policy: RetryPolicy) -> bool:
+def _should_retry(
+    state: RetryCallState, policy: RetryPolicy, hand_back: tuple[type[WorkspaceError], ...]
+) -> bool:
     error = _failure(state)
-    if not isinstance(error, WorkspaceError) or not error.retryable:
+    if not isinstance(error, WorkspaceError) or not error.retryable or isinstance(error, hand_back):
         return False
     limit = policy.max_retry_after
     return limit is None or error.retry_after is None or error.retry_after <= limit

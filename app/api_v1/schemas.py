@@ -8,12 +8,12 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.db.models import AuditEvent, CredentialDelivery, Job, Person, SuspensionHold
+from app.db.models import AuditEvent, CredentialDelivery, Job, Person, SuspensionHold, column_length
 from sofia_sync.storable import StoredText
 
 T = TypeVar("T")
 #: A reason is kept in the audit trail (``audit_events.reason``) and on the person's row.
-REASON_LENGTH: int = AuditEvent.__table__.c.reason.type.length  # type: ignore[attr-defined]
+REASON_LENGTH = column_length(AuditEvent.__table__.c.reason)
 Reason = Annotated[str, StoredText(REASON_LENGTH)]
 
 PERSON_EXAMPLE: dict[str, Any] = {

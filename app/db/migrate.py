@@ -12,7 +12,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, column, inspect, select, table, text
 
 from app.db.engine import is_postgres
 
@@ -55,8 +55,9 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         if not inspect(connection).has_table(_VERSION_TABLE):
             return None
-        query = text(f"SELECT version_num FROM {_VERSION_TABLE}")  # noqa: S608 - a constant
-        revision = connection.execute(query).scalar()
+        revision = connection.execute(
+            select(column("version_num")).select_from(table(_VERSION_TABLE))
+        ).scalar()
         return str(revision) if revision is not None else None
 
 

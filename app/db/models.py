@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
@@ -43,6 +44,15 @@ PENDING_ONLY = text("state = 'pending'")
 #: Reasons shown to IT staff are composed ("suspended by IT staff: " + the staff's own 500
 #: characters), so they can outgrow their column; PostgreSQL would refuse the whole write.
 REASON_CHARS = 500
+
+
+def column_length(column: ColumnElement[Any]) -> int:
+    """The declared length of a text column: input checks read their limits from the schema,
+    so a limit and its column cannot drift apart."""
+    kind = column.type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"column {column} declares no length")
+    return kind.length
 
 
 def fit_reason(text: str | None) -> str | None:

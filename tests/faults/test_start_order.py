@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,19 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def is_ready(base: str) -> bool:
+    return get_json(base + "readyz")[0] == 200
+
+
+def migrate_then_ready(env: dict[str, str], base: str) -> None:
+    """``misena migrate`` as an operator runs it; the waiting process is ready soon after."""
+    migrate = subprocess.run(
+        [sys.executable, "-m", "app", "migrate"], env=env, capture_output=True, timeout=60, check=False
+    )
+    assert migrate.returncode == 0, migrate.stderr.decode()
+    assert wait_until(partial(is_ready, base), 10)
+
+
 @pytest.fixture
 def key_file(tmp_path: Path, key_info: dict[str, Any]) -> Path:
     path = tmp_path / "key.json"
@@ -74,11 +88,7 @@ def test_serve_before_migrate_waits_then_works_without_a_restart(
         assert early.status_code == 503, early.text
         assert early.headers["retry-after"]
 
-        migrate = subprocess.run(
-            [sys.executable, "-m", "app", "migrate"], env=env, capture_output=True, timeout=60, check=False
-        )
-        assert migrate.returncode == 0, migrate.stderr.decode()
-        assert wait_until(lambda: get_json(base + "readyz")[0] == 200, 10)
+        migrate_then_ready(env, base)
 
         late = send_signed(base + "webhooks/sofia-plus", SECRET, enrolment_of(2), "msg_late")
         assert late.status_code == 202, late.text
@@ -118,7 +128,7 @@ def test_replicas_started_together_with_migrate_on_start_migrate_once(
         ]
         try:
             for port in ports:
-                ready = lambda port=port: get_json(f"http://127.0.0.1:{port}/readyz")[0] == 200  # noqa: E731
+                ready = partial(is_ready, f"http://127.0.0.1:{port}/")
                 assert wait_until(ready, 60), (tmp_path / f"serve-{port}.log").read_text("utf-8")
             engine = make_engine(url, poolclass=NullPool)
             with engine.connect() as connection:
@@ -154,11 +164,7 @@ def test_a_worker_started_before_migrate_reports_why_and_goes_on(
         status, ready = get_json(base + "readyz")
         assert status == 503
         assert "misena migrate" in ready["reason"]
-        migrate = subprocess.run(
-            [sys.executable, "-m", "app", "migrate"], env=env, capture_output=True, timeout=60, check=False
-        )
-        assert migrate.returncode == 0, migrate.stderr.decode()
-        assert wait_until(lambda: get_json(base + "readyz")[0] == 200, 10)
+        migrate_then_ready(env, base)
         metrics = httpx.get(base + "metrics", timeout=5).text
     finally:
         _stop(worker)

@@ -161,6 +161,17 @@ def test_retry_after_above_the_policy_limit_raises_at_once() -> None:
     assert sleep.waits == []
 
 
+def test_handed_back_errors_raise_at_once_and_others_are_still_retried() -> None:
+    """The Gmail sender takes rate limits back (it rests that sender and tries the next)."""
+    error = rate_limited(retry_after=1.0)
+    call, sleep = Script([unavailable(), error]), RecordingSleep()
+    with pytest.raises(RateLimited) as raised:
+        call_with_retry(call, NO_JITTER, sleep=sleep, hand_back=(RateLimited,))
+    assert raised.value is error
+    assert call.calls == 2  # the 503 was retried, the 429 was not
+    assert sleep.waits == [1.0]
+
+
 def test_on_retry_sees_each_error_and_its_wait() -> None:
     errors = [unavailable(), rate_limited(retry_after=9.0)]
     seen: list[tuple[WorkspaceError, float]] = []
