@@ -1,5 +1,5 @@
 """``python -m app`` is the ``misena`` command, for environments without the console script."""
 
-from app.cli import main
+from app.cli.main import main
 
 main()

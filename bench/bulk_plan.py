@@ -43,8 +43,8 @@ from sqlalchemy.orm import Session
 from app.db.engine import make_engine, session_factory
 from app.db.migrate import upgrade
 from app.db.models import Person
-from app.person_index import index_person
-from app.services import build_services
+from app.people.index import index_person
+from app.runtime.services import build_services
 from app.settings import Settings
 from sofia_sync.bulk_plan import roster_record
 from sofia_sync.planner import to_new_user

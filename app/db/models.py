@@ -114,7 +114,7 @@ class Person(Base):
     #: IT staff lift it.
     staff_suspended: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     staff_reason: Mapped[str | None] = mapped_column(String(500))
-    #: Search copies of the record (see :mod:`app.person_index`): names without accents or
+    #: Search copies of the record (see :mod:`app.people.index`): names without accents or
     #: case, and the personal email, so IT staff find a person without scanning JSON.
     search_name: Mapped[str | None] = mapped_column(String(300))
     personal_email: Mapped[str | None] = mapped_column(String(320), index=True)
@@ -179,7 +179,7 @@ class SuspensionHold(Base):
 class SuspensionApproval(Base):
     """A suspension IT staff confirmed in a bulk plan (``sync apply --confirm``), which the
     circuit breaker lets through once, for exactly this reason (see
-    :mod:`app.suspension_approvals`).
+    :mod:`app.accounts.approvals`).
 
     ``open`` until the brake honours it (``used``) or the person is plainly active again
     (``void``: a later ending is a new decision).
@@ -199,7 +199,7 @@ class SuspensionApproval(Base):
 
 
 class Job(Base):
-    """A unit of queued work for one person; see :mod:`app.queue` for the state machine."""
+    """A unit of queued work for one person; see :mod:`app.jobs.queue` for the state machine."""
 
     __tablename__ = "jobs"
     __table_args__ = (

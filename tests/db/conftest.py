@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db.engine import make_engine, session_factory
 from app.db.migrate import upgrade
 from app.db.models import Person
-from app.queue import JobQueue, QueueSettings
+from app.jobs.queue import JobQueue, QueueSettings
 from tests.db.databases import database_url
 
 __all__ = ["database_url"]

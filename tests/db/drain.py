@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, insert
 
 from app.db.engine import make_engine, session_factory
-from app.queue import JobQueue, QueueSettings
+from app.jobs.queue import JobQueue, QueueSettings
 
 claims_metadata = MetaData()
 #: One row per claim, in whichever process it happened. A job claimed twice shows up twice;

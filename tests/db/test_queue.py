@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Job
-from app.queue import JobQueue, QueueSettings, enqueue
+from app.jobs.queue import JobQueue, QueueSettings, enqueue
 from tests.db.conftest import FakeClock, add_people
 
 RECONCILE = "reconcile"

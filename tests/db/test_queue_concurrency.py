@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.engine import is_postgres
-from app.queue import JobQueue, enqueue, utcnow
+from app.jobs.queue import JobQueue, enqueue, utcnow
 from tests.db.conftest import add_people
 from tests.db.drain import CLAIMS, claims_metadata, drain_in_process, drain_in_threads
 

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Job
-from app.queue import JobQueue, enqueue
+from app.jobs.queue import JobQueue, enqueue
 from tests.db.conftest import FakeClock, add_people
 
 DELIVER = "deliver_credentials"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.intake import MAX_BODY_BYTES
+from app.people.intake import MAX_BODY_BYTES
 from tests.faults.hostile_support import EPOCH, encode, example
 
 #: Every string a known event carries, by event type (dotted paths).

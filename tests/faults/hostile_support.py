@@ -1,5 +1,5 @@
 """Hostile requests, signed exactly as Sofia Plus signs its webhooks, and the service served the
-way production serves it (real uvicorn with :func:`app.http_guard.uvicorn_options`).
+way production serves it (real uvicorn with :func:`app.http.guard.uvicorn_options`).
 
 The signature is computed over the raw body bytes, so bodies that no JSON library would write
 (nesting 1,000 levels deep, a 5,000-digit number, ``\\u0000`` or a lone surrogate escape) still
@@ -32,12 +32,12 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select
 
-from app.api import create_app
 from app.db.engine import make_engine
 from app.db.migrate import upgrade
 from app.db.models import Job, Person, WebhookEvent
-from app.http_guard import uvicorn_options
-from app.services import Services, build_services
+from app.http.guard import uvicorn_options
+from app.http.main import create_app
+from app.runtime.services import Services, build_services
 from sofia_sync.contract import EVENT_EXAMPLES
 from tests.db.databases import DIALECTS, postgres_schema, sqlite_url
 from tests.service import conftest as service

@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from sqlalchemy import select
 
 from app.db.models import CredentialDelivery, Job
-from app.worker import Worker
+from app.runtime.worker import Worker
 from tests.conftest import SCOPE, google_service
 from tests.service.conftest import Harness
 

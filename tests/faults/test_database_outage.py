@@ -20,12 +20,12 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.api import create_app
 from app.db.engine import make_engine
 from app.db.migrate import upgrade
-from app.demo import send_signed
-from app.services import build_services
-from app.worker import WorkerPool
+from app.demo.environment import send_signed
+from app.http.main import create_app
+from app.runtime.services import build_services
+from app.runtime.worker import WorkerPool
 from tests.db.databases import postgres_schema
 from tests.faults.support import (
     check_credentials,

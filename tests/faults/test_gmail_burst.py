@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.services import build_services
-from app.worker import Worker
+from app.runtime.services import build_services
+from app.runtime.worker import Worker
 from tests.faults.mail_support import (
     assert_passwords_sign_in,
     deliveries,

@@ -19,13 +19,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.api import create_app
 from app.db.engine import make_engine
 from app.db.migrate import upgrade
 from app.db.models import CredentialDelivery
-from app.demo import send_signed
-from app.services import Services, build_services
-from app.worker import WorkerPool
+from app.demo.environment import send_signed
+from app.http.main import create_app
+from app.runtime.services import Services, build_services
+from app.runtime.worker import WorkerPool
 from tests.faults.support import managed_accounts, sent_passwords, wait_until
 from tests.service.conftest import SECRET, service_settings
 from tests.service.events import enrolled, person, person_updated, roles_changed, status_changed

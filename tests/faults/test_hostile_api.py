@@ -15,8 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.auth import Scope, issue_token
 from app.db.models import AuditEvent, SyncRun
+from app.staff.tokens import Scope, issue_token
 from tests.faults.hostile_support import Served, field_names, hostile_service, hostile_stores
 from tests.unit.sofia_sync.roster_files import csv_bytes, fake_rows
 

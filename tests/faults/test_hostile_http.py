@@ -1,5 +1,5 @@
 """The connection Sofia Plus keeps alive survives hostile headers and unexpected errors, on the
-production server (real uvicorn with :func:`app.http_guard.uvicorn_options`).
+production server (real uvicorn with :func:`app.http.guard.uvicorn_options`).
 
 Requests are written over a raw socket a few KiB at a time, as a real network delivers them:
 over loopback a whole request arrives in one read, which hides h11's limit on an incomplete
@@ -23,11 +23,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.auth import Scope, issue_token
 from app.db.engine import make_engine
-from app.http_guard import MAX_HEAD_BYTES
+from app.http.guard import MAX_HEAD_BYTES
 from app.logging_setup import configure_logging
-from app.services import build_services
+from app.runtime.services import build_services
+from app.staff.tokens import Scope, issue_token
 from tests.db.databases import sqlite_url
 from tests.faults.hostile_support import (
     WEBHOOK_PATH,

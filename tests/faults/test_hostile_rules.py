@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.db.models import AuditEvent, Person, WebhookEvent
-from app.intake import MAX_JSON_DEPTH, WEBHOOK_ID_LENGTH, nested_too_deep
-from app.person_index import SEARCH_NAME_LENGTH
+from app.people.index import SEARCH_NAME_LENGTH
+from app.people.intake import MAX_JSON_DEPTH, WEBHOOK_ID_LENGTH, nested_too_deep
 from sofia_sync.contract import MAX_EMAIL_LENGTH, MAX_EVENT_TYPE_LENGTH, MAX_NAMES_FIELD_LENGTH
 from sofia_sync.storable import refuse_control_characters, unstorable_path
 

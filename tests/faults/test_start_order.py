@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import NullPool, text
 
 from app.db.engine import make_engine
-from app.demo import send_signed
+from app.demo.environment import send_signed
 from tests.db.databases import postgres_schema
 from tests.faults.support import (
     document,

@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
-from app.api import create_app
 from app.db.engine import make_engine
 from app.db.migrate import upgrade
-from app.demo import send_signed
-from app.services import build_services
+from app.demo.environment import send_signed
+from app.http.main import create_app
+from app.runtime.services import build_services
 from tests.db.databases import postgres_schema
 from tests.faults.support import (
     check_credentials,

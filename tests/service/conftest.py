@@ -20,15 +20,15 @@ from googleapiclient.errors import HttpError
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from app.api import create_app
+from app.accounts.sweep import sweep_due
 from app.db.engine import make_engine
 from app.db.migrate import upgrade
 from app.db.models import CredentialDelivery, Person
-from app.demo import send_signed
-from app.services import Services, build_services
+from app.demo.environment import send_signed
+from app.http.main import create_app
+from app.runtime.services import Services, build_services
+from app.runtime.worker import Worker
 from app.settings import Settings
-from app.sweep import sweep_due
-from app.worker import Worker
 from sofia_sync.contract import EVENT_EXAMPLES
 from sofia_sync.policy import SOFIA_SCHEMA_DEFINITION
 from tests.conftest import ADMIN, SCOPE, google_service

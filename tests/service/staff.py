@@ -12,7 +12,7 @@ import httpx
 import pytest
 import structlog
 
-from app.auth import Scope, issue_token
+from app.staff.tokens import Scope, issue_token
 from tests.service.conftest import Harness
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.auth import Scope
 from app.db.models import AuditEvent
+from app.staff.tokens import Scope
 from tests.service.conftest import Harness
 from tests.service.events import enrolled, person
 from tests.service.test_api_support import (

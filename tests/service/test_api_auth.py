@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.auth import Scope, issue_token, revoke_token
+from app.staff.tokens import Scope, issue_token, revoke_token
 from tests.service.conftest import Harness, enrollment
 from tests.service.test_api_support import assert_problem, shared
 

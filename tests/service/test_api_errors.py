@@ -10,7 +10,7 @@ import json
 import httpx
 import pytest
 
-from app.auth import Scope
+from app.staff.tokens import Scope
 from tests.service.conftest import Harness
 from tests.service.test_api_support import api_client, assert_problem, shared
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.auth import Scope
+from app.staff.tokens import Scope
 from tests.service.conftest import Harness, HarnessFactory
 from tests.service.events import enrolled, person, status_changed
 from tests.service.staff import StaffClient

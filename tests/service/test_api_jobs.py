@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from app.auth import Scope
+from app.staff.tokens import Scope
 from tests.service.conftest import Harness
 from tests.service.events import enrolled, person
 from tests.service.staff import StaffClient

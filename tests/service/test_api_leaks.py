@@ -15,11 +15,11 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
-import app.delivery
-import app.reconcile
-from app.auth import Scope
+import app.accounts.reconcile
+import app.credentials.delivery
+from app.credentials.passwords import generate_password
 from app.logging_setup import configure_logging
-from app.passwords import generate_password
+from app.staff.tokens import Scope
 from tests.service.conftest import SECRET, Harness
 from tests.service.events import person
 from tests.service.staff import StaffClient
@@ -87,8 +87,8 @@ def generated(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(password.get_secret_value())
         return password
 
-    monkeypatch.setattr(app.reconcile, "generate_password", spy)
-    monkeypatch.setattr(app.delivery, "generate_password", spy)
+    monkeypatch.setattr(app.accounts.reconcile, "generate_password", spy)
+    monkeypatch.setattr(app.credentials.delivery, "generate_password", spy)
     return seen
 
 

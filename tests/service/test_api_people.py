@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.auth import Scope
+from app.staff.tokens import Scope
 from tests.conftest import google_service
 from tests.service.conftest import Harness
 from tests.service.events import enrolled, person, person_updated

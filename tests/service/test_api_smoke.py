@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.auth import Scope
+from app.staff.tokens import Scope
 from tests.service.conftest import Harness
 from tests.service.events import enrolled
 from tests.service.staff import staff_client

@@ -20,11 +20,11 @@ import httpx
 import pytest
 from sqlalchemy import Connection, MetaData, Table, select
 
-from app.api import create_app
-from app.auth import Scope
 from app.db.engine import make_engine
 from app.db.migrate import upgrade
-from app.services import build_services
+from app.http.main import create_app
+from app.runtime.services import build_services
+from app.staff.tokens import Scope
 from tests.db.databases import DIALECTS, postgres_schema, sqlite_url
 from tests.service import conftest as service
 from tests.service.conftest import Harness

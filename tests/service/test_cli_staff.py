@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner, Result
 
-from app.auth import Scope, authenticate
-from app.cli import cli
+from app.cli.main import cli
 from app.db.models import AuditEvent, Job
+from app.staff.tokens import Scope, authenticate
 from tests.service.conftest import Harness
 from tests.service.events import enrolled, person, person_updated
 from tests.service.staff import cli_environment

@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
-from app.auth import Scope
-from app.cli import cli
+from app.cli.main import cli
+from app.staff.tokens import Scope
 from tests.service.conftest import Harness, HarnessFactory
 from tests.service.events import person, status_changed
 from tests.service.staff import cli_environment, staff_client

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from alembic import command
 from sqlalchemy import Engine, text
 
+from app.credentials.senders import NoCapacity, Reservation, SenderPool
 from app.db.engine import make_engine, session_factory
 from app.db.migrate import alembic_config, current_revision, upgrade
-from app.senders import NoCapacity, Reservation, SenderPool
 from tests.db.databases import database_url
 
 __all__ = ["database_url"]

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.credentials.senders import NoCapacity, Reservation, SenderPool
 from app.db.engine import make_engine, session_factory
 from app.db.models import MailSend
-from app.senders import NoCapacity, Reservation, SenderPool
 from tests.db.conftest import engine, sessions
 from tests.db.databases import database_url
 

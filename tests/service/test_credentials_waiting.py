@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import httpx
 
-from app.auth import Scope
+from app.staff.tokens import Scope
 from tests.faults.mail_support import (
     assert_passwords_sign_in,
     deliveries,

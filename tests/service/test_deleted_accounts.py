@@ -22,11 +22,11 @@ import pytest
 from googleapiclient.errors import HttpError
 from sqlalchemy import select
 
-from app.auth import Scope
 from app.db.models import AuditEvent, Job
 from app.logging_setup import configure_logging
-from app.services import build_services
-from app.worker import Worker
+from app.runtime.services import build_services
+from app.runtime.worker import Worker
+from app.staff.tokens import Scope
 from tests.conftest import SCOPE, google_service
 from tests.service.conftest import SENDER, Harness
 from tests.service.events import enrolled, person, person_updated, status_changed

@@ -17,12 +17,12 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from app.api import create_app
-from app.demo import send_signed
+from app.demo.environment import send_signed
+from app.http.main import create_app
 from app.logging_setup import configure_logging
-from app.services import build_services
-from app.supervision import Backoff, Heartbeats, supervise
-from app.worker import WorkerPool
+from app.runtime.services import build_services
+from app.runtime.supervision import Backoff, Heartbeats, supervise
+from app.runtime.worker import WorkerPool
 from tests.faults.support import enrolment_of, wait_until
 from tests.service.conftest import SECRET, Harness, HarnessFactory
 from workspace.emulator.server import BackgroundServer

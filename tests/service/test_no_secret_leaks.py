@@ -10,10 +10,10 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import MetaData, select
 
-import app.delivery
-import app.reconcile
+import app.accounts.reconcile
+import app.credentials.delivery
+from app.credentials.passwords import generate_password
 from app.logging_setup import configure_logging
-from app.passwords import generate_password
 from tests.service.conftest import SECRET, Harness, enrollment
 
 
@@ -27,8 +27,8 @@ def generated(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(password.get_secret_value())
         return password
 
-    monkeypatch.setattr(app.reconcile, "generate_password", spy)
-    monkeypatch.setattr(app.delivery, "generate_password", spy)
+    monkeypatch.setattr(app.accounts.reconcile, "generate_password", spy)
+    monkeypatch.setattr(app.credentials.delivery, "generate_password", spy)
     return seen
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from app.worker import WorkerPool
+from app.runtime.worker import WorkerPool
 from tests.service.conftest import Harness, HarnessFactory
 from tests.service.events import enrolled, person, person_updated, status_changed
 

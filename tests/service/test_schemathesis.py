@@ -38,12 +38,12 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
-from app.api import create_app
-from app.auth import Scope
 from app.db.engine import make_engine
 from app.db.migrate import upgrade
 from app.db.models import Job, Person, SuspensionHold, SyncRun
-from app.services import build_services
+from app.http.main import create_app
+from app.runtime.services import build_services
+from app.staff.tokens import Scope
 from sofia_sync.policy import SOFIA_SCHEMA_DEFINITION
 from tests.db.databases import sqlite_url
 from tests.faults.hostile_support import signed_headers

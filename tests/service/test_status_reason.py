@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from app.auth import Scope
-from app.cli import cli
+from app.cli.main import cli
+from app.staff.tokens import Scope
 from tests.db.databases import sqlite_url
 from tests.service.conftest import Harness, HarnessFactory
 from tests.service.events import enrolled, status_changed

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli.main import cli
 from tests.service.conftest import Harness, HarnessFactory
 from tests.service.events import enrolled, person, status_changed
 

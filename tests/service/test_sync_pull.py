@@ -18,9 +18,9 @@ from respx.patterns import M
 from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
-from app.auth import Scope
-from app.cli import cli
+from app.cli.main import cli
 from app.db.models import SyncRun
+from app.staff.tokens import Scope
 from tests.service.conftest import Harness, HarnessFactory
 from tests.service.staff import cli_environment, staff_client
 from tests.service.test_sync_runs import KNOWN, enroll_known, row
@@ -152,7 +152,7 @@ def test_an_export_over_the_limit_is_a_413(
     make_harness: HarnessFactory, sofia: respx.Route, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     harness = make_harness(**PULL)
-    monkeypatch.setattr("app.api_v1.sync.MAX_ROSTER_BYTES", 100)
+    monkeypatch.setattr("app.http.v1.sync.MAX_ROSTER_BYTES", 100)
     sofia.mock(return_value=roster_answer(export(), harness.clock()))
     runner = staff_client(harness, Scope.SYNC_RUN)
     problem = assert_problem(post_pull(harness, runner.token, {"scope": "all"}), 413)

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from app.auth import Scope
-from app.cli import cli
+from app.cli.main import cli
 from app.db.models import SyncItem
-from app.problems import ProblemError
-from app.sync_runs import SyncRuns
+from app.http.problems import ProblemError
+from app.staff.tokens import Scope
+from app.sync.runs import SyncRuns
 from tests.service.conftest import Harness, HarnessFactory
 from tests.service.events import enrolled, person
 from tests.service.staff import cli_environment, staff_client
@@ -144,7 +144,7 @@ def test_an_interrupted_apply_resumes_without_repeating_work(
 ) -> None:
     rows = [row(d, "OTRO NOMBRE") for d in KNOWN]
     run_id = sync(managed).plan(roster(*rows), scope="all", actor="test", source_name="r.csv")
-    monkeypatch.setattr("app.sync_runs.BATCH", 7)
+    monkeypatch.setattr("app.sync.runs.BATCH", 7)
     sync(managed)._apply_batch(run_id)  # the process dies after one batch
     with managed.services.sessions() as session:
         states = [i.state for i in session.scalars(select(SyncItem).where(SyncItem.run_id == run_id))]

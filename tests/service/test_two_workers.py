@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db.models import CredentialDelivery, Job
-from app.services import build_services
-from app.worker import Worker
+from app.runtime.services import build_services
+from app.runtime.worker import Worker
 from tests.db.databases import postgres_schema
 from tests.service.conftest import Harness, enrollment, service_settings
 

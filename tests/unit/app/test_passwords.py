@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.passwords import ALPHABET, DIGITS, LOWER, UPPER, generate_password
+from app.credentials.passwords import ALPHABET, DIGITS, LOWER, UPPER, generate_password
 
 LOOK_ALIKES = set("0O1lI5S2Z8B")
 

@@ -1,0 +1,49 @@
+"""The scheduled sweep: time-based lifecycle transitions fire by themselves.
+
+A grace period ending is not an event anyone sends. Each reconcile records when the
+person's account next changes by the clock alone (``people.next_review_at``); the sweep,
+run by every worker process every ``sweep_interval_seconds`` (a supervised loop of
+:class:`app.runtime.worker.WorkerPool`), queues a reconcile for
+everyone whose moment has come. Several processes sweeping at once is harmless: rows are
+claimed with ``SKIP LOCKED`` on PostgreSQL, and the queue coalesces reconciles per person.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.models import Person
+from app.jobs.queue import enqueue
+from app.logging_setup import get_logger
+from app.people.intake import RECONCILE
+
+log = get_logger(__name__)
+
+
+def sweep_due(sessions: sessionmaker[Session], now: datetime, batch: int = 500) -> int:
+    """Queue a reconcile for every person whose review time has passed; returns how many."""
+    total = 0
+    while True:
+        with sessions.begin() as session:
+            due = list(
+                session.scalars(
+                    select(Person.id)
+                    .where(Person.next_review_at <= now)
+                    .order_by(Person.next_review_at, Person.id)
+                    .limit(batch)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            for person_id in due:
+                enqueue(session, RECONCILE, person_id, now=now)
+            if due:
+                session.execute(update(Person).where(Person.id.in_(due)).values(next_review_at=None))
+        total += len(due)
+        if len(due) < batch:
+            break
+    if total:
+        log.info("sweep_queued", people=total)
+    return total

@@ -1,0 +1,1 @@
+"""The ``misena`` command: one module per command group, shared rendering and plumbing."""

@@ -1,0 +1,399 @@
+"""``misena accounts``: people's Mi SENA accounts at a terminal — search, the whole picture of
+one person, and the IT staff's corrections (help in Spanish, for SENA's IT staff).
+
+The same code answers here and over HTTP: people are found and pictured by
+:mod:`app.people.queries`, every change to a person goes through :class:`app.staff.actions.StaffActions`
+(so it lands in the audit trail as ``cli:<actor>``, in the same transaction), and ``--json``
+prints the very schemas the API answers with. Apart from ``misena jobs`` and ``misena tokens``
+because only this group names a person (by document or ``--id``) and draws a person's picture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.cli.plumbing import (
+    MAX_ID,
+    Actor,
+    Json,
+    Limit,
+    PageToken,
+    Reason,
+    RequiredReason,
+    _database,
+    _load_settings,
+    _reason,
+    _required_reason,
+    _usage,
+    actor_label,
+    logs_to_stderr,
+    refused,
+)
+from app.cli.rendering import (
+    _dump,
+    _grid,
+    _jobs_table,
+    _more,
+    _state,
+    _text,
+    _when,
+    emit,
+    err_console,
+    make_table,
+    out_console,
+)
+from app.db.models import Person
+from app.http.problems import ProblemError
+from app.http.v1.schemas import Accepted, AuditOut, DeliveryOut, HoldOut, PageOf, PersonDetail, PersonSummary
+from app.jobs.queue import utcnow
+from app.people import queries as people_queries
+from app.staff.actions import StaffActions, not_found
+
+accounts_cli = typer.Typer(
+    help="Cuentas Mi SENA de las personas: buscar, ver el cuadro completo y corregir.",
+    no_args_is_help=True,
+)
+accounts_cli.callback()(logs_to_stderr)
+
+
+#: Of each enrollment in the record, what a table at a terminal shows (``--json`` has all).
+ENROLLMENT_COLUMNS = ("ficha", "program_name", "centro_name", "regional_name", "modality", "status",
+                      "start_date", "end_date")  # fmt: skip
+
+Document = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="DOCUMENTO",
+        help="Número de documento (1098765432, con o sin separadores) o tipo:número (TI:1098765432);"
+        " también encuentra a quien cambió de documento (TI → CC) por el anterior.",
+        show_default=False,
+    ),
+]
+PersonIdOption = Annotated[
+    int | None,
+    typer.Option("--id", min=1, max=MAX_ID, help="El id de la persona en misena, en lugar del documento."),
+]
+
+
+def _person(sessions: sessionmaker[Session], document: str | None, person_id: int | None) -> tuple[int, str]:
+    """The one person meant: ``(id, person_key)``; exits 1 if nobody or several match."""
+    if (document is None) == (person_id is None):
+        _usage("indique el documento o --id (uno de los dos)")
+    with sessions() as session:
+        if person_id is not None:
+            person = session.get(Person, person_id)
+            if person is None:
+                refused(not_found("person"))
+            return person.id, person.person_key
+        assert document is not None  # noqa: S101 - checked above
+        try:
+            people = people_queries.find_by_document(session, document)
+        except ValueError:
+            _usage("use 1098765432 o tipo:número, p. ej. TI:1098765432 (tipos CC, TI, CE, PEP, PPT, PA)")
+        if not people:
+            err_console().print("[red]No encontrado: ninguna persona tiene ese documento.[/red]")
+            raise typer.Exit(1)
+        if len(people) > 1:
+            _print_people(err_console(), f"Varias personas tienen ese número: {len(people)}", people)
+            err_console().print(
+                "[red]Indique cuál: con el tipo de documento (p. ej. [bold]TI:1098765432[/bold]) "
+                "o con [bold]--id[/bold].[/red]"
+            )
+            raise typer.Exit(1)
+        return people[0].id, people[0].person_key
+
+
+def _print_people(console: Console, title: str, people: list[Person]) -> None:
+    table = make_table(title, ("id", "documento", "nombres", "cuenta", "estado", "motivo"))
+    for person in people:
+        summary = PersonSummary.of(person)
+        flags = [f for f, on in (("excluida", summary.excluded), ("susp. TI", summary.staff_suspended)) if on]
+        table.add_row(
+            str(summary.id),
+            escape(summary.person_key),
+            escape(f"{summary.first_names} {summary.last_names}"),
+            _text(summary.account_email),
+            _state(summary.account_status) + "".join(f" [magenta]{f}[/magenta]" for f in flags),
+            _text(summary.status_reason),
+        )
+    emit(console, table)
+
+
+def _ficha(value: str | None) -> str | None:
+    if value is not None and not (len(value) <= 20 and value.replace("-", "").isalnum() and value.isascii()):
+        raise typer.BadParameter("solo letras, dígitos y guiones (hasta 20)")
+    return value
+
+
+@accounts_cli.command("search")
+def accounts_search(
+    document: Annotated[str | None, typer.Option(help="Número de documento, con o sin separadores.")] = None,
+    email: Annotated[str | None, typer.Option(help="Correo de la cuenta o personal (o parte).")] = None,
+    name: Annotated[str | None, typer.Option(help="Parte de los nombres o apellidos.")] = None,
+    ficha: Annotated[str | None, typer.Option(help="Ficha (completa).", callback=_ficha)] = None,
+    state: Annotated[
+        str | None,
+        typer.Option(help="Estado de la cuenta: active, pending, credentials_pending, suspended, ..."),
+    ] = None,
+    limit: Limit = 50,
+    page_token: PageToken = None,
+    as_json: Json = False,
+) -> None:
+    """Busca personas (las más recientes primero); los filtros se combinan."""
+    filters = people_queries.PeopleFilter(document=document, email=email, name=name, ficha=ficha, state=state)
+    with _database() as sessions, sessions() as session:
+        try:
+            page = people_queries.search_people(session, filters, page_token, limit)
+        except ProblemError as exc:
+            refused(exc)
+        if as_json:
+            found = PageOf[PersonSummary](
+                items=[PersonSummary.of(p) for p in page.items], next_page_token=page.next_page_token
+            )
+            _dump(found)
+            return
+        _print_people(out_console(), f"Personas: {len(page.items)}", page.items)
+    _more(page.next_page_token)
+
+
+@accounts_cli.command("show")
+def accounts_show(document: Document = None, person_id: PersonIdOption = None, as_json: Json = False) -> None:
+    """Todo sobre una persona: registro de Sofia Plus, cuenta deseada, estado en Workspace,
+    trabajos, envíos de credenciales (nunca la contraseña), retenciones y auditoría."""
+    settings = _load_settings()
+    with _database(settings) as sessions:
+        found, _ = _person(sessions, document, person_id)
+        with sessions() as session:
+            try:
+                detail = people_queries.person_detail(session, settings.policy, utcnow(), found)
+            except ProblemError as exc:
+                refused(exc)
+    if as_json:
+        _dump(detail)
+        return
+    _show(out_console(), detail)
+
+
+def _show(console: Console, detail: PersonDetail) -> None:
+    flags = [
+        f
+        for f, on in (("excluida de misena", detail.excluded), ("suspendida por TI", detail.staff_suspended))
+        if on
+    ]
+    console.print(
+        f"[bold]{escape(detail.first_names)} {escape(detail.last_names)}[/bold]  "
+        f"{escape(detail.person_key)}  (id {detail.id})" + "".join(f"  [magenta]{f}[/magenta]" for f in flags)
+    )
+    console.print(
+        _grid(
+            "Cuenta",
+            [
+                ("correo", _text(detail.account_email)),
+                ("estado", _state(detail.account_status)),
+                ("motivo", _text(detail.status_reason)),
+                ("actualizado", _when(detail.updated_at)),
+            ],
+        )
+    )
+    record = {k: v for k, v in detail.record.items() if k not in ("enrollments", "field_times")}
+    console.print(_grid("Registro en Sofia Plus", [(k, _text(v)) for k, v in record.items()]))
+    enrollments = detail.record.get("enrollments") or []
+    if enrollments:
+        table = make_table("Matrículas", ENROLLMENT_COLUMNS)
+        for enrollment in enrollments:
+            table.add_row(*(_state(enrollment.get(c)) if c == "status" else _text(enrollment.get(c))
+                            for c in ENROLLMENT_COLUMNS))  # fmt: skip
+        emit(console, table)
+    if detail.desired is None:
+        console.print("[bold]Cuenta deseada[/bold]: ninguna (la política no le da cuenta hoy)")
+    else:
+        console.print(_grid("Cuenta deseada (política)", [(k, _text(v)) for k, v in detail.desired.items()]))
+    workspace = detail.workspace.model_dump(exclude={"live"})
+    console.print(
+        _grid("Google Workspace (lo último que misena supo)", [(k, _text(v)) for k, v in workspace.items()])
+    )
+    _jobs_table(console, "Trabajos", detail.jobs)
+    _deliveries_table(console, detail.deliveries)
+    _holds_table(console, detail.holds)
+    _audit_table(console, detail.audit)
+
+
+def _deliveries_table(console: Console, deliveries: list[DeliveryOut]) -> None:
+    table = make_table(
+        f"Envíos de credenciales: {len(deliveries)}",
+        (
+            "id",
+            "estado",
+            "cuenta",
+            "destinatario",
+            "remitente",
+            "intentos",
+            "solicitado",
+            "entregado",
+            "próximo intento",
+            "motivo",
+            "último error",
+        ),
+    )
+    for d in deliveries:
+        table.add_row(
+            str(d.id), _state(d.status), _text(d.account_email), _text(d.recipient_email), _text(d.sender),
+            str(d.attempts), _when(d.requested_at), _when(d.delivered_at), _when(d.next_attempt_at),
+            _text(d.reason), _text(d.last_error),
+        )  # fmt: skip
+    emit(console, table)
+
+
+def _holds_table(console: Console, holds: list[HoldOut]) -> None:
+    table = make_table(
+        f"Suspensiones retenidas: {len(holds)}", ("id", "motivo", "estado", "retenida", "decidida", "por")
+    )
+    for h in holds:
+        table.add_row(
+            str(h.id),
+            _text(h.reason),
+            _state(h.state),
+            _when(h.held_at),
+            _when(h.decided_at),
+            _text(h.decided_by),
+        )
+    emit(console, table)
+
+
+def _audit_table(console: Console, entries: list[AuditOut]) -> None:
+    table = make_table(
+        f"Auditoría: {len(entries)}", ("id", "cuándo", "quién", "acción", "objeto", "motivo", "detalles")
+    )
+    for a in entries:
+        table.add_row(
+            str(a.id), _when(a.at), _text(a.actor), _text(a.action), _text(a.target), _text(a.reason),
+            _text(a.details),
+        )  # fmt: skip
+    emit(console, table)
+
+
+def _act(
+    document: str | None,
+    person_id: int | None,
+    action: str,
+    change: Callable[[StaffActions, int], None],
+    done: str,
+    as_json: bool,
+) -> None:
+    with _database() as sessions:
+        found, key = _person(sessions, document, person_id)
+        try:
+            change(StaffActions(sessions, utcnow), found)
+        except ProblemError as exc:
+            refused(exc)
+    if as_json:
+        _dump(Accepted(action=action, person_id=found))
+        return
+    out_console().print(f"[green]✔[/green] {done}: {escape(key)} (id {found})")
+
+
+APPLIED = "el worker lo aplica en la próxima reconciliación"
+
+
+@accounts_cli.command("resend-credentials")
+def accounts_resend_credentials(
+    document: Document = None,
+    person_id: PersonIdOption = None,
+    reason: Reason = None,
+    actor: Actor = None,
+    as_json: Json = False,
+) -> None:
+    """Genera una contraseña nueva y la envía al correo personal registrado en Sofia Plus."""
+    why, who = _reason(reason), actor_label(actor)
+    _act(
+        document, person_id, "person.resend_credentials",
+        lambda staff, pid: staff.resend_credentials(pid, who, why),
+        "credenciales nuevas en camino al correo personal", as_json,
+    )  # fmt: skip
+
+
+@accounts_cli.command("suspend")
+def accounts_suspend(
+    reason: RequiredReason,
+    document: Document = None,
+    person_id: PersonIdOption = None,
+    actor: Actor = None,
+    as_json: Json = False,
+) -> None:
+    """Suspende la cuenta (uso indebido), diga lo que diga Sofia Plus, hasta `unsuspend`."""
+    why, who = _required_reason(reason), actor_label(actor)
+    _act(
+        document, person_id, "person.suspend", lambda staff, pid: staff.suspend(pid, who, why),
+        f"suspensión registrada ({APPLIED})", as_json,
+    )  # fmt: skip
+
+
+@accounts_cli.command("unsuspend")
+def accounts_unsuspend(
+    document: Document = None,
+    person_id: PersonIdOption = None,
+    reason: Reason = None,
+    actor: Actor = None,
+    as_json: Json = False,
+) -> None:
+    """Levanta una suspensión hecha por TI o fuera de misena (en la consola de Google).
+    Sofia Plus sigue decidiendo: un aprendiz retirado sigue suspendido."""
+    why, who = _reason(reason), actor_label(actor)
+    _act(
+        document, person_id, "person.unsuspend", lambda staff, pid: staff.unsuspend(pid, who, why),
+        f"suspensión levantada ({APPLIED})", as_json,
+    )  # fmt: skip
+
+
+@accounts_cli.command("reconcile")
+def accounts_reconcile(
+    document: Document = None,
+    person_id: PersonIdOption = None,
+    reason: Reason = None,
+    actor: Actor = None,
+    as_json: Json = False,
+) -> None:
+    """Concilia ya la cuenta con Sofia Plus (corrige lo que se haya cambiado a mano)."""
+    why, who = _reason(reason), actor_label(actor)
+    _act(
+        document, person_id, "person.reconcile", lambda staff, pid: staff.reconcile(pid, who, why),
+        "reconciliación encolada", as_json,
+    )  # fmt: skip
+
+
+@accounts_cli.command("exclude")
+def accounts_exclude(
+    reason: RequiredReason,
+    document: Document = None,
+    person_id: PersonIdOption = None,
+    actor: Actor = None,
+    as_json: Json = False,
+) -> None:
+    """Saca a la persona de la gestión de misena: su cuenta no se toca hasta `include`."""
+    why, who = _required_reason(reason), actor_label(actor)
+    _act(
+        document, person_id, "person.exclude", lambda staff, pid: staff.exclude(pid, who, why),
+        "excluida de la gestión de misena", as_json,
+    )  # fmt: skip
+
+
+@accounts_cli.command("include")
+def accounts_include(
+    document: Document = None,
+    person_id: PersonIdOption = None,
+    reason: Reason = None,
+    actor: Actor = None,
+    as_json: Json = False,
+) -> None:
+    """Devuelve a la persona a la gestión de misena (y concilia su cuenta)."""
+    why, who = _reason(reason), actor_label(actor)
+    _act(
+        document, person_id, "person.include", lambda staff, pid: staff.include(pid, who, why),
+        f"de nuevo bajo la gestión de misena ({APPLIED})", as_json,
+    )  # fmt: skip

@@ -1,0 +1,175 @@
+"""``misena jobs``: the worker's job queue at a terminal — list, the last error, retry, cancel
+(help in Spanish, for SENA's IT staff).
+
+Apart from ``misena accounts`` because a job is named by its own id, not by a person. Retrying
+and cancelling go through :class:`app.staff.actions.StaffActions`, so they land in the audit trail as
+``cli:<actor>`` in the same transaction, and ``--json`` prints the API's ``JobOut``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.cli.plumbing import (
+    MAX_ID,
+    Actor,
+    Json,
+    Limit,
+    PageToken,
+    Reason,
+    _database,
+    _reason,
+    _usage,
+    actor_label,
+    logs_to_stderr,
+    refused,
+)
+from app.cli.rendering import _dump, _grid, _jobs_table, _more, _state, _text, out_console
+from app.db.models import Job
+from app.db.paging import fetch_page
+from app.http.problems import ProblemError
+from app.http.v1.schemas import Counted, JobOut, PageOf
+from app.jobs.queue import utcnow
+from app.staff.actions import StaffActions, not_found
+
+jobs_cli = typer.Typer(
+    help="La cola de trabajos del worker: listar, ver el último error, reintentar, cancelar.",
+    no_args_is_help=True,
+)
+jobs_cli.callback()(logs_to_stderr)
+
+
+class JobState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+JobIdArgument = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Id del trabajo.")]
+
+
+@jobs_cli.command("list")
+def jobs_list(
+    state: Annotated[JobState | None, typer.Option(help="Solo los de este estado.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Solo los de este tipo (reconcile, deliver_credentials).")
+    ] = None,
+    person_id: Annotated[
+        int | None, typer.Option(min=1, max=MAX_ID, help="Solo los de esta persona (id).")
+    ] = None,
+    limit: Limit = 50,
+    page_token: PageToken = None,
+    as_json: Json = False,
+) -> None:
+    """Lista los trabajos, los más recientes primero."""
+    statement = select(Job)
+    if state:
+        statement = statement.where(Job.state == state.value)
+    if kind:
+        statement = statement.where(Job.kind == kind)
+    if person_id is not None:
+        statement = statement.where(Job.person_id == person_id)
+    with _database() as sessions, sessions() as session:
+        try:
+            page = fetch_page(session, statement, Job.id, page_token, limit)
+        except ProblemError as exc:
+            refused(exc)
+        jobs = [JobOut.of(j) for j in page.items]
+    if as_json:
+        _dump(PageOf(items=jobs, next_page_token=page.next_page_token))
+        return
+    _jobs_table(out_console(), "Trabajos", jobs)
+    _more(page.next_page_token)
+
+
+def _job(sessions: sessionmaker[Session], job_id: int) -> JobOut:
+    with sessions() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            refused(not_found("job"))
+        return JobOut.of(job)
+
+
+def _print_job(console: Console, job: JobOut) -> None:
+    rows = [(k, _state(v) if k == "state" else _text(v)) for k, v in job.model_dump().items()]
+    console.print(_grid(f"Trabajo {job.id}", rows))
+
+
+@jobs_cli.command("show")
+def jobs_show(job_id: JobIdArgument, as_json: Json = False) -> None:
+    """Un trabajo y su último error."""
+    with _database() as sessions:
+        job = _job(sessions, job_id)
+    if as_json:
+        _dump(job)
+        return
+    _print_job(out_console(), job)
+
+
+@jobs_cli.command("retry")
+def jobs_retry(
+    job_id: Annotated[
+        int | None, typer.Argument(min=1, max=MAX_ID, help="Id del trabajo muerto o cancelado.")
+    ] = None,
+    dead: Annotated[bool, typer.Option("--dead", help="Todos los trabajos muertos.")] = False,
+    reason: Reason = None,
+    actor: Actor = None,
+    as_json: Json = False,
+) -> None:
+    """Reintenta un trabajo muerto o cancelado, o con --dead todos los muertos."""
+    if (job_id is None) == (not dead):
+        _usage("indique el id del trabajo o --dead (uno de los dos)")
+    why, who = _reason(reason), actor_label(actor)
+    with _database() as sessions:
+        staff = StaffActions(sessions, utcnow)
+        try:
+            if job_id is None:
+                counted = Counted(action="job.retry_dead", count=staff.retry_dead(who, why))
+            else:
+                staff.retry_job(job_id, who, why)
+        except ProblemError as exc:
+            refused(exc)
+        if job_id is not None:
+            job = _job(sessions, job_id)
+    if job_id is None:
+        if as_json:
+            _dump(counted)
+        else:
+            out_console().print(f"[green]✔[/green] {counted.count} trabajos muertos de nuevo pendientes")
+        return
+    if as_json:
+        _dump(job)
+    elif job.state == "pending":
+        out_console().print(f"[green]✔[/green] trabajo {job.id} de nuevo pendiente")
+    else:
+        out_console().print(
+            f"[yellow]trabajo {job.id} cerrado ({job.state}): la persona ya tenía un {escape(job.kind)} "
+            "pendiente, adelantado a ahora, que hará el trabajo[/yellow]"
+        )
+
+
+@jobs_cli.command("cancel")
+def jobs_cancel(
+    job_id: JobIdArgument, reason: Reason = None, actor: Actor = None, as_json: Json = False
+) -> None:
+    """Cancela un trabajo pendiente."""
+    why, who = _reason(reason), actor_label(actor)
+    with _database() as sessions:
+        try:
+            StaffActions(sessions, utcnow).cancel_job(job_id, who, why)
+        except ProblemError as exc:
+            refused(exc)
+        job = _job(sessions, job_id)
+    if as_json:
+        _dump(job)
+        return
+    out_console().print(f"[green]✔[/green] trabajo {job.id} cancelado")

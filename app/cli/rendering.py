@@ -1,0 +1,127 @@
+"""What the IT staff's commands print: consoles, tables, cells and JSON (shared by ``misena tokens``,
+``accounts``, ``jobs`` and ``sync``).
+
+Apart from the commands so every group renders alike: a value becomes a table cell by one rule
+(escaped, since data is never Rich markup; ``—`` for nothing; instants in UTC), states are coloured
+by one map, an empty table prints just its title, and ``--json`` prints the API's own schemas. The
+jobs table is here because both ``misena accounts show`` and ``misena jobs list`` draw it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from app.http.v1.schemas import JobOut
+
+_COLOURS = {
+    "active": "green",
+    "EN_FORMACION": "green",
+    "done": "green",
+    "sent": "green",
+    "released": "green",
+    "pending": "yellow",
+    "waiting": "yellow",
+    "running": "yellow",
+    "credentials_pending": "yellow",
+    "held": "yellow",
+    "suspended": "red",
+    "suspended_outside": "red",
+    "conflict": "red",
+    "excluded": "dim",
+    "dead": "red",
+    "failed": "red",
+    "cancelled": "dim",
+    "superseded": "dim",
+    "discarded": "dim",
+}
+
+
+def out_console() -> Console:
+    return Console(highlight=False)
+
+
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _dump(model: BaseModel) -> None:
+    print_json(model.model_dump(mode="json"))
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _text(value: Any) -> str:
+    """A value as a table cell: escaped (data is never Rich markup), ``—`` for nothing."""
+    if value is None or value in ("", [], {}):
+        return "—"
+    if isinstance(value, bool):
+        return "sí" if value else "no"
+    if isinstance(value, datetime):
+        return _when(value)
+    if isinstance(value, dict | list):
+        return escape(json.dumps(value, ensure_ascii=False))
+    return escape(str(value))
+
+
+def _state(value: str | None) -> str:
+    if not value:
+        return "—"
+    colour = _COLOURS.get(value)
+    return f"[{colour}]{escape(value)}[/{colour}]" if colour else escape(value)
+
+
+def make_table(title: str, columns: tuple[str, ...]) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold")
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def emit(console: Console, table: Table) -> None:
+    """A table, or for an empty one just its title (which counts its rows: 0)."""
+    console.print(table if table.row_count else f"[bold]{table.title}[/bold]")
+
+
+def _grid(title: str, rows: list[tuple[str, str]]) -> Table:
+    grid = Table(title=title, title_justify="left", title_style="bold", show_header=False, box=None)
+    grid.add_column(style="cyan", no_wrap=True)
+    grid.add_column()
+    for label, value in rows:
+        grid.add_row(label, value)
+    return grid
+
+
+def _more(next_page_token: str | None) -> None:
+    if next_page_token:
+        err_console().print(f"hay más resultados: repita con [bold]--page-token {next_page_token}[/bold]")
+
+
+def _jobs_table(console: Console, title: str, jobs: list[JobOut]) -> None:
+    table = make_table(
+        f"{title}: {len(jobs)}",
+        ("id", "tipo", "persona", "estado", "intentos", "ejecutar desde", "último error"),
+    )
+    for job in jobs:
+        table.add_row(
+            str(job.id), escape(job.kind), str(job.person_id), _state(job.state),
+            f"{job.attempts}/{job.max_attempts}", _when(job.run_after), _text(job.last_error),
+        )  # fmt: skip
+    emit(console, table)

@@ -1,0 +1,1 @@
+"""First-login credentials: temporary passwords, the courier that emails them, the sender pool."""

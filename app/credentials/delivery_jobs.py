@@ -1,0 +1,113 @@
+"""The outbox job behind credentials the reconcile sends inline.
+
+The reconcile sends a new account's credentials itself, with the password it just set (one
+call fewer). The outbox guarantee still needs a job committed in the same transaction as the
+delivery request — if the process dies before the send, the job sends later — but a job left
+behind after a successful inline send would only find nothing to do, and one per enrolment
+clutters the queue IT staff read. So the job is queued due a little later than now, and the
+reconcile removes it once the inline send went out, or brings it forward when the send failed.
+
+No worker claims it meanwhile anyway: the person's reconcile job is running under a live lease
+(renewed while it runs), and the queue never runs two jobs of one person at once. So the delay
+is only a margin, kept short: after a crash the job waits for the dead worker's lease to
+expire, then sends — a longer delay would only keep the person waiting longer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.credentials.delivery import DELIVER, OPEN
+from app.db.models import CredentialDelivery, Job, Person
+from app.jobs.queue import discard_pending, enqueue, utcnow
+from sofia_sync.person import PersonRecord
+
+#: How long a delivery job waits for the inline send before it may send by itself.
+INLINE_SEND_GRACE = timedelta(seconds=10)
+#: Delivery states that need no job; any other (``pending``, ``waiting``, or a state the
+#: courier adds later) keeps the job: an unknown state can leave an idle job, never a lost email.
+SETTLED = ("sent", "superseded", "no_recipient", "failed")
+
+
+def queue_behind_inline_send(session: Session, person_id: int, now: datetime) -> None:
+    """In the transaction that requests the delivery: the job that sends if the reconcile dies."""
+    enqueue(session, DELIVER, person_id, now=now, run_after=now + INLINE_SEND_GRACE)
+
+
+def drop_if_idle(sessions: sessionmaker[Session], person_id: int) -> bool:
+    """After the inline send: remove the person's pending delivery job if nothing is left for
+    it to send (another delivery requested meanwhile, e.g. by IT staff, keeps it)."""
+    with sessions.begin() as session:
+        session.get(Person, person_id, with_for_update=True)
+        unsettled = session.scalars(
+            select(CredentialDelivery.id)
+            .where(CredentialDelivery.person_id == person_id, CredentialDelivery.status.not_in(SETTLED))
+            .limit(1)
+        ).first()
+        if unsettled is not None:
+            return False
+        return discard_pending(session, DELIVER, person_id)
+
+
+def bring_forward(sessions: sessionmaker[Session], person_id: int, retry_after: float | None) -> None:
+    """The inline send failed: the queued job sends as soon as the reconcile ends, or when the
+    failure said to retry (a sender's rest) if that is sooner than it was due."""
+    now = utcnow()
+    due = now + timedelta(seconds=retry_after) if retry_after else now
+    with sessions.begin() as session:
+        enqueue(session, DELIVER, person_id, now=now, run_after=due)
+
+
+def readdress(session: Session, person: Person, now: datetime) -> bool:
+    """Credentials still to send go to the personal email Sofia Plus holds *now*, and have a job.
+
+    Called by every reconcile of an existing account. A person enrolled without a personal
+    email has a ``no_recipient`` delivery; when a later ``person.updated`` brings one, the
+    credentials go out (before, they never did). An open delivery whose recipient was
+    corrected meanwhile follows the correction. And an open delivery with no job to send it —
+    its job found the account deleted in Google and handed over to this reconcile, which has
+    just restored it — gets one. Returns True when a job was queued (caller's transaction).
+    """
+    rows = list(
+        session.scalars(
+            select(CredentialDelivery)
+            .where(
+                CredentialDelivery.person_id == person.id,
+                CredentialDelivery.status.in_((*OPEN, "no_recipient")),
+            )
+            .order_by(CredentialDelivery.id.desc())
+        )
+    )
+    email = PersonRecord.model_validate(person.record).personal_email
+    changed = bool(rows) and email is not None and _address(rows, email)
+    if changed and person.account_status == "credentials_pending":
+        person.status_reason = None
+    if not any(row.status in OPEN for row in rows) or (not changed and _has_job(session, person.id)):
+        return False
+    enqueue(session, DELIVER, person.id, now=now)
+    return True
+
+
+def _address(rows: list[CredentialDelivery], email: str) -> bool:
+    """Point the latest request at ``email``; older ones are answered by its email."""
+    latest, older = rows[0], rows[1:]
+    if latest.status != "no_recipient" and latest.recipient_email == email and not older:
+        return False
+    latest.recipient_email = email
+    if latest.status == "no_recipient":
+        latest.status = "pending"
+    for row in older:  # each would set a password of its own; the latest one's is the one
+        row.status = "superseded"
+    return True
+
+
+def _has_job(session: Session, person_id: int) -> bool:
+    found = session.scalars(
+        select(Job.id)
+        .where(Job.person_id == person_id, Job.kind == DELIVER, Job.state.in_(("pending", "running")))
+        .limit(1)
+    ).first()
+    return found is not None

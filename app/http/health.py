@@ -1,0 +1,215 @@
+"""Health probes, metrics and the schema gate: how the service says it is failing.
+
+* ``/livez`` — can *this process* make progress? It fails only when one of its own loops is
+  wedged (no turn within ``MISENA_WORKER_STALL_SECONDS``) or has died, so the orchestrator
+  restarts exactly the process that needs it. A database outage is not a liveness failure:
+  restarting every replica would not bring the database back.
+* ``/readyz`` — should traffic come here? Not while the database is unreachable or its schema
+  is behind (webhooks could not be stored). It always reports the queue's health — jobs by
+  state, the oldest due job's wait, dead jobs, this process's workers — and says *why* when
+  not ready.
+* While the schema is behind, webhooks and ``/v1`` answer 503 with ``Retry-After`` instead of
+  failing on missing tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select, text
+
+from app.db.models import CredentialDelivery
+from app.http.guard import HttpGuard
+from app.http.problems import Problem, problem_response
+from app.http.v1.deps import ServicesDep
+from app.runtime.services import Services
+from app.runtime.supervision import describe
+from app.runtime.worker import WorkerPool
+
+#: Paths that need the schema (everything else — probes, metrics, docs — works without it).
+_GATED_PREFIXES = ("/webhooks/", "/v1/")
+
+
+def liveness(pool: WorkerPool | None, stall_seconds: float) -> tuple[bool, dict[str, Any]]:
+    """This process's loops: alive if none is wedged or dead (no pool: nothing to be wedged)."""
+    if pool is None:
+        return True, {"status": "ok"}
+    stale = pool.heartbeats.stale(stall_seconds)
+    dead = pool.dead_threads()
+    ages = {name: round(age, 1) for name, age in pool.heartbeats.ages().items()}
+    body: dict[str, Any] = {"status": "ok", "loops": ages}
+    if stale or dead:
+        body |= {"status": "stalled", "stalled": stale, "dead": dead}
+        return False, body
+    return True, body
+
+
+def readiness(services: Services, pool: WorkerPool | None) -> tuple[bool, dict[str, Any]]:
+    try:
+        with services.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        return False, {"status": "unavailable", "reason": f"database unreachable ({describe(exc)})"}
+    schema = services.schema.state()
+    if not schema.current:
+        return False, {"status": "unavailable", "reason": schema.reason, "migrations": schema.revision}
+    try:
+        queue = services.queue.health()
+        held = services.brake.held_count()
+    except Exception as exc:
+        return False, {"status": "unavailable", "reason": f"database unreachable ({describe(exc)})"}
+    body: dict[str, Any] = {
+        "status": "ok",
+        "migrations": schema.revision,
+        "jobs": queue.counts,
+        "oldest_due_job_seconds": round(queue.oldest_due_seconds, 1),
+        "dead_jobs": queue.counts.get("dead", 0),
+        # A held suspension is not unreadiness: the service works, IT staff have a decision to make.
+        "suspensions_held": held,
+        "workers": _workers(pool),
+    }
+    return True, body
+
+
+def _workers(pool: WorkerPool | None) -> dict[str, Any] | None:
+    if pool is None:
+        return None
+    beats = pool.heartbeats.snapshot()
+    failing = sorted(name for name, beat in beats.items() if beat.failing_since is not None)
+    return {"loops": len(beats), "failing": failing, "dead": pool.dead_threads()}
+
+
+def waiting_deliveries(services: Services) -> int:
+    with services.sessions() as session:
+        count = session.scalar(
+            select(func.count()).select_from(CredentialDelivery).where(CredentialDelivery.status == "waiting")
+        )
+    return int(count or 0)
+
+
+class QueueCollector(Collector):
+    """Queue gauges read from the database at scrape time (shared by every replica, so any
+    replica's scrape tells the truth about the whole queue)."""
+
+    def __init__(self, services: Services, pool: WorkerPool | None) -> None:
+        self._services = services
+        self._pool = pool
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        up = GaugeMetricFamily("misena_database_up", "1 when the database answered this scrape")
+        try:
+            health = self._services.queue.health() if self._services.schema.is_current() else None
+            held = self._services.brake.held_count() if health is not None else 0
+            waiting = waiting_deliveries(self._services) if health is not None else 0
+        except Exception:
+            up.add_metric([], 0)
+            yield up
+            yield from self._loops()
+            return
+        up.add_metric([], 1)
+        yield up
+        if health is not None:
+            jobs = GaugeMetricFamily("misena_jobs", "Jobs in the queue by state", labels=["state"])
+            for state, count in sorted(health.counts.items()):
+                jobs.add_metric([state], count)
+            yield jobs
+            yield GaugeMetricFamily(
+                "misena_oldest_due_job_seconds",
+                "How long the longest-waiting due job has waited",
+                value=health.oldest_due_seconds,
+            )
+            yield GaugeMetricFamily(
+                "misena_credentials_waiting",
+                "Credential deliveries waiting for sender capacity (whole database)",
+                value=waiting,
+            )
+            yield GaugeMetricFamily(
+                "misena_suspensions_held",
+                "Lifecycle suspensions held by the circuit breaker, waiting for IT staff",
+                value=held,
+            )
+        yield from self._loops()
+
+    def _loops(self) -> Iterator[GaugeMetricFamily]:
+        if self._pool is None:
+            return
+        ages = GaugeMetricFamily(
+            "misena_loop_heartbeat_age_seconds", "Seconds since each loop of this process made a turn",
+            labels=["loop"],
+        )  # fmt: skip
+        for name, age in sorted(self._pool.heartbeats.ages().items()):
+            ages.add_metric([name], age)
+        yield ages
+
+
+class _LatestApp(Collector):
+    """The one collector registered with Prometheus, speaking for the latest app created.
+
+    A process serves one app; tests create many, and registering each would collide on the
+    metric names.
+    """
+
+    current: QueueCollector | None = None
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        if self.current is not None:
+            yield from self.current.collect()
+
+
+_LATEST = _LatestApp()
+REGISTRY.register(_LATEST)
+
+
+def install_health(app: FastAPI, pool: WorkerPool | None) -> None:
+    services: Services = app.state.services
+    _LATEST.current = QueueCollector(services, pool)
+
+    @app.middleware("http")
+    async def schema_gate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.url.path.startswith(_GATED_PREFIXES) and not services.schema.is_current():
+            problem = Problem(
+                status=503,
+                title="Service not ready",
+                detail=services.schema.state().reason,
+            )
+            return problem_response(problem, headers={"Retry-After": "5"})
+        return await call_next(request)
+
+    @app.get(
+        "/livez",
+        tags=["health"],
+        summary="This process's loops are making progress",
+        responses={503: {"description": "A loop of this process is wedged or dead: restart it."}},
+    )
+    def livez() -> JSONResponse:
+        alive, body = liveness(pool, services.settings.worker_stall_seconds)
+        return JSONResponse(body, status_code=200 if alive else 503)
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Database reachable, schema current; queue health",
+        responses={503: {"description": "Not ready; `reason` says why (database, schema)."}},
+    )
+    def readyz(services: ServicesDep) -> JSONResponse:
+        ready, body = readiness(services, pool)
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_health_app(pool: WorkerPool) -> FastAPI:
+    """The probes and metrics alone, for ``misena worker`` (a process without the API)."""
+    app = FastAPI(title="misena worker", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.services = pool.services
+    install_health(app, pool)
+    app.add_middleware(HttpGuard)
+    return app

@@ -1,0 +1,54 @@
+"""``/v1/suspension-holds``: suspensions the circuit breaker held, and IT staff's decision."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from app.db.models import SuspensionHold
+from app.db.paging import fetch_page
+from app.http.v1.deps import Admin, Limit, PageToken, Reader, ServicesDep, problems
+from app.http.v1.schemas import Counted, HoldDecision, HoldOut, PageOf
+
+router = APIRouter(prefix="/suspension-holds", tags=["suspension brake"])
+HoldState = Literal["held", "released", "discarded", "obsolete"]
+
+
+@router.get("", response_model=PageOf[HoldOut], responses=problems(400), summary="Held suspensions")
+def list_holds(
+    services: ServicesDep,
+    _: Reader,
+    state: HoldState | None = "held",
+    limit: Limit = 50,
+    page_token: PageToken = None,
+) -> PageOf[HoldOut]:
+    statement = select(SuspensionHold)
+    if state:
+        statement = statement.where(SuspensionHold.state == state)
+    with services.sessions() as session:
+        page = fetch_page(session, statement, SuspensionHold.id, page_token, limit)
+        return PageOf(items=[HoldOut.of(h) for h in page.items], next_page_token=page.next_page_token)
+
+
+@router.post(
+    "/release",
+    response_model=Counted,
+    responses=problems(404, 409),
+    summary="Release held suspensions: the accounts are suspended",
+)
+def release_holds(services: ServicesDep, caller: Admin, body: HoldDecision) -> Counted:
+    count = services.staff.decide_holds(body.ids, True, caller.actor, body.reason)
+    return Counted(action="suspension.release", count=count)
+
+
+@router.post(
+    "/discard",
+    response_model=Counted,
+    responses=problems(404, 409),
+    summary="Discard held suspensions: the accounts stay active",
+)
+def discard_holds(services: ServicesDep, caller: Admin, body: HoldDecision) -> Counted:
+    count = services.staff.decide_holds(body.ids, False, caller.actor, body.reason)
+    return Counted(action="suspension.discard", count=count)

@@ -1,0 +1,249 @@
+"""``/v1/sync-runs``: bulk reconciliation from a Sofia Plus roster — plan, look, apply."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from typing import Annotated, Any, BinaryIO, Literal, cast
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from app.db.models import SyncItem, SyncRun
+from app.db.paging import fetch_page
+from app.http.problems import ProblemError
+from app.http.v1.deps import Limit, PageToken, ServicesDep, problems
+from app.http.v1.schemas import PageOf
+from app.runtime.services import Services
+from app.staff.tokens import Caller, Scope, require
+from app.sync.pull import pull_and_plan
+from sofia_sync.contract import Instant
+from sofia_sync.storable import StoredText
+
+router = APIRouter(prefix="/sync-runs", tags=["bulk sync"])
+Runner = Annotated[Caller, Depends(require(Scope.SYNC_RUN))]
+RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MAX_ROSTER_BYTES = 200 * 1024 * 1024
+ROSTER_TYPES = {
+    "text/csv": "a CSV export",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "an XLSX export",
+    "application/octet-stream": "either",
+}
+
+
+class SyncRunOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    created_at: datetime
+    created_by: str
+    scope: str
+    source_name: str
+    exported_at: datetime
+    status: str = Field(description="planned, refused, applying or applied")
+    counts: dict[str, int] = Field(description="People per planned action.")
+    roster_rows: int
+    roster_people: int
+    bad_rows: int
+    roster_errors: list[dict[str, Any]] = Field(description="Line and reason of the first bad rows.")
+    managed_in_scope: int
+    suspensions: int
+    directory_calls: int = Field(description="Directory API calls the plan's snapshot spent.")
+    refusal_code: str | None
+    refusal_es: str | None
+    refusal_en: str | None
+    confirmed_by: str | None
+    applied_at: datetime | None
+    progress: dict[str, int] = Field(
+        default_factory=dict, description="Items by state; reconciles still queued."
+    )
+
+
+class SyncItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    person_key: str
+    action: str
+    detail: str
+    source: str
+    state: str
+
+
+class ApplyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"confirm": 312}]})
+
+    confirm: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**31 - 1,
+        description=(
+            "For a refused plan: the exact number of suspensions it makes. Confirmed, they pass "
+            "the suspension brake once (still counted in its window)."
+        ),
+    )
+
+
+class PullRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"scope": "centro:9229"}]})
+
+    scope: Annotated[str, StoredText(64)] = Field(
+        default="all", description="all, regional:<code> or centro:<code>"
+    )
+
+
+def sync_run_out(services: Services, run_id: int) -> SyncRunOut:
+    out = SyncRunOut.model_validate(services.sync.show(run_id))
+    out.progress = services.sync.progress(run_id)
+    return out
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SyncRunOut,
+    responses=problems(413, 415),
+    summary="Plan a bulk sync from a roster export (the file is the request body)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in ROSTER_TYPES},
+        }
+    },
+)
+async def plan_sync(
+    request: Request,
+    services: ServicesDep,
+    caller: Runner,
+    scope: Annotated[
+        Annotated[str, StoredText(64)], Query(description="all, regional:<code> or centro:<code>")
+    ] = "all",
+    source_name: Annotated[
+        Annotated[str, StoredText(300)], Query(description="The export's file name, for the record.")
+    ] = "roster",
+    exported_at: Annotated[
+        Instant | None, Query(description="When Sofia Plus exported it (default: now).")
+    ] = None,
+) -> SyncRunOut:
+    media = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if media not in ROSTER_TYPES:
+        raise ProblemError(415, "Unsupported media type", "Send the roster as text/csv or XLSX.")
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_ROSTER_BYTES:
+                raise ProblemError(413, "Payload too large", f"The limit is {MAX_ROSTER_BYTES} bytes.")
+            spool.write(chunk)
+        spool.seek(0)
+        run_id = await run_in_threadpool(
+            services.sync.plan,
+            cast(BinaryIO, spool),
+            scope=scope,
+            actor=caller.actor,
+            source_name=source_name,
+            exported_at=exported_at,
+        )
+    return await run_in_threadpool(sync_run_out, services, run_id)
+
+
+@router.post(
+    "/pull",
+    status_code=201,
+    response_model=SyncRunOut,
+    responses=problems(
+        409,
+        413,
+        502,
+        notes={
+            409: "No Sofia Plus roster URL is configured (`MISENA_SOFIA_ROSTER_URL`); nothing was pulled.",
+            413: "The export Sofia Plus sent is larger than the roster limit.",
+            502: "Sofia Plus failed or sent no roster; `detail` starts with the reason code "
+            "(unreachable, timeout, token_refused, not_found, upstream_status, wrong_media_type, empty).",
+        },
+    ),
+    summary="Plan a bulk sync from the roster Sofia Plus publishes (pulled over HTTP)",
+)
+async def pull_sync(services: ServicesDep, caller: Runner, body: PullRequest) -> SyncRunOut:
+    """Downloads the export for the scope from the configured Sofia Plus endpoint and plans it
+    exactly as an uploaded one (`POST /v1/sync-runs`): nothing changes until it is applied."""
+    run_id = await run_in_threadpool(
+        pull_and_plan, services, scope=body.scope, actor=caller.actor, max_bytes=MAX_ROSTER_BYTES
+    )
+    return await run_in_threadpool(sync_run_out, services, run_id)
+
+
+@router.get("", response_model=PageOf[SyncRunOut], responses=problems(400), summary="Sync runs, newest first")
+def list_sync_runs(
+    services: ServicesDep, _: Runner, limit: Limit = 20, page_token: PageToken = None
+) -> PageOf[SyncRunOut]:
+    with services.sessions() as session:
+        page = fetch_page(session, select(SyncRun), SyncRun.id, page_token, limit)
+        items = [SyncRunOut.model_validate(run) for run in page.items]
+    return PageOf(items=items, next_page_token=page.next_page_token)
+
+
+@router.get(
+    "/{run_id}",
+    response_model=SyncRunOut,
+    responses=problems(404),
+    summary="One run: counts, refusal, progress",
+)
+def get_sync_run(services: ServicesDep, _: Runner, run_id: RunId) -> SyncRunOut:
+    return sync_run_out(services, run_id)
+
+
+@router.get(
+    "/{run_id}/items",
+    response_model=PageOf[SyncItemOut],
+    responses=problems(400, 404),
+    summary="The plan, person by person",
+)
+def list_sync_items(
+    services: ServicesDep,
+    _: Runner,
+    run_id: RunId,
+    action: Annotated[Annotated[str, StoredText(16)] | None, Query()] = None,
+    state: Literal["pending", "applied", "skipped"] | None = None,
+    limit: Limit = 50,
+    page_token: PageToken = None,
+) -> PageOf[SyncItemOut]:
+    sync_run_out(services, run_id)
+    statement = select(SyncItem).where(SyncItem.run_id == run_id)
+    if action:
+        statement = statement.where(SyncItem.action == action)
+    if state:
+        statement = statement.where(SyncItem.state == state)
+    with services.sessions() as session:
+        page = fetch_page(session, statement, SyncItem.id, page_token, limit)
+        items = [SyncItemOut.model_validate(item) for item in page.items]
+    return PageOf(items=items, next_page_token=page.next_page_token)
+
+
+@router.get(
+    "/{run_id}/plan.csv",
+    response_class=StreamingResponse,
+    responses={**problems(404), 200: {"content": {"text/csv": {}}, "description": "The whole plan as CSV."}},
+    summary="Export the plan as CSV",
+)
+def export_sync_plan(services: ServicesDep, _: Runner, run_id: RunId) -> StreamingResponse:
+    sync_run_out(services, run_id)
+    return StreamingResponse(
+        services.sync.export_csv(run_id),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="sync-{run_id}.csv"'},
+    )
+
+
+@router.post(
+    "/{run_id}/apply",
+    response_model=SyncRunOut,
+    responses=problems(404, 409),
+    summary="Apply a plan (queue its work)",
+)
+async def apply_sync(services: ServicesDep, caller: Runner, run_id: RunId, body: ApplyRequest) -> SyncRunOut:
+    await run_in_threadpool(lambda: services.sync.apply(run_id, actor=caller.actor, confirm=body.confirm))
+    return await run_in_threadpool(sync_run_out, services, run_id)

@@ -1,0 +1,1 @@
+"""People as Sofia Plus describes them: webhook intake, identity index, merges, queries."""

@@ -1,0 +1,274 @@
+"""``POST /webhooks/sofia-plus``: verify, store durably, queue, answer 202 — nothing more.
+
+The event row, the person's updated record and the reconcile job commit in one transaction
+(the transactional outbox), so a 2xx always means the work will happen, and nothing touches
+Google inline. A repeated ``webhook-id`` is acknowledged and changes nothing.
+
+A document change (``person.updated`` with ``previous_document``) re-keys the person: the
+old key becomes an alias, so late events under the old document still reach the same person
+(and account). If Sofia already sent events under the new document, the two records are
+merged into one (see :mod:`app.people.merge`).
+
+Sofia retries every answer but a 2xx, so whatever can never be stored is refused here, before
+anything is written, with a 4xx naming the field: a ``webhook-id`` longer than its column or
+with control characters, JSON nested deeper than any event is, numbers Python would refuse to
+convert or that have no JSON form once stored (``1e400`` is infinity), NUL and lone
+surrogates anywhere in the document (:mod:`sofia_sync.storable`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import accumulate
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from app.db.models import Person, WebhookEvent, column_length
+from app.http.problems import FieldError, ProblemError, validation_problem
+from app.jobs.queue import enqueue, utcnow
+from app.logging_setup import get_logger
+from app.people.index import index_person
+from app.people.merge import absorb, find_person, rekey
+from sofia_sync.contract import Event, PersonUpdated, UnknownEvent, parse_event
+from sofia_sync.normalize import mask_document
+from sofia_sync.person import PersonRecord, apply_event
+from sofia_sync.storable import refuse_control_characters, unstorable_path
+
+MAX_BODY_BYTES = 256 * 1024
+#: An event is 4 levels deep; unknown future events get room to grow, never Python's recursion
+#: limit (json.loads raises RecursionError near 1,000 levels, json.dumps when storing sooner).
+MAX_JSON_DEPTH = 32
+#: Characters in one JSON number. The contract has no numbers at all; an unknown event's are
+#: bounded far below Python's 4,300-digit conversion limit.
+MAX_NUMBER_LENGTH = 100
+WEBHOOK_ID_LENGTH = column_length(WebhookEvent.__table__.c.webhook_id)
+RECONCILE = "reconcile"
+log = get_logger(__name__)
+
+
+class WebhookVerifier:
+    """Standard Webhooks signatures, accepting any of the configured secrets (rotation)."""
+
+    def __init__(self, secrets: Sequence[SecretStr]) -> None:
+        self._hooks = [Webhook(secret.get_secret_value()) for secret in secrets]
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """``ProblemError`` 401 unless a configured secret signed ``body``; 415 for a body that
+        is not UTF-8 (the signature is checked over its text, so it cannot be checked at all)."""
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProblemError(415, "Unsupported media type", "The body is not valid UTF-8 JSON.") from None
+        wanted = {
+            k: headers[k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature") if k in headers
+        }
+        for hook in self._hooks:
+            try:
+                hook.verify(text, wanted, json_parse=False)
+            except (WebhookVerificationError, ValueError):
+                continue
+            return
+        raise ProblemError(401, "Invalid webhook signature", "Missing, malformed, wrong or stale signature.")
+
+
+def webhook_id_of(headers: Mapping[str, str]) -> str:
+    """The ``webhook-id`` as it is stored: a verified signature covers it, but a valid
+    signature over an id the column cannot hold would still be a 500 on PostgreSQL."""
+    value = headers.get("webhook-id", "")
+    try:
+        if len(value) > WEBHOOK_ID_LENGTH:
+            raise ValueError(f"has more than {WEBHOOK_ID_LENGTH} characters")
+        refuse_control_characters(value)
+    except ValueError as exc:
+        raise _refused("webhook-id", str(exc), title="The webhook headers break the contract") from None
+    return value
+
+
+def _refused(field: str, message: str, *, title: str = "The event breaks the contract") -> ProblemError:
+    return ProblemError(422, title, errors=[FieldError(field=field, message=message)])
+
+
+def check_content_type(content_type: str | None) -> None:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise ProblemError(415, "Unsupported media type", "The body must be application/json.")
+
+
+class _RefusedNumberError(ValueError):
+    """A JSON number misena will not convert (raised from inside the decoder)."""
+
+
+def _integer(text: str) -> int:
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise _RefusedNumberError(f"a number has more than {MAX_NUMBER_LENGTH} digits")
+    return int(text)
+
+
+def _real(text: str) -> float:
+    value = float(text) if len(text) <= MAX_NUMBER_LENGTH else None
+    if value is None or value in (float("inf"), float("-inf")):
+        raise _RefusedNumberError(f"a number is too large (or has more than {MAX_NUMBER_LENGTH} digits)")
+    return value
+
+
+def _constant(name: str) -> float:
+    raise _RefusedNumberError(f"{name} is not JSON")  # json.loads accepts NaN and Infinity
+
+
+_DECODER = json.JSONDecoder(parse_int=_integer, parse_float=_real, parse_constant=_constant)
+#: A JSON string (escapes included), removed before brackets are counted.
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+#: Brackets → +1 / -1 as signed bytes; everything else deleted.
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[{]}"))
+
+
+def nested_too_deep(body: bytes) -> bool:
+    """Whether ``body``'s arrays and objects nest more than :data:`MAX_JSON_DEPTH` levels,
+    found without parsing it (the parser is what deep nesting exhausts).
+
+    An ordinary event has fewer brackets in all than the limit, which two counts (in C) show
+    at once; only a body with more is scanned, its strings removed first.
+    """
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    steps = _STRING.sub(b"", body).translate(_STEPS, _NOT_BRACKETS)
+    return max(accumulate(memoryview(steps).cast("b")), default=0) > MAX_JSON_DEPTH
+
+
+def decode_json(body: bytes) -> Any:
+    """The body as JSON, refused (422 naming ``body`` or the path) when it could not be
+    stored and read back the same on both stores, or would exhaust the parser."""
+    if nested_too_deep(body):
+        raise _refused("body", f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+    try:
+        text = body.decode("utf-8")
+        payload = _DECODER.decode(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProblemError(415, "Unsupported media type", "The body is not valid UTF-8 JSON.") from exc
+    except _RefusedNumberError as exc:
+        raise _refused("body", str(exc)) from exc
+    # NUL and lone surrogates can only arrive as \u escapes: a body without one holds neither.
+    found = unstorable_path(payload) if "\\u" in text else None
+    if found is not None:
+        path, reason = found
+        raise _refused(".".join(path) or "body", reason)
+    return payload
+
+
+def parse_contract(payload: Any) -> Event | UnknownEvent:
+    try:
+        return parse_event(payload)
+    except ValidationError as exc:
+        raise ProblemError(
+            422, "The event breaks the contract", errors=validation_problem(exc).errors
+        ) from exc
+
+
+@dataclass(frozen=True)
+class Accepted:
+    webhook_id: str
+    duplicate: bool
+    person_key: str | None
+
+
+def _acts_on(event: Event | UnknownEvent) -> bool:
+    return not isinstance(event, UnknownEvent)
+
+
+def _store(
+    session: Session, webhook_id: str, event: Event | UnknownEvent, payload: Any, now: datetime
+) -> Accepted:
+    if session.scalars(select(WebhookEvent.id).where(WebhookEvent.webhook_id == webhook_id)).first():
+        return Accepted(webhook_id, duplicate=True, person_key=None)
+    acting = _acts_on(event)
+    key: str | None = None
+    row = WebhookEvent(
+        webhook_id=webhook_id,
+        event_type=event.type,
+        occurred_at=event.occurred_at,
+        received_at=now,
+        payload=payload,
+        outcome="stored" if acting else "stored, not acted on",
+    )
+    session.add(row)
+    if acting:
+        assert not isinstance(event, UnknownEvent)  # noqa: S101 - narrowed by _acts_on
+        person = _apply(session, event, now)
+        key = row.person_key = person.person_key
+        session.flush()
+        enqueue(session, RECONCILE, person.id, now=now)
+    return Accepted(webhook_id, duplicate=False, person_key=key)
+
+
+def _apply(session: Session, event: Event, now: datetime) -> Person:
+    person = find_person(session, event.data.person.key)
+    if isinstance(event, PersonUpdated) and event.data.previous_document is not None:
+        former = find_person(session, event.data.previous_document.key)
+        if former is not None and person is not None and former.id != person.id:
+            absorb(session, keep=person, gone=former, now=now)
+        person = person or former
+    if person is None:
+        record = apply_event(None, event)
+        person = Person(
+            person_key=record.key,
+            document_type=record.document_type,
+            document_number=record.document_number,
+            record=record.model_dump(mode="json"),
+            account_status="pending",
+            created_at=now,
+            updated_at=now,
+        )
+        index_person(person, record)
+        session.add(person)
+        return person
+    current = PersonRecord.model_validate(person.record)
+    updated = apply_event(current, event)
+    if updated != current:
+        person.record = updated.model_dump(mode="json")
+        person.updated_at = now
+        index_person(person, updated)
+    rekey(session, person, updated, now)
+    return person
+
+
+def accept(
+    sessions: sessionmaker[Session], webhook_id: str, event: Event | UnknownEvent, payload: Any
+) -> Accepted:
+    """Store the event (and its effects) in one transaction; one retry on a racing insert."""
+    for attempt in (1, 2):
+        try:
+            with sessions.begin() as session:
+                accepted = _store(session, webhook_id, event, payload, utcnow())
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            continue
+        except OperationalError as exc:
+            log.error("webhook_store_failed", webhook_id=webhook_id, error=type(exc).__name__)
+            raise ProblemError(503, "Cannot store the event right now", "Retry later.") from exc
+        log.info(
+            "webhook_accepted",
+            webhook_id=webhook_id,
+            event_type=event.type,
+            duplicate=accepted.duplicate,
+            person=_masked_key(accepted.person_key),
+        )
+        return accepted
+    raise AssertionError("unreachable")
+
+
+def _masked_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    document_type, _, number = key.partition(":")
+    return f"{document_type}:{mask_document(number)}"

@@ -1,0 +1,152 @@
+"""Finding people and assembling the whole picture of one: shared by the IT staff API
+(``/v1/people``) and the ``misena accounts`` command line, so both answer the same way."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, String, cast, or_, select
+from sqlalchemy.orm import Session
+
+from app.db.models import AuditEvent, CredentialDelivery, Job, Person, PersonAlias, SuspensionHold
+from app.db.paging import Page, fetch_page
+from app.http.v1.schemas import (
+    AuditOut,
+    DeliveryOut,
+    HoldOut,
+    JobOut,
+    PersonDetail,
+    PersonSummary,
+    WorkspaceState,
+)
+from app.people.index import search_form
+from app.staff.actions import not_found
+from sofia_sync.contract import DocumentType, person_key
+from sofia_sync.person import PersonRecord
+from sofia_sync.policy import PolicySettings, desired_account, staff_suspension
+
+#: How many jobs, deliveries, holds and audit entries the detail shows, newest first.
+HISTORY = 50
+_SEPARATORS = re.compile(r"[\s.\-]")
+
+
+@dataclass(frozen=True)
+class PeopleFilter:
+    """What the caller knows; every given field must match (``None`` or empty: any)."""
+
+    document: str | None = None
+    email: str | None = None
+    name: str | None = None
+    ficha: str | None = None
+    state: str | None = None
+
+
+def compact_document(text: str) -> str:
+    """A document number as typed (``1.098.765.432``, ``52 123 456``) as misena stores it."""
+    return _SEPARATORS.sub("", text).lower()
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _like(text: str) -> str:
+    return f"%{_escape_like(text)}%"
+
+
+def people_query(filters: PeopleFilter) -> Select[Any]:
+    statement = select(Person)
+    record_text = cast(Person.record, String)
+    if filters.document:
+        statement = statement.where(Person.document_number == compact_document(filters.document))
+    if filters.email:
+        pattern = _like(filters.email.strip().lower())
+        statement = statement.where(
+            or_(
+                Person.primary_email.like(pattern, escape="\\"),
+                Person.personal_email.like(pattern, escape="\\"),
+            )
+        )
+    if filters.name:
+        statement = statement.where(Person.search_name.like(_like(search_form(filters.name)), escape="\\"))
+    if filters.ficha:
+        statement = statement.where(record_text.like(_like(f'"ficha": "{filters.ficha}"'), escape="\\"))
+    if filters.state:
+        statement = statement.where(Person.account_status == filters.state)
+    return statement
+
+
+def search_people(
+    session: Session, filters: PeopleFilter, page_token: str | None, limit: int
+) -> Page[Person]:
+    """One page of the people matching ``filters``, newest first (``ProblemError`` 400 for a
+    page token this service did not issue)."""
+    return fetch_page(session, people_query(filters), Person.id, page_token, limit)
+
+
+def find_by_document(session: Session, text: str) -> list[Person]:
+    """The people a document refers to: ``1098765432`` (any separators) or ``TI:1098765432``.
+
+    A bare number may match several people (same number, different document types); a
+    number someone was known by before a document change (TI → CC) finds them too.
+    ``ValueError`` for an unknown document type or an empty number.
+    """
+    kind, colon, number = text.strip().rpartition(":")
+    number = compact_document(number)
+    if not number:
+        raise ValueError("empty document number")
+    if colon:
+        try:
+            key = person_key(DocumentType(kind.strip().upper()), number)
+        except ValueError:
+            raise ValueError("unknown document type") from None
+        people = select(Person.id).where(Person.person_key == key)
+        aliases = select(PersonAlias.person_id).where(PersonAlias.person_key == key)
+    else:
+        people = select(Person.id).where(Person.document_number == number)
+        aliases = select(PersonAlias.person_id).where(
+            PersonAlias.person_key.like(f"%:{_escape_like(number)}", escape="\\")
+        )
+    ids = set(session.scalars(people)) | set(session.scalars(aliases))
+    return list(session.scalars(select(Person).where(Person.id.in_(ids)).order_by(Person.id)))
+
+
+def person_detail(session: Session, policy: PolicySettings, now: datetime, person_id: int) -> PersonDetail:
+    """Everything about one person: the record, the account the policy wants for them at
+    ``now``, what misena knows of the account, and their recent jobs, credential deliveries
+    (never a password), held suspensions and audit trail. ``ProblemError`` 404 if unknown."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise not_found("person")
+    record = PersonRecord.model_validate(person.record)
+    staff = staff_suspension(person.staff_suspended, person.staff_reason)
+    desired = desired_account(record, policy, now, staff=staff)
+    return PersonDetail(
+        **PersonSummary.of(person).model_dump(),
+        record=person.record,
+        desired=desired.model_dump(mode="json") if desired else None,
+        workspace=WorkspaceState(
+            primary_email=person.primary_email,
+            google_user_id=person.google_user_id,
+            suspended_by_misena=person.suspended_by_misena,
+            suspension_reason=person.suspension_reason,
+            suspended_at=person.suspended_at,
+            group_memberships=person.group_memberships,
+            next_review_at=person.next_review_at,
+        ),
+        jobs=[JobOut.of(j) for j in _recent(session, Job, person_id)],
+        deliveries=[DeliveryOut.of(d) for d in _recent(session, CredentialDelivery, person_id)],
+        holds=[HoldOut.of(h) for h in _recent(session, SuspensionHold, person_id)],
+        audit=[AuditOut.of(a) for a in _recent(session, AuditEvent, person_id)],
+    )
+
+
+def _recent(session: Session, model: Any, person_id: int) -> list[Any]:
+    return list(
+        session.scalars(
+            select(model).where(model.person_id == person_id).order_by(model.id.desc()).limit(HISTORY)
+        )
+    )

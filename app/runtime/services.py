@@ -1,0 +1,100 @@
+"""The composition root's wiring: settings → database, Google adapters, queue, worker parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.accounts.brake import SuspensionBrake
+from app.accounts.reconcile import Reconciler
+from app.credentials.delivery import Courier
+from app.db.engine import make_engine, session_factory
+from app.jobs.queue import JobQueue, QueueSettings, utcnow
+from app.people.intake import WebhookVerifier
+from app.runtime.schema_gate import SchemaGate
+from app.settings import Settings
+from app.staff.actions import StaffActions
+from app.sync.runs import SyncRuns
+from workspace.directory import DirectoryPacing, GoogleDirectory
+from workspace.gmail import GmailSender
+from workspace.google_session import GoogleConnection, ServiceFactory
+from workspace.pacing import Pacer
+from workspace.ports import Directory, MailSender
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    verifier: WebhookVerifier
+    directory: Directory
+    mail: MailSender
+    queue: JobQueue
+    courier: Courier
+    reconciler: Reconciler
+    brake: SuspensionBrake
+    staff: StaffActions
+    sync: SyncRuns
+    schema: SchemaGate
+    clock: Callable[[], datetime]
+
+
+def google_adapters(settings: Settings) -> tuple[Directory, MailSender]:
+    connection = GoogleConnection(
+        key_file=settings.google_key_file, api_endpoint=settings.google_api_endpoint
+    )
+    factory = ServiceFactory(connection)
+    pacing = DirectoryPacing(
+        queries=Pacer.per_minute(settings.google_queries_per_minute, burst=20),
+        creates=Pacer(settings.google_creates_per_second),
+    )
+    directory = GoogleDirectory(
+        factory, settings.google_admin, customer=settings.google_customer, pacing=pacing
+    )
+    return directory, GmailSender(factory)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    directory: Directory | None = None,
+    mail: MailSender | None = None,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Services:
+    """``clock`` is the service's notion of now for lifecycle decisions (grace periods); tests
+    move it to see time-based transitions without waiting."""
+    engine = engine or make_engine(settings.database_url)
+    sessions = session_factory(engine)
+    if directory is None or mail is None:
+        default_directory, default_mail = google_adapters(settings)
+        directory = directory or default_directory
+        mail = mail or default_mail
+    courier = Courier(settings, sessions, directory, mail, clock=clock)
+    queue = JobQueue(
+        sessions,
+        QueueSettings(lease_seconds=settings.job_lease_seconds, max_attempts=settings.job_max_attempts),
+        clock=clock,
+    )
+    brake = SuspensionBrake(sessions, settings.brake, clock)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        verifier=WebhookVerifier(settings.webhook_secrets),
+        directory=directory,
+        mail=mail,
+        queue=queue,
+        courier=courier,
+        reconciler=Reconciler(settings, sessions, directory, courier, brake, clock),
+        brake=brake,
+        staff=StaffActions(sessions, clock),
+        sync=SyncRuns(settings, sessions, directory, clock),
+        schema=SchemaGate(engine),
+        clock=clock,
+    )

@@ -1,0 +1,213 @@
+"""What IT staff may do to a person, a job or a held suspension — each change and its audit
+entry in one transaction, so there is never a change without its record, nor a record of a
+change that did not happen.
+
+Changes to Google are not made here: they are recorded as the person's desired state
+(``staff_suspended``, ``excluded``) or as queued work, and the worker's reconcile applies
+them like everything else. A conflicting request (suspending the suspended, resending to a
+person with no account) is refused with 409 and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.credentials.delivery import DELIVER, OPEN, request_delivery
+from app.db.models import CredentialDelivery, Job, Person, SuspensionHold
+from app.http.problems import ProblemError
+from app.jobs.queue import enqueue, retry_job
+from app.logging_setup import get_logger
+from app.people.intake import RECONCILE
+from app.staff.audit import record as audit
+from sofia_sync.person import PersonRecord
+
+log = get_logger(__name__)
+#: The jobs IT staff may retry one by one (``retry_dead`` takes the dead ones).
+RETRIABLE = ("dead", "cancelled")
+
+
+def not_found(what: str) -> ProblemError:
+    return ProblemError(404, "Not found", f"No {what} with that id.")
+
+
+def conflict(detail: str) -> ProblemError:
+    return ProblemError(409, "Conflict", detail)
+
+
+class StaffActions:
+    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    # -- people --------------------------------------------------------------------------
+
+    def _person_action(
+        self,
+        person_id: int,
+        actor: str,
+        action: str,
+        reason: str | None,
+        change: Callable[[Session, Person, datetime], dict[str, Any] | None],
+    ) -> None:
+        now = self._clock()
+        with self._sessions.begin() as session:
+            person = session.get(Person, person_id, with_for_update=True)
+            if person is None:
+                raise not_found("person")
+            details = change(session, person, now)
+            audit(
+                session,
+                actor=actor,
+                action=action,
+                at=now,
+                person_id=person_id,
+                reason=reason,
+                details=details,
+            )
+        log.info("staff_action", action=action, person_id=person_id, actor=actor)
+
+    def reconcile(self, person_id: int, actor: str, reason: str | None) -> None:
+        def change(session: Session, person: Person, now: datetime) -> None:
+            if person.excluded:
+                raise conflict("The person is excluded from management; include them first.")
+            enqueue(session, RECONCILE, person.id, now=now)
+
+        self._person_action(person_id, actor, "person.reconcile", reason, change)
+
+    def resend_credentials(self, person_id: int, actor: str, reason: str | None) -> None:
+        def change(session: Session, person: Person, now: datetime) -> dict[str, Any]:
+            if person.excluded:
+                raise conflict("The person is excluded from management; include them first.")
+            if person.primary_email is None:
+                raise conflict("The person has no account yet; credentials go out when it is created.")
+            if not PersonRecord.model_validate(person.record).personal_email:
+                raise conflict("There is no personal email on record to send the credentials to.")
+            session.execute(
+                update(CredentialDelivery)
+                .where(CredentialDelivery.person_id == person.id, CredentialDelivery.status.in_(OPEN))
+                .values(status="superseded")
+            )
+            delivery = request_delivery(session, person, person.primary_email, "staff_reset", now)
+            session.flush()
+            enqueue(session, DELIVER, person.id, now=now)
+            return {"delivery_id": delivery.id}
+
+        self._person_action(person_id, actor, "person.resend_credentials", reason, change)
+
+    def suspend(self, person_id: int, actor: str, reason: str) -> None:
+        def change(session: Session, person: Person, now: datetime) -> None:
+            if person.excluded:
+                raise conflict("The person is excluded from management; misena does not touch the account.")
+            if person.staff_suspended:
+                raise conflict("The account is already suspended by IT staff.")
+            if person.primary_email is None:
+                raise conflict("The person has no account to suspend.")
+            person.staff_suspended, person.staff_reason = True, reason
+            enqueue(session, RECONCILE, person.id, now=now)
+
+        self._person_action(person_id, actor, "person.suspend", reason, change)
+
+    def unsuspend(self, person_id: int, actor: str, reason: str | None) -> None:
+        """Lift IT staff's suspension, or take over one made outside misena (the console);
+        the lifecycle still decides — a withdrawn apprentice stays suspended."""
+
+        def change(session: Session, person: Person, now: datetime) -> dict[str, Any]:
+            outside = person.account_status == "suspended_outside"
+            if not person.staff_suspended and not outside:
+                raise conflict(
+                    "The account is not suspended by IT staff nor outside misena; "
+                    f"its state follows Sofia Plus ({person.status_reason or person.account_status})."
+                )
+            person.staff_suspended, person.staff_reason = False, None
+            if outside:
+                person.suspended_by_misena = True  # misena may now reactivate it
+            enqueue(session, RECONCILE, person.id, now=now)
+            return {"was": "suspended outside misena" if outside else "suspended by IT staff"}
+
+        self._person_action(person_id, actor, "person.unsuspend", reason, change)
+
+    def exclude(self, person_id: int, actor: str, reason: str) -> None:
+        def change(session: Session, person: Person, now: datetime) -> None:
+            if person.excluded:
+                raise conflict("The person is already excluded from management.")
+            person.excluded = True
+
+        self._person_action(person_id, actor, "person.exclude", reason, change)
+
+    def include(self, person_id: int, actor: str, reason: str | None) -> None:
+        def change(session: Session, person: Person, now: datetime) -> None:
+            if not person.excluded:
+                raise conflict("The person is not excluded.")
+            person.excluded = False
+            enqueue(session, RECONCILE, person.id, now=now)
+
+        self._person_action(person_id, actor, "person.include", reason, change)
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def retry_job(self, job_id: int, actor: str, reason: str | None) -> None:
+        now = self._clock()
+        with self._sessions.begin() as session:
+            job = session.get(Job, job_id, with_for_update=True)
+            if job is None:
+                raise not_found("job")
+            if job.state not in RETRIABLE:
+                raise conflict(f"Only dead or cancelled jobs are retried; this one is {job.state}.")
+            retry_job(session, job.id, now=now, states=RETRIABLE)
+            audit(session, actor=actor, action="job.retry", at=now, person_id=job.person_id,
+                  target=f"job:{job.id}", reason=reason)  # fmt: skip
+
+    def retry_dead(self, actor: str, reason: str | None) -> int:
+        now = self._clock()
+        with self._sessions.begin() as session:
+            dead = list(session.scalars(select(Job.id).where(Job.state == "dead").order_by(Job.id)))
+            retried = [job_id for job_id in dead if retry_job(session, job_id, now=now)]
+            audit(session, actor=actor, action="job.retry_dead", at=now, reason=reason,
+                  details={"jobs": retried})  # fmt: skip
+        return len(retried)
+
+    def cancel_job(self, job_id: int, actor: str, reason: str | None) -> None:
+        now = self._clock()
+        with self._sessions.begin() as session:
+            job = session.get(Job, job_id, with_for_update=True)
+            if job is None:
+                raise not_found("job")
+            if job.state != "pending":
+                raise conflict(f"Only pending jobs can be cancelled; this one is {job.state}.")
+            job.state, job.finished_at, job.updated_at = "cancelled", now, now
+            job.last_error = f"cancelled by {actor}"
+            audit(session, actor=actor, action="job.cancel", at=now, person_id=job.person_id,
+                  target=f"job:{job.id}", reason=reason)  # fmt: skip
+
+    # -- held suspensions ----------------------------------------------------------------
+
+    def decide_holds(
+        self, hold_ids: Sequence[int] | None, release: bool, actor: str, reason: str | None
+    ) -> int:
+        """Release (suspend now) or discard held suspensions; ``None`` means every held one."""
+        now = self._clock()
+        state = "released" if release else "discarded"
+        with self._sessions.begin() as session:
+            statement = select(SuspensionHold).where(SuspensionHold.state == "held").with_for_update()
+            if hold_ids is not None:
+                wanted = set(hold_ids)
+                found = set(session.scalars(select(SuspensionHold.id).where(SuspensionHold.id.in_(wanted))))
+                if found != wanted:
+                    raise not_found("held suspension")
+                statement = statement.where(SuspensionHold.id.in_(wanted))
+            holds = list(session.scalars(statement))
+            if hold_ids is not None and len(holds) != len(set(hold_ids)):
+                raise conflict("Some of these suspensions are no longer held.")
+            for hold in holds:
+                hold.state, hold.decided_at, hold.decided_by = state, now, actor
+                # released: the reconcile suspends; discarded: it records why it does not
+                enqueue(session, RECONCILE, hold.person_id, now=now)
+                audit(session, actor=actor, action=f"suspension.{'release' if release else 'discard'}",
+                      at=now, person_id=hold.person_id, target=f"hold:{hold.id}", reason=reason)  # fmt: skip
+        log.info("suspension_holds_decided", state=state, count=len(holds), actor=actor)
+        return len(holds)

@@ -1,0 +1,1 @@
+"""Bulk sync: roster sync runs (plan, confirm, apply) and the roster pulled over HTTP."""

@@ -1,0 +1,83 @@
+"""A bulk sync planned from the roster Sofia Plus publishes over HTTP: the same plan an uploaded
+export gets (:meth:`app.sync.runs.SyncRuns.plan`), with only the download in front.
+
+Shared by ``misena sync pull`` and ``POST /v1/sync-runs/pull`` so both refuse alike: not
+configured → 409, an export over the limit → 413 (as for an upload), anything else Sofia Plus
+got wrong → 502 naming the reason. Each refusal carries its Spanish text for the terminal.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import BinaryIO, cast
+
+import httpx
+
+from app.http.problems import ProblemError
+from app.logging_setup import get_logger
+from app.runtime.services import Services
+from app.settings import Settings
+from app.sync.runs import parse_scope
+from sofia_sync.roster_pull import PullFailure, RosterPuller, RosterPullError
+
+log = get_logger(__name__)
+#: Up to this much of a download stays in memory; more goes to a temporary file.
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+class PullProblemError(ProblemError):
+    """A refused pull: the problem (detail in English, then Spanish) and the Spanish alone."""
+
+    def __init__(self, status: int, title: str, en: str, es: str) -> None:
+        super().__init__(status, title, f"{en} / {es}")
+        self.es = es
+
+
+def roster_puller(settings: Settings, client: httpx.Client | None = None) -> RosterPuller:
+    if settings.sofia_roster_url is None or settings.sofia_roster_token is None:
+        raise PullProblemError(
+            409,
+            "Sofia Plus roster pull not configured",
+            "No Sofia Plus roster URL is configured (MISENA_SOFIA_ROSTER_URL and "
+            "MISENA_SOFIA_ROSTER_TOKEN); upload the export instead.",
+            "No hay una URL de Sofia Plus configurada para descargar el reporte "
+            "(MISENA_SOFIA_ROSTER_URL y MISENA_SOFIA_ROSTER_TOKEN); cargue el archivo exportado.",
+        )
+    return RosterPuller(
+        str(settings.sofia_roster_url),
+        settings.sofia_roster_token,
+        timeout_seconds=settings.sofia_roster_timeout_seconds,
+        client=client,
+    )
+
+
+def pull_and_plan(
+    services: Services, *, scope: str, actor: str, max_bytes: int, client: httpx.Client | None = None
+) -> int:
+    """Download the export for ``scope`` and plan it; returns the run's id. Blocks (network,
+    then the Directory snapshot): the API runs it in a worker thread."""
+    chosen = parse_scope(scope)  # a bad scope is a 422 before anything is downloaded
+    puller = roster_puller(services.settings, client)
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        try:
+            pulled = puller.pull(chosen, spool, max_bytes=max_bytes)
+        except RosterPullError as exc:
+            log.warning("sync_pull_failed", reason=exc.reason.value, upstream_status=exc.status)
+            too_large = exc.reason is PullFailure.TOO_LARGE
+            raise PullProblemError(
+                413 if too_large else 502,
+                "Roster export too large" if too_large else "Sofia Plus did not deliver the roster",
+                f"{exc.reason.value}: {exc.en}",
+                exc.es,
+            ) from exc
+        log.info(
+            "sync_pulled", size=pulled.size, media_type=pulled.media_type, source_name=pulled.source_name
+        )
+        spool.seek(0)
+        return services.sync.plan(
+            cast(BinaryIO, spool),
+            scope=scope,
+            actor=actor,
+            source_name=pulled.source_name,
+            exported_at=pulled.exported_at,
+        )
