@@ -1,7 +1,7 @@
 """What IT staff decided about a suspension the circuit breaker held, and what that decision
 means for the next request to suspend the same person. Pure.
 
-The suspension brake (:mod:`app.brake`) holds lifecycle suspensions past its limit until IT
+The suspension brake (:mod:`app.accounts.brake`) holds lifecycle suspensions past its limit until IT
 staff release or discard them; a decision keeps applying for as long as the reason for the
 suspension stays the same (a new reason is judged afresh). The brake decides with
 :func:`staff_decision`, and the bulk plan's preview (:mod:`sofia_sync.bulk_plan`) with the

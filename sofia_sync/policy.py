@@ -235,7 +235,7 @@ def coming_suspension(
 ) -> str | None:
     """The reason of the lifecycle suspension the person's account gets now, or when their
     grace period ends if nothing changes — to the letter what the reconcile will ask the
-    circuit breaker, so a pre-release IT staff confirm (:mod:`app.suspension_approvals`) is
+    circuit breaker, so a pre-release IT staff confirm (:mod:`app.accounts.approvals`) is
     found by it. ``None`` when nothing ends, or when the suspension is IT staff's own (which
     never meets the breaker)."""
     if staff is not None:
