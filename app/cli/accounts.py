@@ -27,11 +27,11 @@ from app.cli.plumbing import (
     Reason,
     RequiredReason,
     _database,
-    _load_settings,
     _reason,
     _required_reason,
     _usage,
     actor_label,
+    load_settings,
     logs_to_stderr,
     refused,
 )
@@ -166,7 +166,7 @@ def accounts_search(
 def accounts_show(document: Document = None, person_id: PersonIdOption = None, as_json: Json = False) -> None:
     """Todo sobre una persona: registro de Sofia Plus, cuenta deseada, estado en Workspace,
     trabajos, envíos de credenciales (nunca la contraseña), retenciones y auditoría."""
-    settings = _load_settings()
+    settings = load_settings()
     with _database(settings) as sessions:
         found, _ = _person(sessions, document, person_id)
         with sessions() as session:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.accounts.brake import SuspensionBrake
-from app.cli.plumbing import logs_to_stderr
+from app.cli.plumbing import load_settings, logs_to_stderr
 from app.db.engine import make_engine, session_factory
 from app.http.problems import ProblemError
 from app.jobs.queue import utcnow
@@ -36,18 +36,12 @@ def _staff(settings: Settings) -> StaffActions:
     return StaffActions(session_factory(make_engine(settings.database_url)), utcnow)
 
 
-def _load_settings() -> Settings:
-    from app.cli.main import load_settings
-
-    return load_settings()
-
-
 @brake_cli.command("list")
 def list_held(
     as_json: Annotated[bool, typer.Option("--json", help="Salida JSON en lugar de tabla.")] = False,
 ) -> None:
     """Lista las suspensiones retenidas que esperan una decisión."""
-    held = _brake(_load_settings()).held()
+    held = _brake(load_settings()).held()
     if as_json:
         rows = [
             {"id": h.id, "person_id": h.person_id, "reason": h.reason, "held_at": h.held_at.isoformat()}
@@ -67,7 +61,7 @@ def _decide(ids: list[int] | None, every: bool, actor: str, reason: str | None, 
     if not ids and not every:
         out.print("[red]indique los id de las retenciones o --all[/red]")
         raise typer.Exit(2)
-    staff = _staff(_load_settings())
+    staff = _staff(load_settings())
     try:
         count = staff.decide_holds(None if every else ids, release, f"cli:{actor}", reason)
     except ProblemError as exc:

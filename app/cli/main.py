@@ -13,6 +13,7 @@ from rich.console import Console
 from app.cli.accounts import accounts_cli
 from app.cli.brake import brake_cli
 from app.cli.jobs import jobs_cli
+from app.cli.plumbing import load_settings
 from app.cli.sync import sync_cli
 from app.cli.tokens import tokens_cli
 from app.settings import Settings
@@ -77,17 +78,6 @@ def emulator(
         f"admin {config.admin_email}, cuotas {'activas' if config.limits_enabled else 'desactivadas'})"
     )
     server.serve_forever()
-
-
-def load_settings() -> Settings:
-    from pydantic import ValidationError
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        for error in exc.errors():
-            console.print(f"[red]configuración inválida[/red]: {error['msg']}")
-        raise typer.Exit(2) from None
 
 
 def _services_for(settings: Settings) -> Services:
@@ -174,7 +164,7 @@ def openapi(
     output: Annotated[Path, typer.Option(help="Archivo de salida.")] = Path("openapi/openapi.json"),
 ) -> None:
     """Regenera el documento OpenAPI del servicio."""
-    from app.http.openapi import openapi_document
+    from app.http.main import openapi_document
 
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -48,15 +48,20 @@ def logs_to_stderr() -> None:
     configure_logging("WARNING", stream=_Stderr())
 
 
-def _load_settings() -> Settings:
-    from app.cli.main import load_settings
+def load_settings() -> Settings:
+    from pydantic import ValidationError
 
-    return load_settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            err_console().print(f"[red]configuración inválida[/red]: {error['msg']}")
+        raise typer.Exit(2) from None
 
 
 @contextmanager
 def _database(settings: Settings | None = None) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine((settings or _load_settings()).database_url)
+    engine = make_engine((settings or load_settings()).database_url)
     try:
         yield session_factory(engine)
     finally:

@@ -148,3 +148,11 @@ def _webhook_routes(app: FastAPI) -> None:
         event: Annotated[Event, Body(openapi_examples={k: {"value": v} for k, v in EVENT_EXAMPLES.items()})],
     ) -> None:
         """What Sofia Plus sends to ``POST /webhooks/sofia-plus`` (see the contract)."""
+
+
+def openapi_document() -> dict[str, Any]:
+    from app.runtime.services import build_services
+    from app.settings import Settings
+
+    settings = Settings(demo_mode=True, database_url="sqlite://")
+    return create_app(build_services(settings)).openapi()

@@ -41,12 +41,3 @@ def install_openapi(app: FastAPI) -> None:
         return document
 
     app.openapi = build  # type: ignore[method-assign]
-
-
-def openapi_document() -> dict[str, Any]:
-    from app.http.main import create_app
-    from app.runtime.services import build_services
-    from app.settings import Settings
-
-    settings = Settings(demo_mode=True, database_url="sqlite://")
-    return create_app(build_services(settings)).openapi()

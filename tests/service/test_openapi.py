@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.http.openapi import openapi_document
+from app.http.main import openapi_document
 
 DOCUMENT = Path(__file__).parents[2] / "openapi" / "openapi.json"
 
