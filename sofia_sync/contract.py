@@ -1,4 +1,4 @@
-"""The Sofia Plus webhook contract (``contracts/sofia-plus-events.md``) as pydantic models.
+"""The Sofia Plus webhook contract (``docs/sofia-plus-contract.md``) as pydantic models.
 
 Validation answers one question: can misena act on this event? So a payload is refused only
 for what would make the account impossible or wrong — an unknown document type, a document

@@ -1,4 +1,9 @@
-"""Shared fixtures: one emulator per test process, on a real loopback socket, reset per test."""
+"""Shared fixtures: one emulator per test process, on a real loopback socket, reset per test.
+
+The fixtures every suite may ask for live in :mod:`tests.support` and are registered here,
+once, as plugins (pytest only honours ``pytest_plugins`` in the root conftest): the parametrized
+``database_url`` (SQLite and PostgreSQL) and the whole-service harness.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from google.oauth2 import service_account
-from googleapiclient.discovery import build
 
+from tests.support.google import google_service
 from workspace.emulator.config import EmulatorConfig
 from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import EmulatorServer
 from workspace.google_session import GoogleConnection
 
-ADMIN = "admin@misena.edu.co"
-DOMAIN = "misena.edu.co"
-SCOPE = "https://www.googleapis.com/auth/"
+pytest_plugins = ["tests.support.databases", "tests.support.harness"]
 
 
 @pytest.fixture(scope="session")
@@ -43,33 +45,6 @@ def emulator(emulator_server: EmulatorServer) -> Iterator[EmulatorControl]:
 @pytest.fixture
 def connection(emulator_server: EmulatorServer, key_info: dict[str, Any]) -> GoogleConnection:
     return GoogleConnection(key_info=key_info, api_endpoint=emulator_server.base_url)
-
-
-def google_service(
-    server: EmulatorServer,
-    key: dict[str, Any],
-    api: str,
-    version: str,
-    *,
-    subject: str = ADMIN,
-    scopes: list[str] | None = None,
-) -> Any:
-    """The unmodified google-api-python-client, pointed at the emulator."""
-    wanted = scopes or [
-        SCOPE + "admin.directory.user",
-        SCOPE + "admin.directory.orgunit",
-        SCOPE + "admin.directory.group",
-        SCOPE + "admin.directory.userschema",
-    ]
-    credentials = service_account.Credentials.from_service_account_info(key, scopes=wanted)
-    return build(
-        api,
-        version,
-        credentials=credentials.with_subject(subject),
-        client_options={"api_endpoint": server.base_url},
-        static_discovery=True,
-        cache_discovery=False,
-    )
 
 
 @pytest.fixture

@@ -115,7 +115,6 @@ class _Target:
     account: str
     recipient: str
     first_names: str
-    was_waiting: bool
 
 
 class Courier:
@@ -197,7 +196,6 @@ class Courier:
             delivery.account_email,
             delivery.recipient_email,
             first_names,
-            delivery.status == "waiting",
         )
 
     def _reserve(self, target: _Target, tried: set[str]) -> Reservation:

@@ -20,7 +20,6 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from app.http.problems import FieldError, ProblemError
 
 T = TypeVar("T")
-MAX_LIMIT = 200
 #: Ids are 64-bit at most on both stores; a larger "before" cannot be bound (OverflowError).
 _MAX_ID = 2**63 - 1
 

@@ -152,10 +152,6 @@ def authenticate(sessions: sessionmaker[Session], token: str) -> Caller | None:
 
 _bearer = HTTPBearer(auto_error=False, description="An IT staff API token: `Authorization: Bearer msn_...`")
 
-UNAUTHORIZED = ProblemError(
-    401, "Unauthorized", "A valid API token is required (Authorization: Bearer msn_...)."
-)
-
 
 def require(scope: Scope) -> Callable[..., Caller]:
     """A dependency: the caller, if their token is valid and carries ``scope`` (or admin)."""

@@ -19,13 +19,10 @@ import pytest
 import structlog
 
 from app.logging_setup import configure_logging
-from tests.db.databases import database_url
-from tests.service.conftest import ROTATED_SECRET, SECRET, harness, make_harness, tenant
-
-__all__ = ["database_url", "harness", "make_harness", "tenant"]
+from tests.support.harness import ROTATED_SECRET, SECRET
 
 #: What a log line must never hold: the secrets (and their key material), the documents and
-#: personal addresses the suites enrol (tests/faults/support.py, tests/service/conftest.py).
+#: personal addresses the suites enrol (tests/support/service_process.py, tests/support/harness.py).
 LEAKS = {
     "webhook secret": re.compile(
         "|".join(re.escape(s.removeprefix("whsec_")) for s in (SECRET, ROTATED_SECRET))

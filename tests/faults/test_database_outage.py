@@ -26,8 +26,9 @@ from app.demo.environment import send_signed
 from app.http.main import create_app
 from app.runtime.services import build_services
 from app.runtime.worker import WorkerPool
-from tests.db.databases import postgres_schema
-from tests.faults.support import (
+from tests.support.databases import postgres_schema
+from tests.support.harness import SECRET, service_settings
+from tests.support.service_process import (
     check_credentials,
     delivered_people,
     document,
@@ -36,8 +37,7 @@ from tests.faults.support import (
     managed_accounts,
     wait_until,
 )
-from tests.faults.tcp_proxy import TcpProxy
-from tests.service.conftest import SECRET, service_settings
+from tests.support.tcp_proxy import TcpProxy
 from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import BackgroundServer, EmulatorServer
 

@@ -21,7 +21,8 @@ import pytest
 
 from app.runtime.services import build_services
 from app.runtime.worker import Worker
-from tests.faults.mail_support import (
+from tests.support.harness import SENDER, HarnessFactory, enrollment, service_settings
+from tests.support.mailboxes import (
     assert_passwords_sign_in,
     deliveries,
     jobs,
@@ -29,7 +30,6 @@ from tests.faults.mail_support import (
     sent_mail,
     worker_threads,
 )
-from tests.service.conftest import SENDER, HarnessFactory, enrollment, service_settings
 
 #: The issue saw a 30 s burst. 22 s is shorter but still outlasts one send's in-place retries
 #: (about 17 s of backoff), which is what turned a burst into a day's wait: a shorter burst

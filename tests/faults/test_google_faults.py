@@ -26,9 +26,9 @@ from app.demo.environment import send_signed
 from app.http.main import create_app
 from app.runtime.services import Services, build_services
 from app.runtime.worker import WorkerPool
-from tests.faults.support import managed_accounts, sent_passwords, wait_until
-from tests.service.conftest import SECRET, service_settings
-from tests.service.events import enrolled, person, person_updated, roles_changed, status_changed
+from tests.support.events import enrolled, person, person_updated, roles_changed, status_changed
+from tests.support.harness import SECRET, service_settings
+from tests.support.service_process import managed_accounts, sent_passwords, wait_until
 from workspace.directory import GoogleDirectory
 from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import BackgroundServer, EmulatorServer
@@ -222,7 +222,7 @@ def test_three_hundred_people_converge_through_a_fifth_of_google_failing(
 
 
 def google_members(server: EmulatorServer, key: dict[str, Any], group: str) -> dict[str, str]:
-    from tests.conftest import google_service
+    from tests.support.google import google_service
 
     admin = google_service(server, key, "admin", "directory_v1")
     found: dict[str, str] = {}

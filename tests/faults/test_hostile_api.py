@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from app.db.models import AuditEvent, SyncRun
 from app.staff.tokens import Scope, issue_token
-from tests.faults.hostile_support import Served, field_names, hostile_service, hostile_stores
-from tests.unit.sofia_sync.roster_files import csv_bytes, fake_rows
+from tests.support.hostile_requests import Served, field_names, hostile_service, hostile_stores
+from tests.support.roster_files import csv_bytes, fake_rows
 
 __all__ = ["hostile_service", "hostile_stores"]
 

@@ -1,5 +1,5 @@
 """Over a thousand hostile webhooks, each validly signed, posted over one kept-alive connection
-to the production server, on SQLite and on PostgreSQL (:mod:`tests.faults.hostile_corpus`).
+to the production server, on SQLite and on PostgreSQL (:mod:`tests.support.hostile_corpus`).
 
 Shown for each store: no 5xx, no transport error and one TCP connection for the whole run
 (nothing reset or closed it), every answer the one its family calls for, and nothing half
@@ -21,8 +21,9 @@ from sqlalchemy import select
 from app.db.models import Job, Person
 from app.logging_setup import configure_logging
 from sofia_sync.contract import UnknownEvent, parse_event
-from tests.faults.hostile_corpus import Case, corpus, decoded
-from tests.faults.hostile_support import (
+from tests.support.harness import SECRET
+from tests.support.hostile_corpus import Case, corpus, decoded
+from tests.support.hostile_requests import (
     WEBHOOK_PATH,
     Served,
     client_port,
@@ -32,7 +33,6 @@ from tests.faults.hostile_support import (
     signed_headers,
     stored_payload,
 )
-from tests.service.conftest import SECRET
 
 __all__ = ["hostile_service", "hostile_stores"]
 

@@ -28,8 +28,10 @@ from app.http.guard import MAX_HEAD_BYTES
 from app.logging_setup import configure_logging
 from app.runtime.services import build_services
 from app.staff.tokens import Scope, issue_token
-from tests.db.databases import sqlite_url
-from tests.faults.hostile_support import (
+from tests.support import harness as service
+from tests.support.databases import sqlite_url
+from tests.support.harness import SECRET, HarnessFactory
+from tests.support.hostile_requests import (
     WEBHOOK_PATH,
     Served,
     client_port,
@@ -40,8 +42,6 @@ from tests.faults.hostile_support import (
     production_server,
     signed_headers,
 )
-from tests.service import conftest as service
-from tests.service.conftest import SECRET, HarnessFactory
 from workspace.emulator.server import EmulatorServer
 
 __all__ = ["hostile_service", "hostile_stores"]

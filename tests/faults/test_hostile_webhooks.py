@@ -18,8 +18,9 @@ from sqlalchemy import select
 from app.db.models import Person
 from app.logging_setup import configure_logging
 from sofia_sync.normalize import MAX_NAME_LENGTH
-from tests.faults.hostile_corpus import STRING_FIELDS
-from tests.faults.hostile_support import (
+from tests.support.harness import SECRET
+from tests.support.hostile_corpus import STRING_FIELDS
+from tests.support.hostile_requests import (
     EPOCH,
     Served,
     client_port,
@@ -32,7 +33,6 @@ from tests.faults.hostile_support import (
     sent_id,
     stored_payload,
 )
-from tests.service.conftest import SECRET
 from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import EmulatorServer
 

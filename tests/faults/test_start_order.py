@@ -21,8 +21,9 @@ from sqlalchemy import NullPool, text
 
 from app.db.engine import make_engine
 from app.demo.environment import send_signed
-from tests.db.databases import postgres_schema
-from tests.faults.support import (
+from tests.support.databases import postgres_schema
+from tests.support.harness import SECRET
+from tests.support.service_process import (
     document,
     enrolment_of,
     get_json,
@@ -32,7 +33,6 @@ from tests.faults.support import (
     start_misena,
     wait_until,
 )
-from tests.service.conftest import SECRET
 from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import EmulatorServer, free_port
 

@@ -25,8 +25,9 @@ from app.db.migrate import upgrade
 from app.demo.environment import send_signed
 from app.http.main import create_app
 from app.runtime.services import build_services
-from tests.db.databases import postgres_schema
-from tests.faults.support import (
+from tests.support.databases import postgres_schema
+from tests.support.harness import SECRET, service_settings
+from tests.support.service_process import (
     check_credentials,
     delivered_people,
     document,
@@ -36,7 +37,6 @@ from tests.faults.support import (
     start_misena,
     wait_until,
 )
-from tests.service.conftest import SECRET, service_settings
 from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import BackgroundServer, EmulatorServer
 

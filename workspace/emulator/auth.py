@@ -8,7 +8,6 @@ scopes — so a request whose token lacks a method's scope fails as it would at 
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -199,7 +198,3 @@ def authorize(state: EmulatorState, authorization: str | None, needed: frozenset
             403, "insufficientPermissions", "Request had insufficient authentication scopes."
         )
     return grant
-
-
-def dump_key_file(key: IssuedKey) -> str:
-    return json.dumps(key.key_file, indent=2)

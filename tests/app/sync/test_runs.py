@@ -1,0 +1,276 @@
+"""Bulk sync end to end: a roster export planned against misena's records and the emulator's
+Directory, refused when unsafe, applied as ordinary jobs, resumable."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+from typer.testing import CliRunner
+
+from app.cli.main import cli
+from app.db.models import SyncItem
+from app.http.problems import ProblemError
+from app.staff.tokens import Scope
+from app.sync.runs import SyncRuns
+from tests.support.events import enrolled, person
+from tests.support.harness import Harness, HarnessFactory
+from tests.support.roster_files import csv_bytes, fake_rows
+from tests.support.staff_client import cli_environment, staff_client
+
+CENTRO = ("9229", "Centro de Servicios Financieros", "11", "Distrito Capital")
+OTHER = ("9501", "Centro Agroindustrial", "63", "Quindío")
+
+
+def row(
+    document: str,
+    first: str = "ANA MARÍA",
+    *,
+    ficha: str = "2758392",
+    status: str = "En formación",
+    place: tuple[str, str, str, str] = CENTRO,
+    kind: str = "CC",
+    email: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "document_type": kind,
+        "document_number": document,
+        "first_names": first,
+        "last_names": "PEÑA TORRES",
+        "personal_email": email or f"p{document}@example.com",
+        "mobile_phone": "3001234567",
+        "role": "Aprendiz",
+        "ficha": ficha,
+        "program_code": "228118",
+        "program_name": "Análisis y Desarrollo de Software",
+        "level": "Tecnólogo",
+        "centro_code": place[0],
+        "centro_name": place[1],
+        "regional_code": place[2],
+        "regional_name": place[3],
+        "modality": "Presencial",
+        "status": status,
+        "start_date": date(2026, 1, 20),
+        "end_date": date(2028, 1, 19),
+    }
+
+
+def enroll_known(harness: Harness, documents: list[str]) -> None:
+    """People misena already manages (accounts created through the webhook path)."""
+    start = harness.clock() - timedelta(days=30)
+    for document in documents:
+        who = person(
+            document,
+            "CC",
+            first_names="ANA MARÍA",
+            last_names="PEÑA TORRES",
+            personal_email=f"p{document}@example.com",
+        )
+        harness.post(enrolled(start, who=who))
+    harness.drain()
+
+
+def roster(*rows: dict[str, Any], encoding: str = "cp1252", delimiter: str = ";") -> io.BytesIO:
+    return io.BytesIO(csv_bytes(rows, encoding=encoding, delimiter=delimiter))
+
+
+def sync(harness: Harness) -> SyncRuns:
+    return harness.services.sync
+
+
+KNOWN = [f"52{n:06d}" for n in range(1, 21)]  # twenty managed apprentices
+
+
+@pytest.fixture
+def managed(harness: Harness) -> Harness:
+    enroll_known(harness, KNOWN)
+    return harness
+
+
+def test_a_plan_names_every_action_and_changes_nothing(managed: Harness) -> None:
+    rows = [row(d) for d in KNOWN[:19]]  # KNOWN[19] is gone from the export
+    rows[0] = row(KNOWN[0], "ANA LUCÍA")  # a corrected name
+    rows[1] = row(KNOWN[1], place=OTHER)  # moved to another regional
+    rows += [row("1033000111", "NUEVO"), row("1033000222", "NUEVA")]  # new apprentices
+    managed.emulator.clear_counters()
+    run_id = sync(managed).plan(roster(*rows), scope="all", actor="test", source_name="reporte.csv")
+
+    run = sync(managed).show(run_id)
+    assert run.counts["create"] == 2
+    assert run.counts["update"] == 1
+    assert run.counts["move"] == 1
+    assert run.counts["suspend"] == 1
+    assert run.counts["unchanged"] == 17
+    assert run.status == "planned", "1 suspension of 20 managed accounts is 5%: not above the limit"
+    calls = managed.emulator.counters()["calls"]
+    assert set(calls) <= {"directory.users.list"}, "the plan reads, it never writes or gets one by one"
+    assert run.directory_calls == sum(calls["directory.users.list"].values())
+    assert managed.emulator.calls("directory.users.insert") == 0
+
+
+def test_apply_creates_updates_and_ends_enrollments_through_the_queue(managed: Harness) -> None:
+    rows = [row(d) for d in KNOWN[1:]] + [row("1033000111", "NUEVO")]
+    rows[0] = row(KNOWN[1], "ANA LUCÍA")
+    run_id = sync(managed).plan(roster(*rows), scope="all", actor="test", source_name="r.csv")
+    assert sync(managed).show(run_id).status == "planned"
+    result = sync(managed).apply(run_id, actor="test")
+    assert result.remaining == 0
+    managed.drain()
+    created = managed.get_user("1033000111@misena.edu.co")
+    assert created is not None
+    assert created["name"]["givenName"] == "Nuevo"
+    renamed = managed.get_user(f"{KNOWN[1]}@misena.edu.co")
+    assert renamed is not None
+    assert renamed["name"]["givenName"] == "Ana Lucía"
+    gone = managed.person(f"CC:{KNOWN[0]}")
+    assert gone.next_review_at is not None, "absent: the grace period runs, then the sweep suspends"
+    managed.clock.advance(days=31)
+    managed.sweep()
+    managed.drain()
+    suspended = managed.get_user(f"{KNOWN[0]}@misena.edu.co")
+    assert suspended is not None
+    assert suspended["suspended"] is True
+    assert sync(managed).apply(run_id, actor="test").applied == 3, "re-applying does nothing new"
+    assert managed.emulator.calls("directory.users.insert") == len(KNOWN) + 1
+
+
+def test_an_interrupted_apply_resumes_without_repeating_work(
+    managed: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [row(d, "OTRO NOMBRE") for d in KNOWN]
+    run_id = sync(managed).plan(roster(*rows), scope="all", actor="test", source_name="r.csv")
+    monkeypatch.setattr("app.sync.runs.BATCH", 7)
+    sync(managed)._apply_batch(run_id)  # the process dies after one batch
+    with managed.services.sessions() as session:
+        states = [i.state for i in session.scalars(select(SyncItem).where(SyncItem.run_id == run_id))]
+    assert states.count("applied") == 7
+    result = sync(managed).apply(run_id, actor="test")
+    assert result.remaining == 0
+    assert result.applied == len(KNOWN)
+    managed.drain()
+    assert managed.emulator.calls("directory.users.update") + managed.emulator.calls(
+        "directory.users.patch"
+    ) == len(KNOWN)
+
+
+@pytest.mark.parametrize("delimiter", [";", ","])
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig"])
+def test_too_many_suspensions_is_refused_until_confirmed_with_the_count(
+    managed: Harness, encoding: str, delimiter: str
+) -> None:
+    rows = [row(d) for d in KNOWN[:15]]  # 5 of 20 missing: 25%
+    run_id = sync(managed).plan(
+        roster(*rows, encoding=encoding, delimiter=delimiter), scope="all", actor="test", source_name="r.csv"
+    )
+    run = sync(managed).show(run_id)
+    assert run.status == "refused"
+    assert run.refusal_code == "too_many_suspensions"
+    assert "suspendería 5 de 20" in (run.refusal_es or "")
+    assert "would suspend 5 of 20" in (run.refusal_en or "")
+    with pytest.raises(ProblemError) as refused:
+        sync(managed).apply(run_id, actor="test")
+    assert refused.value.problem.status == 409
+    with pytest.raises(ProblemError):
+        sync(managed).apply(run_id, actor="test", confirm=4)
+    assert sync(managed).apply(run_id, actor="test", confirm=5).remaining == 0
+
+
+def test_an_empty_roster_for_the_scope_is_refused(managed: Harness) -> None:
+    run_id = sync(managed).plan(
+        roster(row("1033000111", place=OTHER)), scope="centro:9229", actor="test", source_name="r.csv"
+    )
+    run = sync(managed).show(run_id)
+    assert run.refusal_code == "empty"
+    assert "ninguna persona" in (run.refusal_es or "")
+
+
+def test_a_truncated_roster_is_refused(managed: Harness) -> None:
+    data = csv_bytes([row(d) for d in KNOWN], encoding="utf-8", delimiter=";")
+    cut = data[: data.rstrip(b"\r\n").rfind(b";", 0, len(data) - 40)]  # the last row cut mid-way
+    run_id = sync(managed).plan(io.BytesIO(cut), scope="all", actor="test", source_name="r.csv")
+    run = sync(managed).show(run_id)
+    assert run.refusal_code == "truncated"
+    assert run.bad_rows == 1
+
+
+def test_a_scoped_plan_leaves_other_scopes_alone(managed: Harness) -> None:
+    run_id = sync(managed).plan(
+        roster(row("1033000111", place=OTHER)), scope="regional:63", actor="test", source_name="r.csv"
+    )
+    run = sync(managed).show(run_id)
+    assert run.counts["create"] == 1
+    assert run.counts["suspend"] == 0, "the twenty in regional 11 are outside the scope"
+
+
+def test_the_api_plans_shows_exports_and_applies(managed: Harness) -> None:
+    runner = staff_client(managed, Scope.SYNC_RUN)
+    body = csv_bytes([row(d) for d in KNOWN] + [row("1033000111", "NUEVO")], encoding="utf-8")
+    planned = httpx.post(
+        managed.base_url + "v1/sync-runs",
+        params={"scope": "all", "source_name": "reporte.csv"},
+        content=body,
+        headers={"Authorization": f"Bearer {runner.token}", "Content-Type": "text/csv"},
+        timeout=60,
+    )
+    assert planned.status_code == 201, planned.text
+    run = planned.json()
+    assert run["counts"]["create"] == 1
+    items = runner.get(f"/v1/sync-runs/{run['id']}/items", action="create").json()["items"]
+    assert [i["person_key"] for i in items] == ["CC:1033000111"]
+    exported = runner.get(f"/v1/sync-runs/{run['id']}/plan.csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(exported.text)))
+    assert lines[0] == ["person_key", "action", "detail", "source", "state"]
+    assert len(lines) == 1 + len(KNOWN) + 1
+    applied = runner.post(f"/v1/sync-runs/{run['id']}/apply", {})
+    assert applied.status_code == 200, applied.text
+    assert applied.json()["status"] == "applied"
+    reader = staff_client(managed, Scope.ACCOUNTS_READ)
+    assert reader.post(f"/v1/sync-runs/{run['id']}/apply", {}).status_code == 403
+
+
+def test_the_cli_plans_and_applies_with_a_progress_bar(
+    make_harness: HarnessFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    harness = make_harness()
+    enroll_known(harness, KNOWN[:3])
+    path = tmp_path / "reporte.csv"
+    path.write_bytes(csv_bytes([row(d) for d in KNOWN[:3]] + [row("1033000111")], encoding="cp1252"))
+    runner = CliRunner()
+    with cli_environment(harness, monkeypatch):
+        planned = runner.invoke(cli, ["sync", "plan", str(path), "--json", "--actor", "ana"])
+        assert planned.exit_code == 0, planned.output
+        assert '"create": 1' in planned.output
+        with harness.services.sessions() as session:
+            session.execute(update(SyncItem).values(detail=SyncItem.detail))  # the run is there
+        run_id = int(planned.output.split('"id": ')[1].split(",")[0])
+        applied = runner.invoke(cli, ["sync", "apply", str(run_id), "--actor", "ana"])
+        assert applied.exit_code == 0, applied.output
+        shown = runner.invoke(cli, ["sync", "show", str(run_id), "--json"])
+        assert '"status": "applied"' in shown.output
+        out = tmp_path / "plan.csv"
+        assert runner.invoke(cli, ["sync", "export", str(run_id), "-o", str(out)]).exit_code == 0
+        assert "CC:1033000111,create" in out.read_text("utf-8")
+
+
+def test_a_generated_roster_of_every_document_type_creates_every_account(harness: Harness) -> None:
+    """Faker es_CO names, all six document types, instructors with empty enrollment columns,
+    status words; Windows-1252 with ';'. The plan creates an account for each active person."""
+    rows = fake_rows(40, seed=7)
+    body = csv_bytes(rows, encoding="cp1252", delimiter=";")
+    run_id = sync(harness).plan(io.BytesIO(body), scope="all", actor="test", source_name="r.csv")
+    run = sync(harness).show(run_id)
+    assert run.bad_rows == 0
+    assert run.roster_people == len({(r["document_type"].upper(), r["document_number"]) for r in rows})
+    kinds = {r["document_type"].upper() for r in rows}
+    assert kinds == {"CC", "TI", "CE", "PEP", "PPT", "PA"}
+    assert run.counts["create"] > 0
+    assert run.counts["create"] + run.counts["unchanged"] == run.roster_people
+    sync(harness).apply(run_id, actor="test")
+    harness.drain()
+    assert harness.emulator.calls("directory.users.insert") == run.counts["create"]
