@@ -66,7 +66,7 @@ class JobKind(StrEnum):
 
 
 class JobState(StrEnum):
-    """``jobs.state`` (see :mod:`app.jobs.queue` for the machine).
+    """``jobs.state``: the queue's state machine.
 
     ``pending`` → ``running`` (claimed under a lease) → ``done``, or back to ``pending`` after a
     failure with attempts left (or a wait), or ``dead`` when they are spent (dead-lettered for
@@ -88,7 +88,7 @@ class HoldState(StrEnum):
     ``held`` until IT staff decide: ``released`` lets the next reconcile suspend; ``discarded``
     keeps the account active for as long as the reason stays the same. Any of them turns
     ``obsolete`` when the person is active again (Sofia changed its mind). The first three are
-    the domain's :class:`sofia_sync.held_suspensions.HoldDecision`, spelled alike.
+    the domain's hold decisions, spelled alike (the brake reads a stored state as one).
     """
 
     HELD = "held"

@@ -75,7 +75,10 @@ def test_defaults_and_constraints(sessions: sessionmaker[Session]) -> None:
         assert person.account_status == "pending"
     with pytest.raises(IntegrityError), sessions.begin() as session:  # foreign keys enforced
         session.add(Job(kind="reconcile", person_id=person_id + 1000, run_after=T0))
-    with pytest.raises(StatementError, match="not among the defined enum values"), sessions.begin() as session:
+    with (
+        pytest.raises(StatementError, match="not among the defined enum values"),
+        sessions.begin() as session,
+    ):
         session.add(Job(kind="reconcile", person_id=person_id, run_after=T0, state="lost"))  # the ORM
     with pytest.raises(IntegrityError), sessions.begin() as session:  # and, behind it, the CHECK
         session.execute(
