@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Person, SuspensionApproval
+from app.db.states import ApprovalState
 from app.staff.audit import record as audit
 from sofia_sync.person import PersonRecord
 from sofia_sync.policy import PolicySettings, coming_suspension, staff_suspension
@@ -43,7 +44,7 @@ def pre_release(
             run_id=run_id,
             approved_by=actor,
             approved_at=now,
-            state="open",
+            state=ApprovalState.OPEN,
         )
     )
     audit(session, actor=actor, action="suspension.pre_release", at=now, person_id=person.id,
@@ -59,21 +60,21 @@ def take(session: Session, person_id: int, reason: str, now: datetime) -> bool:
         .where(
             SuspensionApproval.person_id == person_id,
             SuspensionApproval.reason == reason,
-            SuspensionApproval.state == "open",
+            SuspensionApproval.state == ApprovalState.OPEN,
         )
         .order_by(SuspensionApproval.id)
         .limit(1)
     ).first()
     if approval is None:
         return False
-    approval.state, approval.closed_at = "used", now
+    approval.state, approval.closed_at = ApprovalState.USED, now
     return True
 
 
 def has_open(session: Session, person_id: int) -> bool:
     found = session.scalars(
         select(SuspensionApproval.id)
-        .where(SuspensionApproval.person_id == person_id, SuspensionApproval.state == "open")
+        .where(SuspensionApproval.person_id == person_id, SuspensionApproval.state == ApprovalState.OPEN)
         .limit(1)
     ).first()
     return found is not None
@@ -82,6 +83,6 @@ def has_open(session: Session, person_id: int) -> bool:
 def void(session: Session, person_id: int, now: datetime) -> None:
     session.execute(
         update(SuspensionApproval)
-        .where(SuspensionApproval.person_id == person_id, SuspensionApproval.state == "open")
-        .values(state="void", closed_at=now)
+        .where(SuspensionApproval.person_id == person_id, SuspensionApproval.state == ApprovalState.OPEN)
+        .values(state=ApprovalState.VOID, closed_at=now)
     )

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.accounts import approvals
 from app.db.models import Suspension, SuspensionHold
+from app.db.states import HoldState, SuspensionSource
 from app.logging_setup import get_logger
 from app.settings import BrakeSettings
 from sofia_sync.held_suspensions import HoldDecision, LatestHold, staff_decision
@@ -35,7 +36,7 @@ log = get_logger(__name__)
 SUSPENSIONS = Counter("misena_lifecycle_suspensions_total", "Lifecycle suspension requests", ["decision"])
 BRAKE_TRIPS = Counter("misena_suspension_brake_holds_total", "Suspensions held back by the circuit breaker")
 #: The admitted suspensions the window counts (``released`` ones are IT staff's own decision).
-COUNTED = ("brake", "confirmed")
+COUNTED = (SuspensionSource.BRAKE, SuspensionSource.CONFIRMED)
 #: Advisory lock key serializing brake decisions on PostgreSQL ("brake").
 _BRAKE_LOCK = 0x6272616B65
 
@@ -51,7 +52,7 @@ class HeldSuspension:
     id: int
     person_id: int
     reason: str
-    state: str
+    state: HoldState
     held_at: datetime
 
 
@@ -78,7 +79,11 @@ class SuspensionBrake:
         latest = _latest_hold(session, person_id)
         decided = staff_decision(LatestHold(latest.state, latest.reason) if latest else None, reason)
         if decided is HoldDecision.RELEASED:
-            session.add(Suspension(person_id=person_id, reason=reason, admitted_at=now, source="released"))
+            session.add(
+                Suspension(
+                    person_id=person_id, reason=reason, admitted_at=now, source=SuspensionSource.RELEASED
+                )
+            )
             return Decision.ADMITTED
         if decided is HoldDecision.DISCARDED:
             return Decision.DISCARDED
@@ -95,9 +100,11 @@ class SuspensionBrake:
             )
         )
         if (in_window or 0) < self._settings.limit:
-            session.add(Suspension(person_id=person_id, reason=reason, admitted_at=now, source="brake"))
+            session.add(
+                Suspension(person_id=person_id, reason=reason, admitted_at=now, source=SuspensionSource.BRAKE)
+            )
             return Decision.ADMITTED
-        session.add(SuspensionHold(person_id=person_id, reason=reason, state="held", held_at=now))
+        session.add(SuspensionHold(person_id=person_id, reason=reason, state=HoldState.HELD, held_at=now))
         BRAKE_TRIPS.inc()
         log.error(
             "suspension_brake_engaged",
@@ -144,8 +151,12 @@ class SuspensionBrake:
                 return False
             session.execute(
                 update(SuspensionHold)
-                .where(SuspensionHold.person_id == person_id, SuspensionHold.state != "obsolete")
-                .values(state="obsolete", decided_at=self._clock(), decided_by="misena: person active again")
+                .where(SuspensionHold.person_id == person_id, SuspensionHold.state != HoldState.OBSOLETE)
+                .values(
+                    state=HoldState.OBSOLETE,
+                    decided_at=self._clock(),
+                    decided_by="misena: person active again",
+                )
             )
         return True
 
@@ -153,7 +164,7 @@ class SuspensionBrake:
         with self._sessions() as session:
             rows = session.scalars(
                 select(SuspensionHold)
-                .where(SuspensionHold.state == "held")
+                .where(SuspensionHold.state == HoldState.HELD)
                 .order_by(SuspensionHold.id)
                 .limit(limit)
             )
@@ -162,7 +173,7 @@ class SuspensionBrake:
     def held_count(self) -> int:
         with self._sessions() as session:
             count = session.scalar(
-                select(func.count(SuspensionHold.id)).where(SuspensionHold.state == "held")
+                select(func.count(SuspensionHold.id)).where(SuspensionHold.state == HoldState.HELD)
             )
             return int(count or 0)
 
@@ -172,7 +183,9 @@ def _confirmed(session: Session, person_id: int, reason: str, now: datetime) -> 
     counted in the window like any other."""
     if not approvals.take(session, person_id, reason, now):
         return False
-    session.add(Suspension(person_id=person_id, reason=reason, admitted_at=now, source="confirmed"))
+    session.add(
+        Suspension(person_id=person_id, reason=reason, admitted_at=now, source=SuspensionSource.CONFIRMED)
+    )
     log.info("suspension_confirmed_admitted", person_id=person_id)
     return True
 
@@ -180,7 +193,7 @@ def _confirmed(session: Session, person_id: int, reason: str, now: datetime) -> 
 def _latest_hold(session: Session, person_id: int) -> SuspensionHold | None:
     return session.scalars(
         select(SuspensionHold)
-        .where(SuspensionHold.person_id == person_id, SuspensionHold.state != "obsolete")
+        .where(SuspensionHold.person_id == person_id, SuspensionHold.state != HoldState.OBSOLETE)
         .order_by(SuspensionHold.id.desc())
         .limit(1)
     ).first()

@@ -31,6 +31,7 @@ from app.credentials.delivery import Courier, request_delivery
 from app.credentials.delivery_jobs import bring_forward, drop_if_idle, queue_behind_inline_send, readdress
 from app.credentials.passwords import generate_password
 from app.db.models import CredentialDelivery, Person
+from app.db.states import AccountStatus, DeliveryReason
 from app.jobs.queue import utcnow
 from app.logging_setup import get_logger
 from app.settings import Settings
@@ -97,7 +98,7 @@ class _RefusedError(Exception):
     """Control flow inside this module: the plan found an account misena must not touch —
     someone else's (``conflict``) or one the configuration excludes (``excluded``)."""
 
-    def __init__(self, reason: str, status: str = "conflict") -> None:
+    def __init__(self, reason: str, status: AccountStatus = AccountStatus.CONFLICT) -> None:
         super().__init__(reason)
         self.reason, self.status = reason, status
 
@@ -206,11 +207,12 @@ class Reconciler:
         for action in actions:
             if isinstance(action, RefuseForeignAccount | LeaveExcluded):
                 raise _RefusedError(
-                    action.reason, "excluded" if isinstance(action, LeaveExcluded) else "conflict"
+                    action.reason,
+                    AccountStatus.EXCLUDED if isinstance(action, LeaveExcluded) else AccountStatus.CONFLICT,
                 )
             if isinstance(action, CreateAccount):
                 account, requested = self._create(person_id, action.desired)
-                done.append("recreated" if requested == "account_recreated" else "created")
+                done.append("recreated" if requested == DeliveryReason.ACCOUNT_RECREATED else "created")
             else:
                 account = self._change(account, action, known, person_id, done, suspension)
         if not desired.suspended and self._brake.settle(person_id, ending=desired.review_at is not None):
@@ -219,7 +221,9 @@ class Reconciler:
         if desired.suspended and account.suspended and known.suspended_by_misena and not suspension:
             # Still suspended by misena, maybe for another reason now (IT staff lifted theirs).
             reason = desired.standing_reason
-            suspension.update(suspension_reason=reason, status_reason=reason, account_status="suspended")
+            suspension.update(
+                suspension_reason=reason, status_reason=reason, account_status=AccountStatus.SUSPENDED
+            )
         applied = recovery.memberships_to_plan(
             known.group_memberships,
             recorded_id=known.google_user_id,
@@ -257,12 +261,15 @@ class Reconciler:
         if isinstance(action, ReactivateAccount):
             done.append("reactivated")
             suspension.update(
-                suspended_by_misena=False, suspension_reason=None, account_status="active", status_reason=None
+                suspended_by_misena=False,
+                suspension_reason=None,
+                account_status=AccountStatus.ACTIVE,
+                status_reason=None,
             )
             return self._directory.set_suspended(action.user_key, False)
         if isinstance(action, LeaveSuspended):
             done.append(action.reason)
-            suspension.update(account_status="suspended_outside", status_reason=action.reason)
+            suspension.update(account_status=AccountStatus.SUSPENDED_OUTSIDE, status_reason=action.reason)
         return account
 
     def _update(self, action: UpdateAccount) -> WorkspaceUser:
@@ -306,7 +313,7 @@ class Reconciler:
             suspended_by_misena=True,
             suspension_reason=action.reason,
             suspended_at=self._clock(),
-            account_status="suspended",
+            account_status=AccountStatus.SUSPENDED,
             status_reason=action.reason,
         )
         return suspended
@@ -324,7 +331,7 @@ class Reconciler:
         done.append(f"{len(actions)} group change(s)")
         return self._groups.apply(actions, account.primary_email, applied)
 
-    def _create(self, person_id: int, desired: DesiredAccount) -> tuple[WorkspaceUser, str | None]:
+    def _create(self, person_id: int, desired: DesiredAccount) -> tuple[WorkspaceUser, DeliveryReason | None]:
         self._org_units.ensure(desired.org_unit_path)
         password = generate_password()
         created = self._directory.create_user(to_new_user(desired, password))
@@ -352,7 +359,7 @@ class Reconciler:
 
     def _record_account(
         self, person_id: int, user: WorkspaceUser | None, *, created: bool = False, **values: Any
-    ) -> str | None:
+    ) -> DeliveryReason | None:
         """Remember the account. The first time, or when it replaces the account misena had
         recorded, request the credentials and queue their job in the same transaction;
         returns the delivery's reason then (``None`` otherwise)."""
@@ -372,18 +379,20 @@ class Reconciler:
             if person.google_user_id not in (None, user.id):
                 recovery.note_replacement(session, person, user, now, created=created)
                 person.primary_email, person.google_user_id = user.primary_email, user.id
-                return "account_recreated"
+                return DeliveryReason.ACCOUNT_RECREATED
             person.primary_email = user.primary_email
             person.google_user_id = user.id
-            first_time = person.account_status == "pending" and not self._has_delivery(session, person_id)
-            if person.account_status in ("conflict", "excluded"):
-                person.account_status, person.status_reason = "active", None
+            first_time = person.account_status == AccountStatus.PENDING and not self._has_delivery(
+                session, person_id
+            )
+            if person.account_status in (AccountStatus.CONFLICT, AccountStatus.EXCLUDED):
+                person.account_status, person.status_reason = AccountStatus.ACTIVE, None
             if not first_time:
                 readdress(session, person, now)
                 return None
-            request_delivery(session, person, user.primary_email, "new_account", now)
+            request_delivery(session, person, user.primary_email, DeliveryReason.NEW_ACCOUNT, now)
             queue_behind_inline_send(session, person_id, now)
-            return "new_account"
+            return DeliveryReason.NEW_ACCOUNT
 
     def _remember(self, person_id: int, **values: Any) -> None:
         self._record_account(person_id, None, **values)
@@ -395,10 +404,10 @@ class Reconciler:
         ).first()
         return found is not None
 
-    def _refuse(self, person_id: int, reason: str, status: str) -> Outcome:
+    def _refuse(self, person_id: int, reason: str, status: AccountStatus) -> Outcome:
         with self._sessions.begin() as session:
             person = session.get(Person, person_id, with_for_update=True)
             if person is not None:
                 person.account_status, person.status_reason = status, reason
         log.warning("account_refused", person_id=person_id, status=status, reason=reason)
-        return Outcome("refused" if status == "conflict" else status, reason)
+        return Outcome("refused" if status == AccountStatus.CONFLICT else status, reason)

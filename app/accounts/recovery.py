@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.credentials.delivery import OPEN, request_delivery
 from app.credentials.delivery_jobs import queue_behind_inline_send
 from app.db.models import CredentialDelivery, Person
+from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus
 from app.logging_setup import get_logger
 from app.staff.audit import record as audit
 from sofia_sync.normalize import mask_email
@@ -129,7 +130,7 @@ def _owe_credentials(session: Session, person: Person, account_email: str, now: 
     the delivery still open (its job may have died on the deleted account), or a new one."""
     sent = session.scalars(
         select(CredentialDelivery.id)
-        .where(CredentialDelivery.person_id == person.id, CredentialDelivery.status == "sent")
+        .where(CredentialDelivery.person_id == person.id, CredentialDelivery.status == DeliveryStatus.SENT)
         .limit(1)
     ).first()
     if sent is not None:
@@ -140,7 +141,7 @@ def _owe_credentials(session: Session, person: Person, account_email: str, now: 
         .limit(1)
     ).first()
     if still_open is None:
-        request_delivery(session, person, account_email, "account_restored", now)
+        request_delivery(session, person, account_email, DeliveryReason.ACCOUNT_RESTORED, now)
     queue_behind_inline_send(session, person.id, now)
     return True
 
@@ -157,12 +158,12 @@ def note_replacement(
     session.execute(
         update(CredentialDelivery)
         .where(CredentialDelivery.person_id == person.id, CredentialDelivery.status.in_(OPEN))
-        .values(status="superseded")
+        .values(status=DeliveryStatus.SUPERSEDED)
     )
-    person.account_status, person.status_reason = "active", RECREATED_REASON
+    person.account_status, person.status_reason = AccountStatus.ACTIVE, RECREATED_REASON
     person.suspended_by_misena, person.suspension_reason, person.suspended_at = False, None, None
     person.group_memberships = None  # a new account is in no group yet
-    delivery = request_delivery(session, person, account.primary_email, "account_recreated", now)
+    delivery = request_delivery(session, person, account.primary_email, DeliveryReason.ACCOUNT_RECREATED, now)
     session.flush()
     queue_behind_inline_send(session, person.id, now)
     audit(

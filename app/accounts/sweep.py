@@ -16,9 +16,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Person
+from app.db.states import JobKind
 from app.jobs.queue import enqueue
 from app.logging_setup import get_logger
-from app.people.intake import RECONCILE
 
 log = get_logger(__name__)
 
@@ -38,7 +38,7 @@ def sweep_due(sessions: sessionmaker[Session], now: datetime, batch: int = 500) 
                 )
             )
             for person_id in due:
-                enqueue(session, RECONCILE, person_id, now=now)
+                enqueue(session, JobKind.RECONCILE, person_id, now=now)
             if due:
                 session.execute(update(Person).where(Person.id.in_(due)).values(next_review_at=None))
         total += len(due)

@@ -49,6 +49,7 @@ from app.cli.rendering import (
     out_console,
 )
 from app.db.models import Person
+from app.db.states import AccountStatus
 from app.http.problems import ProblemError
 from app.http.v1.schemas import Accepted, AuditOut, DeliveryOut, HoldOut, PageOf, PersonDetail, PersonSummary
 from app.jobs.queue import utcnow
@@ -137,10 +138,7 @@ def accounts_search(
     email: Annotated[str | None, typer.Option(help="Correo de la cuenta o personal (o parte).")] = None,
     name: Annotated[str | None, typer.Option(help="Parte de los nombres o apellidos.")] = None,
     ficha: Annotated[str | None, typer.Option(help="Ficha (completa).", callback=_ficha)] = None,
-    state: Annotated[
-        str | None,
-        typer.Option(help="Estado de la cuenta: active, pending, credentials_pending, suspended, ..."),
-    ] = None,
+    state: Annotated[AccountStatus | None, typer.Option(help="Estado de la cuenta.")] = None,
     limit: Limit = 50,
     page_token: PageToken = None,
     as_json: Json = False,

@@ -8,7 +8,6 @@ and cancelling go through :class:`app.staff.actions.StaffActions`, so they land 
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -34,6 +33,7 @@ from app.cli.plumbing import (
 from app.cli.rendering import _dump, _grid, _jobs_table, _more, _state, _text, out_console
 from app.db.models import Job
 from app.db.paging import fetch_page
+from app.db.states import JobKind, JobState
 from app.http.problems import ProblemError
 from app.http.v1.schemas import Counted, JobOut, PageOf
 from app.jobs.queue import utcnow
@@ -46,23 +46,13 @@ jobs_cli = typer.Typer(
 jobs_cli.callback()(logs_to_stderr)
 
 
-class JobState(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    DONE = "done"
-    DEAD = "dead"
-    CANCELLED = "cancelled"
-
-
 JobIdArgument = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Id del trabajo.")]
 
 
 @jobs_cli.command("list")
 def jobs_list(
     state: Annotated[JobState | None, typer.Option(help="Solo los de este estado.")] = None,
-    kind: Annotated[
-        str | None, typer.Option(help="Solo los de este tipo (reconcile, deliver_credentials).")
-    ] = None,
+    kind: Annotated[JobKind | None, typer.Option(help="Solo los de este tipo.")] = None,
     person_id: Annotated[
         int | None, typer.Option(min=1, max=MAX_ID, help="Solo los de esta persona (id).")
     ] = None,
@@ -73,7 +63,7 @@ def jobs_list(
     """Lista los trabajos, los más recientes primero."""
     statement = select(Job)
     if state:
-        statement = statement.where(Job.state == state.value)
+        statement = statement.where(Job.state == state)
     if kind:
         statement = statement.where(Job.kind == kind)
     if person_id is not None:
@@ -148,7 +138,7 @@ def jobs_retry(
         return
     if as_json:
         _dump(job)
-    elif job.state == "pending":
+    elif job.state == JobState.PENDING:
         out_console().print(f"[green]✔[/green] trabajo {job.id} de nuevo pendiente")
     else:
         out_console().print(

@@ -19,29 +19,39 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from app.db.states import AccountStatus, DeliveryStatus, HoldState, JobState
 from app.http.v1.schemas import JobOut
+from sofia_sync.contract import EnrollmentStatus
 
-_COLOURS = {
-    "active": "green",
-    "EN_FORMACION": "green",
-    "done": "green",
-    "sent": "green",
-    "released": "green",
-    "pending": "yellow",
-    "waiting": "yellow",
-    "running": "yellow",
-    "credentials_pending": "yellow",
-    "held": "yellow",
-    "suspended": "red",
-    "suspended_outside": "red",
-    "conflict": "red",
-    "excluded": "dim",
-    "dead": "red",
-    "failed": "red",
-    "cancelled": "dim",
-    "superseded": "dim",
-    "discarded": "dim",
+#: Colour by meaning: fine, on its way, wrong, or out of play. States of different vocabularies
+#: spelled alike (a pending job, a pending delivery) share one colour.
+_BY_COLOUR: dict[str, tuple[str, ...]] = {
+    "green": (
+        AccountStatus.ACTIVE,
+        EnrollmentStatus.EN_FORMACION,
+        JobState.DONE,
+        DeliveryStatus.SENT,
+        HoldState.RELEASED,
+    ),
+    "yellow": (
+        AccountStatus.PENDING,
+        JobState.PENDING,
+        DeliveryStatus.PENDING,
+        DeliveryStatus.WAITING,
+        JobState.RUNNING,
+        AccountStatus.CREDENTIALS_PENDING,
+        HoldState.HELD,
+    ),
+    "red": (
+        AccountStatus.SUSPENDED,
+        AccountStatus.SUSPENDED_OUTSIDE,
+        AccountStatus.CONFLICT,
+        JobState.DEAD,
+        DeliveryStatus.FAILED,
+    ),
+    "dim": (AccountStatus.EXCLUDED, JobState.CANCELLED, DeliveryStatus.SUPERSEDED, HoldState.DISCARDED),
 }
+_COLOURS = {state: colour for colour, states in _BY_COLOUR.items() for state in states}
 
 
 def out_console() -> Console:

@@ -38,9 +38,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.credentials.passwords import generate_password
 from app.credentials.senders import NoCapacity, Reservation, SenderPool
 from app.db.models import CredentialDelivery, Person
+from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus, JobKind
 from app.jobs.queue import enqueue, utcnow
 from app.logging_setup import get_logger
-from app.people.intake import RECONCILE
 from app.settings import Settings
 from sofia_sync.normalize import mask_email
 from sofia_sync.person import PersonRecord
@@ -56,8 +56,7 @@ from workspace.errors import (
 )
 from workspace.ports import Directory, MailSender
 
-DELIVER = "deliver_credentials"
-OPEN = ("pending", "waiting")
+OPEN = (DeliveryStatus.PENDING, DeliveryStatus.WAITING)
 #: A wait is never shorter than this (the estimate can round to "now" under a race).
 MIN_WAIT_SECONDS = 1.0
 log = get_logger(__name__)
@@ -83,7 +82,7 @@ class RefusedOnceError(RetryableError):
 
 
 def request_delivery(
-    session: Session, person: Person, account_email: str, reason: str, now: datetime
+    session: Session, person: Person, account_email: str, reason: DeliveryReason, now: datetime
 ) -> CredentialDelivery:
     """Record that this person must receive credentials (in the caller's transaction)."""
     record = PersonRecord.model_validate(person.record)
@@ -91,14 +90,14 @@ def request_delivery(
         person_id=person.id,
         account_email=account_email,
         recipient_email=record.personal_email,
-        status="pending" if record.personal_email else "no_recipient",
+        status=DeliveryStatus.PENDING if record.personal_email else DeliveryStatus.NO_RECIPIENT,
         attempts=0,
         requested_at=now,
         reason=reason,
     )
     session.add(delivery)
     if not record.personal_email:
-        person.account_status = "credentials_pending"
+        person.account_status = AccountStatus.CREDENTIALS_PENDING
         person.status_reason = "No personal email in Sofia Plus to send the credentials to."
     return delivery
 
@@ -224,7 +223,7 @@ class Courier:
 
     def _mark_waiting(self, session: Session, target: _Target, outcome: NoCapacity) -> None:
         row = session.get_one(CredentialDelivery, target.delivery_id)
-        row.status, row.next_attempt_at = "waiting", outcome.until
+        row.status, row.next_attempt_at = DeliveryStatus.WAITING, outcome.until
         row.last_error = (
             f"Waiting for sender capacity ({outcome.describe()}); "
             f"estimated {outcome.until:%Y-%m-%d %H:%M:%S} UTC."
@@ -278,7 +277,7 @@ class Courier:
             row.attempts += 1
             row.last_error = reason
             row.next_attempt_at = None
-            row.status = "failed" if final and not sender_refused else "pending"
+            row.status = DeliveryStatus.FAILED if final and not sender_refused else DeliveryStatus.PENDING
         DELIVERIES.labels("refused").inc()
         log.warning(
             "credentials_refused",
@@ -293,7 +292,7 @@ class Courier:
         with self._sessions.begin() as session:
             row = session.get_one(CredentialDelivery, target.delivery_id)
             row.attempts += 1
-            row.status, row.last_error, row.next_attempt_at = "pending", error, None
+            row.status, row.last_error, row.next_attempt_at = DeliveryStatus.PENDING, error, None
         DELIVERIES.labels("retry").inc()
 
     def _record_sent(
@@ -303,7 +302,7 @@ class Courier:
         with self._sessions.begin() as session:
             self.pool.sent(session, reservation, now)
             row = session.get_one(CredentialDelivery, target.delivery_id)
-            row.status, row.sender, row.gmail_message_id = "sent", reservation.sender, message_id
+            row.status, row.sender, row.gmail_message_id = DeliveryStatus.SENT, reservation.sender, message_id
             row.delivered_at, row.last_error, row.next_attempt_at = now, None, None
             row.attempts += 1
             # An older request still open was answered by this email (its password is gone).
@@ -314,11 +313,14 @@ class Courier:
                     CredentialDelivery.id < target.delivery_id,
                     CredentialDelivery.status.in_(OPEN),
                 )
-                .values(status="superseded", next_attempt_at=None)
+                .values(status=DeliveryStatus.SUPERSEDED, next_attempt_at=None)
             )
             person = session.get(Person, person_id)
-            if person is not None and person.account_status in ("pending", "credentials_pending"):
-                person.account_status, person.status_reason = "active", None
+            if person is not None and person.account_status in (
+                AccountStatus.PENDING,
+                AccountStatus.CREDENTIALS_PENDING,
+            ):
+                person.account_status, person.status_reason = AccountStatus.ACTIVE, None
         DELIVERIES.labels("sent").inc()
         log.info(
             "credentials_sent",
@@ -329,7 +331,7 @@ class Courier:
 
     def _reconcile_first(self, person_id: int) -> None:
         with self._sessions.begin() as session:
-            enqueue(session, RECONCILE, person_id, now=self._clock())
+            enqueue(session, JobKind.RECONCILE, person_id, now=self._clock())
         log.warning("credentials_account_missing", person_id=person_id)
 
     def _release(self, reservation: Reservation) -> None:

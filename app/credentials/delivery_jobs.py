@@ -20,8 +20,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.credentials.delivery import DELIVER, OPEN
+from app.credentials.delivery import OPEN
 from app.db.models import CredentialDelivery, Job, Person
+from app.db.states import AccountStatus, DeliveryStatus, JobKind, JobState
 from app.jobs.queue import discard_pending, enqueue, utcnow
 from sofia_sync.person import PersonRecord
 
@@ -29,12 +30,12 @@ from sofia_sync.person import PersonRecord
 INLINE_SEND_GRACE = timedelta(seconds=10)
 #: Delivery states that need no job; any other (``pending``, ``waiting``, or a state the
 #: courier adds later) keeps the job: an unknown state can leave an idle job, never a lost email.
-SETTLED = ("sent", "superseded", "no_recipient", "failed")
+SETTLED = (DeliveryStatus.SENT, DeliveryStatus.SUPERSEDED, DeliveryStatus.NO_RECIPIENT, DeliveryStatus.FAILED)
 
 
 def queue_behind_inline_send(session: Session, person_id: int, now: datetime) -> None:
     """In the transaction that requests the delivery: the job that sends if the reconcile dies."""
-    enqueue(session, DELIVER, person_id, now=now, run_after=now + INLINE_SEND_GRACE)
+    enqueue(session, JobKind.DELIVER, person_id, now=now, run_after=now + INLINE_SEND_GRACE)
 
 
 def drop_if_idle(sessions: sessionmaker[Session], person_id: int) -> bool:
@@ -49,7 +50,7 @@ def drop_if_idle(sessions: sessionmaker[Session], person_id: int) -> bool:
         ).first()
         if unsettled is not None:
             return False
-        return discard_pending(session, DELIVER, person_id)
+        return discard_pending(session, JobKind.DELIVER, person_id)
 
 
 def bring_forward(sessions: sessionmaker[Session], person_id: int, retry_after: float | None) -> None:
@@ -58,7 +59,7 @@ def bring_forward(sessions: sessionmaker[Session], person_id: int, retry_after: 
     now = utcnow()
     due = now + timedelta(seconds=retry_after) if retry_after else now
     with sessions.begin() as session:
-        enqueue(session, DELIVER, person_id, now=now, run_after=due)
+        enqueue(session, JobKind.DELIVER, person_id, now=now, run_after=due)
 
 
 def readdress(session: Session, person: Person, now: datetime) -> bool:
@@ -76,38 +77,42 @@ def readdress(session: Session, person: Person, now: datetime) -> bool:
             select(CredentialDelivery)
             .where(
                 CredentialDelivery.person_id == person.id,
-                CredentialDelivery.status.in_((*OPEN, "no_recipient")),
+                CredentialDelivery.status.in_((*OPEN, DeliveryStatus.NO_RECIPIENT)),
             )
             .order_by(CredentialDelivery.id.desc())
         )
     )
     email = PersonRecord.model_validate(person.record).personal_email
     changed = bool(rows) and email is not None and _address(rows, email)
-    if changed and person.account_status == "credentials_pending":
+    if changed and person.account_status == AccountStatus.CREDENTIALS_PENDING:
         person.status_reason = None
     if not any(row.status in OPEN for row in rows) or (not changed and _has_job(session, person.id)):
         return False
-    enqueue(session, DELIVER, person.id, now=now)
+    enqueue(session, JobKind.DELIVER, person.id, now=now)
     return True
 
 
 def _address(rows: list[CredentialDelivery], email: str) -> bool:
     """Point the latest request at ``email``; older ones are answered by its email."""
     latest, older = rows[0], rows[1:]
-    if latest.status != "no_recipient" and latest.recipient_email == email and not older:
+    if latest.status != DeliveryStatus.NO_RECIPIENT and latest.recipient_email == email and not older:
         return False
     latest.recipient_email = email
-    if latest.status == "no_recipient":
-        latest.status = "pending"
+    if latest.status == DeliveryStatus.NO_RECIPIENT:
+        latest.status = DeliveryStatus.PENDING
     for row in older:  # each would set a password of its own; the latest one's is the one
-        row.status = "superseded"
+        row.status = DeliveryStatus.SUPERSEDED
     return True
 
 
 def _has_job(session: Session, person_id: int) -> bool:
     found = session.scalars(
         select(Job.id)
-        .where(Job.person_id == person_id, Job.kind == DELIVER, Job.state.in_(("pending", "running")))
+        .where(
+            Job.person_id == person_id,
+            Job.kind == JobKind.DELIVER,
+            Job.state.in_((JobState.PENDING, JobState.RUNNING)),
+        )
         .limit(1)
     ).first()
     return found is not None

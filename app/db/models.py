@@ -23,6 +23,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
+from app.db.states import (
+    AccountStatus,
+    ApprovalState,
+    DeliveryReason,
+    DeliveryStatus,
+    HoldState,
+    JobKind,
+    JobState,
+    SuspensionSource,
+    SyncItemState,
+    SyncRunStatus,
+    column_type,
+    one_of,
+)
 from app.db.types import UtcDateTime, utcnow
 
 #: Stable constraint and index names, so migrations can refer to them on every dialect.
@@ -34,11 +48,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-JOB_STATES = ("pending", "running", "done", "dead", "cancelled")
 #: The partial unique index's predicate, as literal SQL: PostgreSQL can only match an
 #: ``ON CONFLICT ... WHERE`` to a partial index when the predicate is a constant, not a
 #: bound parameter.
-PENDING_ONLY = text("state = 'pending'")
+PENDING_ONLY = text(f"state = '{JobState.PENDING.value}'")
 
 
 #: Reasons shown to IT staff are composed ("suspended by IT staff: " + the staff's own 500
@@ -94,7 +107,9 @@ class Person(Base):
     document_number: Mapped[str] = mapped_column(String(32), index=True)
     record: Mapped[Any] = mapped_column(JSON)
     primary_email: Mapped[str | None] = mapped_column(String(320), index=True)
-    account_status: Mapped[str] = mapped_column(String(32), default="pending", server_default="pending")
+    account_status: Mapped[AccountStatus] = mapped_column(
+        column_type(AccountStatus, 32), default=AccountStatus.PENDING, server_default=AccountStatus.PENDING
+    )
     status_reason: Mapped[str | None] = mapped_column(String(500))
     google_user_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -148,10 +163,7 @@ class Suspension(Base):
     #: ``brake`` (counted against the window), ``confirmed`` (IT staff confirmed it in a bulk
     #: plan: admitted past the limit, and counted) or ``released`` (IT staff let a held one
     #: through).
-    source: Mapped[str] = mapped_column(String(16))
-
-
-HOLD_STATES = ("held", "released", "discarded", "obsolete")
+    source: Mapped[SuspensionSource] = mapped_column(column_type(SuspensionSource, 16))
 
 
 class SuspensionHold(Base):
@@ -162,15 +174,13 @@ class SuspensionHold(Base):
     """
 
     __tablename__ = "suspension_holds"
-    __table_args__ = (
-        CheckConstraint("state IN ('held', 'released', 'discarded', 'obsolete')", name="state"),
-    )
+    __table_args__ = (CheckConstraint(one_of("state", HoldState), name="state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     reason: Mapped[str] = mapped_column(String(500))
 
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[HoldState] = mapped_column(column_type(HoldState, 16), index=True)
     held_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(200))
@@ -186,7 +196,7 @@ class SuspensionApproval(Base):
     """
 
     __tablename__ = "suspension_approvals"
-    __table_args__ = (CheckConstraint("state IN ('open', 'used', 'void')", name="state"),)
+    __table_args__ = (CheckConstraint(one_of("state", ApprovalState), name="state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
@@ -194,7 +204,7 @@ class SuspensionApproval(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"))
     approved_by: Mapped[str] = mapped_column(String(200))
     approved_at: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(8))
+    state: Mapped[ApprovalState] = mapped_column(column_type(ApprovalState, 8))
     closed_at: Mapped[datetime | None]
 
 
@@ -214,13 +224,15 @@ class Job(Base):
             postgresql_where=PENDING_ONLY,
         ),
         Index("ix_jobs_state_run_after", "state", "run_after"),
-        CheckConstraint("state IN ('pending', 'running', 'done', 'dead', 'cancelled')", name="state"),
+        CheckConstraint(one_of("state", JobState), name="state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[JobKind] = mapped_column(column_type(JobKind, 32))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    state: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    state: Mapped[JobState] = mapped_column(
+        column_type(JobState, 16), default=JobState.PENDING, server_default=JobState.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     max_attempts: Mapped[int] = mapped_column(Integer, default=10, server_default=text("10"))
     run_after: Mapped[datetime] = mapped_column(index=True)
@@ -244,7 +256,12 @@ class CredentialDelivery(Base):
     #: ``pending`` (not tried yet), ``waiting`` (for sender capacity, until ``next_attempt_at``),
     #: ``sent``, ``failed`` (refused for good; ``last_error`` says why), ``superseded``,
     #: ``no_recipient``. Indexed: the waiting ones are counted for metrics.
-    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending", index=True)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        column_type(DeliveryStatus, 16),
+        default=DeliveryStatus.PENDING,
+        server_default=DeliveryStatus.PENDING,
+        index=True,
+    )
     sender: Mapped[str | None] = mapped_column(String(320))
     gmail_message_id: Mapped[str | None] = mapped_column(String(100))
     #: Sends tried (a wait for sender capacity is not an attempt).
@@ -252,7 +269,7 @@ class CredentialDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(1000))
     requested_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
-    reason: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[DeliveryReason] = mapped_column(column_type(DeliveryReason, 32))
     #: While ``waiting``: when a sender is estimated to have room for this delivery.
     next_attempt_at: Mapped[datetime | None]
 
@@ -332,7 +349,7 @@ class SyncRun(Base):
     source_name: Mapped[str] = mapped_column(String(300))
     exported_at: Mapped[datetime]
     #: planned → applying → applied; a refused plan stays ``refused`` until confirmed.
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[SyncRunStatus] = mapped_column(column_type(SyncRunStatus, 16))
     counts: Mapped[Any] = mapped_column(JSON)
     roster_rows: Mapped[int] = mapped_column(Integer)
     roster_people: Mapped[int] = mapped_column(Integer)
@@ -361,6 +378,6 @@ class SyncItem(Base):
     detail: Mapped[str] = mapped_column(String(1000))
     source: Mapped[str] = mapped_column(String(8))
     #: pending (to apply), applied, or skipped (nothing to do: unchanged, left alone).
-    state: Mapped[str] = mapped_column(String(8))
+    state: Mapped[SyncItemState] = mapped_column(column_type(SyncItemState, 8))
     record: Mapped[Any] = mapped_column(JSON, nullable=True)
     applied_at: Mapped[datetime | None]

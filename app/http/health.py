@@ -25,6 +25,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text
 
 from app.db.models import CredentialDelivery
+from app.db.states import DeliveryStatus, JobState
 from app.http.guard import HttpGuard
 from app.http.problems import Problem, problem_response
 from app.http.v1.deps import ServicesDep
@@ -69,7 +70,7 @@ def readiness(services: Services, pool: WorkerPool | None) -> tuple[bool, dict[s
         "migrations": schema.revision,
         "jobs": queue.counts,
         "oldest_due_job_seconds": round(queue.oldest_due_seconds, 1),
-        "dead_jobs": queue.counts.get("dead", 0),
+        "dead_jobs": queue.counts.get(JobState.DEAD, 0),
         # A held suspension is not unreadiness: the service works, IT staff have a decision to make.
         "suspensions_held": held,
         "workers": _workers(pool),
@@ -88,7 +89,9 @@ def _workers(pool: WorkerPool | None) -> dict[str, Any] | None:
 def waiting_deliveries(services: Services) -> int:
     with services.sessions() as session:
         count = session.scalar(
-            select(func.count()).select_from(CredentialDelivery).where(CredentialDelivery.status == "waiting")
+            select(func.count())
+            .select_from(CredentialDelivery)
+            .where(CredentialDelivery.status == DeliveryStatus.WAITING)
         )
     return int(count or 0)
 

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import PENDING_ONLY, Job, Person
+from app.db.states import JobKind, JobState
 from app.db.types import utcnow
 
 __all__ = ["ClaimedJob", "JobQueue", "QueueHealth", "QueueSettings", "enqueue", "retry_job", "utcnow"]
@@ -67,7 +68,7 @@ class QueueHealth:
 @dataclass(frozen=True)
 class ClaimedJob:
     id: int
-    kind: str
+    kind: JobKind
     person_id: int
     attempts: int  # including this one
     max_attempts: int
@@ -75,7 +76,7 @@ class ClaimedJob:
 
 def enqueue(
     session: Session,
-    kind: str,
+    kind: JobKind,
     person_id: int,
     *,
     now: datetime,
@@ -93,7 +94,7 @@ def enqueue(
         .values(
             kind=kind,
             person_id=person_id,
-            state="pending",
+            state=JobState.PENDING,
             attempts=0,
             run_after=due,
             created_at=now,
@@ -109,7 +110,7 @@ def enqueue(
         .where(
             JOBS.c.person_id == person_id,
             JOBS.c.kind == kind,
-            JOBS.c.state == "pending",
+            JOBS.c.state == JobState.PENDING,
             JOBS.c.run_after > due,
         )
         .values(run_after=due, updated_at=now)
@@ -117,7 +118,7 @@ def enqueue(
     return False
 
 
-def discard_pending(session: Session, kind: str, person_id: int) -> bool:
+def discard_pending(session: Session, kind: JobKind, person_id: int) -> bool:
     """Delete the person's pending ``kind`` job in the caller's transaction; True if one was.
 
     For work a caller has just done itself (credentials sent inline): a job that would only
@@ -125,7 +126,7 @@ def discard_pending(session: Session, kind: str, person_id: int) -> bool:
     """
     result = session.execute(
         delete(JOBS)
-        .where(JOBS.c.person_id == person_id, JOBS.c.kind == kind, JOBS.c.state == "pending")
+        .where(JOBS.c.person_id == person_id, JOBS.c.kind == kind, JOBS.c.state == JobState.PENDING)
         .returning(JOBS.c.id)
     )
     return result.first() is not None
@@ -155,7 +156,7 @@ class JobQueue:
     # -- claiming -----------------------------------------------------------------------------
 
     def claim(
-        self, worker_id: str, *, kinds: Sequence[str] | None = None, limit: int = 1
+        self, worker_id: str, *, kinds: Sequence[JobKind] | None = None, limit: int = 1
     ) -> list[ClaimedJob]:
         """Lease up to ``limit`` runnable jobs, at most one per person, and commit."""
         self._dead_letter_abandoned()
@@ -168,7 +169,7 @@ class JobQueue:
                 update(JOBS)
                 .where(JOBS.c.id.in_(chosen), _claimable(now), _person_free(now))
                 .values(
-                    state="running",
+                    state=JobState.RUNNING,
                     locked_by=worker_id,
                     lease_until=now + timedelta(seconds=self._settings.lease_seconds),
                     attempts=JOBS.c.attempts + 1,
@@ -181,7 +182,7 @@ class JobQueue:
         return sorted(claimed, key=lambda job: chosen.index(job.id))
 
     def _lock_candidates(
-        self, session: Session, now: datetime, kinds: Sequence[str] | None, limit: int
+        self, session: Session, now: datetime, kinds: Sequence[JobKind] | None, limit: int
     ) -> list[int]:
         """Ids of runnable jobs, one per person, with those people locked against other claimers.
 
@@ -219,7 +220,7 @@ class JobQueue:
                 update(JOBS)
                 .where(_lease_expired(now), JOBS.c.attempts >= JOBS.c.max_attempts)
                 .values(
-                    state="dead",
+                    state=JobState.DEAD,
                     lease_until=None,
                     finished_at=now,
                     updated_at=now,
@@ -251,7 +252,7 @@ class JobQueue:
             result = session.execute(
                 update(JOBS)
                 .where(_owned(job_id, worker_id))
-                .values(state="done", lease_until=None, finished_at=now, updated_at=now)
+                .values(state=JobState.DONE, lease_until=None, finished_at=now, updated_at=now)
                 .returning(JOBS.c.id)
             )
             return result.first() is not None
@@ -264,7 +265,7 @@ class JobQueue:
         *,
         retryable: bool = True,
         retry_after: float | None = None,
-    ) -> str:
+    ) -> JobState | str:
         """Record a failed attempt; returns the job's new state.
 
         Retryable with attempts left → ``pending`` after backoff (at least ``retry_after``, e.g.
@@ -286,16 +287,16 @@ class JobQueue:
                 return self._state(session, job_id)
             common = {"lease_until": None, "last_error": message, "updated_at": now}
             if not retryable or row.attempts >= row.max_attempts:
-                self._set(session, job_id, state="dead", finished_at=now, **common)
-                return "dead"
+                self._set(session, job_id, state=JobState.DEAD, finished_at=now, **common)
+                return JobState.DEAD
             delay = max(retry_after or 0.0, backoff_seconds(self._settings, row.attempts, self._rng))
             due = now + timedelta(seconds=delay)
             if self._repend(session, job_id, run_after=due, **common):
-                return "pending"
-            self._set(session, job_id, state="done", finished_at=now, **common)
-            return "done"
+                return JobState.PENDING
+            self._set(session, job_id, state=JobState.DONE, finished_at=now, **common)
+            return JobState.DONE
 
-    def defer(self, job_id: int, worker_id: str, reason: str, retry_after: float) -> str:
+    def defer(self, job_id: int, worker_id: str, reason: str, retry_after: float) -> JobState | str:
         """The job waits for a resource (sender capacity), it did not fail: back to pending,
         due in ``retry_after`` seconds, with the attempt its claim counted given back — so
         waiting, however long, never dead-letters it. Returns the new state.
@@ -318,9 +319,9 @@ class JobQueue:
             }
             due = now + timedelta(seconds=max(retry_after, 0.0))
             if self._repend(session, job_id, run_after=due, **common):
-                return "pending"
-            self._set(session, job_id, state="done", finished_at=now, **common)
-            return "done"
+                return JobState.PENDING
+            self._set(session, job_id, state=JobState.DONE, finished_at=now, **common)
+            return JobState.DONE
 
     # -- IT staff -----------------------------------------------------------------------------
 
@@ -335,7 +336,10 @@ class JobQueue:
         with self._sessions() as session:
             rows = session.execute(select(JOBS.c.state, func.count()).group_by(JOBS.c.state))
             found = {state: int(count) for state, count in rows}
-        return {state: found.get(state, 0) for state in ("pending", "running", "done", "dead")} | found
+        return {
+            state: found.get(state, 0)
+            for state in (JobState.PENDING, JobState.RUNNING, JobState.DONE, JobState.DEAD)
+        } | found
 
     def health(self) -> QueueHealth:
         """Jobs by state and how long the oldest due job has waited (``/readyz``, metrics).
@@ -369,7 +373,9 @@ class JobQueue:
         """
         try:
             with session.begin_nested():
-                session.execute(update(JOBS).where(JOBS.c.id == job_id).values(state="pending", **values))
+                session.execute(
+                    update(JOBS).where(JOBS.c.id == job_id).values(state=JobState.PENDING, **values)
+                )
         except IntegrityError:
             return False
         return True
@@ -379,12 +385,14 @@ class JobQueue:
         session.execute(update(JOBS).where(JOBS.c.id == job_id).values(**values))
 
     @staticmethod
-    def _state(session: Session, job_id: int) -> str:
+    def _state(session: Session, job_id: int) -> JobState | str:
         state = session.scalar(select(JOBS.c.state).where(JOBS.c.id == job_id))
         return state if state is not None else "missing"
 
 
-def retry_job(session: Session, job_id: int, *, now: datetime, states: Sequence[str] = ("dead",)) -> bool:
+def retry_job(
+    session: Session, job_id: int, *, now: datetime, states: Sequence[JobState] = (JobState.DEAD,)
+) -> bool:
     """Give a job in one of ``states`` a fresh set of attempts, in the caller's transaction (IT
     staff's retry writes its audit entry in the same one); False if the job is in none of them.
 
@@ -401,16 +409,16 @@ def retry_job(session: Session, job_id: int, *, now: datetime, states: Sequence[
     fresh = {"attempts": 0, "finished_at": None, "lease_until": None, "locked_by": None, "updated_at": now}
     if not JobQueue._repend(session, job_id, run_after=now, **fresh):
         enqueue(session, row.kind, row.person_id, now=now)
-        JobQueue._set(session, job_id, state="done", finished_at=now, updated_at=now)
+        JobQueue._set(session, job_id, state=JobState.DONE, finished_at=now, updated_at=now)
     return True
 
 
 def _pending_due(now: datetime) -> ColumnElement[bool]:
-    return and_(JOBS.c.state == "pending", JOBS.c.run_after <= now)
+    return and_(JOBS.c.state == JobState.PENDING, JOBS.c.run_after <= now)
 
 
 def _lease_expired(now: datetime) -> ColumnElement[bool]:
-    return and_(JOBS.c.state == "running", JOBS.c.lease_until < now)
+    return and_(JOBS.c.state == JobState.RUNNING, JOBS.c.lease_until < now)
 
 
 def _reclaimable(now: datetime) -> ColumnElement[bool]:
@@ -427,10 +435,10 @@ def _person_free(now: datetime) -> ColumnElement[bool]:
     return ~exists().where(
         SIBLINGS.c.person_id == JOBS.c.person_id,
         SIBLINGS.c.id != JOBS.c.id,
-        SIBLINGS.c.state == "running",
+        SIBLINGS.c.state == JobState.RUNNING,
         SIBLINGS.c.lease_until >= now,
     )
 
 
 def _owned(job_id: int, worker_id: str) -> ColumnElement[bool]:
-    return and_(JOBS.c.id == job_id, JOBS.c.state == "running", JOBS.c.locked_by == worker_id)
+    return and_(JOBS.c.id == job_id, JOBS.c.state == JobState.RUNNING, JOBS.c.locked_by == worker_id)

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.db.models import Person, WebhookEvent, column_length
+from app.db.states import AccountStatus, JobKind
 from app.http.problems import FieldError, ProblemError, validation_problem
 from app.jobs.queue import enqueue, utcnow
 from app.logging_setup import get_logger
@@ -51,7 +52,6 @@ MAX_JSON_DEPTH = 32
 #: bounded far below Python's 4,300-digit conversion limit.
 MAX_NUMBER_LENGTH = 100
 WEBHOOK_ID_LENGTH = column_length(WebhookEvent.__table__.c.webhook_id)
-RECONCILE = "reconcile"
 log = get_logger(__name__)
 
 
@@ -206,7 +206,7 @@ def _store(
         person = _apply(session, event, now)
         key = row.person_key = person.person_key
         session.flush()
-        enqueue(session, RECONCILE, person.id, now=now)
+        enqueue(session, JobKind.RECONCILE, person.id, now=now)
     return Accepted(webhook_id, duplicate=False, person_key=key)
 
 
@@ -224,7 +224,7 @@ def _apply(session: Session, event: Event, now: datetime) -> Person:
             document_type=record.document_type,
             document_number=record.document_number,
             record=record.model_dump(mode="json"),
-            account_status="pending",
+            account_status=AccountStatus.PENDING,
             created_at=now,
             updated_at=now,
         )

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import CredentialDelivery, Job, Person, PersonAlias, Suspension, SuspensionHold
+from app.db.states import AccountStatus, JobState
 from app.logging_setup import get_logger
 from app.people.index import index_person
 from sofia_sync.person import PersonRecord, merge_records
@@ -76,7 +77,7 @@ def absorb(session: Session, *, keep: Person, gone: Person, now: datetime) -> No
         for column in _ACCOUNT_COLUMNS:
             setattr(keep, column, getattr(gone, column))
     elif keep.google_user_id is not None and gone.google_user_id is not None:
-        keep.account_status = "conflict"
+        keep.account_status = AccountStatus.CONFLICT
         keep.status_reason = (
             "two accounts: one was created under the new document before Sofia Plus reported the "
             "document change; IT staff must choose which to keep"
@@ -93,7 +94,7 @@ def absorb(session: Session, *, keep: Person, gone: Person, now: datetime) -> No
 def _move_history(session: Session, keep_id: int, gone_id: int) -> None:
     """Deliveries, suspensions, holds, aliases and finished jobs follow the person; the
     absorbed row's pending jobs are dropped (the kept person gets a reconcile of its own)."""
-    session.execute(delete(Job).where(Job.person_id == gone_id, Job.state == "pending"))
+    session.execute(delete(Job).where(Job.person_id == gone_id, Job.state == JobState.PENDING))
     for model in (CredentialDelivery, Suspension, SuspensionHold, PersonAlias, Job):
         session.execute(
             update(model).where(model.person_id == gone_id).values(person_id=keep_id),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import AuditEvent, CredentialDelivery, Job, Person, PersonAlias, SuspensionHold
 from app.db.paging import Page, fetch_page
+from app.db.states import AccountStatus
 from app.http.v1.schemas import (
     AuditOut,
     DeliveryOut,
@@ -41,7 +42,7 @@ class PeopleFilter:
     email: str | None = None
     name: str | None = None
     ficha: str | None = None
-    state: str | None = None
+    state: AccountStatus | None = None
 
 
 def compact_document(text: str) -> str:

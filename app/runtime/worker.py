@@ -20,10 +20,10 @@ from functools import partial
 from prometheus_client import Counter
 
 from app.accounts.sweep import sweep_due
-from app.credentials.delivery import DELIVER, SendersExhausted
+from app.credentials.delivery import SendersExhausted
+from app.db.states import JobKind, JobState
 from app.jobs.queue import ClaimedJob
 from app.logging_setup import get_logger
-from app.people.intake import RECONCILE
 from app.runtime.services import Services
 from app.runtime.supervision import Heartbeats, describe, supervise
 from workspace.errors import WorkspaceError
@@ -40,9 +40,9 @@ class Worker:
     def __init__(self, services: Services, name: str | None = None) -> None:
         self._services = services
         self.name = name or worker_id()
-        self._handlers: dict[str, Callable[[int], str]] = {
-            RECONCILE: lambda person_id: services.reconciler.reconcile(person_id).action,
-            DELIVER: lambda person_id: services.courier.deliver(person_id).detail,
+        self._handlers: dict[JobKind, Callable[[int], str]] = {
+            JobKind.RECONCILE: lambda person_id: services.reconciler.reconcile(person_id).action,
+            JobKind.DELIVER: lambda person_id: services.courier.deliver(person_id).detail,
         }
         #: The job this worker is running now, if any (the lease keeper renews its lease).
         self.current: int | None = None
@@ -92,7 +92,7 @@ class Worker:
             self._record(job, result, partial(self._complete, job))
 
     def _complete(self, job: ClaimedJob) -> str:
-        return "done" if self._services.queue.complete(job.id, self.name) else "lost"
+        return JobState.DONE if self._services.queue.complete(job.id, self.name) else "lost"
 
     def _wait_for_senders(self, job: ClaimedJob, exc: SendersExhausted) -> str:
         return self._services.queue.defer(job.id, self.name, str(exc), exc.retry_after)

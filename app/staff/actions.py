@@ -17,18 +17,18 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.credentials.delivery import DELIVER, OPEN, request_delivery
+from app.credentials.delivery import OPEN, request_delivery
 from app.db.models import CredentialDelivery, Job, Person, SuspensionHold
+from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus, HoldState, JobKind, JobState
 from app.http.problems import ProblemError
 from app.jobs.queue import enqueue, retry_job
 from app.logging_setup import get_logger
-from app.people.intake import RECONCILE
 from app.staff.audit import record as audit
 from sofia_sync.person import PersonRecord
 
 log = get_logger(__name__)
 #: The jobs IT staff may retry one by one (``retry_dead`` takes the dead ones).
-RETRIABLE = ("dead", "cancelled")
+RETRIABLE = (JobState.DEAD, JobState.CANCELLED)
 
 
 def not_found(what: str) -> ProblemError:
@@ -75,7 +75,7 @@ class StaffActions:
         def change(session: Session, person: Person, now: datetime) -> None:
             if person.excluded:
                 raise conflict("The person is excluded from management; include them first.")
-            enqueue(session, RECONCILE, person.id, now=now)
+            enqueue(session, JobKind.RECONCILE, person.id, now=now)
 
         self._person_action(person_id, actor, "person.reconcile", reason, change)
 
@@ -90,11 +90,13 @@ class StaffActions:
             session.execute(
                 update(CredentialDelivery)
                 .where(CredentialDelivery.person_id == person.id, CredentialDelivery.status.in_(OPEN))
-                .values(status="superseded")
+                .values(status=DeliveryStatus.SUPERSEDED)
             )
-            delivery = request_delivery(session, person, person.primary_email, "staff_reset", now)
+            delivery = request_delivery(
+                session, person, person.primary_email, DeliveryReason.STAFF_RESET, now
+            )
             session.flush()
-            enqueue(session, DELIVER, person.id, now=now)
+            enqueue(session, JobKind.DELIVER, person.id, now=now)
             return {"delivery_id": delivery.id}
 
         self._person_action(person_id, actor, "person.resend_credentials", reason, change)
@@ -108,7 +110,7 @@ class StaffActions:
             if person.primary_email is None:
                 raise conflict("The person has no account to suspend.")
             person.staff_suspended, person.staff_reason = True, reason
-            enqueue(session, RECONCILE, person.id, now=now)
+            enqueue(session, JobKind.RECONCILE, person.id, now=now)
 
         self._person_action(person_id, actor, "person.suspend", reason, change)
 
@@ -117,7 +119,7 @@ class StaffActions:
         the lifecycle still decides — a withdrawn apprentice stays suspended."""
 
         def change(session: Session, person: Person, now: datetime) -> dict[str, Any]:
-            outside = person.account_status == "suspended_outside"
+            outside = person.account_status == AccountStatus.SUSPENDED_OUTSIDE
             if not person.staff_suspended and not outside:
                 raise conflict(
                     "The account is not suspended by IT staff nor outside misena; "
@@ -126,7 +128,7 @@ class StaffActions:
             person.staff_suspended, person.staff_reason = False, None
             if outside:
                 person.suspended_by_misena = True  # misena may now reactivate it
-            enqueue(session, RECONCILE, person.id, now=now)
+            enqueue(session, JobKind.RECONCILE, person.id, now=now)
             return {"was": "suspended outside misena" if outside else "suspended by IT staff"}
 
         self._person_action(person_id, actor, "person.unsuspend", reason, change)
@@ -144,7 +146,7 @@ class StaffActions:
             if not person.excluded:
                 raise conflict("The person is not excluded.")
             person.excluded = False
-            enqueue(session, RECONCILE, person.id, now=now)
+            enqueue(session, JobKind.RECONCILE, person.id, now=now)
 
         self._person_action(person_id, actor, "person.include", reason, change)
 
@@ -165,7 +167,7 @@ class StaffActions:
     def retry_dead(self, actor: str, reason: str | None) -> int:
         now = self._clock()
         with self._sessions.begin() as session:
-            dead = list(session.scalars(select(Job.id).where(Job.state == "dead").order_by(Job.id)))
+            dead = list(session.scalars(select(Job.id).where(Job.state == JobState.DEAD).order_by(Job.id)))
             retried = [job_id for job_id in dead if retry_job(session, job_id, now=now)]
             audit(session, actor=actor, action="job.retry_dead", at=now, reason=reason,
                   details={"jobs": retried})  # fmt: skip
@@ -177,9 +179,9 @@ class StaffActions:
             job = session.get(Job, job_id, with_for_update=True)
             if job is None:
                 raise not_found("job")
-            if job.state != "pending":
+            if job.state != JobState.PENDING:
                 raise conflict(f"Only pending jobs can be cancelled; this one is {job.state}.")
-            job.state, job.finished_at, job.updated_at = "cancelled", now, now
+            job.state, job.finished_at, job.updated_at = JobState.CANCELLED, now, now
             job.last_error = f"cancelled by {actor}"
             audit(session, actor=actor, action="job.cancel", at=now, person_id=job.person_id,
                   target=f"job:{job.id}", reason=reason)  # fmt: skip
@@ -191,9 +193,9 @@ class StaffActions:
     ) -> int:
         """Release (suspend now) or discard held suspensions; ``None`` means every held one."""
         now = self._clock()
-        state = "released" if release else "discarded"
+        state = HoldState.RELEASED if release else HoldState.DISCARDED
         with self._sessions.begin() as session:
-            statement = select(SuspensionHold).where(SuspensionHold.state == "held").with_for_update()
+            statement = select(SuspensionHold).where(SuspensionHold.state == HoldState.HELD).with_for_update()
             if hold_ids is not None:
                 wanted = set(hold_ids)
                 found = set(session.scalars(select(SuspensionHold.id).where(SuspensionHold.id.in_(wanted))))
@@ -206,7 +208,7 @@ class StaffActions:
             for hold in holds:
                 hold.state, hold.decided_at, hold.decided_by = state, now, actor
                 # released: the reconcile suspends; discarded: it records why it does not
-                enqueue(session, RECONCILE, hold.person_id, now=now)
+                enqueue(session, JobKind.RECONCILE, hold.person_id, now=now)
                 audit(session, actor=actor, action=f"suspension.{'release' if release else 'discard'}",
                       at=now, person_id=hold.person_id, target=f"hold:{hold.id}", reason=reason)  # fmt: skip
         log.info("suspension_holds_decided", state=state, count=len(holds), actor=actor)

@@ -10,6 +10,7 @@ from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Person, SuspensionHold
+from app.db.states import HoldState
 from sofia_sync.bulk_plan import KnownPerson
 from sofia_sync.held_suspensions import LatestHold
 from sofia_sync.person import PersonRecord
@@ -54,7 +55,7 @@ def _latest_holds(session: Session) -> dict[int, LatestHold]:
     """Each person's latest hold that is not obsolete, as :mod:`app.accounts.brake` reads it."""
     rows = session.execute(
         select(SuspensionHold.person_id, SuspensionHold.state, SuspensionHold.reason)
-        .where(SuspensionHold.state != "obsolete")
+        .where(SuspensionHold.state != HoldState.OBSOLETE)
         .order_by(SuspensionHold.id)
     )
     return {person_id: LatestHold(state, reason) for person_id, state, reason in rows}

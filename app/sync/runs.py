@@ -28,11 +28,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.accounts import approvals
 from app.db.models import Job, Person, SyncItem, SyncRun
+from app.db.states import AccountStatus, JobKind, JobState, SyncItemState, SyncRunStatus
 from app.http.problems import FieldError, ProblemError
 from app.jobs.queue import enqueue
 from app.logging_setup import get_logger
 from app.people.index import index_person
-from app.people.intake import RECONCILE
 from app.people.merge import find_person
 from app.settings import Settings
 from app.staff.audit import record as audit
@@ -164,7 +164,7 @@ class SyncRuns:
                 scope=plan.scope,
                 source_name=source_name[:300],
                 exported_at=exported_at,
-                status="refused" if refusal else "planned",
+                status=SyncRunStatus.REFUSED if refusal else SyncRunStatus.PLANNED,
                 counts=plan.counts,
                 roster_rows=roster.rows_read,
                 roster_people=plan.roster_people,
@@ -189,7 +189,7 @@ class SyncRuns:
                         "action": item.action.value,
                         "detail": item.detail[:1000],
                         "source": item.source.value,
-                        "state": "pending" if _actionable(item.action) else "skipped",
+                        "state": SyncItemState.PENDING if _actionable(item.action) else SyncItemState.SKIPPED,
                         "record": item.record.model_dump(mode="json")
                         if item.record is not None and _actionable(item.action)
                         else None,
@@ -215,7 +215,7 @@ class SyncRuns:
         total = self._count(run_id, None)
         while True:
             done = self._apply_batch(run_id)
-            remaining = self._count(run_id, "pending")
+            remaining = self._count(run_id, SyncItemState.PENDING)
             if progress is not None:
                 progress(total - remaining, total)
             if done == 0 or remaining == 0:
@@ -223,8 +223,8 @@ class SyncRuns:
         with self._sessions.begin() as session:
             run = session.get(SyncRun, run_id)
             assert run is not None  # noqa: S101 - checked by _start
-            if remaining == 0 and run.status != "applied":
-                run.status, run.applied_at = "applied", self._clock()
+            if remaining == 0 and run.status != SyncRunStatus.APPLIED:
+                run.status, run.applied_at = SyncRunStatus.APPLIED, self._clock()
         log.info("sync_applied", run_id=run_id, remaining=remaining)
         return ApplyResult(run_id, total - remaining, remaining)
 
@@ -234,7 +234,7 @@ class SyncRuns:
             run = session.get(SyncRun, run_id, with_for_update=True)
             if run is None:
                 raise ProblemError(404, "Not found", "No sync run with that id.")
-            if run.status == "refused":
+            if run.status == SyncRunStatus.REFUSED:
                 if confirm != run.suspensions:
                     raise ProblemError(
                         409,
@@ -247,15 +247,15 @@ class SyncRuns:
                         ],
                     )
                 run.confirmed_by = actor
-            if run.status in ("refused", "planned"):
-                run.status = "applying"
+            if run.status in (SyncRunStatus.REFUSED, SyncRunStatus.PLANNED):
+                run.status = SyncRunStatus.APPLYING
             audit(session, actor=actor, action="sync.apply", at=now, target=f"sync:{run_id}",
                   details={"confirm": confirm, "status": run.status})  # fmt: skip
 
-    def _count(self, run_id: int, state: str | None) -> int:
+    def _count(self, run_id: int, state: SyncItemState | None) -> int:
         with self._sessions() as session:
             statement = select(func.count(SyncItem.id)).where(
-                SyncItem.run_id == run_id, SyncItem.state != "skipped"
+                SyncItem.run_id == run_id, SyncItem.state != SyncItemState.SKIPPED
             )
             if state is not None:
                 statement = statement.where(SyncItem.state == state)
@@ -269,7 +269,7 @@ class SyncRuns:
             items = list(
                 session.scalars(
                     select(SyncItem)
-                    .where(SyncItem.run_id == run_id, SyncItem.state == "pending")
+                    .where(SyncItem.run_id == run_id, SyncItem.state == SyncItemState.PENDING)
                     .order_by(SyncItem.id)
                     .limit(BATCH)
                     .with_for_update(skip_locked=True)
@@ -282,7 +282,7 @@ class SyncRuns:
     def _apply_item(self, session: Session, item: SyncItem, now: datetime, confirmed_by: str | None) -> None:
         """Store the roster's facts and queue the reconcile; a suspension IT staff confirmed
         (``confirmed_by``) is pre-released for the circuit breaker in the same transaction."""
-        item.state, item.applied_at = "applied", now
+        item.state, item.applied_at = SyncItemState.APPLIED, now
         if item.record is None:
             return
         record = PersonRecord.model_validate(item.record)
@@ -293,7 +293,7 @@ class SyncRuns:
                 document_type=record.document_type.value,
                 document_number=record.document_number,
                 record=record.model_dump(mode="json"),
-                account_status="pending",
+                account_status=AccountStatus.PENDING,
                 created_at=now,
                 updated_at=now,
             )
@@ -308,7 +308,7 @@ class SyncRuns:
             approvals.pre_release(
                 session, person, self._settings.policy, actor=confirmed_by, run_id=item.run_id, now=now
             )
-        enqueue(session, RECONCILE, person.id, now=now)
+        enqueue(session, JobKind.RECONCILE, person.id, now=now)
 
     # -- read ------------------------------------------------------------------------------
 
@@ -331,12 +331,16 @@ class SyncRuns:
                     .group_by(SyncItem.state)
                 ).all()
             )
-            keys = select(SyncItem.person_key).where(SyncItem.run_id == run_id, SyncItem.state == "applied")
+            keys = select(SyncItem.person_key).where(
+                SyncItem.run_id == run_id, SyncItem.state == SyncItemState.APPLIED
+            )
             waiting = session.scalar(
                 select(func.count(Job.id))
                 .join(Person, Person.id == Job.person_id)
                 .where(
-                    Job.kind == RECONCILE, Job.state.in_(["pending", "running"]), Person.person_key.in_(keys)
+                    Job.kind == JobKind.RECONCILE,
+                    Job.state.in_([JobState.PENDING, JobState.RUNNING]),
+                    Person.person_key.in_(keys),
                 )
             )
             return {**{k: int(v) for k, v in states.items()}, "jobs_waiting": int(waiting or 0)}

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter
 from sqlalchemy import select
 
 from app.db.models import SuspensionHold
 from app.db.paging import fetch_page
+from app.db.states import HoldState
 from app.http.v1.deps import Admin, Limit, PageToken, Reader, ServicesDep, problems
 from app.http.v1.schemas import Counted, HoldDecision, HoldOut, PageOf
 
 router = APIRouter(prefix="/suspension-holds", tags=["suspension brake"])
-HoldState = Literal["held", "released", "discarded", "obsolete"]
 
 
 @router.get("", response_model=PageOf[HoldOut], responses=problems(400), summary="Held suspensions")
 def list_holds(
     services: ServicesDep,
     _: Reader,
-    state: HoldState | None = "held",
+    state: HoldState | None = HoldState.HELD,
     limit: Limit = 50,
     page_token: PageToken = None,
 ) -> PageOf[HoldOut]:

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from app.db.models import Job
 from app.db.paging import fetch_page
+from app.db.states import JobKind, JobState
 from app.http.v1.deps import JobWriter, Limit, PageToken, Reader, ServicesDep, problems
 from app.http.v1.schemas import ActionRequest, Counted, JobOut, PageOf
 from app.staff.actions import not_found
-from sofia_sync.storable import StoredText
 
 _NO_REASON = ActionRequest()
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-JobState = Literal["pending", "running", "done", "dead", "cancelled"]
 
 
 @router.get("", response_model=PageOf[JobOut], responses=problems(400), summary="List jobs, newest first")
@@ -25,7 +24,7 @@ def list_jobs(
     services: ServicesDep,
     _: Reader,
     state: JobState | None = None,
-    kind: Annotated[Annotated[str, StoredText(32)] | None, Query()] = None,
+    kind: JobKind | None = None,
     person_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Limit = 50,
     page_token: PageToken = None,

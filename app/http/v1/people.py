@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
+from app.db.states import AccountStatus
 from app.http.problems import ProblemError
 from app.http.v1.deps import Limit, PageToken, Reader, ServicesDep, Writer, problems
 from app.http.v1.schemas import (
@@ -43,7 +44,7 @@ def search_people(
         Annotated[str, StoredText(100)] | None, Query(description="Part of the names or surnames.")
     ] = None,
     ficha: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9A-Za-z-]+$")] = None,
-    state: Annotated[Annotated[str, StoredText(32)] | None, Query(description="account_status")] = None,
+    state: Annotated[AccountStatus | None, Query(description="account_status")] = None,
     limit: Limit = 50,
     page_token: PageToken = None,
 ) -> PageOf[PersonSummary]:

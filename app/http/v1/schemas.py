@@ -9,6 +9,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.db.models import AuditEvent, CredentialDelivery, Job, Person, SuspensionHold, column_length
+from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus, HoldState, JobKind, JobState
 from sofia_sync.storable import StoredText
 
 T = TypeVar("T")
@@ -24,7 +25,7 @@ PERSON_EXAMPLE: dict[str, Any] = {
     "first_names": "María José",
     "last_names": "Peña de la Torre",
     "account_email": "1098765432@misena.edu.co",
-    "account_status": "active",
+    "account_status": AccountStatus.ACTIVE.value,
     "status_reason": None,
     "excluded": False,
     "staff_suspended": False,
@@ -49,7 +50,7 @@ class PersonSummary(BaseModel):
     first_names: str
     last_names: str
     account_email: str | None
-    account_status: str = Field(
+    account_status: AccountStatus = Field(
         description=(
             "pending, active, credentials_pending, suspended, suspended_outside, conflict (an "
             "account misena must not touch holds the address) or excluded (the configuration "
@@ -82,9 +83,9 @@ class PersonSummary(BaseModel):
 
 class JobOut(BaseModel):
     id: int
-    kind: str
+    kind: JobKind
     person_id: int
-    state: str
+    state: JobState
     attempts: int
     max_attempts: int
     run_after: datetime
@@ -104,13 +105,13 @@ class DeliveryOut(BaseModel):
     id: int
     account_email: str
     recipient_email: str | None
-    status: str
+    status: DeliveryStatus
     sender: str | None
     attempts: int
     last_error: str | None
     requested_at: datetime | None
     delivered_at: datetime | None
-    reason: str
+    reason: DeliveryReason
     next_attempt_at: datetime | None = Field(
         default=None,
         description="While `status` is `waiting` (for sender capacity): when a sender is "
@@ -141,7 +142,7 @@ class HoldOut(BaseModel):
     id: int
     person_id: int
     reason: str
-    state: str
+    state: HoldState
     held_at: datetime
     decided_at: datetime | None
     decided_by: str | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from datetime import datetime
-from typing import Annotated, Any, BinaryIO, Literal, cast
+from typing import Annotated, Any, BinaryIO, cast
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.db.models import SyncItem, SyncRun
 from app.db.paging import fetch_page
+from app.db.states import SyncItemState, SyncRunStatus
 from app.http.problems import ProblemError
 from app.http.v1.deps import Limit, PageToken, ServicesDep, problems
 from app.http.v1.schemas import PageOf
@@ -43,7 +44,7 @@ class SyncRunOut(BaseModel):
     scope: str
     source_name: str
     exported_at: datetime
-    status: str = Field(description="planned, refused, applying or applied")
+    status: SyncRunStatus = Field(description="planned, refused, applying or applied")
     counts: dict[str, int] = Field(description="People per planned action.")
     roster_rows: int
     roster_people: int
@@ -70,7 +71,7 @@ class SyncItemOut(BaseModel):
     action: str
     detail: str
     source: str
-    state: str
+    state: SyncItemState
 
 
 class ApplyRequest(BaseModel):
@@ -207,7 +208,7 @@ def list_sync_items(
     _: Runner,
     run_id: RunId,
     action: Annotated[Annotated[str, StoredText(16)] | None, Query()] = None,
-    state: Literal["pending", "applied", "skipped"] | None = None,
+    state: SyncItemState | None = None,
     limit: Limit = 50,
     page_token: PageToken = None,
 ) -> PageOf[SyncItemOut]:

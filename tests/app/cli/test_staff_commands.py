@@ -154,6 +154,9 @@ def test_search_by_each_filter_in_tables_and_json(harness: Harness, run: Run) ->
     assert ids("--ficha", "2800123") == [luisa]
     assert ids("--state", "credentials_pending") == [luisa]
     assert ids("--ficha", "2758392", "--state", "active") == [carlos, majo]
+    misspelt = run("accounts", "search", "--state", "activo")  # a state misena never writes
+    assert misspelt.exit_code == 2
+    assert "--state" in misspelt.output
 
     first = as_json(run("accounts", "search", "--limit", "2", "--json"))
     assert [item["id"] for item in first["items"]] == [luisa, carlos]
@@ -344,6 +347,7 @@ def test_jobs_list_show_cancel_and_retry(harness: Harness, run: Run) -> None:
     assert "deliver_credentials" in table
     assert "--page-token" in table
     assert run("jobs", "list", "--state", "asleep").exit_code == 2
+    assert run("jobs", "list", "--kind", "sleep").exit_code == 2
 
     cancelled = as_json(run("jobs", "cancel", str(pending["id"]), "--reason", "Ya no hace falta",
                             "--actor", "ana", "--json"))  # fmt: skip

@@ -75,8 +75,19 @@ def test_defaults_and_constraints(sessions: sessionmaker[Session]) -> None:
         assert person.account_status == "pending"
     with pytest.raises(IntegrityError), sessions.begin() as session:  # foreign keys enforced
         session.add(Job(kind="reconcile", person_id=person_id + 1000, run_after=T0))
-    with pytest.raises(IntegrityError), sessions.begin() as session:
-        session.add(Job(kind="reconcile", person_id=person_id, run_after=T0, state="lost"))
+    with (
+        pytest.raises(StatementError, match="not among the defined enum values"),
+        sessions.begin() as session,
+    ):
+        session.add(Job(kind="reconcile", person_id=person_id, run_after=T0, state="lost"))  # the ORM
+    with pytest.raises(IntegrityError), sessions.begin() as session:  # and, behind it, the CHECK
+        session.execute(
+            text(
+                "INSERT INTO jobs (kind, person_id, state, attempts, max_attempts, run_after, created_at,"
+                " updated_at) VALUES ('reconcile', :person, 'lost', 0, 10, :at, :at, :at)"
+            ),
+            {"person": person_id, "at": T0.replace(tzinfo=None)},
+        )
     with sessions.begin() as session:
         job = Job(kind="reconcile", person_id=person_id, run_after=T0)
         session.add(job)

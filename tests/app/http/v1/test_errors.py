@@ -98,3 +98,22 @@ def test_a_body_that_is_not_json_is_a_problem(shared: Harness) -> None:
     assert_problem(response, 422)
     method = httpx.delete(shared.base_url + "v1/people/1", headers={"Authorization": f"Bearer {admin.token}"})
     assert_problem(method, 405)
+
+
+def test_a_state_outside_its_vocabulary_is_422_naming_the_filter(shared: Harness) -> None:
+    """The state and kind filters offer exactly the stored vocabularies (:mod:`app.db.states`):
+    a misspelt one is refused, naming the filter, instead of answering an empty page."""
+    admin = api_client(shared, Scope.ADMIN)
+    cases = [
+        (admin.get("/v1/people", state="bogus"), "state"),
+        (admin.get("/v1/people", state="Active"), "state"),
+        (admin.get("/v1/jobs", state="bogus"), "state"),
+        (admin.get("/v1/jobs", kind="bogus"), "kind"),
+        (admin.get("/v1/suspension-holds", state="bogus"), "state"),
+        (admin.get("/v1/sync-runs/1/items", state="bogus"), "state"),
+    ]
+    for response, field in cases:
+        body = assert_problem(response, 422, field)
+        assert "bogus" not in response.text, body
+    assert admin.get("/v1/people", state="active").status_code == 200
+    assert admin.get("/v1/jobs", kind="deliver_credentials").status_code == 200
