@@ -62,7 +62,7 @@ class NotFoundError(MisenaError):
 class ConflictError(MisenaError):
     """The action does not fit the current state; nothing was changed."""
 
-    title = "ConflictError"
+    title = "Conflict"
 
 
 class InvalidInputError(MisenaError):
@@ -90,7 +90,7 @@ class UnauthenticatedError(MisenaError):
 class ForbiddenError(MisenaError):
     """Valid credentials without the permission the action needs."""
 
-    title = "ForbiddenError"
+    title = "Forbidden"
 
 
 class TooLargeError(MisenaError):
