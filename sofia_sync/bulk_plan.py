@@ -115,8 +115,10 @@ class PlanItem:
     record: PersonRecord | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Refusal:
+    """Why a plan is refused; keyword-only (like ``app.texts.Text``) so the languages cannot swap."""
+
     code: str
     es: str
     en: str
@@ -365,26 +367,26 @@ def _refusal(result: BulkPlan, safety: SafetySettings, truncated_at_line: int | 
     scope = result.scope
     if result.roster_people == 0:
         return Refusal(
-            "empty",
-            f"El reporte no trae ninguna persona del alcance {scope}: aplicarlo suspendería a todos.",
-            f"The roster has nobody in scope {scope}: applying it would suspend everyone.",
+            code="empty",
+            es=f"El reporte no trae ninguna persona del alcance {scope}: aplicarlo suspendería a todos.",
+            en=f"The roster has nobody in scope {scope}: applying it would suspend everyone.",
         )
     if truncated_at_line is not None:
         return Refusal(
-            "truncated",
-            f"El reporte parece truncado: su última fila (línea {truncated_at_line}) está incompleta.",
-            f"The roster looks truncated: its last row (line {truncated_at_line}) is incomplete.",
+            code="truncated",
+            es=f"El reporte parece truncado: su última fila (línea {truncated_at_line}) está incompleta.",
+            en=f"The roster looks truncated: its last row (line {truncated_at_line}) is incomplete.",
         )
     managed = max(result.managed_in_scope, 1)
     share = result.suspensions / managed
     if result.suspensions and share > safety.max_suspension_share:
         limit = safety.max_suspension_share
         return Refusal(
-            "too_many_suspensions",
-            f"El plan suspendería {result.suspensions} de {result.managed_in_scope} cuentas gestionadas "
+            code="too_many_suspensions",
+            es=f"El plan suspendería {result.suspensions} de {result.managed_in_scope} cuentas gestionadas "
             f"del alcance {scope} ({share:.1%}), más que el límite de {limit:.1%}. Revise el reporte; "
             f"si es correcto, aplíquelo confirmando {result.suspensions}.",
-            f"The plan would suspend {result.suspensions} of {result.managed_in_scope} managed accounts "
+            en=f"The plan would suspend {result.suspensions} of {result.managed_in_scope} managed accounts "
             f"in scope {scope} ({share:.1%}), above the {limit:.1%} limit. Check the export; if it is "
             f"right, apply it confirming {result.suspensions}.",
         )

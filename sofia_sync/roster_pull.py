@@ -55,10 +55,11 @@ class PullFailure(StrEnum):
 class RosterPullError(Exception):
     """The roster could not be pulled. ``status`` is Sofia Plus's HTTP status when it answered;
     ``retryable`` marks the failures after which nothing was written (connection not made,
-    5xx), the only ones worth one more attempt."""
+    5xx), the only ones worth one more attempt. ``en`` and ``es`` are keyword-only, so they
+    cannot be swapped."""
 
     def __init__(
-        self, reason: PullFailure, en: str, es: str, *, status: int | None = None, retryable: bool = False
+        self, reason: PullFailure, *, en: str, es: str, status: int | None = None, retryable: bool = False
     ) -> None:
         super().__init__(f"{reason.value}: {en}")
         self.reason = reason
@@ -138,8 +139,8 @@ class RosterPuller:
         except httpx.TimeoutException:
             failure = RosterPullError(
                 PullFailure.TIMEOUT,
-                f"Sofia Plus at {self._where} did not answer within {self._timeout_seconds:g} seconds.",
-                f"Sofia Plus en {self._where} no respondió en {self._timeout_seconds:g} segundos.",
+                en=f"Sofia Plus at {self._where} did not answer within {self._timeout_seconds:g} seconds.",
+                es=f"Sofia Plus en {self._where} no respondió en {self._timeout_seconds:g} segundos.",
             )
         except httpx.HTTPError as exc:
             failure = self._unreachable(exc, retryable=False)
@@ -162,9 +163,9 @@ class RosterPuller:
             shown = media_type or "no media type"
             raise RosterPullError(
                 PullFailure.WRONG_MEDIA_TYPE,
-                f"Sofia Plus at {self._where} sent {shown}, not a CSV or XLSX roster "
+                en=f"Sofia Plus at {self._where} sent {shown}, not a CSV or XLSX roster "
                 "(a login or error page?).",
-                f"Sofia Plus en {self._where} envió {media_type or 'contenido sin tipo'}, no un reporte "
+                es=f"Sofia Plus en {self._where} envió {media_type or 'contenido sin tipo'}, no un reporte "
                 "CSV o XLSX (¿una página de inicio de sesión o de error?).",
             )
         declared = response.headers.get("content-length", "")
@@ -179,8 +180,8 @@ class RosterPuller:
         if size == 0:
             raise RosterPullError(
                 PullFailure.EMPTY,
-                f"Sofia Plus at {self._where} sent an empty roster.",
-                f"Sofia Plus en {self._where} envió un reporte vacío.",
+                en=f"Sofia Plus at {self._where} sent an empty roster.",
+                es=f"Sofia Plus en {self._where} envió un reporte vacío.",
             )
         return PulledRoster(
             size=size,
@@ -195,23 +196,23 @@ class RosterPuller:
         if status in (401, 403):
             raise RosterPullError(
                 PullFailure.AUTH_REFUSED,
-                f"Sofia Plus at {self._where} refused the roster token (HTTP {status}); "
+                en=f"Sofia Plus at {self._where} refused the roster token (HTTP {status}); "
                 "check the configured token.",
-                f"Sofia Plus en {self._where} rechazó el token del reporte (HTTP {status}); "
+                es=f"Sofia Plus en {self._where} rechazó el token del reporte (HTTP {status}); "
                 "revise el token configurado.",
                 status=status,
             )
         if status == 404:
             raise RosterPullError(
                 PullFailure.NOT_FOUND,
-                f"Sofia Plus has no roster at {self._where} (HTTP 404); check the configured URL.",
-                f"Sofia Plus no tiene el reporte en {self._where} (HTTP 404); revise la URL configurada.",
+                en=f"Sofia Plus has no roster at {self._where} (HTTP 404); check the configured URL.",
+                es=f"Sofia Plus no tiene el reporte en {self._where} (HTTP 404); revise la URL configurada.",
                 status=status,
             )
         raise RosterPullError(
             PullFailure.UPSTREAM_STATUS,
-            f"Sofia Plus at {self._where} answered HTTP {status} instead of the roster.",
-            f"Sofia Plus en {self._where} respondió HTTP {status} en lugar del reporte.",
+            en=f"Sofia Plus at {self._where} answered HTTP {status} instead of the roster.",
+            es=f"Sofia Plus en {self._where} respondió HTTP {status} en lugar del reporte.",
             status=status,
             retryable=status >= 500,
         )
@@ -229,8 +230,8 @@ class RosterPuller:
     def _too_large(self, max_bytes: int) -> RosterPullError:
         return RosterPullError(
             PullFailure.TOO_LARGE,
-            f"The roster from {self._where} is larger than the limit of {max_bytes} bytes.",
-            f"El reporte de {self._where} supera el límite de {max_bytes} bytes.",
+            en=f"The roster from {self._where} is larger than the limit of {max_bytes} bytes.",
+            es=f"El reporte de {self._where} supera el límite de {max_bytes} bytes.",
         )
 
     def _unreachable(self, exc: httpx.HTTPError, *, retryable: bool) -> RosterPullError:
@@ -240,8 +241,8 @@ class RosterPuller:
         detail = detail[:_DETAIL_CHARS]
         return RosterPullError(
             PullFailure.UNREACHABLE,
-            f"Sofia Plus at {self._where} could not be reached ({detail}).",
-            f"No se pudo conectar con Sofia Plus en {self._where} ({detail}).",
+            en=f"Sofia Plus at {self._where} could not be reached ({detail}).",
+            es=f"No se pudo conectar con Sofia Plus en {self._where} ({detail}).",
             retryable=retryable,
         )
 

@@ -50,11 +50,12 @@ from app.cli.rendering import (
 )
 from app.db.models import Person
 from app.db.states import AccountStatus
-from app.http.problems import ProblemError
+from app.errors import MisenaError, NotFoundError
 from app.http.v1.schemas import Accepted, AuditOut, DeliveryOut, HoldOut, PageOf, PersonDetail, PersonSummary
 from app.jobs.queue import utcnow
 from app.people import queries as people_queries
 from app.staff.actions import StaffActions, not_found
+from app.texts import Text
 
 accounts_cli = typer.Typer(
     help="Cuentas Mi SENA de las personas: buscar, ver el cuadro completo y corregir.",
@@ -83,7 +84,8 @@ PersonIdOption = Annotated[
 
 
 def _person(sessions: sessionmaker[Session], document: str | None, person_id: int | None) -> tuple[int, str]:
-    """The one person meant: ``(id, person_key)``; exits 1 if nobody or several match."""
+    """The one person meant: ``(id, person_key)``; exits 3 if nobody matches, 2 (say which) if
+    several do."""
     if (document is None) == (person_id is None):
         _usage("indique el documento o --id (uno de los dos)")
     with sessions() as session:
@@ -98,15 +100,18 @@ def _person(sessions: sessionmaker[Session], document: str | None, person_id: in
         except ValueError:
             _usage("use 1098765432 o tipo:número, p. ej. TI:1098765432 (tipos CC, TI, CE, PEP, PPT, PA)")
         if not people:
-            err_console().print("[red]No encontrado: ninguna persona tiene ese documento.[/red]")
-            raise typer.Exit(1)
+            refused(
+                NotFoundError(
+                    Text(es="ninguna persona tiene ese documento.", en="No person has that document.")
+                )
+            )
         if len(people) > 1:
             _print_people(err_console(), f"Varias personas tienen ese número: {len(people)}", people)
             err_console().print(
                 "[red]Indique cuál: con el tipo de documento (p. ej. [bold]TI:1098765432[/bold]) "
                 "o con [bold]--id[/bold].[/red]"
             )
-            raise typer.Exit(1)
+            raise typer.Exit(2)
         return people[0].id, people[0].person_key
 
 
@@ -148,7 +153,7 @@ def accounts_search(
     with _database() as sessions, sessions() as session:
         try:
             page = people_queries.search_people(session, filters, page_token, limit)
-        except ProblemError as exc:
+        except MisenaError as exc:
             refused(exc)
         if as_json:
             found = PageOf[PersonSummary](
@@ -170,7 +175,7 @@ def accounts_show(document: Document = None, person_id: PersonIdOption = None, a
         with sessions() as session:
             try:
                 detail = people_queries.person_detail(session, settings.policy, utcnow(), found)
-            except ProblemError as exc:
+            except MisenaError as exc:
                 refused(exc)
     if as_json:
         _dump(detail)
@@ -288,7 +293,7 @@ def _act(
         found, key = _person(sessions, document, person_id)
         try:
             change(StaffActions(sessions, utcnow), found)
-        except ProblemError as exc:
+        except MisenaError as exc:
             refused(exc)
     if as_json:
         _dump(Accepted(action=action, person_id=found))

@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from app.accounts.brake import SuspensionBrake
-from app.cli.plumbing import load_settings, logs_to_stderr
+from app.cli.plumbing import load_settings, logs_to_stderr, refused
 from app.db.engine import make_engine, session_factory
-from app.http.problems import ProblemError
+from app.errors import MisenaError
 from app.jobs.queue import utcnow
 from app.settings import Settings
 from app.staff.actions import StaffActions
@@ -64,9 +64,8 @@ def _decide(ids: list[int] | None, every: bool, actor: str, reason: str | None, 
     staff = _staff(load_settings())
     try:
         count = staff.decide_holds(None if every else ids, release, f"cli:{actor}", reason)
-    except ProblemError as exc:
-        out.print(f"[red]{exc.problem.detail}[/red]")
-        raise typer.Exit(1) from None
+    except MisenaError as exc:
+        refused(exc)
     verb = "liberadas (se suspenderán)" if release else "descartadas (las cuentas siguen activas)"
     out.print(f"{count} suspensiones {verb}")
 

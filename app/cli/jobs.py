@@ -34,7 +34,7 @@ from app.cli.rendering import _dump, _grid, _jobs_table, _more, _state, _text, o
 from app.db.models import Job
 from app.db.paging import fetch_page
 from app.db.states import JobKind, JobState
-from app.http.problems import ProblemError
+from app.errors import MisenaError
 from app.http.v1.schemas import Counted, JobOut, PageOf
 from app.jobs.queue import utcnow
 from app.staff.actions import StaffActions, not_found
@@ -71,7 +71,7 @@ def jobs_list(
     with _database() as sessions, sessions() as session:
         try:
             page = fetch_page(session, statement, Job.id, page_token, limit)
-        except ProblemError as exc:
+        except MisenaError as exc:
             refused(exc)
         jobs = [JobOut.of(j) for j in page.items]
     if as_json:
@@ -126,7 +126,7 @@ def jobs_retry(
                 counted = Counted(action="job.retry_dead", count=staff.retry_dead(who, why))
             else:
                 staff.retry_job(job_id, who, why)
-        except ProblemError as exc:
+        except MisenaError as exc:
             refused(exc)
         if job_id is not None:
             job = _job(sessions, job_id)
@@ -156,7 +156,7 @@ def jobs_cancel(
     with _database() as sessions:
         try:
             StaffActions(sessions, utcnow).cancel_job(job_id, who, why)
-        except ProblemError as exc:
+        except MisenaError as exc:
             refused(exc)
         job = _job(sessions, job_id)
     if as_json:

@@ -4,7 +4,21 @@ acts and why, refusals and bad usage told in Spanish, and the options the groups
 Apart from the command groups (``misena tokens``, ``accounts``, ``jobs``, and ``sync`` and
 ``brake`` for the logs) so each group states only its own commands, and the rules they share —
 ``cli:<actor>`` in the audit trail, reasons checked by the API's own request schemas, a refused
-action (404, 409) in red with exit 1, bad usage with exit 2 — are written once.
+action told in one red Spanish line on stderr — are written once.
+
+Exit codes, by the class of :mod:`app.errors` a command was refused with (:data:`EXIT_CODES`),
+so a script can tell "try again later" from "fix the input":
+
+* 0 — done.
+* 1 — any other error.
+* 2 — bad usage or input (Typer's own, and :class:`~app.errors.InvalidInputError`: a bad scope,
+  an unreadable roster, a page token this service did not issue, a document more than one
+  person has).
+* 3 — not found (:class:`~app.errors.NotFoundError`: no such person, job, token or sync run).
+* 4 — refused: the action conflicts with the current state and nothing was changed
+  (:class:`~app.errors.ConflictError`), or is not allowed (too large, forbidden).
+* 5 — Google or Sofia Plus failed (:class:`~app.errors.UpstreamError`).
+* 6 — a dependency is unavailable right now; retry later (:class:`~app.errors.UnavailableError`).
 """
 
 from __future__ import annotations
@@ -22,7 +36,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.cli.rendering import err_console
 from app.db.engine import make_engine, session_factory
-from app.http.problems import ProblemError
+from app.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    MisenaError,
+    NotFoundError,
+    TooLargeError,
+    UnauthenticatedError,
+    UnavailableError,
+    UnsupportedMediaError,
+    UpstreamError,
+)
 from app.http.v1.schemas import ActionRequest, SuspendRequest
 from app.logging_setup import configure_logging
 from app.settings import Settings
@@ -68,15 +93,36 @@ def _database(settings: Settings | None = None) -> Iterator[sessionmaker[Session
         engine.dispose()
 
 
-def refused(exc: ProblemError) -> NoReturn:
-    problem = exc.problem
-    prefix = {
-        400: "Solicitud inválida",
-        404: "No encontrado",
-        409: "No se puede (conflicto con el estado actual; no se cambió nada)",
-    }.get(problem.status, "Error")
-    err_console().print(f"[red]{prefix}: {escape(problem.detail or problem.title)}[/red]")
-    raise typer.Exit(2 if problem.status in (400, 422) else 1)
+#: Exit code and Spanish prefix per domain error; the most specific class in the MRO wins.
+EXIT_CODES: dict[type[MisenaError], tuple[int, str]] = {
+    InvalidInputError: (2, "Entrada inválida"),
+    UnsupportedMediaError: (2, "Formato no admitido"),
+    NotFoundError: (3, "No encontrado"),
+    ConflictError: (4, "No se puede (conflicto con el estado actual; no se cambió nada)"),
+    TooLargeError: (4, "Demasiado grande"),
+    ForbiddenError: (4, "No permitido"),
+    UnauthenticatedError: (4, "No autenticado"),
+    UpstreamError: (5, "Falló un sistema externo"),
+    UnavailableError: (6, "No disponible por ahora; reintente más tarde"),
+}
+
+
+def exit_code(exc: MisenaError) -> tuple[int, str]:
+    for cls in type(exc).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1, "Error"
+
+
+def refused(exc: MisenaError) -> NoReturn:
+    """One Spanish line on stderr, then the exit code of the error's class."""
+    code, prefix = exit_code(exc)
+    if exc.text is not None:
+        message = exc.text.es
+    else:
+        message = "; ".join(f"{field.field}: {field.message}" for field in exc.fields) or exc.title
+    err_console().print(f"[red]{prefix}: {escape(message)}[/red]", soft_wrap=True)
+    raise typer.Exit(code)
 
 
 def _usage(message: str, param: str | None = None) -> NoReturn:

@@ -17,10 +17,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from app.cli.plumbing import Actor, Json, actor_label, load_settings, logs_to_stderr, refused
 from app.cli.rendering import emit, err_console, make_table, out_console, print_json
-from app.http.problems import ProblemError
+from app.errors import MisenaError
 from app.http.v1.sync import MAX_ROSTER_BYTES, SyncRunOut, sync_run_out
 from app.runtime.services import Services, build_services
-from app.sync.pull import PullProblemError, pull_and_plan
+from app.sync.pull import pull_and_plan
 
 sync_cli = typer.Typer(
     help="Sincronización masiva desde un reporte de Sofia Plus: plan, revisión y aplicación.",
@@ -89,7 +89,7 @@ def plan(
     try:
         run_id = services.sync.plan(roster, scope=scope, actor=who, source_name=roster.name, exported_at=when)
         _show(sync_run_out(services, run_id), as_json)
-    except ProblemError as exc:
+    except MisenaError as exc:
         refused(exc)
 
 
@@ -106,9 +106,7 @@ def pull(
         with err_console().status("Descargando el reporte de Sofia Plus…"):
             run_id = pull_and_plan(services, scope=scope, actor=who, max_bytes=MAX_ROSTER_BYTES)
         _show(sync_run_out(services, run_id), as_json)
-    except PullProblemError as exc:
-        refused(ProblemError(exc.problem.status, exc.problem.title, exc.es))
-    except ProblemError as exc:
+    except MisenaError as exc:
         refused(exc)
 
 
@@ -139,7 +137,7 @@ def apply(
 
         try:
             services.sync.apply(run_id, actor=who, confirm=confirm, progress=advance)
-        except ProblemError as exc:
+        except MisenaError as exc:
             bar.stop()
             refused(exc)
     _show(sync_run_out(services, run_id), as_json)
@@ -151,7 +149,7 @@ def show(run_id: Annotated[int, typer.Argument(min=1)], as_json: Json = False) -
     services = _services()
     try:
         _show(sync_run_out(services, run_id), as_json)
-    except ProblemError as exc:
+    except MisenaError as exc:
         refused(exc)
 
 
@@ -164,7 +162,7 @@ def export(
     services = _services()
     try:
         sync_run_out(services, run_id)
-    except ProblemError as exc:
+    except MisenaError as exc:
         refused(exc)
     with output.open("w", encoding="utf-8", newline="") as handle:
         for chunk in services.sync.export_csv(run_id):

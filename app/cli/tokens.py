@@ -16,8 +16,10 @@ from rich.markup import escape
 
 from app.cli.plumbing import MAX_ID, Actor, Json, _database, _usage, actor_label, logs_to_stderr, refused
 from app.cli.rendering import _text, _when, emit, err_console, make_table, out_console, print_json
-from app.staff.actions import conflict, not_found
+from app.errors import ConflictError
+from app.staff.actions import not_found
 from app.staff.tokens import Scope, TokenInfo, issue_token, list_tokens, revoke_token
+from app.texts import Text
 
 tokens_cli = typer.Typer(
     help="Tokens de la API de la mesa de ayuda: crear (se muestran una sola vez), listar, revocar.",
@@ -94,7 +96,11 @@ def tokens_revoke(
     with _database() as sessions:
         if not revoke_token(sessions, token_id, who):
             known = any(t.id == token_id for t in list_tokens(sessions))
-            refused(conflict("The token is already revoked.") if known else not_found("token"))
+            if known:
+                refused(
+                    ConflictError(Text(es="El token ya está revocado.", en="The token is already revoked."))
+                )
+            refused(not_found("token"))
     if as_json:
         print_json({"action": "token.revoke", "token_id": token_id, "status": "revoked"})
         return

@@ -17,7 +17,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.http.problems import FieldError, ProblemError
+from app.errors import FieldProblem, InvalidPageTokenError
+from app.texts import Text
 
 T = TypeVar("T")
 #: Ids are 64-bit at most on both stores; a larger "before" cannot be bound (OverflowError).
@@ -45,11 +46,12 @@ def decode_token(token: str) -> int:
         if not 0 < before <= _MAX_ID:
             raise ValueError("not an id")
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ProblemError(
-            400,
-            "Invalid page token",
-            "page_token must be a token returned by a previous page.",
-            errors=[FieldError(field="page_token", message="not a token this API issued")],
+        raise InvalidPageTokenError(
+            Text(
+                es="El token de página debe ser uno que indicó una consulta anterior.",
+                en="page_token must be a token returned by a previous page.",
+            ),
+            fields=[FieldProblem("page_token", "not a token this API issued")],
         ) from exc
     return before
 

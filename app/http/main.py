@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.errors import MisenaError
 from app.http.guard import HttpGuard
 from app.http.health import install_health
 from app.http.openapi import install_openapi
@@ -26,8 +27,10 @@ from app.http.problems import (
     Problem,
     ProblemError,
     http_exception_handler,
+    misena_error_handler,
     problem_error_handler,
     request_validation_handler,
+    status_of,
 )
 from app.http.v1 import install_v1
 from app.http.v1.deps import ServicesDep
@@ -102,6 +105,7 @@ def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
     )
     app.state.services = services
     app.add_exception_handler(ProblemError, problem_error_handler)
+    app.add_exception_handler(MisenaError, misena_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     _webhook_routes(app)
@@ -138,6 +142,9 @@ def _webhook_routes(app: FastAPI) -> None:
             accepted = await run_in_threadpool(accept, services.sessions, webhook_id, event, payload)
         except ProblemError as exc:
             WEBHOOKS.labels(str(exc.problem.status)).inc()
+            raise
+        except MisenaError as exc:
+            WEBHOOKS.labels(str(status_of(exc))).inc()
             raise
         WEBHOOKS.labels("202").inc()
         answer = WebhookAccepted(webhook_id=accepted.webhook_id, duplicate=accepted.duplicate)

@@ -1,5 +1,10 @@
 """RFC 9457 problem details: every 4xx/5xx the API answers, in one shape.
 
+Features raise the domain errors of :mod:`app.errors`; :func:`misena_error_handler` is the one
+place that turns them into answers — the status by class (:data:`STATUS`), the English text as
+``detail`` — so a feature never chooses an HTTP status. :class:`ProblemError` remains for the
+refusals only the HTTP layer makes (request size, headers, validation).
+
 Errors name the offending field (``errors[].field`` as a dotted path) so Sofia Plus and IT staff
 can fix the input; they never echo the submitted values, which may hold document numbers.
 """
@@ -14,6 +19,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import (
+    ConflictError,
+    FieldProblem,
+    ForbiddenError,
+    InvalidInputError,
+    InvalidPageTokenError,
+    MisenaError,
+    NotFoundError,
+    TooLargeError,
+    UnauthenticatedError,
+    UnavailableError,
+    UnsupportedMediaError,
+    UpstreamError,
+    field_problems,
+)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -32,7 +53,8 @@ class Problem(BaseModel):
 
 
 class ProblemError(Exception):
-    """Raise anywhere in a request to answer with this problem."""
+    """An HTTP-only refusal (body or header limits, validation) inside :mod:`app.http`;
+    features raise :class:`app.errors.MisenaError` instead."""
 
     def __init__(
         self,
@@ -58,18 +80,42 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
 
 def field_errors(errors: Iterable[Any], *, skip_prefix: Sequence[str] = ()) -> list[FieldError]:
     """Pydantic errors → named fields; messages only, never the input values."""
-    result = []
-    for error in errors:
-        if error.get("type") == "json_invalid":  # its loc is ("body", <character offset>)
-            result.append(FieldError(field="body", message=str(error.get("msg", ""))))
-            continue
-        loc = [str(part) for part in error.get("loc", ())]
-        while loc and loc[0] in skip_prefix:
-            loc.pop(0)
-        # Discriminated unions put the tag in the path (data -> 'enrollment.created' -> ...).
-        loc = [part for part in loc if "." not in part or not part[0].isalpha()]
-        result.append(FieldError(field=".".join(loc) or "body", message=str(error.get("msg", ""))))
-    return result
+    return _fields(field_problems(errors, skip_prefix=skip_prefix))
+
+
+def _fields(problems: Iterable[FieldProblem]) -> list[FieldError]:
+    return [FieldError(field=p.field, message=p.message) for p in problems]
+
+
+#: The status of each domain error; the most specific class listed in an error's MRO wins.
+STATUS: dict[type[MisenaError], int] = {
+    InvalidPageTokenError: 400,
+    UnauthenticatedError: 401,
+    ForbiddenError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    TooLargeError: 413,
+    UnsupportedMediaError: 415,
+    InvalidInputError: 422,
+    UpstreamError: 502,
+    UnavailableError: 503,
+}
+
+
+def status_of(exc: MisenaError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def misena_problem(exc: MisenaError) -> Problem:
+    """The problem a domain error answers with: English ``detail`` (both languages if the error
+    asks), the class's status and title, and the fields to fix."""
+    detail = None
+    if exc.text is not None:
+        detail = exc.text.both() if exc.bilingual else exc.text.en
+    return Problem(status=status_of(exc), title=exc.title, detail=detail, errors=_fields(exc.fields) or None)
 
 
 def validation_problem(exc: ValidationError | RequestValidationError) -> Problem:
@@ -84,6 +130,15 @@ def validation_problem(exc: ValidationError | RequestValidationError) -> Problem
 async def problem_error_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)  # noqa: S101 - registered for ProblemError only
     return problem_response(exc.problem, exc.headers)
+
+
+async def misena_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, MisenaError):  # registered for MisenaError only
+        raise exc
+    headers = None
+    if isinstance(exc, UnauthenticatedError) and exc.scheme is not None:
+        headers = {"WWW-Authenticate": exc.scheme}
+    return problem_response(misena_problem(exc), headers)
 
 
 async def request_validation_handler(_: Request, exc: Exception) -> JSONResponse:

@@ -34,11 +34,19 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.db.models import Person, WebhookEvent, column_length
 from app.db.states import AccountStatus, JobKind
-from app.http.problems import FieldError, ProblemError, validation_problem
+from app.errors import (
+    FieldProblem,
+    InvalidInputError,
+    UnauthenticatedError,
+    UnavailableError,
+    UnsupportedMediaError,
+    field_problems,
+)
 from app.jobs.queue import enqueue, utcnow
 from app.logging_setup import get_logger
 from app.people.index import index_person
 from app.people.merge import absorb, find_person, rekey
+from app.texts import Text
 from sofia_sync.contract import Event, PersonUpdated, UnknownEvent, parse_event
 from sofia_sync.normalize import mask_document
 from sofia_sync.person import PersonRecord, apply_event
@@ -53,6 +61,7 @@ MAX_JSON_DEPTH = 32
 MAX_NUMBER_LENGTH = 100
 WEBHOOK_ID_LENGTH = column_length(WebhookEvent.__table__.c.webhook_id)
 log = get_logger(__name__)
+_NOT_UTF8_JSON = Text(es="El cuerpo no es JSON UTF-8 válido.", en="The body is not valid UTF-8 JSON.")
 
 
 class WebhookVerifier:
@@ -62,12 +71,13 @@ class WebhookVerifier:
         self._hooks = [Webhook(secret.get_secret_value()) for secret in secrets]
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
-        """``ProblemError`` 401 unless a configured secret signed ``body``; 415 for a body that
-        is not UTF-8 (the signature is checked over its text, so it cannot be checked at all)."""
+        """:class:`~app.errors.UnauthenticatedError` (401) unless a configured secret signed
+        ``body``; :class:`~app.errors.UnsupportedMediaError` (415) for a body that is not UTF-8
+        (the signature is checked over its text, so it cannot be checked at all)."""
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            raise ProblemError(415, "Unsupported media type", "The body is not valid UTF-8 JSON.") from None
+            raise UnsupportedMediaError(_NOT_UTF8_JSON) from None
         wanted = {
             k: headers[k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature") if k in headers
         }
@@ -77,7 +87,13 @@ class WebhookVerifier:
             except (WebhookVerificationError, ValueError):
                 continue
             return
-        raise ProblemError(401, "Invalid webhook signature", "Missing, malformed, wrong or stale signature.")
+        raise UnauthenticatedError(
+            Text(
+                es="Firma ausente, mal formada, equivocada o vencida.",
+                en="Missing, malformed, wrong or stale signature.",
+            ),
+            title="Invalid webhook signature",
+        )
 
 
 def webhook_id_of(headers: Mapping[str, str]) -> str:
@@ -93,14 +109,16 @@ def webhook_id_of(headers: Mapping[str, str]) -> str:
     return value
 
 
-def _refused(field: str, message: str, *, title: str = "The event breaks the contract") -> ProblemError:
-    return ProblemError(422, title, errors=[FieldError(field=field, message=message)])
+def _refused(field: str, message: str, *, title: str = "The event breaks the contract") -> InvalidInputError:
+    return InvalidInputError(title=title, fields=[FieldProblem(field, message)])
 
 
 def check_content_type(content_type: str | None) -> None:
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
-        raise ProblemError(415, "Unsupported media type", "The body must be application/json.")
+        raise UnsupportedMediaError(
+            Text(es="El cuerpo debe ser application/json.", en="The body must be application/json.")
+        )
 
 
 class _RefusedNumberError(ValueError):
@@ -154,7 +172,7 @@ def decode_json(body: bytes) -> Any:
         text = body.decode("utf-8")
         payload = _DECODER.decode(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProblemError(415, "Unsupported media type", "The body is not valid UTF-8 JSON.") from exc
+        raise UnsupportedMediaError(_NOT_UTF8_JSON) from exc
     except _RefusedNumberError as exc:
         raise _refused("body", str(exc)) from exc
     # NUL and lone surrogates can only arrive as \u escapes: a body without one holds neither.
@@ -169,8 +187,9 @@ def parse_contract(payload: Any) -> Event | UnknownEvent:
     try:
         return parse_event(payload)
     except ValidationError as exc:
-        raise ProblemError(
-            422, "The event breaks the contract", errors=validation_problem(exc).errors
+        raise InvalidInputError(
+            title="The event breaks the contract",
+            fields=field_problems(exc.errors(), skip_prefix=("body", "query", "path", "header")),
         ) from exc
 
 
@@ -255,7 +274,9 @@ def accept(
             continue
         except OperationalError as exc:
             log.error("webhook_store_failed", webhook_id=webhook_id, error=type(exc).__name__)
-            raise ProblemError(503, "Cannot store the event right now", "Retry later.") from exc
+            raise UnavailableError(
+                Text(es="Reintente más tarde.", en="Retry later."), title="Cannot store the event right now"
+            ) from exc
         log.info(
             "webhook_accepted",
             webhook_id=webhook_id,

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.credentials.delivery import OPEN, request_delivery
 from app.db.models import CredentialDelivery, Job, Person, SuspensionHold
 from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus, HoldState, JobKind, JobState
-from app.http.problems import ProblemError
+from app.errors import ConflictError, NotFoundError
 from app.jobs.queue import enqueue, retry_job
 from app.logging_setup import get_logger
 from app.staff.audit import record as audit
+from app.texts import Text
 from sofia_sync.person import PersonRecord
 
 log = get_logger(__name__)
@@ -31,12 +32,23 @@ log = get_logger(__name__)
 RETRIABLE = (JobState.DEAD, JobState.CANCELLED)
 
 
-def not_found(what: str) -> ProblemError:
-    return ProblemError(404, "Not found", f"No {what} with that id.")
+#: What IT staff look up by id, and how Spanish says there is none.
+_NONE_ES = {
+    "person": "ninguna persona",
+    "job": "ningún trabajo",
+    "held suspension": "ninguna suspensión retenida",
+    "token": "ningún token",
+}
 
 
-def conflict(detail: str) -> ProblemError:
-    return ProblemError(409, "Conflict", detail)
+def not_found(what: str) -> NotFoundError:
+    return NotFoundError(Text(es=f"No hay {_NONE_ES[what]} con ese id.", en=f"No {what} with that id."))
+
+
+_EXCLUDED = Text(
+    es="La persona está excluida de la gestión; inclúyala primero.",
+    en="The person is excluded from management; include them first.",
+)
 
 
 class StaffActions:
@@ -74,7 +86,7 @@ class StaffActions:
     def reconcile(self, person_id: int, actor: str, reason: str | None) -> None:
         def change(session: Session, person: Person, now: datetime) -> None:
             if person.excluded:
-                raise conflict("The person is excluded from management; include them first.")
+                raise ConflictError(_EXCLUDED)
             enqueue(session, JobKind.RECONCILE, person.id, now=now)
 
         self._person_action(person_id, actor, "person.reconcile", reason, change)
@@ -82,11 +94,21 @@ class StaffActions:
     def resend_credentials(self, person_id: int, actor: str, reason: str | None) -> None:
         def change(session: Session, person: Person, now: datetime) -> dict[str, Any]:
             if person.excluded:
-                raise conflict("The person is excluded from management; include them first.")
+                raise ConflictError(_EXCLUDED)
             if person.primary_email is None:
-                raise conflict("The person has no account yet; credentials go out when it is created.")
+                raise ConflictError(
+                    Text(
+                        es="La persona aún no tiene cuenta; las credenciales se envían cuando se crea.",
+                        en="The person has no account yet; credentials go out when it is created.",
+                    )
+                )
             if not PersonRecord.model_validate(person.record).personal_email:
-                raise conflict("There is no personal email on record to send the credentials to.")
+                raise ConflictError(
+                    Text(
+                        es="No hay un correo personal registrado al cual enviar las credenciales.",
+                        en="There is no personal email on record to send the credentials to.",
+                    )
+                )
             session.execute(
                 update(CredentialDelivery)
                 .where(CredentialDelivery.person_id == person.id, CredentialDelivery.status.in_(OPEN))
@@ -104,11 +126,26 @@ class StaffActions:
     def suspend(self, person_id: int, actor: str, reason: str) -> None:
         def change(session: Session, person: Person, now: datetime) -> None:
             if person.excluded:
-                raise conflict("The person is excluded from management; misena does not touch the account.")
+                raise ConflictError(
+                    Text(
+                        es="La persona está excluida de la gestión; misena no toca la cuenta.",
+                        en="The person is excluded from management; misena does not touch the account.",
+                    )
+                )
             if person.staff_suspended:
-                raise conflict("The account is already suspended by IT staff.")
+                raise ConflictError(
+                    Text(
+                        es="La cuenta ya está suspendida por el personal de TI.",
+                        en="The account is already suspended by IT staff.",
+                    )
+                )
             if person.primary_email is None:
-                raise conflict("The person has no account to suspend.")
+                raise ConflictError(
+                    Text(
+                        es="La persona no tiene cuenta que suspender.",
+                        en="The person has no account to suspend.",
+                    )
+                )
             person.staff_suspended, person.staff_reason = True, reason
             enqueue(session, JobKind.RECONCILE, person.id, now=now)
 
@@ -121,9 +158,14 @@ class StaffActions:
         def change(session: Session, person: Person, now: datetime) -> dict[str, Any]:
             outside = person.account_status == AccountStatus.SUSPENDED_OUTSIDE
             if not person.staff_suspended and not outside:
-                raise conflict(
-                    "The account is not suspended by IT staff nor outside misena; "
-                    f"its state follows Sofia Plus ({person.status_reason or person.account_status})."
+                state = person.status_reason or person.account_status
+                raise ConflictError(
+                    Text(
+                        es="La cuenta no está suspendida por el personal de TI ni fuera de misena; "
+                        f"su estado sigue a Sofia Plus ({state}).",
+                        en="The account is not suspended by IT staff nor outside misena; "
+                        f"its state follows Sofia Plus ({state}).",
+                    )
                 )
             person.staff_suspended, person.staff_reason = False, None
             if outside:
@@ -136,7 +178,12 @@ class StaffActions:
     def exclude(self, person_id: int, actor: str, reason: str) -> None:
         def change(session: Session, person: Person, now: datetime) -> None:
             if person.excluded:
-                raise conflict("The person is already excluded from management.")
+                raise ConflictError(
+                    Text(
+                        es="La persona ya está excluida de la gestión.",
+                        en="The person is already excluded from management.",
+                    )
+                )
             person.excluded = True
 
         self._person_action(person_id, actor, "person.exclude", reason, change)
@@ -144,7 +191,7 @@ class StaffActions:
     def include(self, person_id: int, actor: str, reason: str | None) -> None:
         def change(session: Session, person: Person, now: datetime) -> None:
             if not person.excluded:
-                raise conflict("The person is not excluded.")
+                raise ConflictError(Text(es="La persona no está excluida.", en="The person is not excluded."))
             person.excluded = False
             enqueue(session, JobKind.RECONCILE, person.id, now=now)
 
@@ -159,7 +206,12 @@ class StaffActions:
             if job is None:
                 raise not_found("job")
             if job.state not in RETRIABLE:
-                raise conflict(f"Only dead or cancelled jobs are retried; this one is {job.state}.")
+                raise ConflictError(
+                    Text(
+                        es=f"Solo se reintentan trabajos muertos o cancelados; este está {job.state}.",
+                        en=f"Only dead or cancelled jobs are retried; this one is {job.state}.",
+                    )
+                )
             retry_job(session, job.id, now=now, states=RETRIABLE)
             audit(session, actor=actor, action="job.retry", at=now, person_id=job.person_id,
                   target=f"job:{job.id}", reason=reason)  # fmt: skip
@@ -180,7 +232,12 @@ class StaffActions:
             if job is None:
                 raise not_found("job")
             if job.state != JobState.PENDING:
-                raise conflict(f"Only pending jobs can be cancelled; this one is {job.state}.")
+                raise ConflictError(
+                    Text(
+                        es=f"Solo se cancelan trabajos pendientes; este está {job.state}.",
+                        en=f"Only pending jobs can be cancelled; this one is {job.state}.",
+                    )
+                )
             job.state, job.finished_at, job.updated_at = JobState.CANCELLED, now, now
             job.last_error = f"cancelled by {actor}"
             audit(session, actor=actor, action="job.cancel", at=now, person_id=job.person_id,
@@ -204,7 +261,12 @@ class StaffActions:
                 statement = statement.where(SuspensionHold.id.in_(wanted))
             holds = list(session.scalars(statement))
             if hold_ids is not None and len(holds) != len(set(hold_ids)):
-                raise conflict("Some of these suspensions are no longer held.")
+                raise ConflictError(
+                    Text(
+                        es="Algunas de estas suspensiones ya no están retenidas.",
+                        en="Some of these suspensions are no longer held.",
+                    )
+                )
             for hold in holds:
                 hold.state, hold.decided_at, hold.decided_by = state, now, actor
                 # released: the reconcile suspends; discarded: it records why it does not

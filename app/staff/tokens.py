@@ -23,10 +23,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import ApiToken
-from app.http.problems import ProblemError
+from app.errors import ForbiddenError, UnauthenticatedError
 from app.jobs.queue import utcnow
 from app.logging_setup import get_logger
 from app.staff.audit import record as audit
+from app.texts import Text
 
 log = get_logger(__name__)
 KEY_MARK = "msn_"
@@ -152,6 +153,11 @@ def authenticate(sessions: sessionmaker[Session], token: str) -> Caller | None:
 
 _bearer = HTTPBearer(auto_error=False, description="An IT staff API token: `Authorization: Bearer msn_...`")
 
+UNAUTHORIZED = Text(
+    es="Se requiere un token de API válido (Authorization: Bearer msn_...).",
+    en="A valid API token is required (Authorization: Bearer msn_...).",
+)
+
 
 def require(scope: Scope) -> Callable[..., Caller]:
     """A dependency: the caller, if their token is valid and carries ``scope`` (or admin)."""
@@ -165,17 +171,17 @@ def require(scope: Scope) -> Callable[..., Caller]:
         if caller is None:
             raise _unauthorized()
         if not caller.may(scope):
-            raise ProblemError(403, "Forbidden", f"This token lacks the '{scope.value}' scope.")
+            raise ForbiddenError(
+                Text(
+                    es=f"Este token no tiene el alcance '{scope.value}'.",
+                    en=f"This token lacks the '{scope.value}' scope.",
+                )
+            )
         return caller
 
     dependency.__name__ = f"require_{scope.value.replace(':', '_')}"
     return dependency
 
 
-def _unauthorized() -> ProblemError:
-    return ProblemError(
-        401,
-        "Unauthorized",
-        "A valid API token is required (Authorization: Bearer msn_...).",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+def _unauthorized() -> UnauthenticatedError:
+    return UnauthenticatedError(UNAUTHORIZED, scheme="Bearer")

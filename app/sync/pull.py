@@ -2,8 +2,10 @@
 export gets (:meth:`app.sync.runs.SyncRuns.plan`), with only the download in front.
 
 Shared by ``misena sync pull`` and ``POST /v1/sync-runs/pull`` so both refuse alike: not
-configured → 409, an export over the limit → 413 (as for an upload), anything else Sofia Plus
-got wrong → 502 naming the reason. Each refusal carries its Spanish text for the terminal.
+configured → :class:`~app.errors.ConflictError` (409), an export over the limit →
+:class:`~app.errors.TooLargeError` (413, as for an upload), anything else Sofia Plus got wrong →
+:class:`~app.errors.UpstreamError` (502) naming the reason. Each refusal's API detail holds
+both languages, since IT staff read it off the API too; the terminal prints the Spanish.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from typing import BinaryIO, cast
 
 import httpx
 
-from app.http.problems import ProblemError
+from app.errors import ConflictError, TooLargeError, UpstreamError
 from app.logging_setup import get_logger
 from app.runtime.services import Services
 from app.settings import Settings
 from app.sync.runs import parse_scope
+from app.texts import Text
 from sofia_sync.roster_pull import PullFailure, RosterPuller, RosterPullError
 
 log = get_logger(__name__)
@@ -25,23 +28,17 @@ log = get_logger(__name__)
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 
-class PullProblemError(ProblemError):
-    """A refused pull: the problem (detail in English, then Spanish) and the Spanish alone."""
-
-    def __init__(self, status: int, title: str, en: str, es: str) -> None:
-        super().__init__(status, title, f"{en} / {es}")
-        self.es = es
-
-
 def roster_puller(settings: Settings, client: httpx.Client | None = None) -> RosterPuller:
     if settings.sofia_roster_url is None or settings.sofia_roster_token is None:
-        raise PullProblemError(
-            409,
-            "Sofia Plus roster pull not configured",
-            "No Sofia Plus roster URL is configured (MISENA_SOFIA_ROSTER_URL and "
-            "MISENA_SOFIA_ROSTER_TOKEN); upload the export instead.",
-            "No hay una URL de Sofia Plus configurada para descargar el reporte "
-            "(MISENA_SOFIA_ROSTER_URL y MISENA_SOFIA_ROSTER_TOKEN); cargue el archivo exportado.",
+        raise ConflictError(
+            Text(
+                es="No hay una URL de Sofia Plus configurada para descargar el reporte "
+                "(MISENA_SOFIA_ROSTER_URL y MISENA_SOFIA_ROSTER_TOKEN); cargue el archivo exportado.",
+                en="No Sofia Plus roster URL is configured (MISENA_SOFIA_ROSTER_URL and "
+                "MISENA_SOFIA_ROSTER_TOKEN); upload the export instead.",
+            ),
+            title="Sofia Plus roster pull not configured",
+            bilingual=True,
         )
     return RosterPuller(
         str(settings.sofia_roster_url),
@@ -63,13 +60,10 @@ def pull_and_plan(
             pulled = puller.pull(chosen, spool, max_bytes=max_bytes)
         except RosterPullError as exc:
             log.warning("sync_pull_failed", reason=exc.reason.value, upstream_status=exc.status)
-            too_large = exc.reason is PullFailure.TOO_LARGE
-            raise PullProblemError(
-                413 if too_large else 502,
-                "Roster export too large" if too_large else "Sofia Plus did not deliver the roster",
-                f"{exc.reason.value}: {exc.en}",
-                exc.es,
-            ) from exc
+            text = Text(es=exc.es, en=f"{exc.reason.value}: {exc.en}")
+            if exc.reason is PullFailure.TOO_LARGE:
+                raise TooLargeError(text, title="Roster export too large", bilingual=True) from exc
+            raise UpstreamError(text, title="Sofia Plus did not deliver the roster", bilingual=True) from exc
         log.info(
             "sync_pulled", size=pulled.size, media_type=pulled.media_type, source_name=pulled.source_name
         )

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.accounts import approvals
 from app.db.models import Job, Person, SyncItem, SyncRun
 from app.db.states import AccountStatus, JobKind, JobState, SyncItemState, SyncRunStatus
-from app.http.problems import FieldError, ProblemError
+from app.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
 from app.jobs.queue import enqueue
 from app.logging_setup import get_logger
 from app.people.index import index_person
@@ -37,6 +37,7 @@ from app.people.merge import find_person
 from app.settings import Settings
 from app.staff.audit import record as audit
 from app.sync.known_people import known_people
+from app.texts import Text
 from sofia_sync.bulk_plan import BulkPlan, PlanAction, SafetySettings, Snapshot, plan_bulk
 from sofia_sync.person import PersonRecord, merge_records
 from sofia_sync.roster import Roster, Scope, load_roster
@@ -53,8 +54,10 @@ def parse_scope(text: str) -> Scope:
     try:
         return Scope.parse(text)
     except ValueError as exc:
-        raise ProblemError(
-            422, "Invalid scope", str(exc), errors=[FieldError(field="scope", message=str(exc))]
+        raise InvalidInputError(
+            Text(es="El alcance es 'all', 'regional:<código>' o 'centro:<código>'.", en=str(exc)),
+            title="Invalid scope",
+            fields=[FieldProblem("scope", str(exc))],
         ) from exc
 
 
@@ -233,18 +236,14 @@ class SyncRuns:
         with self._sessions.begin() as session:
             run = session.get(SyncRun, run_id, with_for_update=True)
             if run is None:
-                raise ProblemError(404, "Not found", "No sync run with that id.")
+                raise _no_such_run()
             if run.status == SyncRunStatus.REFUSED:
                 if confirm != run.suspensions:
-                    raise ProblemError(
-                        409,
-                        "The plan was refused",
-                        f"{run.refusal_en} / {run.refusal_es}",
-                        errors=[
-                            FieldError(
-                                field="confirm", message=f"must be {run.suspensions} to apply this plan"
-                            )
-                        ],
+                    raise ConflictError(
+                        Text(es=run.refusal_es or "", en=run.refusal_en or ""),
+                        title="The plan was refused",
+                        fields=[FieldProblem("confirm", f"must be {run.suspensions} to apply this plan")],
+                        bilingual=True,
                     )
                 run.confirmed_by = actor
             if run.status in (SyncRunStatus.REFUSED, SyncRunStatus.PLANNED):
@@ -317,7 +316,7 @@ class SyncRuns:
         with self._sessions() as session:
             run = session.get(SyncRun, run_id)
             if run is None:
-                raise ProblemError(404, "Not found", "No sync run with that id.")
+                raise _no_such_run()
             session.expunge(run)
             return run
 
@@ -402,6 +401,10 @@ class _Phases:
             self.seconds[name] = round(time.perf_counter() - started, 3)
 
 
+def _no_such_run() -> NotFoundError:
+    return NotFoundError(Text(es="No hay ninguna sincronización con ese id.", en="No sync run with that id."))
+
+
 def _drain(buffer: io.StringIO) -> str:
     text = buffer.getvalue()
     buffer.seek(0)
@@ -417,6 +420,8 @@ def _load(source: Path | BinaryIO) -> Roster:
     try:
         return load_roster(source)
     except RosterFormatError as exc:
-        raise ProblemError(
-            422, "The roster cannot be read", str(exc), errors=[FieldError(field="roster", message=str(exc))]
+        raise InvalidInputError(
+            Text(es=f"No se puede leer el reporte ({exc}).", en=str(exc)),
+            title="The roster cannot be read",
+            fields=[FieldProblem("roster", str(exc))],
         ) from exc

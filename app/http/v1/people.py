@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from app.db.states import AccountStatus
-from app.http.problems import ProblemError
+from app.errors import UnavailableError
 from app.http.v1.deps import Limit, PageToken, Reader, ServicesDep, Writer, problems
 from app.http.v1.schemas import (
     Accepted,
@@ -22,6 +22,7 @@ from app.http.v1.schemas import (
 )
 from app.people import queries  # a module: it imports our schemas (import cycle)
 from app.runtime.services import Services
+from app.texts import Text
 from sofia_sync.storable import StoredText
 from workspace.errors import WorkspaceError
 
@@ -80,8 +81,10 @@ def _live(services: Services, workspace: WorkspaceState) -> dict[str, Any] | Non
     try:
         user = services.directory.get_user(key)
     except WorkspaceError as exc:
-        raise ProblemError(
-            503, "Google unavailable", f"Could not read the account: {type(exc).__name__}."
+        error = type(exc).__name__
+        raise UnavailableError(
+            Text(es=f"No se pudo leer la cuenta: {error}.", en=f"Could not read the account: {error}."),
+            title="Google unavailable",
         ) from exc
     return user.model_dump(mode="json") if user else None
 

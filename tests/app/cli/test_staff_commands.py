@@ -113,10 +113,10 @@ def test_a_token_is_shown_once_authenticates_and_stops_when_revoked(harness: Har
     assert row["revoked_at"] is not None
 
     again = run("tokens", "revoke", str(issued["id"]))
-    assert again.exit_code == 1
-    assert "already revoked" in again.output
+    assert again.exit_code == 4, "refused: conflicts with the state"
+    assert "ya está revocado" in again.output
     unknown = run("tokens", "revoke", "4242")
-    assert unknown.exit_code == 1
+    assert unknown.exit_code == 3, "not found"
     assert "No encontrado" in unknown.output
 
     [create_entry, _] = audit_entries(harness, "token.create")
@@ -222,19 +222,19 @@ def test_show_asks_which_when_a_number_is_shared(harness: Harness, run: Run) -> 
     ti, cc = harness.person("TI:1098765432").id, harness.person("CC:1098765432").id
 
     ambiguous = run("accounts", "show", "1098765432")
-    assert ambiguous.exit_code == 1
+    assert ambiguous.exit_code == 2, "usage: say which"
     assert "TI:1098765432" in ambiguous.output
     assert "CC:1098765432" in ambiguous.output
     assert "--id" in ambiguous.output
     assert ambiguous.stdout == ""
-    assert run("accounts", "suspend", "1098765432", "--reason", "Uso indebido").exit_code == 1
+    assert run("accounts", "suspend", "1098765432", "--reason", "Uso indebido").exit_code == 2
     assert as_json(run("accounts", "show", "CC:1098765432", "--json"))["id"] == cc
     assert as_json(run("accounts", "show", "TI:1.098.765.432", "--json"))["id"] == ti
 
     missing = run("accounts", "show", "77777777")
-    assert missing.exit_code == 1
+    assert missing.exit_code == 3
     assert "No encontrado" in missing.output
-    assert run("accounts", "show", "--id", "4242").exit_code == 1
+    assert run("accounts", "show", "--id", "4242").exit_code == 3
     assert run("accounts", "show").exit_code == 2, "a document or --id"
     assert run("accounts", "show", "1098765432", "--id", str(ti)).exit_code == 2, "not both"
     assert run("accounts", "show", "XX:1098765432").exit_code == 2
@@ -251,7 +251,7 @@ def test_a_former_document_still_finds_the_person(harness: Harness, run: Run) ->
     for document in ("1000123456", "CC:1000123456", "1098765432", "TI:1.098.765.432"):
         assert as_json(run("accounts", "show", document, "--json"))["id"] == majo, document
     assert "CC:1000123456" in ok(run("accounts", "show", "TI:1098765432")).output
-    assert run("accounts", "show", "CC:1098765432").exit_code == 1, "the type is part of the key"
+    assert run("accounts", "show", "CC:1098765432").exit_code == 3, "the type is part of the key"
 
 
 # -- accounts: acting ----------------------------------------------------------------------
@@ -272,9 +272,9 @@ def test_each_action_is_audited_as_the_cli_actor(harness: Harness, run: Run) -> 
     assert account["suspended"] is True
 
     refused = run("accounts", "suspend", "1098765432", "--reason", "Otra vez", "--actor", "ana")
-    assert refused.exit_code == 1
+    assert refused.exit_code == 4
     assert "conflicto" in refused.output
-    assert "already suspended by IT staff" in refused.output
+    assert "ya está suspendida por el personal de TI" in refused.output
     assert len(audit_entries(harness, "person.suspend")) == 1, "a refusal records nothing"
 
     done = ok(run("accounts", "unsuspend", "1098765432", "--reason", "Aclarado"))
@@ -290,8 +290,8 @@ def test_each_action_is_audited_as_the_cli_actor(harness: Harness, run: Run) -> 
     ok(run("accounts", "resend-credentials", "1098765432", "--reason", "Ticket 4712", "--actor", "ana"))
     ok(run("accounts", "exclude", "1098765432", "--reason", "Cuenta de prueba", "--actor", "ana"))
     excluded = run("accounts", "reconcile", "1098765432")
-    assert excluded.exit_code == 1
-    assert "excluded from management" in excluded.output
+    assert excluded.exit_code == 4
+    assert "excluida de la gestión" in excluded.output
     ok(run("accounts", "include", "1098765432", "--actor", "ana"))
     for action, reason in (("person.reconcile", None), ("person.resend_credentials", "Ticket 4712"),
                            ("person.exclude", "Cuenta de prueba"), ("person.include", None)):  # fmt: skip
@@ -316,8 +316,8 @@ def test_action_usage_mistakes_exit_2_and_change_nothing(harness: Harness, run: 
     assert run("accounts", "reconcile", "1098765432", "--reason", "x" * 501).exit_code == 2
     assert run("accounts", "reconcile", "1098765432", "--actor", " ").exit_code == 2
     assert run("accounts", "unsuspend").exit_code == 2
-    assert run("accounts", "include", "1098765432").exit_code == 1, "409: not excluded"
-    assert run("accounts", "resend-credentials", "--id", "4242").exit_code == 1, "404"
+    assert run("accounts", "include", "1098765432").exit_code == 4, "409: not excluded"
+    assert run("accounts", "resend-credentials", "--id", "4242").exit_code == 3, "404"
     with harness.services.sessions() as session:
         assert session.scalars(select(AuditEvent)).all() == []
 
@@ -353,12 +353,12 @@ def test_jobs_list_show_cancel_and_retry(harness: Harness, run: Run) -> None:
                             "--actor", "ana", "--json"))  # fmt: skip
     assert cancelled["state"] == "cancelled"
     again = run("jobs", "cancel", str(pending["id"]))
-    assert again.exit_code == 1
-    assert "Only pending jobs can be cancelled" in again.output
+    assert again.exit_code == 4
+    assert "Solo se cancelan trabajos pendientes" in again.output
     assert as_json(run("jobs", "retry", str(pending["id"]), "--actor", "ana", "--json"))["state"] == "pending"
     done = run("jobs", "retry", str(everything[-1]["id"]))
-    assert done.exit_code == 1, "a done job is not retried"
-    assert "this one is done" in done.output
+    assert done.exit_code == 4, "a done job is not retried"
+    assert "este está done" in done.output
 
     with harness.services.sessions.begin() as session:
         session.execute(
@@ -376,7 +376,7 @@ def test_jobs_list_show_cancel_and_retry(harness: Harness, run: Run) -> None:
     assert "0 trabajos muertos" in ok(run("jobs", "retry", "--dead")).output
 
     missing = run("jobs", "show", "4242")
-    assert missing.exit_code == 1
+    assert missing.exit_code == 3
     assert "No encontrado" in missing.output
     assert run("jobs", "retry").exit_code == 2, "an id or --dead"
     assert run("jobs", "retry", str(pending["id"]), "--dead").exit_code == 2, "not both"

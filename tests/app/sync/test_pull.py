@@ -219,7 +219,7 @@ def test_the_cli_refuses_in_spanish_when_not_configured(
     cli_env.delenv("MISENA_SOFIA_ROSTER_URL", raising=False)
     cli_env.delenv("MISENA_SOFIA_ROSTER_TOKEN", raising=False)
     result = CliRunner().invoke(cli, ["sync", "pull", "--actor", "ana"])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 4, result.output
     assert "No hay una URL de Sofia Plus configurada" in result.stderr
     assert "MISENA_SOFIA_ROSTER_URL" in result.stderr
     assert "No Sofia Plus roster URL" not in result.output, "the terminal gets the Spanish text"
@@ -238,7 +238,7 @@ def test_the_cli_tells_why_sofia_plus_failed(
         )
     )
     result = CliRunner().invoke(cli, ["sync", "pull", "--actor", "ana"])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 5, result.output
     assert "no un reporte CSV o XLSX" in result.stderr
     assert SOFIA_TOKEN not in result.output
     assert runs(harness) == 0

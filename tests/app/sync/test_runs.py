@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from app.cli.main import cli
 from app.db.models import SyncItem
-from app.http.problems import ProblemError
+from app.errors import ConflictError
+from app.http.problems import status_of
 from app.staff.tokens import Scope
 from app.sync.runs import SyncRuns
 from tests.support.events import enrolled, person
@@ -172,10 +173,10 @@ def test_too_many_suspensions_is_refused_until_confirmed_with_the_count(
     assert run.refusal_code == "too_many_suspensions"
     assert "suspendería 5 de 20" in (run.refusal_es or "")
     assert "would suspend 5 of 20" in (run.refusal_en or "")
-    with pytest.raises(ProblemError) as refused:
+    with pytest.raises(ConflictError) as refused:
         sync(managed).apply(run_id, actor="test")
-    assert refused.value.problem.status == 409
-    with pytest.raises(ProblemError):
+    assert status_of(refused.value) == 409
+    with pytest.raises(ConflictError):
         sync(managed).apply(run_id, actor="test", confirm=4)
     assert sync(managed).apply(run_id, actor="test", confirm=5).remaining == 0
 
