@@ -9,6 +9,7 @@ address, names, org unit path, recovery data, the Sofia Plus link, and the ficha
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -25,15 +26,21 @@ from sofia_sync.lifecycle import (
 )
 from sofia_sync.normalize import spanish_name, username
 from sofia_sync.person import EnrollmentRecord, PersonRecord
+from workspace.models import WorkspaceUser
 
 __all__ = [
     "DEFAULT_ACTIVE_STATUSES",
+    "AccountDecision",
     "DesiredAccount",
     "FichaGroup",
+    "LeftAlone",
+    "NoAccount",
     "PolicySettings",
     "StaffSuspension",
     "coming_suspension",
+    "decide_account",
     "desired_account",
+    "find_account",
     "staff_suspension",
 ]
 
@@ -224,6 +231,65 @@ def desired_account(
         excluded_accounts=settings.excluded_accounts,
         excluded_org_units=settings.excluded_org_units,
     )
+
+
+@dataclass(frozen=True)
+class LeftAlone:
+    """IT staff excluded the person from misena's management: nothing of theirs is changed,
+    whatever Sofia Plus says and whatever the account looks like."""
+
+
+@dataclass(frozen=True)
+class NoAccount:
+    """Nothing ever warranted an account (no role, no enrollment)."""
+
+
+#: What misena does with a person's account: leave it alone, have none, or make it this one.
+AccountDecision = LeftAlone | NoAccount | DesiredAccount
+
+
+def decide_account(
+    person: PersonRecord,
+    settings: PolicySettings,
+    now: datetime,
+    *,
+    excluded: bool = False,
+    staff: StaffSuspension | None = None,
+) -> AccountDecision:
+    """The one decision of a person's account, for the reconcile and the bulk plan alike, so
+    neither applies a rule the other does not: IT staff's exclusion first (nothing is decided
+    for an excluded person), then the policy with IT staff's suspension overriding it."""
+    if excluded:
+        return LeftAlone()
+    desired = desired_account(person, settings, now, staff=staff)
+    return NoAccount() if desired is None else desired
+
+
+def account_keys(desired: DesiredAccount, google_user_id: str | None, domain: str) -> list[str]:
+    """Where a person's account is looked for, in order: the Google id misena recorded
+    (robust to renames by anyone), the address they should have, then their former
+    documents' addresses — so a TI → CC change renames the one account instead of creating a
+    second."""
+    keys = [google_user_id] if google_user_id is not None else []
+    keys.append(desired.primary_email)
+    keys.extend(username(number, domain) for _, number in sorted(desired.former_documents))
+    return keys
+
+
+def find_account(
+    lookup: Callable[[str], WorkspaceUser | None],
+    desired: DesiredAccount,
+    google_user_id: str | None,
+    domain: str,
+) -> WorkspaceUser | None:
+    """The person's account through ``lookup`` (a Google id or an address → the account, as
+    the Directory's ``users.get`` answers; the reconcile asks Google, the bulk plan its
+    snapshot), trying :func:`account_keys` in order; ``None`` when none answers."""
+    for key in account_keys(desired, google_user_id, domain):
+        found = lookup(key)
+        if found is not None:
+            return found
+    return None
 
 
 def coming_suspension(

@@ -22,9 +22,9 @@ from app.db.models import CredentialDelivery, Job, Person, SuspensionHold
 from app.http.problems import ProblemError
 from app.jobs.queue import enqueue, retry_job
 from app.logging_setup import get_logger
+from app.people import repository as people
 from app.people.intake import RECONCILE
 from app.staff.audit import record as audit
-from sofia_sync.person import PersonRecord
 
 log = get_logger(__name__)
 #: The jobs IT staff may retry one by one (``retry_dead`` takes the dead ones).
@@ -56,7 +56,7 @@ class StaffActions:
     ) -> None:
         now = self._clock()
         with self._sessions.begin() as session:
-            person = session.get(Person, person_id, with_for_update=True)
+            person = people.lock(session, person_id)
             if person is None:
                 raise not_found("person")
             details = change(session, person, now)
@@ -85,7 +85,7 @@ class StaffActions:
                 raise conflict("The person is excluded from management; include them first.")
             if person.primary_email is None:
                 raise conflict("The person has no account yet; credentials go out when it is created.")
-            if not PersonRecord.model_validate(person.record).personal_email:
+            if not people.record_of(person).personal_email:
                 raise conflict("There is no personal email on record to send the credentials to.")
             session.execute(
                 update(CredentialDelivery)
