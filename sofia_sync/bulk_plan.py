@@ -41,6 +41,7 @@ from sofia_sync.planner import (
     plan_groups,
 )
 from sofia_sync.policy import (
+    AccountDecision,
     DesiredAccount,
     LeftAlone,
     NoAccount,
@@ -74,6 +75,7 @@ __all__ = [
     "Snapshot",
     "Source",
     "absent_record",
+    "decision_of",
     "plan_bulk",
     "plan_person",
     "roster_record",
@@ -216,6 +218,17 @@ _PRIORITY = [
 ]
 
 
+def decision_of(
+    record: PersonRecord, known: KnownPerson | None, settings: PolicySettings, now: datetime
+) -> AccountDecision:
+    """The plan's decision of the account: the reconcile's
+    (:func:`~sofia_sync.policy.decide_account`), with what misena holds of IT staff's
+    exclusion and suspension (nothing, for a person misena does not know yet)."""
+    if known is None:
+        return decide_account(record, settings, now)
+    return decide_account(record, settings, now, excluded=known.excluded, staff=known.staff)
+
+
 def plan_person(
     key: str,
     merged: PersonRecord,
@@ -229,13 +242,7 @@ def plan_person(
     decision of the account (:func:`~sofia_sync.policy.decide_account`: IT staff's exclusion
     and suspension included), the same way of finding it, the same planner and
     circuit-breaker decisions."""
-    desired = decide_account(
-        merged,
-        settings,
-        now,
-        excluded=known.excluded if known else False,
-        staff=known.staff if known else None,
-    )
+    desired = decision_of(merged, known, settings, now)
     if isinstance(desired, LeftAlone):
         return PlanItem(key, PlanAction.LEFT_ALONE, "excluded from management by IT staff", source)
     if isinstance(desired, NoAccount):

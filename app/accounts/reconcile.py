@@ -51,9 +51,11 @@ from sofia_sync.planner import (
     to_new_user,
 )
 from sofia_sync.policy import (
+    AccountDecision,
     DesiredAccount,
     LeftAlone,
     NoAccount,
+    PolicySettings,
     decide_account,
     find_account,
     staff_suspension,
@@ -101,6 +103,14 @@ class Known:
     staff_reason: str | None = None
 
 
+def decision_for(known: Known, policy: PolicySettings, now: datetime) -> AccountDecision:
+    """The reconcile's decision of the account from what misena knows: the bulk plan's
+    (:func:`~sofia_sync.policy.decide_account`), with IT staff's exclusion and suspension as
+    the row stores them."""
+    staff = staff_suspension(known.staff_suspended, known.staff_reason)
+    return decide_account(known.record, policy, now, excluded=known.excluded, staff=staff)
+
+
 class _RefusedError(Exception):
     """Control flow inside this module: the plan found an account misena must not touch —
     someone else's (``conflict``) or one the configuration excludes (``excluded``)."""
@@ -134,10 +144,7 @@ class Reconciler:
         known = self._load(person_id)
         if known is None:
             return Outcome("skipped", "person not found")
-        staff = staff_suspension(known.staff_suspended, known.staff_reason)
-        desired = decide_account(
-            known.record, self._settings.policy, self._clock(), excluded=known.excluded, staff=staff
-        )
+        desired = decision_for(known, self._settings.policy, self._clock())
         if isinstance(desired, LeftAlone):
             return Outcome("excluded", "excluded from misena's management by IT staff")
         if isinstance(desired, NoAccount):
