@@ -10,21 +10,17 @@ from typing import Any
 from sqlalchemy import Select, String, cast, or_, select
 from sqlalchemy.orm import Session
 
+from app.accounts.schemas import HoldOut
+from app.credentials.schemas import DeliveryOut
 from app.db.models import AuditEvent, CredentialDelivery, Job, Person, SuspensionHold
 from app.db.paging import Page, fetch_page
-from app.http.v1.schemas import (
-    AuditOut,
-    DeliveryOut,
-    HoldOut,
-    JobOut,
-    PersonDetail,
-    PersonSummary,
-    WorkspaceState,
-)
+from app.jobs.schemas import JobOut
 from app.people import repository as people
 from app.people.index import search_form
 from app.people.repository import compact_document, escape_like
+from app.people.schemas import PersonDetail, PersonSummary, WorkspaceState
 from app.staff.actions import not_found
+from app.staff.schemas import AuditOut
 from sofia_sync.policy import PolicySettings, desired_account, staff_suspension
 
 #: How many jobs, deliveries, holds and audit entries the detail shows, newest first.
