@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from sofia_sync.account_lookup import find_account
 from sofia_sync.contract import Role
 from sofia_sync.held_suspensions import LatestHold, previewed, staff_decision
 from sofia_sync.person import PersonRecord
@@ -48,7 +49,6 @@ from sofia_sync.policy import (
     PolicySettings,
     StaffSuspension,
     decide_account,
-    find_account,
 )
 from sofia_sync.roster import RosterPerson, Scope
 from sofia_sync.roster_records import (
@@ -189,7 +189,7 @@ class Snapshot:
 
     def get(self, key: str) -> WorkspaceUser | None:
         """By a Google id or any address the account answers to, as the Directory's
-        ``users.get`` does: the lookup :func:`~sofia_sync.policy.find_account` is given."""
+        ``users.get`` does: the lookup :func:`~sofia_sync.account_lookup.find_account` is given."""
         return self._users.find(key, key)
 
     def managed_in(self, scope: Scope) -> int:

@@ -9,7 +9,6 @@ address, names, org unit path, recovery data, the Sofia Plus link, and the ficha
 from __future__ import annotations
 
 import string
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -26,7 +25,6 @@ from sofia_sync.lifecycle import (
 )
 from sofia_sync.normalize import spanish_name, username
 from sofia_sync.person import EnrollmentRecord, PersonRecord
-from workspace.models import WorkspaceUser
 
 __all__ = [
     "DEFAULT_ACTIVE_STATUSES",
@@ -40,7 +38,6 @@ __all__ = [
     "coming_suspension",
     "decide_account",
     "desired_account",
-    "find_account",
     "staff_suspension",
 ]
 
@@ -263,33 +260,6 @@ def decide_account(
         return LeftAlone()
     desired = desired_account(person, settings, now, staff=staff)
     return NoAccount() if desired is None else desired
-
-
-def account_keys(desired: DesiredAccount, google_user_id: str | None, domain: str) -> list[str]:
-    """Where a person's account is looked for, in order: the Google id misena recorded
-    (robust to renames by anyone), the address they should have, then their former
-    documents' addresses — so a TI → CC change renames the one account instead of creating a
-    second."""
-    keys = [google_user_id] if google_user_id is not None else []
-    keys.append(desired.primary_email)
-    keys.extend(username(number, domain) for _, number in sorted(desired.former_documents))
-    return keys
-
-
-def find_account(
-    lookup: Callable[[str], WorkspaceUser | None],
-    desired: DesiredAccount,
-    google_user_id: str | None,
-    domain: str,
-) -> WorkspaceUser | None:
-    """The person's account through ``lookup`` (a Google id or an address → the account, as
-    the Directory's ``users.get`` answers; the reconcile asks Google, the bulk plan its
-    snapshot), trying :func:`account_keys` in order; ``None`` when none answers."""
-    for key in account_keys(desired, google_user_id, domain):
-        found = lookup(key)
-        if found is not None:
-            return found
-    return None
 
 
 def coming_suspension(

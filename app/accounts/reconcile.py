@@ -35,6 +35,7 @@ from app.logging_setup import get_logger
 from app.people import repository as people
 from app.people.repository import AccountUpdate
 from app.settings import Settings
+from sofia_sync.account_lookup import find_account
 from sofia_sync.normalize import mask_email
 from sofia_sync.person import PersonRecord
 from sofia_sync.planner import (
@@ -57,7 +58,6 @@ from sofia_sync.policy import (
     NoAccount,
     PolicySettings,
     decide_account,
-    find_account,
     staff_suspension,
 )
 from workspace.errors import AlreadyExists, NotReady
@@ -185,7 +185,7 @@ class Reconciler:
             )
 
     def _find(self, known: Known, desired: DesiredAccount) -> WorkspaceUser | None:
-        """As the bulk plan finds it: :func:`~sofia_sync.policy.find_account`, asking Google."""
+        """As the bulk plan finds it: :func:`~sofia_sync.account_lookup.find_account`, asking Google."""
         domain = self._settings.policy.domain
         return find_account(self._directory.get_user, desired, known.google_user_id, domain)
 

@@ -4,8 +4,9 @@ addresses of their former documents."""
 
 from __future__ import annotations
 
+from sofia_sync.account_lookup import account_keys, find_account
 from sofia_sync.contract import DocumentType
-from sofia_sync.policy import DesiredAccount, account_keys, find_account
+from sofia_sync.policy import DesiredAccount
 from workspace.models import WorkspaceUser
 
 from .bulk_factories import account, desired, known_from, person_payload, roster_person, snapshot
