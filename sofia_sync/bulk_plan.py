@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from sofia_sync.account_lookup import find_account
 from sofia_sync.contract import Role
 from sofia_sync.held_suspensions import LatestHold, previewed, staff_decision
 from sofia_sync.person import PersonRecord
@@ -40,7 +41,15 @@ from sofia_sync.planner import (
     plan,
     plan_groups,
 )
-from sofia_sync.policy import DesiredAccount, PolicySettings, StaffSuspension, desired_account
+from sofia_sync.policy import (
+    AccountDecision,
+    DesiredAccount,
+    LeftAlone,
+    NoAccount,
+    PolicySettings,
+    StaffSuspension,
+    decide_account,
+)
 from sofia_sync.roster import RosterPerson, Scope
 from sofia_sync.roster_records import (
     ABSENT_STATUS,
@@ -66,6 +75,7 @@ __all__ = [
     "Snapshot",
     "Source",
     "absent_record",
+    "decision_of",
     "plan_bulk",
     "plan_person",
     "roster_record",
@@ -179,6 +189,11 @@ class Snapshot:
     def find(self, address: str, user_id: str | None = None) -> WorkspaceUser | None:
         return self._users.find(address, user_id)
 
+    def get(self, key: str) -> WorkspaceUser | None:
+        """By a Google id or any address the account answers to, as the Directory's
+        ``users.get`` does: the lookup :func:`~sofia_sync.account_lookup.find_account` is given."""
+        return self._users.find(key, key)
+
     def managed_in(self, scope: Scope) -> int:
         """Accounts linked to Sofia Plus (not admins) whose schema places them in the scope."""
         return self._managed[(scope.kind, scope.code)]
@@ -205,6 +220,17 @@ _PRIORITY = [
 ]
 
 
+def decision_of(
+    record: PersonRecord, known: KnownPerson | None, settings: PolicySettings, now: datetime
+) -> AccountDecision:
+    """The plan's decision of the account: the reconcile's
+    (:func:`~sofia_sync.policy.decide_account`), with what misena holds of IT staff's
+    exclusion and suspension (nothing, for a person misena does not know yet)."""
+    if known is None:
+        return decide_account(record, settings, now)
+    return decide_account(record, settings, now, excluded=known.excluded, staff=known.staff)
+
+
 def plan_person(
     key: str,
     merged: PersonRecord,
@@ -214,14 +240,17 @@ def plan_person(
     now: datetime,
     source: Source,
 ) -> PlanItem:
-    """The same decision the reconcile job would take, against the snapshot: the same policy
-    (IT staff's suspension included), planner and circuit-breaker decisions."""
-    if known is not None and known.excluded:
+    """The same decision the reconcile job would take, against the snapshot: the same
+    decision of the account (:func:`~sofia_sync.policy.decide_account`: IT staff's exclusion
+    and suspension included), the same way of finding it, the same planner and
+    circuit-breaker decisions."""
+    desired = decision_of(merged, known, settings, now)
+    if isinstance(desired, LeftAlone):
         return PlanItem(key, PlanAction.LEFT_ALONE, "excluded from management by IT staff", source)
-    desired = desired_account(merged, settings, now, staff=known.staff if known else None)
-    if desired is None:
+    if isinstance(desired, NoAccount):
         return PlanItem(key, PlanAction.UNCHANGED, "nothing warrants an account", source)
-    actual = _account(desired, known, snapshot, settings)
+    google_user_id = known.google_user_id if known else None
+    actual = find_account(snapshot.get, desired, google_user_id, settings.domain)
     found: list[tuple[PlanAction, str]] = []
     held_back: list[str] = []
     actions = plan(desired, actual, we_suspended=known.suspended_by_misena if known else False)
@@ -248,19 +277,6 @@ def plan_person(
     found.sort(key=lambda item: _PRIORITY.index(item[0]))
     detail = "; ".join([*(detail for _, detail in found), *held_back])
     return PlanItem(key, found[0][0], detail, source, merged)
-
-
-def _account(
-    desired: DesiredAccount, known: KnownPerson | None, snapshot: Snapshot, settings: PolicySettings
-) -> WorkspaceUser | None:
-    """The person's account in the snapshot, found as the reconcile finds it: by the Google id
-    misena recorded, the address they should have, then their former documents' addresses."""
-    actual = snapshot.find(desired.primary_email, known.google_user_id if known else None)
-    for _, number in sorted(desired.former_documents):
-        if actual is not None:
-            break
-        actual = snapshot.find(f"{number}@{settings.domain}")
-    return actual
 
 
 def _held_back(known: KnownPerson | None, reason: str) -> str | None:

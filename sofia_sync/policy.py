@@ -28,11 +28,15 @@ from sofia_sync.person import EnrollmentRecord, PersonRecord
 
 __all__ = [
     "DEFAULT_ACTIVE_STATUSES",
+    "AccountDecision",
     "DesiredAccount",
     "FichaGroup",
+    "LeftAlone",
+    "NoAccount",
     "PolicySettings",
     "StaffSuspension",
     "coming_suspension",
+    "decide_account",
     "desired_account",
     "staff_suspension",
 ]
@@ -224,6 +228,38 @@ def desired_account(
         excluded_accounts=settings.excluded_accounts,
         excluded_org_units=settings.excluded_org_units,
     )
+
+
+@dataclass(frozen=True)
+class LeftAlone:
+    """IT staff excluded the person from misena's management: nothing of theirs is changed,
+    whatever Sofia Plus says and whatever the account looks like."""
+
+
+@dataclass(frozen=True)
+class NoAccount:
+    """Nothing ever warranted an account (no role, no enrollment)."""
+
+
+#: What misena does with a person's account: leave it alone, have none, or make it this one.
+AccountDecision = LeftAlone | NoAccount | DesiredAccount
+
+
+def decide_account(
+    person: PersonRecord,
+    settings: PolicySettings,
+    now: datetime,
+    *,
+    excluded: bool = False,
+    staff: StaffSuspension | None = None,
+) -> AccountDecision:
+    """The one decision of a person's account, for the reconcile and the bulk plan alike, so
+    neither applies a rule the other does not: IT staff's exclusion first (nothing is decided
+    for an excluded person), then the policy with IT staff's suspension overriding it."""
+    if excluded:
+        return LeftAlone()
+    desired = desired_account(person, settings, now, staff=staff)
+    return NoAccount() if desired is None else desired
 
 
 def coming_suspension(

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Person, SuspensionApproval
 from app.db.states import ApprovalState
+from app.people import repository as people
 from app.staff.audit import record as audit
-from sofia_sync.person import PersonRecord
 from sofia_sync.policy import PolicySettings, coming_suspension, staff_suspension
 
 __all__ = ["has_open", "pre_release", "take", "void"]
@@ -32,7 +32,7 @@ def pre_release(
     session: Session, person: Person, policy: PolicySettings, *, actor: str, run_id: int, now: datetime
 ) -> bool:
     """Approve the suspension the person's reconcile will make (if it still makes one)."""
-    record = PersonRecord.model_validate(person.record)
+    record = people.record_of(person)
     staff = staff_suspension(person.staff_suspended, person.staff_reason)
     reason = coming_suspension(record, policy, now, staff=staff)
     if reason is None:  # the record changed since the plan, or it is IT staff's own (no brake)

@@ -18,7 +18,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -30,12 +29,15 @@ from app.accounts.ficha_groups import FichaGroups
 from app.credentials.delivery import Courier, request_delivery
 from app.credentials.delivery_jobs import bring_forward, drop_if_idle, queue_behind_inline_send, readdress
 from app.credentials.passwords import generate_password
-from app.db.models import CredentialDelivery, Person
+from app.db.models import CredentialDelivery
 from app.db.states import AccountStatus, DeliveryReason
 from app.jobs.queue import utcnow
 from app.logging_setup import get_logger
+from app.people import repository as people
+from app.people.repository import AccountUpdate
 from app.settings import Settings
-from sofia_sync.normalize import mask_email, username
+from sofia_sync.account_lookup import find_account
+from sofia_sync.normalize import mask_email
 from sofia_sync.person import PersonRecord
 from sofia_sync.planner import (
     Action,
@@ -50,7 +52,15 @@ from sofia_sync.planner import (
     plan_groups,
     to_new_user,
 )
-from sofia_sync.policy import DesiredAccount, desired_account, staff_suspension
+from sofia_sync.policy import (
+    AccountDecision,
+    DesiredAccount,
+    LeftAlone,
+    NoAccount,
+    PolicySettings,
+    decide_account,
+    staff_suspension,
+)
 from workspace.errors import AlreadyExists, NotReady
 from workspace.models import WorkspaceUser
 from workspace.ports import Directory
@@ -94,6 +104,14 @@ class Known:
     staff_reason: str | None = None
 
 
+def decision_for(known: Known, policy: PolicySettings, now: datetime) -> AccountDecision:
+    """The reconcile's decision of the account from what misena knows: the bulk plan's
+    (:func:`~sofia_sync.policy.decide_account`), with IT staff's exclusion and suspension as
+    the row stores them."""
+    staff = staff_suspension(known.staff_suspended, known.staff_reason)
+    return decide_account(known.record, policy, now, excluded=known.excluded, staff=staff)
+
+
 class _RefusedError(Exception):
     """Control flow inside this module: the plan found an account misena must not touch —
     someone else's (``conflict``) or one the configuration excludes (``excluded``)."""
@@ -127,12 +145,11 @@ class Reconciler:
         known = self._load(person_id)
         if known is None:
             return Outcome("skipped", "person not found")
-        if known.excluded:
+        desired = decision_for(known, self._settings.policy, self._clock())
+        if isinstance(desired, LeftAlone):
             return Outcome("excluded", "excluded from misena's management by IT staff")
-        staff = staff_suspension(known.staff_suspended, known.staff_reason)
-        desired = desired_account(known.record, self._settings.policy, self._clock(), staff=staff)
-        if desired is None:
-            self._remember(person_id, review_at=None)
+        if isinstance(desired, NoAccount):
+            self._remember(person_id, AccountUpdate(next_review_at=None))
             return Outcome("none", "no role or enrollment warrants an account")
         restoration: recovery.Restoration | None = None
         restore_tried = False
@@ -155,11 +172,11 @@ class Reconciler:
 
     def _load(self, person_id: int) -> Known | None:
         with self._sessions() as session:
-            person = session.get(Person, person_id)
+            person = people.get(session, person_id)
             if person is None:
                 return None
             return Known(
-                record=PersonRecord.model_validate(person.record),
+                record=people.record_of(person),
                 google_user_id=person.google_user_id,
                 suspended_by_misena=person.suspended_by_misena,
                 group_memberships=person.group_memberships,
@@ -169,20 +186,9 @@ class Reconciler:
             )
 
     def _find(self, known: Known, desired: DesiredAccount) -> WorkspaceUser | None:
-        """By recorded id, then by the wanted address, then by former documents' addresses."""
-        if known.google_user_id is not None:
-            found = self._directory.get_user(known.google_user_id)
-            if found is not None:
-                return found
-        found = self._directory.get_user(desired.primary_email)
-        if found is not None:
-            return found
+        """As the bulk plan finds it: :func:`~sofia_sync.account_lookup.find_account`, asking Google."""
         domain = self._settings.policy.domain
-        for _, number in sorted(desired.former_documents):
-            found = self._directory.get_user(username(number, domain))
-            if found is not None:
-                return found
-        return None
+        return find_account(self._directory.get_user, desired, known.google_user_id, domain)
 
     def _apply(
         self,
@@ -194,16 +200,15 @@ class Reconciler:
     ) -> Outcome:
         actions = plan(desired, actual, we_suspended=known.suspended_by_misena)
         if not actions and actual is None:
-            gone = (
-                {"status_reason": f"{recovery.GONE_REASON}: {desired.standing_reason}"}
-                if known.google_user_id
-                else {}
-            )
-            self._remember(person_id, review_at=desired.review_at, **gone)
+            remembered = AccountUpdate(next_review_at=desired.review_at)
+            if known.google_user_id:
+                gone = f"{recovery.GONE_REASON}: {desired.standing_reason}"
+                remembered = remembered.then(AccountUpdate(status_reason=gone))
+            self._remember(person_id, remembered)
             return Outcome("none", f"no account created: {desired.standing_reason}")
         account = actual
         done: list[str] = ["restored"] if restoration is not None else []
-        suspension: dict[str, Any] = {}
+        suspension = AccountUpdate()
         for action in actions:
             if isinstance(action, RefuseForeignAccount | LeaveExcluded):
                 raise _RefusedError(
@@ -214,14 +219,16 @@ class Reconciler:
                 account, requested = self._create(person_id, action.desired)
                 done.append("recreated" if requested == DeliveryReason.ACCOUNT_RECREATED else "created")
             else:
-                account = self._change(account, action, known, person_id, done, suspension)
+                account, written = self._change(account, action, known, person_id, done)
+                suspension = suspension.then(written)
         if not desired.suspended and self._brake.settle(person_id, ending=desired.review_at is not None):
-            suspension.setdefault("status_reason", None)  # the held suspension's reason is over
+            # The held suspension's reason is over, unless this reconcile gave another.
+            suspension = AccountUpdate(status_reason=None).then(suspension)
         assert account is not None  # noqa: S101 - a plan without a create needs an account
-        if desired.suspended and account.suspended and known.suspended_by_misena and not suspension:
+        if desired.suspended and account.suspended and known.suspended_by_misena and not suspension.given():
             # Still suspended by misena, maybe for another reason now (IT staff lifted theirs).
             reason = desired.standing_reason
-            suspension.update(
+            suspension = AccountUpdate(
                 suspension_reason=reason, status_reason=reason, account_status=AccountStatus.SUSPENDED
             )
         applied = recovery.memberships_to_plan(
@@ -231,9 +238,10 @@ class Reconciler:
             restored=bool(restoration),
         )
         memberships = self._sync_groups(desired, account, applied, done)
-        requested = self._record_account(
-            person_id, account, review_at=desired.review_at, memberships=memberships, **suspension
+        written = suspension.then(
+            AccountUpdate(next_review_at=desired.review_at, group_memberships=memberships)
         )
+        requested = self._record_account(person_id, account, written)
         if requested is not None or (restoration is not None and restoration.owes_credentials):
             # Adopted (an earlier attempt created it and its answer was lost), replaced, or
             # restored for a person never sent its credentials: nobody knows its password.
@@ -248,29 +256,31 @@ class Reconciler:
         known: Known,
         person_id: int,
         done: list[str],
-        suspension: dict[str, Any],
-    ) -> WorkspaceUser | None:
-        """One action on an existing account; returns the account as Google now has it."""
+    ) -> tuple[WorkspaceUser | None, AccountUpdate]:
+        """One action on an existing account; returns the account as Google now has it, and
+        what to record of it."""
         if isinstance(action, UpdateAccount):
             done.append("updated: " + ", ".join(action.reasons))
-            return self._update(action)
+            return self._update(action), AccountUpdate()
         if isinstance(action, SuspendAccount):
             if known.staff_suspended:  # a person's decision, not a feed's: no brake
-                return self._apply_suspension(action, done, suspension, staff=True)
-            return self._suspend(person_id, account, action, done, suspension)
+                return self._apply_suspension(action, done, staff=True)
+            return self._suspend(person_id, account, action, done)
         if isinstance(action, ReactivateAccount):
             done.append("reactivated")
-            suspension.update(
+            reactivated = AccountUpdate(
                 suspended_by_misena=False,
                 suspension_reason=None,
                 account_status=AccountStatus.ACTIVE,
                 status_reason=None,
             )
-            return self._directory.set_suspended(action.user_key, False)
+            return self._directory.set_suspended(action.user_key, False), reactivated
         if isinstance(action, LeaveSuspended):
             done.append(action.reason)
-            suspension.update(account_status=AccountStatus.SUSPENDED_OUTSIDE, status_reason=action.reason)
-        return account
+            return account, AccountUpdate(
+                account_status=AccountStatus.SUSPENDED_OUTSIDE, status_reason=action.reason
+            )
+        return account, AccountUpdate()
 
     def _update(self, action: UpdateAccount) -> WorkspaceUser:
         self._org_units.ensure(action.changes.org_unit_path or "/")
@@ -287,36 +297,32 @@ class Reconciler:
         account: WorkspaceUser | None,
         action: SuspendAccount,
         done: list[str],
-        suspension: dict[str, Any],
-    ) -> WorkspaceUser | None:
+    ) -> tuple[WorkspaceUser | None, AccountUpdate]:
         decision = self._brake.request(person_id, action.reason)
         if decision is Decision.HELD:
             done.append("suspension held by the circuit breaker")
-            suspension.update(status_reason=f"suspension held for IT staff: {action.reason}")
-            return account
+            return account, AccountUpdate(status_reason=f"suspension held for IT staff: {action.reason}")
         if decision is Decision.DISCARDED:
             done.append("suspension discarded by IT staff")
-            suspension.update(status_reason=f"suspension discarded by IT staff: {action.reason}")
-            return account
-        return self._apply_suspension(action, done, suspension)
+            return account, AccountUpdate(status_reason=f"suspension discarded by IT staff: {action.reason}")
+        return self._apply_suspension(action, done)
 
     def _apply_suspension(
-        self, action: SuspendAccount, done: list[str], suspension: dict[str, Any], *, staff: bool = False
-    ) -> WorkspaceUser:
+        self, action: SuspendAccount, done: list[str], *, staff: bool = False
+    ) -> tuple[WorkspaceUser, AccountUpdate]:
         suspended = self._directory.set_suspended(action.user_key, True)
         # IT staff's reason is free text that may name the person: it lives in the audit
         # trail and the database, never in the logs. Lifecycle reasons are misena's own words.
         reason = "by IT staff (see the audit trail)" if staff else action.reason
         log.info("account_suspended", account=mask_email(suspended.primary_email), reason=reason)
         done.append("suspended")
-        suspension.update(
+        return suspended, AccountUpdate(
             suspended_by_misena=True,
             suspension_reason=action.reason,
             suspended_at=self._clock(),
             account_status=AccountStatus.SUSPENDED,
             status_reason=action.reason,
         )
-        return suspended
 
     def _sync_groups(
         self,
@@ -335,7 +341,7 @@ class Reconciler:
         self._org_units.ensure(desired.org_unit_path)
         password = generate_password()
         created = self._directory.create_user(to_new_user(desired, password))
-        requested = self._record_account(person_id, created, created=True)
+        requested = self._record_account(person_id, created, AccountUpdate(), created=True)
         log.info(
             "account_created",
             account=mask_email(created.primary_email),
@@ -358,35 +364,33 @@ class Reconciler:
         return detail
 
     def _record_account(
-        self, person_id: int, user: WorkspaceUser | None, *, created: bool = False, **values: Any
+        self, person_id: int, user: WorkspaceUser | None, update: AccountUpdate, *, created: bool = False
     ) -> DeliveryReason | None:
-        """Remember the account. The first time, or when it replaces the account misena had
-        recorded, request the credentials and queue their job in the same transaction;
-        returns the delivery's reason then (``None`` otherwise)."""
+        """Remember the account: ``update``, then ``user``'s address and id. The first time,
+        or when it replaces the account misena had recorded, request the credentials and
+        queue their job in the same transaction; returns the delivery's reason then (``None``
+        otherwise)."""
         with self._sessions.begin() as session:
-            person = session.get(Person, person_id, with_for_update=True)
+            person = people.lock(session, person_id)
             if person is None:
                 return None
-            if "memberships" in values:
-                person.group_memberships = values.pop("memberships")
-            if "review_at" in values:
-                person.next_review_at = values.pop("review_at")
-            for name, value in values.items():
-                setattr(person, name, value)
+            people.apply_account(person, update)
             if user is None:
                 return None
             now = utcnow()
+            found = AccountUpdate(primary_email=user.primary_email, google_user_id=user.id)
             if person.google_user_id not in (None, user.id):
                 recovery.note_replacement(session, person, user, now, created=created)
-                person.primary_email, person.google_user_id = user.primary_email, user.id
+                people.apply_account(person, found)
                 return DeliveryReason.ACCOUNT_RECREATED
-            person.primary_email = user.primary_email
-            person.google_user_id = user.id
+            people.apply_account(person, found)
             first_time = person.account_status == AccountStatus.PENDING and not self._has_delivery(
                 session, person_id
             )
             if person.account_status in (AccountStatus.CONFLICT, AccountStatus.EXCLUDED):
-                person.account_status, person.status_reason = AccountStatus.ACTIVE, None
+                people.apply_account(
+                    person, AccountUpdate(account_status=AccountStatus.ACTIVE, status_reason=None)
+                )
             if not first_time:
                 readdress(session, person, now)
                 return None
@@ -394,8 +398,8 @@ class Reconciler:
             queue_behind_inline_send(session, person_id, now)
             return DeliveryReason.NEW_ACCOUNT
 
-    def _remember(self, person_id: int, **values: Any) -> None:
-        self._record_account(person_id, None, **values)
+    def _remember(self, person_id: int, update: AccountUpdate) -> None:
+        self._record_account(person_id, None, update)
 
     @staticmethod
     def _has_delivery(session: Session, person_id: int) -> bool:
@@ -406,8 +410,8 @@ class Reconciler:
 
     def _refuse(self, person_id: int, reason: str, status: AccountStatus) -> Outcome:
         with self._sessions.begin() as session:
-            person = session.get(Person, person_id, with_for_update=True)
+            person = people.lock(session, person_id)
             if person is not None:
-                person.account_status, person.status_reason = status, reason
+                people.apply_account(person, AccountUpdate(account_status=status, status_reason=reason))
         log.warning("account_refused", person_id=person_id, status=status, reason=reason)
         return Outcome("refused" if status == AccountStatus.CONFLICT else status, reason)

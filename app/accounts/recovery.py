@@ -30,6 +30,8 @@ from app.credentials.delivery_jobs import queue_behind_inline_send
 from app.db.models import CredentialDelivery, Person
 from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus
 from app.logging_setup import get_logger
+from app.people import repository as people
+from app.people.repository import AccountUpdate
 from app.staff.audit import record as audit
 from sofia_sync.normalize import mask_email
 from workspace.errors import AlreadyExists, NotFound, NotReady
@@ -102,10 +104,10 @@ class AccountRecovery:
     def _record(self, person_id: int, deleted: DeletedUser, org_unit_path: str) -> bool:
         now = self._clock()
         with self._sessions.begin() as session:
-            person = session.get(Person, person_id, with_for_update=True)
+            person = people.lock(session, person_id)
             if person is None:
                 return False
-            person.status_reason = RESTORED_REASON
+            people.apply_account(person, AccountUpdate(status_reason=RESTORED_REASON))
             audit(
                 session,
                 actor=ACTOR,
@@ -160,9 +162,15 @@ def note_replacement(
         .where(CredentialDelivery.person_id == person.id, CredentialDelivery.status.in_(OPEN))
         .values(status=DeliveryStatus.SUPERSEDED)
     )
-    person.account_status, person.status_reason = AccountStatus.ACTIVE, RECREATED_REASON
-    person.suspended_by_misena, person.suspension_reason, person.suspended_at = False, None, None
-    person.group_memberships = None  # a new account is in no group yet
+    replaced = AccountUpdate(
+        account_status=AccountStatus.ACTIVE,
+        status_reason=RECREATED_REASON,
+        suspended_by_misena=False,
+        suspension_reason=None,
+        suspended_at=None,
+        group_memberships=None,  # a new account is in no group yet
+    )
+    people.apply_account(person, replaced)
     delivery = request_delivery(session, person, account.primary_email, DeliveryReason.ACCOUNT_RECREATED, now)
     session.flush()
     queue_behind_inline_send(session, person.id, now)

@@ -54,6 +54,7 @@ from app.errors import MisenaError, NotFoundError
 from app.http.v1.schemas import Accepted, AuditOut, DeliveryOut, HoldOut, PageOf, PersonDetail, PersonSummary
 from app.jobs.queue import utcnow
 from app.people import queries as people_queries
+from app.people import repository as people_repository
 from app.staff.actions import StaffActions, not_found
 from app.texts import Text
 
@@ -90,13 +91,13 @@ def _person(sessions: sessionmaker[Session], document: str | None, person_id: in
         _usage("indique el documento o --id (uno de los dos)")
     with sessions() as session:
         if person_id is not None:
-            person = session.get(Person, person_id)
+            person = people_repository.get(session, person_id)
             if person is None:
                 refused(not_found("person"))
             return person.id, person.person_key
         assert document is not None  # noqa: S101 - checked above
         try:
-            people = people_queries.find_by_document(session, document)
+            people = people_repository.find_by_document(session, document)
         except ValueError:
             _usage("use 1098765432 o tipo:número, p. ej. TI:1098765432 (tipos CC, TI, CE, PEP, PPT, PA)")
         if not people:

@@ -41,9 +41,9 @@ from app.db.models import CredentialDelivery, Person
 from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus, JobKind
 from app.jobs.queue import enqueue, utcnow
 from app.logging_setup import get_logger
+from app.people import repository as people
 from app.settings import Settings
 from sofia_sync.normalize import mask_email
-from sofia_sync.person import PersonRecord
 from workspace.credential_email import CredentialEmail, render_credential_email
 from workspace.errors import (
     DailyLimitExceeded,
@@ -85,7 +85,7 @@ def request_delivery(
     session: Session, person: Person, account_email: str, reason: DeliveryReason, now: datetime
 ) -> CredentialDelivery:
     """Record that this person must receive credentials (in the caller's transaction)."""
-    record = PersonRecord.model_validate(person.record)
+    record = people.record_of(person)
     delivery = CredentialDelivery(
         person_id=person.id,
         account_email=account_email,
@@ -188,8 +188,8 @@ class Courier:
         if delivery is None:
             return None
         assert delivery.recipient_email is not None  # noqa: S101 - open deliveries have one
-        person = session.get_one(Person, person_id)  # deliveries belong to a person
-        first_names = PersonRecord.model_validate(person.record).first_names
+        person = people.get_one(session, person_id)  # deliveries belong to a person
+        first_names = people.record_of(person).first_names
         return _Target(
             delivery.id,
             delivery.account_email,
@@ -315,7 +315,7 @@ class Courier:
                 )
                 .values(status=DeliveryStatus.SUPERSEDED, next_attempt_at=None)
             )
-            person = session.get(Person, person_id)
+            person = people.get(session, person_id)
             if person is not None and person.account_status in (
                 AccountStatus.PENDING,
                 AccountStatus.CREDENTIALS_PENDING,

@@ -24,7 +24,7 @@ from app.credentials.delivery import OPEN
 from app.db.models import CredentialDelivery, Job, Person
 from app.db.states import AccountStatus, DeliveryStatus, JobKind, JobState
 from app.jobs.queue import discard_pending, enqueue, utcnow
-from sofia_sync.person import PersonRecord
+from app.people import repository as people
 
 #: How long a delivery job waits for the inline send before it may send by itself.
 INLINE_SEND_GRACE = timedelta(seconds=10)
@@ -42,7 +42,7 @@ def drop_if_idle(sessions: sessionmaker[Session], person_id: int) -> bool:
     """After the inline send: remove the person's pending delivery job if nothing is left for
     it to send (another delivery requested meanwhile, e.g. by IT staff, keeps it)."""
     with sessions.begin() as session:
-        session.get(Person, person_id, with_for_update=True)
+        people.lock(session, person_id)
         unsettled = session.scalars(
             select(CredentialDelivery.id)
             .where(CredentialDelivery.person_id == person_id, CredentialDelivery.status.not_in(SETTLED))
@@ -82,7 +82,7 @@ def readdress(session: Session, person: Person, now: datetime) -> bool:
             .order_by(CredentialDelivery.id.desc())
         )
     )
-    email = PersonRecord.model_validate(person.record).personal_email
+    email = people.record_of(person).personal_email
     changed = bool(rows) and email is not None and _address(rows, email)
     if changed and person.account_status == AccountStatus.CREDENTIALS_PENDING:
         person.status_reason = None

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.db.models import Person, WebhookEvent, column_length
-from app.db.states import AccountStatus, JobKind
+from app.db.states import JobKind
 from app.errors import (
     FieldProblem,
     InvalidInputError,
@@ -44,12 +44,12 @@ from app.errors import (
 )
 from app.jobs.queue import enqueue, utcnow
 from app.logging_setup import get_logger
-from app.people.index import index_person
-from app.people.merge import absorb, find_person, rekey
+from app.people import repository as people
+from app.people.merge import absorb, rekey
 from app.texts import Text
 from sofia_sync.contract import Event, PersonUpdated, UnknownEvent, parse_event
 from sofia_sync.normalize import mask_document
-from sofia_sync.person import PersonRecord, apply_event
+from sofia_sync.person import apply_event
 from sofia_sync.storable import refuse_control_characters, unstorable_path
 
 MAX_BODY_BYTES = 256 * 1024
@@ -230,32 +230,18 @@ def _store(
 
 
 def _apply(session: Session, event: Event, now: datetime) -> Person:
-    person = find_person(session, event.data.person.key)
+    person = people.find_by_key(session, event.data.person.key)
     if isinstance(event, PersonUpdated) and event.data.previous_document is not None:
-        former = find_person(session, event.data.previous_document.key)
+        former = people.find_by_key(session, event.data.previous_document.key)
         if former is not None and person is not None and former.id != person.id:
             absorb(session, keep=person, gone=former, now=now)
         person = person or former
     if person is None:
-        record = apply_event(None, event)
-        person = Person(
-            person_key=record.key,
-            document_type=record.document_type,
-            document_number=record.document_number,
-            record=record.model_dump(mode="json"),
-            account_status=AccountStatus.PENDING,
-            created_at=now,
-            updated_at=now,
-        )
-        index_person(person, record)
-        session.add(person)
-        return person
-    current = PersonRecord.model_validate(person.record)
+        return people.create(session, apply_event(None, event), now)
+    current = people.record_of(person)
     updated = apply_event(current, event)
     if updated != current:
-        person.record = updated.model_dump(mode="json")
-        person.updated_at = now
-        index_person(person, updated)
+        people.save_record(person, updated, now)
     rekey(session, person, updated, now)
     return person
 

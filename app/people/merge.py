@@ -12,47 +12,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from app.db.models import CredentialDelivery, Job, Person, PersonAlias, Suspension, SuspensionHold
 from app.db.states import AccountStatus, JobState
 from app.logging_setup import get_logger
-from app.people.index import index_person
+from app.people import repository as people
 from sofia_sync.person import PersonRecord, merge_records
 
 log = get_logger(__name__)
-
-#: The account-side columns carried from the absorbed row when the kept row has no account.
-_ACCOUNT_COLUMNS = (
-    "primary_email",
-    "google_user_id",
-    "account_status",
-    "status_reason",
-    "suspended_by_misena",
-    "suspension_reason",
-    "suspended_at",
-    "group_memberships",
-    "next_review_at",
-)
-
-
-def find_person(session: Session, key: str) -> Person | None:
-    """The person under ``key`` or under a former key that is now an alias; row-locked."""
-    person = session.scalars(select(Person).where(Person.person_key == key).with_for_update()).one_or_none()
-    if person is not None:
-        return person
-    alias = session.get(PersonAlias, key)
-    if alias is None:
-        return None
-    return session.get(Person, alias.person_id, with_for_update=True)
 
 
 def rekey(session: Session, person: Person, record: PersonRecord, now: datetime) -> None:
     """Give the row the key of the record's (newest) document, keeping the old key as alias."""
     if person.person_key == record.key:
         return
-    holder = session.scalars(select(Person.id).where(Person.person_key == record.key)).first()
+    holder = people.key_holder(session, record.key)
     if holder is not None and holder != person.id:
         log.warning("rekey_skipped_key_taken", person_id=person.id, other_person_id=holder)
         return
@@ -69,13 +45,10 @@ def rekey(session: Session, person: Person, record: PersonRecord, now: datetime)
 
 def absorb(session: Session, *, keep: Person, gone: Person, now: datetime) -> None:
     """Fold ``gone`` (the row under the former document) into ``keep``; delete ``gone``."""
-    merged = merge_records(PersonRecord.model_validate(keep.record), PersonRecord.model_validate(gone.record))
-    keep.record = merged.model_dump(mode="json")
-    keep.updated_at = now
-    index_person(keep, merged)
+    people.save_record(keep, merge_records(people.record_of(keep), people.record_of(gone)), now)
     if keep.google_user_id is None and gone.google_user_id is not None:
-        for column in _ACCOUNT_COLUMNS:
-            setattr(keep, column, getattr(gone, column))
+        # The absorbed row's account, with everything misena knows of it, becomes the kept one's.
+        people.apply_account(keep, people.account_of(gone))
     elif keep.google_user_id is not None and gone.google_user_id is not None:
         keep.account_status = AccountStatus.CONFLICT
         keep.status_reason = (

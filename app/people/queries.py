@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,27 +10,22 @@ from typing import Any
 from sqlalchemy import Select, String, cast, or_, select
 from sqlalchemy.orm import Session
 
-from app.db.models import AuditEvent, CredentialDelivery, Job, Person, PersonAlias, SuspensionHold
+from app.accounts.schemas import HoldOut
+from app.credentials.schemas import DeliveryOut
+from app.db.models import AuditEvent, CredentialDelivery, Job, Person, SuspensionHold
 from app.db.paging import Page, fetch_page
 from app.db.states import AccountStatus
-from app.http.v1.schemas import (
-    AuditOut,
-    DeliveryOut,
-    HoldOut,
-    JobOut,
-    PersonDetail,
-    PersonSummary,
-    WorkspaceState,
-)
+from app.jobs.schemas import JobOut
+from app.people import repository as people
 from app.people.index import search_form
+from app.people.repository import compact_document, escape_like
+from app.people.schemas import PersonDetail, PersonSummary, WorkspaceState
 from app.staff.actions import not_found
-from sofia_sync.contract import DocumentType, person_key
-from sofia_sync.person import PersonRecord
+from app.staff.schemas import AuditOut
 from sofia_sync.policy import PolicySettings, desired_account, staff_suspension
 
 #: How many jobs, deliveries, holds and audit entries the detail shows, newest first.
 HISTORY = 50
-_SEPARATORS = re.compile(r"[\s.\-]")
 
 
 @dataclass(frozen=True)
@@ -45,17 +39,8 @@ class PeopleFilter:
     state: AccountStatus | None = None
 
 
-def compact_document(text: str) -> str:
-    """A document number as typed (``1.098.765.432``, ``52 123 456``) as misena stores it."""
-    return _SEPARATORS.sub("", text).lower()
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _like(text: str) -> str:
-    return f"%{_escape_like(text)}%"
+    return f"%{escape_like(text)}%"
 
 
 def people_query(filters: PeopleFilter) -> Select[Any]:
@@ -88,41 +73,14 @@ def search_people(
     return fetch_page(session, people_query(filters), Person.id, page_token, limit)
 
 
-def find_by_document(session: Session, text: str) -> list[Person]:
-    """The people a document refers to: ``1098765432`` (any separators) or ``TI:1098765432``.
-
-    A bare number may match several people (same number, different document types); a
-    number someone was known by before a document change (TI → CC) finds them too.
-    ``ValueError`` for an unknown document type or an empty number.
-    """
-    kind, colon, number = text.strip().rpartition(":")
-    number = compact_document(number)
-    if not number:
-        raise ValueError("empty document number")
-    if colon:
-        try:
-            key = person_key(DocumentType(kind.strip().upper()), number)
-        except ValueError:
-            raise ValueError("unknown document type") from None
-        people = select(Person.id).where(Person.person_key == key)
-        aliases = select(PersonAlias.person_id).where(PersonAlias.person_key == key)
-    else:
-        people = select(Person.id).where(Person.document_number == number)
-        aliases = select(PersonAlias.person_id).where(
-            PersonAlias.person_key.like(f"%:{_escape_like(number)}", escape="\\")
-        )
-    ids = set(session.scalars(people)) | set(session.scalars(aliases))
-    return list(session.scalars(select(Person).where(Person.id.in_(ids)).order_by(Person.id)))
-
-
 def person_detail(session: Session, policy: PolicySettings, now: datetime, person_id: int) -> PersonDetail:
     """Everything about one person: the record, the account the policy wants for them at
     ``now``, what misena knows of the account, and their recent jobs, credential deliveries
     (never a password), held suspensions and audit trail. ``ProblemError`` 404 if unknown."""
-    person = session.get(Person, person_id)
+    person = people.get(session, person_id)
     if person is None:
         raise not_found("person")
-    record = PersonRecord.model_validate(person.record)
+    record = people.record_of(person)
     staff = staff_suspension(person.staff_suspended, person.staff_reason)
     desired = desired_account(record, policy, now, staff=staff)
     return PersonDetail(

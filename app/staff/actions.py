@@ -23,9 +23,9 @@ from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus, HoldSta
 from app.errors import ConflictError, NotFoundError
 from app.jobs.queue import enqueue, retry_job
 from app.logging_setup import get_logger
+from app.people import repository as people
 from app.staff.audit import record as audit
 from app.texts import Text
-from sofia_sync.person import PersonRecord
 
 log = get_logger(__name__)
 #: The jobs IT staff may retry one by one (``retry_dead`` takes the dead ones).
@@ -68,7 +68,7 @@ class StaffActions:
     ) -> None:
         now = self._clock()
         with self._sessions.begin() as session:
-            person = session.get(Person, person_id, with_for_update=True)
+            person = people.lock(session, person_id)
             if person is None:
                 raise not_found("person")
             details = change(session, person, now)
@@ -102,7 +102,7 @@ class StaffActions:
                         en="The person has no account yet; credentials go out when it is created.",
                     )
                 )
-            if not PersonRecord.model_validate(person.record).personal_email:
+            if not people.record_of(person).personal_email:
                 raise ConflictError(
                     Text(
                         es="No hay un correo personal registrado al cual enviar las credenciales.",

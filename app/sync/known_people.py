@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Person, SuspensionHold
 from app.db.states import HoldState
+from app.people import repository as people
 from sofia_sync.bulk_plan import KnownPerson
 from sofia_sync.held_suspensions import LatestHold
-from sofia_sync.person import PersonRecord
 from sofia_sync.policy import staff_suspension
 
 
@@ -40,7 +40,7 @@ def known_people(session: Session) -> Iterator[tuple[str, KnownPerson]]:
         yield (
             key,
             KnownPerson(
-                PersonRecord.model_validate_json(record),
+                people.record_from_json(record),
                 excluded,
                 by_misena,
                 groups,

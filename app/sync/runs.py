@@ -28,12 +28,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.accounts import approvals
 from app.db.models import Job, Person, SyncItem, SyncRun
-from app.db.states import AccountStatus, JobKind, JobState, SyncItemState, SyncRunStatus
+from app.db.states import JobKind, JobState, SyncItemState, SyncRunStatus
 from app.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
 from app.jobs.queue import enqueue
 from app.logging_setup import get_logger
-from app.people.index import index_person
-from app.people.merge import find_person
+from app.people import repository as people
 from app.settings import Settings
 from app.staff.audit import record as audit
 from app.sync.known_people import known_people
@@ -284,25 +283,13 @@ class SyncRuns:
         item.state, item.applied_at = SyncItemState.APPLIED, now
         if item.record is None:
             return
-        record = PersonRecord.model_validate(item.record)
-        person = find_person(session, item.person_key)
+        record = PersonRecord.model_validate(item.record)  # a sync item's, not a person's row
+        person = people.find_by_key(session, item.person_key)
         if person is None:
-            person = Person(
-                person_key=record.key,
-                document_type=record.document_type.value,
-                document_number=record.document_number,
-                record=record.model_dump(mode="json"),
-                account_status=AccountStatus.PENDING,
-                created_at=now,
-                updated_at=now,
-            )
-            index_person(person, record)
-            session.add(person)
+            person = people.create(session, record, now)
             session.flush()
         else:
-            merged = merge_records(PersonRecord.model_validate(person.record), record)
-            person.record, person.updated_at = merged.model_dump(mode="json"), now
-            index_person(person, merged)
+            people.save_record(person, merge_records(people.record_of(person), record), now)
         if confirmed_by is not None and item.action == PlanAction.SUSPEND.value:
             approvals.pre_release(
                 session, person, self._settings.policy, actor=confirmed_by, run_id=item.run_id, now=now

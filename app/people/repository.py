@@ -1,0 +1,214 @@
+"""The ``people`` row: the one place that reads, creates and saves it.
+
+A row holds the domain's :class:`~sofia_sync.person.PersonRecord` as JSON (``record``), its
+searchable copies (:mod:`app.people.index`) and what misena knows of the account. Parsing the
+record, keeping the copies in step with it and writing the account fields happen here only,
+so a new copy or a new account field cannot be forgotten by one of the places that save a
+person. Every function runs in the caller's session and transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any, Final, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import Person, PersonAlias
+from app.db.states import AccountStatus
+from app.people.index import index_person
+from sofia_sync.contract import DocumentType, person_key
+from sofia_sync.person import PersonRecord
+
+_SEPARATORS = re.compile(r"[\s.\-]")
+
+
+class _Keep(Enum):
+    """A field of an :class:`AccountUpdate` that is not written (its column keeps its value)."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = _Keep.KEEP
+Keep = Literal[_Keep.KEEP]
+
+
+@dataclass(frozen=True)
+class AccountUpdate:
+    """What misena writes of a person's account: each field given is written (``None``
+    included: it clears the column), each left :data:`KEEP` is not.
+
+    Exactly the account columns of the row, so a reconcile (and a merge carrying an account
+    over) can only write what exists, each with its type.
+    """
+
+    account_status: AccountStatus | Keep = KEEP
+    status_reason: str | Keep | None = KEEP
+    primary_email: str | Keep | None = KEEP
+    google_user_id: str | Keep | None = KEEP
+    suspended_by_misena: bool | Keep = KEEP
+    suspension_reason: str | Keep | None = KEEP
+    suspended_at: datetime | Keep | None = KEEP
+    group_memberships: dict[str, str] | Keep | None = KEEP
+    next_review_at: datetime | Keep | None = KEEP
+
+    def then(self, later: AccountUpdate) -> AccountUpdate:
+        """This update followed by ``later``: where both write a field, ``later`` wins."""
+        given = {name: value for name, value in _fields(later).items() if value is not KEEP}
+        return dataclasses.replace(self, **given)
+
+    def given(self) -> bool:
+        """Whether it writes anything at all."""
+        return any(value is not KEEP for value in _fields(self).values())
+
+
+def _fields(update: AccountUpdate) -> dict[str, Any]:
+    return {field.name: getattr(update, field.name) for field in dataclasses.fields(update)}
+
+
+def apply_account(person: Person, update: AccountUpdate) -> None:
+    """Write the fields ``update`` gives onto the row."""
+    if update.account_status is not KEEP:
+        person.account_status = update.account_status
+    if update.status_reason is not KEEP:
+        person.status_reason = update.status_reason
+    if update.primary_email is not KEEP:
+        person.primary_email = update.primary_email
+    if update.google_user_id is not KEEP:
+        person.google_user_id = update.google_user_id
+    if update.suspended_by_misena is not KEEP:
+        person.suspended_by_misena = update.suspended_by_misena
+    if update.suspension_reason is not KEEP:
+        person.suspension_reason = update.suspension_reason
+    if update.suspended_at is not KEEP:
+        person.suspended_at = update.suspended_at
+    if update.group_memberships is not KEEP:
+        person.group_memberships = update.group_memberships
+    if update.next_review_at is not KEEP:
+        person.next_review_at = update.next_review_at
+
+
+def account_of(person: Person) -> AccountUpdate:
+    """Every account field of the row, as the update that writes them onto another row."""
+    return AccountUpdate(
+        account_status=person.account_status,
+        status_reason=person.status_reason,
+        primary_email=person.primary_email,
+        google_user_id=person.google_user_id,
+        suspended_by_misena=person.suspended_by_misena,
+        suspension_reason=person.suspension_reason,
+        suspended_at=person.suspended_at,
+        group_memberships=person.group_memberships,
+        next_review_at=person.next_review_at,
+    )
+
+
+# -- the record ------------------------------------------------------------------------------
+
+
+def record_of(person: Person) -> PersonRecord:
+    """The person's record, parsed: the one place the ``record`` column is read."""
+    return PersonRecord.model_validate(person.record)
+
+
+def record_from_json(text: str) -> PersonRecord:
+    """A record read as JSON text (``CAST(record AS TEXT)``): pydantic parses it far faster
+    than it validates decoded Python, which a stream of every person needs."""
+    return PersonRecord.model_validate_json(text)
+
+
+def create(session: Session, record: PersonRecord, now: datetime) -> Person:
+    """A new row for ``record`` (no account yet), indexed and added to the session."""
+    person = Person(
+        person_key=record.key,
+        document_type=record.document_type.value,
+        document_number=record.document_number,
+        record=record.model_dump(mode="json"),
+        account_status=AccountStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+    index_person(person, record)
+    session.add(person)
+    return person
+
+
+def save_record(person: Person, record: PersonRecord, now: datetime) -> None:
+    """Store ``record`` as the person's, with its searchable copies, in one step."""
+    person.record = record.model_dump(mode="json")
+    person.updated_at = now
+    index_person(person, record)
+
+
+# -- finding people --------------------------------------------------------------------------
+
+
+def get(session: Session, person_id: int) -> Person | None:
+    return session.get(Person, person_id)
+
+
+def get_one(session: Session, person_id: int) -> Person:
+    """A person who must exist (a row that refers to them does): raises if not."""
+    return session.get_one(Person, person_id)
+
+
+def lock(session: Session, person_id: int) -> Person | None:
+    """The person, row-locked until the transaction ends (``SELECT ... FOR UPDATE``)."""
+    return session.get(Person, person_id, with_for_update=True)
+
+
+def find_by_key(session: Session, key: str) -> Person | None:
+    """The person under ``key`` or under a former key that is now an alias; row-locked."""
+    person = session.scalars(select(Person).where(Person.person_key == key).with_for_update()).one_or_none()
+    if person is not None:
+        return person
+    alias = session.get(PersonAlias, key)
+    if alias is None:
+        return None
+    return lock(session, alias.person_id)
+
+
+def key_holder(session: Session, key: str) -> int | None:
+    """The id of the row whose current key is ``key``, if any (aliases aside)."""
+    return session.scalars(select(Person.id).where(Person.person_key == key)).first()
+
+
+def compact_document(text: str) -> str:
+    """A document number as typed (``1.098.765.432``, ``52 123 456``) as misena stores it."""
+    return _SEPARATORS.sub("", text).lower()
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def find_by_document(session: Session, text: str) -> list[Person]:
+    """The people a document refers to: ``1098765432`` (any separators) or ``TI:1098765432``.
+
+    A bare number may match several people (same number, different document types); a
+    number someone was known by before a document change (TI → CC) finds them too.
+    ``ValueError`` for an unknown document type or an empty number.
+    """
+    kind, colon, number = text.strip().rpartition(":")
+    number = compact_document(number)
+    if not number:
+        raise ValueError("empty document number")
+    if colon:
+        try:
+            key = person_key(DocumentType(kind.strip().upper()), number)
+        except ValueError:
+            raise ValueError("unknown document type") from None
+        people = select(Person.id).where(Person.person_key == key)
+        aliases = select(PersonAlias.person_id).where(PersonAlias.person_key == key)
+    else:
+        people = select(Person.id).where(Person.document_number == number)
+        aliases = select(PersonAlias.person_id).where(
+            PersonAlias.person_key.like(f"%:{escape_like(number)}", escape="\\")
+        )
+    ids = set(session.scalars(people)) | set(session.scalars(aliases))
+    return list(session.scalars(select(Person).where(Person.id.in_(ids)).order_by(Person.id)))
