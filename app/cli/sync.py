@@ -106,7 +106,9 @@ def pull(
     who = actor_label(actor)
     try:
         with err_console().status("Descargando el reporte de Sofia Plus…"):
-            run_id = pull_and_plan(services, scope=scope, actor=who, max_bytes=MAX_ROSTER_BYTES)
+            run_id = pull_and_plan(
+                services.settings, services.sync, scope=scope, actor=who, max_bytes=MAX_ROSTER_BYTES
+            )
         _show(sync_run_out(services, run_id), as_json)
     except PullProblemError as exc:
         refused(ProblemError(exc.problem.status, exc.problem.title, exc.es))
