@@ -48,10 +48,10 @@ from app.cli.rendering import (
     make_table,
     out_console,
 )
+from app.clock import system_clock
 from app.db.models import Person
 from app.http.problems import ProblemError
 from app.http.v1.schemas import Accepted, AuditOut, DeliveryOut, HoldOut, PageOf, PersonDetail, PersonSummary
-from app.jobs.queue import utcnow
 from app.people import queries as people_queries
 from app.staff.actions import StaffActions, not_found
 
@@ -171,7 +171,7 @@ def accounts_show(document: Document = None, person_id: PersonIdOption = None, a
         found, _ = _person(sessions, document, person_id)
         with sessions() as session:
             try:
-                detail = people_queries.person_detail(session, settings.policy, utcnow(), found)
+                detail = people_queries.person_detail(session, settings.policy, system_clock(), found)
             except ProblemError as exc:
                 refused(exc)
     if as_json:
@@ -289,7 +289,7 @@ def _act(
     with _database() as sessions:
         found, key = _person(sessions, document, person_id)
         try:
-            change(StaffActions(sessions, utcnow), found)
+            change(StaffActions(sessions, system_clock), found)
         except ProblemError as exc:
             refused(exc)
     if as_json:

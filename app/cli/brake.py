@@ -15,9 +15,9 @@ from rich.table import Table
 
 from app.accounts.brake import SuspensionBrake
 from app.cli.plumbing import logs_to_stderr
+from app.clock import system_clock
 from app.db.engine import make_engine, session_factory
 from app.http.problems import ProblemError
-from app.jobs.queue import utcnow
 from app.settings import Settings
 from app.staff.actions import StaffActions
 
@@ -29,11 +29,11 @@ brake_cli.callback()(logs_to_stderr)
 
 
 def _brake(settings: Settings) -> SuspensionBrake:
-    return SuspensionBrake(session_factory(make_engine(settings.database_url)), settings.brake, utcnow)
+    return SuspensionBrake(session_factory(make_engine(settings.database_url)), settings.brake, system_clock)
 
 
 def _staff(settings: Settings) -> StaffActions:
-    return StaffActions(session_factory(make_engine(settings.database_url)), utcnow)
+    return StaffActions(session_factory(make_engine(settings.database_url)), system_clock)
 
 
 def _load_settings() -> Settings:

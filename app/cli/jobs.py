@@ -32,11 +32,11 @@ from app.cli.plumbing import (
     refused,
 )
 from app.cli.rendering import _dump, _grid, _jobs_table, _more, _state, _text, out_console
+from app.clock import system_clock
 from app.db.models import Job
 from app.db.paging import fetch_page
 from app.http.problems import ProblemError
 from app.http.v1.schemas import Counted, JobOut, PageOf
-from app.jobs.queue import utcnow
 from app.staff.actions import StaffActions, not_found
 
 jobs_cli = typer.Typer(
@@ -130,7 +130,7 @@ def jobs_retry(
         _usage("indique el id del trabajo o --dead (uno de los dos)")
     why, who = _reason(reason), actor_label(actor)
     with _database() as sessions:
-        staff = StaffActions(sessions, utcnow)
+        staff = StaffActions(sessions, system_clock)
         try:
             if job_id is None:
                 counted = Counted(action="job.retry_dead", count=staff.retry_dead(who, why))
@@ -165,7 +165,7 @@ def jobs_cancel(
     why, who = _reason(reason), actor_label(actor)
     with _database() as sessions:
         try:
-            StaffActions(sessions, utcnow).cancel_job(job_id, who, why)
+            StaffActions(sessions, system_clock).cancel_job(job_id, who, why)
         except ProblemError as exc:
             refused(exc)
         job = _job(sessions, job_id)

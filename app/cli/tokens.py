@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from app.cli.plumbing import MAX_ID, Actor, Json, _database, _usage, actor_label, logs_to_stderr, refused
 from app.cli.rendering import _text, _when, emit, err_console, make_table, out_console, print_json
+from app.clock import system_clock
 from app.staff.actions import conflict, not_found
 from app.staff.tokens import Scope, TokenInfo, issue_token, list_tokens, revoke_token
 
@@ -42,7 +43,7 @@ def tokens_create(
         _usage("entre 1 y 100 caracteres", "--name")
     who = actor_label(actor)
     with _database() as sessions:
-        issued = issue_token(sessions, name, scope, created_by=who)
+        issued = issue_token(sessions, name, scope, created_by=who, clock=system_clock)
     scopes = sorted(issued.scopes)
     warning = (
         "[bold yellow]Guarde este token ahora: no se volverá a mostrar[/bold yellow] "
@@ -92,7 +93,7 @@ def tokens_revoke(
     """Revoca un token: deja de autenticar de inmediato."""
     who = actor_label(actor)
     with _database() as sessions:
-        if not revoke_token(sessions, token_id, who):
+        if not revoke_token(sessions, token_id, who, clock=system_clock):
             known = any(t.id == token_id for t in list_tokens(sessions))
             refused(conflict("The token is already revoked.") if known else not_found("token"))
     if as_json:

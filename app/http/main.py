@@ -135,7 +135,9 @@ def _webhook_routes(app: FastAPI) -> None:
             check_content_type(request.headers.get("content-type"))
             payload = decode_json(body)
             event = parse_contract(payload)
-            accepted = await run_in_threadpool(accept, services.sessions, webhook_id, event, payload)
+            accepted = await run_in_threadpool(
+                accept, services.sessions, webhook_id, event, payload, clock=services.clock
+            )
         except ProblemError as exc:
             WEBHOOKS.labels(str(exc.problem.status)).inc()
             raise

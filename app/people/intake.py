@@ -32,9 +32,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from app.clock import Clock
 from app.db.models import Person, WebhookEvent, column_length
 from app.http.problems import FieldError, ProblemError, validation_problem
-from app.jobs.queue import enqueue, utcnow
+from app.jobs.queue import enqueue
 from app.logging_setup import get_logger
 from app.people.index import index_person
 from app.people.merge import absorb, find_person, rekey
@@ -242,13 +243,18 @@ def _apply(session: Session, event: Event, now: datetime) -> Person:
 
 
 def accept(
-    sessions: sessionmaker[Session], webhook_id: str, event: Event | UnknownEvent, payload: Any
+    sessions: sessionmaker[Session],
+    webhook_id: str,
+    event: Event | UnknownEvent,
+    payload: Any,
+    *,
+    clock: Clock,
 ) -> Accepted:
     """Store the event (and its effects) in one transaction; one retry on a racing insert."""
     for attempt in (1, 2):
         try:
             with sessions.begin() as session:
-                accepted = _store(session, webhook_id, event, payload, utcnow())
+                accepted = _store(session, webhook_id, event, payload, clock())
         except IntegrityError:
             if attempt == 2:
                 raise

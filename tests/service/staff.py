@@ -32,7 +32,9 @@ class StaffClient:
 
 
 def staff_client(harness: Harness, *scopes: Scope, name: str = "mesa-de-ayuda") -> StaffClient:
-    issued = issue_token(harness.services.sessions, name, scopes or (Scope.ADMIN,), created_by="test")
+    issued = issue_token(
+        harness.services.sessions, name, scopes or (Scope.ADMIN,), created_by="test", clock=harness.clock
+    )
     return StaffClient(harness, issued.token)
 
 
