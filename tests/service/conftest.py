@@ -207,11 +207,12 @@ def make_harness(
     key_file.write_text(json.dumps(key_info), encoding="utf-8")
     started: list[tuple[BackgroundServer, Any]] = []
 
-    def make(**overrides: Any) -> Harness:
+    def make(*, clock: Any = None, **overrides: Any) -> Harness:
+        """``clock``: a frozen one unless the test needs real time to pass (a lease expiring)."""
         settings = service_settings(database_url, key_file, emulator_server.base_url, **overrides)
         engine = make_engine(database_url)
         upgrade(engine)
-        clock = FrozenClock()
+        clock = clock if clock is not None else FrozenClock()
         services = build_services(settings, engine=engine, clock=clock)
         server = BackgroundServer(create_app(services), name="misena")
         server.start()
