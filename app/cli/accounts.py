@@ -32,6 +32,7 @@ from app.cli.plumbing import (
     _required_reason,
     _usage,
     actor_label,
+    cli_clock,
     logs_to_stderr,
     refused,
 )
@@ -48,7 +49,6 @@ from app.cli.rendering import (
     make_table,
     out_console,
 )
-from app.clock import system_clock
 from app.db.models import Person
 from app.http.problems import ProblemError
 from app.http.v1.schemas import Accepted, AuditOut, DeliveryOut, HoldOut, PageOf, PersonDetail, PersonSummary
@@ -171,7 +171,7 @@ def accounts_show(document: Document = None, person_id: PersonIdOption = None, a
         found, _ = _person(sessions, document, person_id)
         with sessions() as session:
             try:
-                detail = people_queries.person_detail(session, settings.policy, system_clock(), found)
+                detail = people_queries.person_detail(session, settings.policy, cli_clock(), found)
             except ProblemError as exc:
                 refused(exc)
     if as_json:
@@ -289,7 +289,7 @@ def _act(
     with _database() as sessions:
         found, key = _person(sessions, document, person_id)
         try:
-            change(StaffActions(sessions, system_clock), found)
+            change(StaffActions(sessions, cli_clock), found)
         except ProblemError as exc:
             refused(exc)
     if as_json:

@@ -14,8 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.accounts.brake import SuspensionBrake
-from app.cli.plumbing import logs_to_stderr
-from app.clock import system_clock
+from app.cli.plumbing import cli_clock, logs_to_stderr
 from app.db.engine import make_engine, session_factory
 from app.http.problems import ProblemError
 from app.settings import Settings
@@ -29,11 +28,11 @@ brake_cli.callback()(logs_to_stderr)
 
 
 def _brake(settings: Settings) -> SuspensionBrake:
-    return SuspensionBrake(session_factory(make_engine(settings.database_url)), settings.brake, system_clock)
+    return SuspensionBrake(session_factory(make_engine(settings.database_url)), settings.brake, cli_clock)
 
 
 def _staff(settings: Settings) -> StaffActions:
-    return StaffActions(session_factory(make_engine(settings.database_url)), system_clock)
+    return StaffActions(session_factory(make_engine(settings.database_url)), cli_clock)
 
 
 def _load_settings() -> Settings:

@@ -28,11 +28,11 @@ from app.cli.plumbing import (
     _reason,
     _usage,
     actor_label,
+    cli_clock,
     logs_to_stderr,
     refused,
 )
 from app.cli.rendering import _dump, _grid, _jobs_table, _more, _state, _text, out_console
-from app.clock import system_clock
 from app.db.models import Job
 from app.db.paging import fetch_page
 from app.http.problems import ProblemError
@@ -130,7 +130,7 @@ def jobs_retry(
         _usage("indique el id del trabajo o --dead (uno de los dos)")
     why, who = _reason(reason), actor_label(actor)
     with _database() as sessions:
-        staff = StaffActions(sessions, system_clock)
+        staff = StaffActions(sessions, cli_clock)
         try:
             if job_id is None:
                 counted = Counted(action="job.retry_dead", count=staff.retry_dead(who, why))
@@ -165,7 +165,7 @@ def jobs_cancel(
     why, who = _reason(reason), actor_label(actor)
     with _database() as sessions:
         try:
-            StaffActions(sessions, system_clock).cancel_job(job_id, who, why)
+            StaffActions(sessions, cli_clock).cancel_job(job_id, who, why)
         except ProblemError as exc:
             refused(exc)
         job = _job(sessions, job_id)

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app.cli.plumbing import Actor, Json, actor_label, logs_to_stderr, refused
+from app.cli.plumbing import Actor, Json, actor_label, cli_clock, logs_to_stderr, refused
 from app.cli.rendering import emit, err_console, make_table, out_console, print_json
 from app.http.problems import ProblemError
 from app.http.v1.sync import MAX_ROSTER_BYTES, SyncRunOut, sync_run_out
@@ -44,7 +44,7 @@ ACTION_NAMES = {
 def _services() -> Services:
     from app.cli.main import load_settings
 
-    return build_services(load_settings())
+    return build_services(load_settings(), clock=cli_clock)
 
 
 def _show(run: SyncRunOut, as_json: bool) -> None:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import structlog
 
+from app.cli.plumbing import cli_clock
 from app.staff.tokens import Scope, issue_token
 from tests.service.conftest import Harness
 
@@ -48,6 +49,7 @@ def cli_environment(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("MISENA_GOOGLE_KEY_FILE", str(settings.google_key_file))
     monkeypatch.setenv("MISENA_GOOGLE_API_ENDPOINT", str(settings.google_api_endpoint))
     monkeypatch.setenv("MISENA_GOOGLE_ADMIN", settings.google_admin)
+    monkeypatch.setattr(cli_clock, "source", harness.clock)  # the commands read the service's time
     saved = structlog.get_config()
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
