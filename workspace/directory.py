@@ -29,7 +29,8 @@ from workspace.models import (
 )
 from workspace.pacing import Pacer, acquire_all
 from workspace.retry import RetryPolicy, call_with_retry
-from workspace.user_snapshot import LIST_FIELDS, PAGE_SIZE, Chain, UserSnapshot, read_snapshot
+from workspace.snapshot_reader import LIST_FIELDS, PAGE_SIZE, Chain, read_snapshot
+from workspace.user_snapshot import UserSnapshot
 
 T = TypeVar("T")
 
@@ -217,7 +218,7 @@ class GoogleDirectory:
         page_size: int = PAGE_SIZE,
         cancel: threading.Event | None = None,
     ) -> UserSnapshot:
-        """Every user of the tenant, read with ``users.list`` only (see :mod:`workspace.user_snapshot`).
+        """Every user of the tenant, read with ``users.list`` only (see :mod:`workspace.snapshot_reader`).
 
         Paced and retried like every other call, so a snapshot never trips Google's quota.
         """

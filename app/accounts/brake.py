@@ -15,7 +15,6 @@ reason, is admitted again without a new slot. A suspension IT staff confirmed in
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -25,6 +24,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.accounts import approvals
+from app.clock import Clock
 from app.db.models import Suspension, SuspensionHold
 from app.db.states import HoldState, SuspensionSource
 from app.logging_setup import get_logger
@@ -61,7 +61,7 @@ class SuspensionBrake:
         self,
         sessions: sessionmaker[Session],
         settings: BrakeSettings,
-        clock: Callable[[], datetime],
+        clock: Clock,
     ) -> None:
         self._sessions = sessions
         self._settings = settings

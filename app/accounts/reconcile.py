@@ -15,7 +15,6 @@ breaker (:mod:`app.accounts.brake`); ficha groups through :mod:`app.accounts.fic
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,12 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.accounts import recovery
 from app.accounts.brake import Decision, SuspensionBrake
 from app.accounts.ficha_groups import FichaGroups
+from app.clock import Clock
 from app.credentials.delivery import Courier, request_delivery
 from app.credentials.delivery_jobs import bring_forward, drop_if_idle, queue_behind_inline_send, readdress
 from app.credentials.passwords import generate_password
 from app.db.models import CredentialDelivery
 from app.db.states import AccountStatus, DeliveryReason
-from app.jobs.queue import utcnow
 from app.logging_setup import get_logger
 from app.people import repository as people
 from app.people.repository import AccountUpdate
@@ -129,7 +128,7 @@ class Reconciler:
         directory: Directory,
         courier: Courier,
         brake: SuspensionBrake,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
@@ -358,7 +357,7 @@ class Reconciler:
             detail = self._courier.deliver(person_id, password=password).detail
         except Exception as exc:
             log.warning("credentials_deferred", person_id=person_id, error=type(exc).__name__)
-            bring_forward(self._sessions, person_id, getattr(exc, "retry_after", None))
+            bring_forward(self._sessions, person_id, getattr(exc, "retry_after", None), self._clock())
             return "delivery queued"
         drop_if_idle(self._sessions, person_id)
         return detail
@@ -377,7 +376,7 @@ class Reconciler:
             people.apply_account(person, update)
             if user is None:
                 return None
-            now = utcnow()
+            now = self._clock()
             found = AccountUpdate(primary_email=user.primary_email, google_user_id=user.id)
             if person.google_user_id not in (None, user.id):
                 recovery.note_replacement(session, person, user, now, created=created)

@@ -25,6 +25,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.clock import Clock
 from app.credentials.delivery import OPEN, request_delivery
 from app.credentials.delivery_jobs import queue_behind_inline_send
 from app.db.models import CredentialDelivery, Person
@@ -66,7 +67,7 @@ class AccountRecovery:
         directory: Directory,
         sessions: sessionmaker[Session],
         ensure_org_unit: Callable[[str], None],
-        clock: Callable[[], datetime],
+        clock: Clock,
     ) -> None:
         self._directory = directory
         self._sessions = sessions

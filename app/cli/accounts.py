@@ -31,6 +31,7 @@ from app.cli.plumbing import (
     _required_reason,
     _usage,
     actor_label,
+    cli_clock,
     load_settings,
     logs_to_stderr,
     refused,
@@ -52,7 +53,6 @@ from app.db.models import Person
 from app.db.states import AccountStatus
 from app.errors import MisenaError, NotFoundError
 from app.http.v1.schemas import Accepted, AuditOut, DeliveryOut, HoldOut, PageOf, PersonDetail, PersonSummary
-from app.jobs.queue import utcnow
 from app.people import queries as people_queries
 from app.people import repository as people_repository
 from app.staff.actions import StaffActions, not_found
@@ -175,7 +175,7 @@ def accounts_show(document: Document = None, person_id: PersonIdOption = None, a
         found, _ = _person(sessions, document, person_id)
         with sessions() as session:
             try:
-                detail = people_queries.person_detail(session, settings.policy, utcnow(), found)
+                detail = people_queries.person_detail(session, settings.policy, cli_clock(), found)
             except MisenaError as exc:
                 refused(exc)
     if as_json:
@@ -293,7 +293,7 @@ def _act(
     with _database() as sessions:
         found, key = _person(sessions, document, person_id)
         try:
-            change(StaffActions(sessions, utcnow), found)
+            change(StaffActions(sessions, cli_clock), found)
         except MisenaError as exc:
             refused(exc)
     if as_json:

@@ -14,10 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from app.accounts.brake import SuspensionBrake
-from app.cli.plumbing import load_settings, logs_to_stderr, refused
+from app.cli.plumbing import cli_clock, load_settings, logs_to_stderr, refused
 from app.db.engine import make_engine, session_factory
 from app.errors import MisenaError
-from app.jobs.queue import utcnow
 from app.settings import Settings
 from app.staff.actions import StaffActions
 
@@ -29,11 +28,11 @@ brake_cli.callback()(logs_to_stderr)
 
 
 def _brake(settings: Settings) -> SuspensionBrake:
-    return SuspensionBrake(session_factory(make_engine(settings.database_url)), settings.brake, utcnow)
+    return SuspensionBrake(session_factory(make_engine(settings.database_url)), settings.brake, cli_clock)
 
 
 def _staff(settings: Settings) -> StaffActions:
-    return StaffActions(session_factory(make_engine(settings.database_url)), utcnow)
+    return StaffActions(session_factory(make_engine(settings.database_url)), cli_clock)
 
 
 @brake_cli.command("list")

@@ -27,6 +27,7 @@ from app.cli.plumbing import (
     _reason,
     _usage,
     actor_label,
+    cli_clock,
     logs_to_stderr,
     refused,
 )
@@ -36,7 +37,6 @@ from app.db.paging import fetch_page
 from app.db.states import JobKind, JobState
 from app.errors import MisenaError
 from app.http.v1.schemas import Counted, JobOut, PageOf
-from app.jobs.queue import utcnow
 from app.staff.actions import StaffActions, not_found
 
 jobs_cli = typer.Typer(
@@ -120,7 +120,7 @@ def jobs_retry(
         _usage("indique el id del trabajo o --dead (uno de los dos)")
     why, who = _reason(reason), actor_label(actor)
     with _database() as sessions:
-        staff = StaffActions(sessions, utcnow)
+        staff = StaffActions(sessions, cli_clock)
         try:
             if job_id is None:
                 counted = Counted(action="job.retry_dead", count=staff.retry_dead(who, why))
@@ -155,7 +155,7 @@ def jobs_cancel(
     why, who = _reason(reason), actor_label(actor)
     with _database() as sessions:
         try:
-            StaffActions(sessions, utcnow).cancel_job(job_id, who, why)
+            StaffActions(sessions, cli_clock).cancel_job(job_id, who, why)
         except MisenaError as exc:
             refused(exc)
         job = _job(sessions, job_id)

@@ -27,6 +27,7 @@ import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated, NoReturn
 
 import typer
@@ -35,6 +36,7 @@ from rich.markup import escape
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.cli.rendering import err_console
+from app.clock import Clock, system_clock
 from app.db.engine import make_engine, session_factory
 from app.errors import (
     ConflictError,
@@ -51,6 +53,21 @@ from app.errors import (
 from app.http.v1.schemas import ActionRequest, SuspendRequest
 from app.logging_setup import configure_logging
 from app.settings import Settings
+
+
+class CommandClock:
+    """The staff commands' one clock: the machine's. Every command reads it (through
+    :data:`cli_clock`) instead of the system time, so a test driving the commands against a
+    running service points it at that service's clock and both read the same time."""
+
+    def __init__(self) -> None:
+        self.source: Clock = system_clock
+
+    def __call__(self) -> datetime:
+        return self.source()
+
+
+cli_clock = CommandClock()
 
 MAX_ID = 2**31 - 1
 MAX_ACTOR = 196  # the audit trail's actor column holds 200 characters, "cli:" included

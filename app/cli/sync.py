@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app.cli.plumbing import Actor, Json, actor_label, load_settings, logs_to_stderr, refused
+from app.cli.plumbing import Actor, Json, actor_label, cli_clock, load_settings, logs_to_stderr, refused
 from app.cli.rendering import emit, err_console, make_table, out_console, print_json
 from app.errors import MisenaError
 from app.http.v1.sync import MAX_ROSTER_BYTES, SyncRunOut, sync_run_out
@@ -42,7 +42,7 @@ ACTION_NAMES = {
 
 
 def _services() -> Services:
-    return build_services(load_settings())
+    return build_services(load_settings(), clock=cli_clock)
 
 
 def _show(run: SyncRunOut, as_json: bool) -> None:
@@ -104,7 +104,9 @@ def pull(
     who = actor_label(actor)
     try:
         with err_console().status("Descargando el reporte de Sofia Plus…"):
-            run_id = pull_and_plan(services, scope=scope, actor=who, max_bytes=MAX_ROSTER_BYTES)
+            run_id = pull_and_plan(
+                services.settings, services.sync, scope=scope, actor=who, max_bytes=MAX_ROSTER_BYTES
+            )
         _show(sync_run_out(services, run_id), as_json)
     except MisenaError as exc:
         refused(exc)

@@ -14,7 +14,17 @@ import typer
 from pydantic import TypeAdapter
 from rich.markup import escape
 
-from app.cli.plumbing import MAX_ID, Actor, Json, _database, _usage, actor_label, logs_to_stderr, refused
+from app.cli.plumbing import (
+    MAX_ID,
+    Actor,
+    Json,
+    _database,
+    _usage,
+    actor_label,
+    cli_clock,
+    logs_to_stderr,
+    refused,
+)
 from app.cli.rendering import _text, _when, emit, err_console, make_table, out_console, print_json
 from app.errors import ConflictError
 from app.staff.actions import not_found
@@ -44,7 +54,7 @@ def tokens_create(
         _usage("entre 1 y 100 caracteres", "--name")
     who = actor_label(actor)
     with _database() as sessions:
-        issued = issue_token(sessions, name, scope, created_by=who)
+        issued = issue_token(sessions, name, scope, created_by=who, clock=cli_clock)
     scopes = sorted(issued.scopes)
     warning = (
         "[bold yellow]Guarde este token ahora: no se volverá a mostrar[/bold yellow] "
@@ -94,7 +104,7 @@ def tokens_revoke(
     """Revoca un token: deja de autenticar de inmediato."""
     who = actor_label(actor)
     with _database() as sessions:
-        if not revoke_token(sessions, token_id, who):
+        if not revoke_token(sessions, token_id, who, clock=cli_clock):
             known = any(t.id == token_id for t in list_tokens(sessions))
             if known:
                 refused(

@@ -25,7 +25,6 @@ How each way a send can end is handled, and why:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -35,11 +34,12 @@ from pydantic import SecretStr
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.clock import Clock
 from app.credentials.passwords import generate_password
 from app.credentials.senders import NoCapacity, Reservation, SenderPool
 from app.db.models import CredentialDelivery, Person
 from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus, JobKind
-from app.jobs.queue import enqueue, utcnow
+from app.jobs.queue import enqueue
 from app.logging_setup import get_logger
 from app.people import repository as people
 from app.settings import Settings
@@ -124,7 +124,7 @@ class Courier:
         directory: Directory,
         mail: MailSender,
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock,
     ) -> None:
         self._settings = settings
         self._sessions = sessions

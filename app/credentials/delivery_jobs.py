@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.credentials.delivery import OPEN
 from app.db.models import CredentialDelivery, Job, Person
 from app.db.states import AccountStatus, DeliveryStatus, JobKind, JobState
-from app.jobs.queue import discard_pending, enqueue, utcnow
+from app.jobs.queue import discard_pending, enqueue
 from app.people import repository as people
 
 #: How long a delivery job waits for the inline send before it may send by itself.
@@ -53,10 +53,12 @@ def drop_if_idle(sessions: sessionmaker[Session], person_id: int) -> bool:
         return discard_pending(session, JobKind.DELIVER, person_id)
 
 
-def bring_forward(sessions: sessionmaker[Session], person_id: int, retry_after: float | None) -> None:
+def bring_forward(
+    sessions: sessionmaker[Session], person_id: int, retry_after: float | None, now: datetime
+) -> None:
     """The inline send failed: the queued job sends as soon as the reconcile ends, or when the
-    failure said to retry (a sender's rest) if that is sooner than it was due."""
-    now = utcnow()
+    failure said to retry (a sender's rest) if that is sooner than it was due. ``now`` is the
+    reconciler's clock."""
     due = now + timedelta(seconds=retry_after) if retry_after else now
     with sessions.begin() as session:
         enqueue(session, JobKind.DELIVER, person_id, now=now, run_after=due)

@@ -17,6 +17,7 @@ from prometheus_client import Counter
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from structlog.contextvars import bound_contextvars
 
 from app.errors import MisenaError
 from app.http.guard import HttpGuard
@@ -32,6 +33,7 @@ from app.http.problems import (
     request_validation_handler,
     status_of,
 )
+from app.http.request_context import RequestContext
 from app.http.v1 import install_v1
 from app.http.v1.deps import ServicesDep
 from app.people.intake import (
@@ -112,7 +114,8 @@ def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
     install_health(app, pool)
     install_v1(app)
     install_openapi(app)
-    app.add_middleware(HttpGuard)  # added last, so it wraps every other middleware (the schema gate too)
+    app.add_middleware(HttpGuard)  # added late, so it wraps every other middleware (the schema gate too)
+    app.add_middleware(RequestContext)  # outermost: the guard's answers and log lines carry the id
     return app
 
 
@@ -136,10 +139,13 @@ def _webhook_routes(app: FastAPI) -> None:
             body = await _read_limited(request)
             services.verifier.verify(body, request.headers)
             webhook_id = webhook_id_of(request.headers)
-            check_content_type(request.headers.get("content-type"))
-            payload = decode_json(body)
-            event = parse_contract(payload)
-            accepted = await run_in_threadpool(accept, services.sessions, webhook_id, event, payload)
+            with bound_contextvars(webhook_id=webhook_id):
+                check_content_type(request.headers.get("content-type"))
+                payload = decode_json(body)
+                event = parse_contract(payload)
+                accepted = await run_in_threadpool(
+                    accept, services.sessions, webhook_id, event, payload, clock=services.clock
+                )
         except ProblemError as exc:
             WEBHOOKS.labels(str(exc.problem.status)).inc()
             raise

@@ -23,7 +23,7 @@ Two invariants, enforced by the database rather than by luck:
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -33,11 +33,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.clock import Clock
 from app.db.models import PENDING_ONLY, Job, Person
 from app.db.states import JobKind, JobState
-from app.db.types import utcnow
 
-__all__ = ["ClaimedJob", "JobQueue", "QueueHealth", "QueueSettings", "enqueue", "retry_job", "utcnow"]
+__all__ = ["ClaimedJob", "JobQueue", "QueueHealth", "QueueSettings", "enqueue", "retry_job"]
 
 JOBS = cast("Table", Job.__table__)
 #: The same table under another name, for "another job of this person" subqueries (built
@@ -145,7 +145,7 @@ class JobQueue:
         sessions: sessionmaker[Session],
         settings: QueueSettings = QueueSettings(),
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock,
         rng: random.Random | None = None,
     ) -> None:
         self._sessions = sessions

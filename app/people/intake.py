@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from app.clock import Clock
 from app.db.models import Person, WebhookEvent, column_length
 from app.db.states import JobKind
 from app.errors import (
@@ -42,7 +43,7 @@ from app.errors import (
     UnsupportedMediaError,
     field_problems,
 )
-from app.jobs.queue import enqueue, utcnow
+from app.jobs.queue import enqueue
 from app.logging_setup import get_logger
 from app.people import repository as people
 from app.people.merge import absorb, rekey
@@ -247,13 +248,18 @@ def _apply(session: Session, event: Event, now: datetime) -> Person:
 
 
 def accept(
-    sessions: sessionmaker[Session], webhook_id: str, event: Event | UnknownEvent, payload: Any
+    sessions: sessionmaker[Session],
+    webhook_id: str,
+    event: Event | UnknownEvent,
+    payload: Any,
+    *,
+    clock: Clock,
 ) -> Accepted:
     """Store the event (and its effects) in one transaction; one retry on a racing insert."""
     for attempt in (1, 2):
         try:
             with sessions.begin() as session:
-                accepted = _store(session, webhook_id, event, payload, utcnow())
+                accepted = _store(session, webhook_id, event, payload, clock())
         except IntegrityError:
             if attempt == 2:
                 raise

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.accounts.brake import SuspensionBrake
 from app.accounts.reconcile import Reconciler
+from app.clock import Clock, system_clock
 from app.credentials.delivery import Courier
 from app.db.engine import make_engine, session_factory
-from app.jobs.queue import JobQueue, QueueSettings, utcnow
+from app.jobs.queue import JobQueue, QueueSettings
 from app.people.intake import WebhookVerifier
 from app.runtime.schema_gate import SchemaGate
 from app.settings import Settings
@@ -41,7 +40,7 @@ class Services:
     staff: StaffActions
     sync: SyncRuns
     schema: SchemaGate
-    clock: Callable[[], datetime]
+    clock: Clock
 
 
 def google_adapters(settings: Settings) -> tuple[Directory, MailSender]:
@@ -65,10 +64,11 @@ def build_services(
     directory: Directory | None = None,
     mail: MailSender | None = None,
     engine: Engine | None = None,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock = system_clock,
 ) -> Services:
-    """``clock`` is the service's notion of now for lifecycle decisions (grace periods); tests
-    move it to see time-based transitions without waiting."""
+    """``clock`` is the service's one notion of now (grace periods, backoff, leases, token use,
+    the sender pool's day), created here once and handed to every service; tests pass a
+    :class:`~app.clock.FrozenClock` and move it to see time-based transitions without waiting."""
     engine = engine or make_engine(settings.database_url)
     sessions = session_factory(engine)
     if directory is None or mail is None:

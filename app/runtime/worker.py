@@ -18,6 +18,7 @@ from collections.abc import Callable
 from functools import partial
 
 from prometheus_client import Counter
+from structlog.contextvars import bound_contextvars
 
 from app.accounts.sweep import sweep_due
 from app.credentials.delivery import SendersExhausted
@@ -59,9 +60,13 @@ class Worker:
         claimed = self._services.queue.claim(self.name, kinds=list(self._handlers), limit=1)
         if not claimed:
             return False
-        self.current = claimed[0].id
+        job = claimed[0]
+        self.current = job.id
         try:
-            self._run(claimed[0])
+            # Every line the job's turn writes (Google calls, deliveries, the outcome) names it;
+            # person_id is the row id, never a document number.
+            with bound_contextvars(job_id=job.id, kind=job.kind, person_id=job.person_id):
+                self._run(job)
         finally:
             self.current = None
         return True
@@ -103,9 +108,13 @@ class Worker:
         """Record the outcome; if the database refuses, keep it to record on the next turn."""
 
         def record() -> None:
-            state = outcome()
-            JOBS.labels(job.kind, result).inc()
-            log.info("job_finished", job_id=job.id, kind=job.kind, result=result, state=state, error=error)
+            # Bound again: a record the database refused runs on a later turn, outside the job's.
+            with bound_contextvars(job_id=job.id, kind=job.kind, person_id=job.person_id):
+                state = outcome()
+                JOBS.labels(job.kind, result).inc()
+                log.info(
+                    "job_finished", job_id=job.id, kind=job.kind, result=result, state=state, error=error
+                )
 
         try:
             record()

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.clock import Clock
 from app.credentials.delivery import OPEN, request_delivery
 from app.db.models import CredentialDelivery, Job, Person, SuspensionHold
 from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus, HoldState, JobKind, JobState
@@ -52,7 +53,7 @@ _EXCLUDED = Text(
 
 
 class StaffActions:
-    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
 

@@ -22,9 +22,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.clock import Clock
 from app.db.models import ApiToken
 from app.errors import ForbiddenError, UnauthenticatedError
-from app.jobs.queue import utcnow
 from app.logging_setup import get_logger
 from app.staff.audit import record as audit
 from app.texts import Text
@@ -69,7 +69,7 @@ def _digest(token: str) -> str:
 
 
 def issue_token(
-    sessions: sessionmaker[Session], name: str, scopes: Iterable[Scope], created_by: str
+    sessions: sessionmaker[Session], name: str, scopes: Iterable[Scope], created_by: str, *, clock: Clock
 ) -> IssuedToken:
     """Create the token and its ``token.create`` audit entry in one transaction."""
     chosen = frozenset(Scope(s) for s in scopes)
@@ -83,7 +83,7 @@ def issue_token(
             token_hash=_digest(token),
             name=name,
             scopes=sorted(chosen),
-            created_at=utcnow(),
+            created_at=clock(),
             created_by=created_by,
         )
         session.add(row)
@@ -95,9 +95,9 @@ def issue_token(
     return IssuedToken(token_id, name, chosen, token)
 
 
-def revoke_token(sessions: sessionmaker[Session], token_id: int, actor: str) -> bool:
+def revoke_token(sessions: sessionmaker[Session], token_id: int, actor: str, *, clock: Clock) -> bool:
     """Revoke it (with its ``token.revoke`` audit entry); False if unknown or already revoked."""
-    now = utcnow()
+    now = clock()
     with sessions.begin() as session:
         result = session.execute(
             update(ApiToken)
@@ -132,7 +132,7 @@ def list_tokens(sessions: sessionmaker[Session]) -> list[TokenInfo]:
         ]
 
 
-def authenticate(sessions: sessionmaker[Session], token: str) -> Caller | None:
+def authenticate(sessions: sessionmaker[Session], token: str, clock: Clock) -> Caller | None:
     """The caller a presented token stands for, or ``None`` (unknown, malformed, revoked)."""
     if not token.startswith(KEY_MARK):
         return None
@@ -145,7 +145,7 @@ def authenticate(sessions: sessionmaker[Session], token: str) -> Caller | None:
             return None
         if not hmac.compare_digest(row.token_hash, _digest(token)):
             return None
-        now = utcnow()
+        now = clock()
         if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
             row.last_used_at = now  # at most once a minute: reads stay cheap
         return Caller(row.id, row.name, frozenset(Scope(s) for s in row.scopes))
@@ -167,7 +167,8 @@ def require(scope: Scope) -> Callable[..., Caller]:
     ) -> Caller:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise _unauthorized()
-        caller = authenticate(request.app.state.services.sessions, credentials.credentials)
+        services = request.app.state.services
+        caller = authenticate(services.sessions, credentials.credentials, services.clock)
         if caller is None:
             raise _unauthorized()
         if not caller.may(scope):

@@ -17,11 +17,10 @@ import httpx
 
 from app.errors import ConflictError, TooLargeError, UpstreamError
 from app.logging_setup import get_logger
-from app.runtime.services import Services
 from app.settings import Settings
-from app.sync.runs import parse_scope
+from app.sync.roster_client import PullFailure, RosterPuller, RosterPullError
+from app.sync.runs import SyncRuns, parse_scope
 from app.texts import Text
-from sofia_sync.roster_pull import PullFailure, RosterPuller, RosterPullError
 
 log = get_logger(__name__)
 #: Up to this much of a download stays in memory; more goes to a temporary file.
@@ -49,12 +48,20 @@ def roster_puller(settings: Settings, client: httpx.Client | None = None) -> Ros
 
 
 def pull_and_plan(
-    services: Services, *, scope: str, actor: str, max_bytes: int, client: httpx.Client | None = None
+    settings: Settings,
+    runs: SyncRuns,
+    *,
+    scope: str,
+    actor: str,
+    max_bytes: int,
+    client: httpx.Client | None = None,
 ) -> int:
     """Download the export for ``scope`` and plan it; returns the run's id. Blocks (network,
-    then the Directory snapshot): the API runs it in a worker thread."""
+    then the Directory snapshot): the API runs it in a worker thread. Takes the settings and
+    the sync runs rather than the whole services container: runtime wires the features, so a
+    feature never imports it."""
     chosen = parse_scope(scope)  # a bad scope is a 422 before anything is downloaded
-    puller = roster_puller(services.settings, client)
+    puller = roster_puller(settings, client)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
         try:
             pulled = puller.pull(chosen, spool, max_bytes=max_bytes)
@@ -68,7 +75,7 @@ def pull_and_plan(
             "sync_pulled", size=pulled.size, media_type=pulled.media_type, source_name=pulled.source_name
         )
         spool.seek(0)
-        return services.sync.plan(
+        return runs.plan(
             cast(BinaryIO, spool),
             scope=scope,
             actor=actor,

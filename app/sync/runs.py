@@ -27,6 +27,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.accounts import approvals
+from app.clock import Clock
 from app.db.models import Job, Person, SyncItem, SyncRun
 from app.db.states import JobKind, JobState, SyncItemState, SyncRunStatus
 from app.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
@@ -73,7 +74,7 @@ class SyncRuns:
         settings: Settings,
         sessions: sessionmaker[Session],
         directory: Directory,
-        clock: Callable[[], datetime],
+        clock: Clock,
     ) -> None:
         self._settings = settings
         self._sessions = sessions

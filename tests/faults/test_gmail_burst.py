@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.clock import system_clock
 from app.runtime.services import build_services
 from app.runtime.worker import Worker
 from tests.support.harness import SENDER, HarnessFactory, enrollment, service_settings
@@ -48,7 +49,8 @@ def person(n: int) -> dict[str, object]:
 def test_a_gmail_429_burst_delays_credentials_by_seconds_not_a_day(make_harness: HarnessFactory) -> None:
     # The rest is capped at 10 s (the default 30 s bounds the delay after a burst at 30 s; the
     # shorter cap only keeps the suite fast).
-    harness = make_harness(worker_poll_seconds=0.1, mail_sender_max_rest_seconds=10.0)
+    # The machine's clock: the burst, the senders' rests and the deferred jobs run in real seconds.
+    harness = make_harness(clock=system_clock, worker_poll_seconds=0.1, mail_sender_max_rest_seconds=10.0)
     harness.emulator.set_faults(
         [
             {

@@ -26,7 +26,13 @@ NUL = "ab\x00c"
 
 
 def admin_headers(served: Served) -> dict[str, str]:
-    issued = issue_token(served.services.sessions, "hostile-tests", [Scope.ADMIN], created_by="test")
+    issued = issue_token(
+        served.services.sessions,
+        "hostile-tests",
+        [Scope.ADMIN],
+        created_by="test",
+        clock=served.services.clock,
+    )
     return {"Authorization": f"Bearer {issued.token}"}
 
 

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from app.clock import FrozenClock
 from app.db.engine import make_engine
 from app.http.guard import MAX_HEAD_BYTES
 from app.logging_setup import configure_logging
@@ -151,7 +152,9 @@ def test_an_unexpected_error_is_a_500_problem_and_the_connection_survives(
     search with an exception no code expects; it is answered, logged once, and the kept-alive
     connection serves the next request."""
     harness = make_harness()
-    token = issue_token(harness.services.sessions, "mesa", [Scope.ADMIN], created_by="test").token
+    token = issue_token(
+        harness.services.sessions, "mesa", [Scope.ADMIN], created_by="test", clock=harness.services.clock
+    ).token
     with harness.services.engine.begin() as connection:
         connection.execute(text("ALTER TABLE people RENAME COLUMN search_name TO search_name_gone"))
     logs = io.StringIO()
@@ -191,7 +194,7 @@ def test_the_guard_answers_before_any_other_middleware(
     url = sqlite_url(tmp_path)
     engine = make_engine(url)
     settings = service.service_settings(url, key_file, emulator_server.base_url)
-    services = build_services(settings, engine=engine, clock=service.TestClock())
+    services = build_services(settings, engine=engine, clock=FrozenClock())
     body = encode(example())
     try:
         with production_server(services) as base, httpx.Client(base_url=base, timeout=10) as client:

@@ -9,7 +9,6 @@ import email.policy
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from app.accounts.sweep import sweep_due
+from app.clock import FrozenClock
 from app.db.engine import make_engine
 from app.db.migrate import upgrade
 from app.db.models import CredentialDelivery, Person
@@ -61,20 +61,6 @@ def enrollment(
     return event
 
 
-class TestClock:
-    """The service's clock: real time plus an offset tests move to cross grace periods
-    without waiting (it keeps ticking, so jobs queued at the real now stay due)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
-
-
 @dataclass
 class Harness:
     services: Services
@@ -82,7 +68,7 @@ class Harness:
     emulator: EmulatorControl
     emulator_server: EmulatorServer
     key_info: dict[str, Any]
-    clock: TestClock = field(default_factory=TestClock)
+    clock: FrozenClock = field(default_factory=FrozenClock)
 
     def sweep(self) -> int:
         """What the worker's sweeper does every interval: queue the people whose time came."""
@@ -218,11 +204,12 @@ def make_harness(
     key_file.write_text(json.dumps(key_info), encoding="utf-8")
     started: list[tuple[BackgroundServer, Any]] = []
 
-    def make(**overrides: Any) -> Harness:
+    def make(*, clock: Any = None, **overrides: Any) -> Harness:
+        """``clock``: a frozen one unless the test needs real time to pass (a lease expiring)."""
         settings = service_settings(database_url, key_file, emulator_server.base_url, **overrides)
         engine = make_engine(database_url)
         upgrade(engine)
-        clock = TestClock()
+        clock = clock if clock is not None else FrozenClock()
         services = build_services(settings, engine=engine, clock=clock)
         server = BackgroundServer(create_app(services), name="misena")
         server.start()

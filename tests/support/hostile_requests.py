@@ -32,6 +32,7 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select
 
+from app.clock import FrozenClock
 from app.db.engine import make_engine
 from app.db.migrate import upgrade
 from app.db.models import Job, Person, WebhookEvent
@@ -151,7 +152,7 @@ class Served:
     ) -> Harness:
         """The service harness on this database, with services built afresh (their caches,
         such as the org units already created, must not outlive the emulator's reset)."""
-        clock = service.TestClock()
+        clock = FrozenClock()
         services = build_services(self.services.settings, engine=self.services.engine, clock=clock)
         return Harness(services, self.url + "/", tenant, emulator_server, key, clock)
 
@@ -211,7 +212,7 @@ class _Stores:
         upgrade(engine)
         key_file = self._directory / "service-account.json"
         settings = service.service_settings(url, key_file, self._emulator.base_url)
-        services = build_services(settings, engine=engine, clock=service.TestClock())
+        services = build_services(settings, engine=engine, clock=FrozenClock())
         base = stack.enter_context(production_server(services))
         client = stack.enter_context(httpx.Client(base_url=base, timeout=30))
         return Served(services, base, client)

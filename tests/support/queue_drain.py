@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, insert
 
+from app.clock import system_clock
 from app.db.engine import make_engine, session_factory
 from app.jobs.queue import JobQueue, QueueSettings
 
@@ -43,7 +44,7 @@ def drain(
     idle_rounds: int = 30,
 ) -> int:
     """Claim, hold, record, complete — until the queue stays empty; returns jobs done."""
-    queue = JobQueue(session_factory(engine), QueueSettings(lease_seconds=600))
+    queue = JobQueue(session_factory(engine), QueueSettings(lease_seconds=600), clock=system_clock)
     done = idle = 0
     while idle < idle_rounds:
         claimed = queue.claim(worker, kinds=kinds, limit=limit)

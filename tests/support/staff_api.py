@@ -21,6 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import Connection, MetaData, Table, select
 
+from app.clock import FrozenClock
 from app.db.engine import make_engine
 from app.db.migrate import upgrade
 from app.http.main import create_app
@@ -164,7 +165,7 @@ def shared(
         engine = make_engine(url)
         stack.callback(engine.dispose)
         upgrade(engine)
-        clock = service.TestClock()
+        clock = FrozenClock()
         services = build_services(
             service.service_settings(url, key_file, emulator_server.base_url), engine=engine, clock=clock
         )

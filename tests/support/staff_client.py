@@ -12,6 +12,7 @@ import httpx
 import pytest
 import structlog
 
+from app.cli.plumbing import cli_clock
 from app.staff.tokens import Scope, issue_token
 from tests.support.harness import Harness
 
@@ -32,7 +33,9 @@ class StaffClient:
 
 
 def staff_client(harness: Harness, *scopes: Scope, name: str = "mesa-de-ayuda") -> StaffClient:
-    issued = issue_token(harness.services.sessions, name, scopes or (Scope.ADMIN,), created_by="test")
+    issued = issue_token(
+        harness.services.sessions, name, scopes or (Scope.ADMIN,), created_by="test", clock=harness.clock
+    )
     return StaffClient(harness, issued.token)
 
 
@@ -46,6 +49,7 @@ def cli_environment(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("MISENA_GOOGLE_KEY_FILE", str(settings.google_key_file))
     monkeypatch.setenv("MISENA_GOOGLE_API_ENDPOINT", str(settings.google_api_endpoint))
     monkeypatch.setenv("MISENA_GOOGLE_ADMIN", settings.google_admin)
+    monkeypatch.setattr(cli_clock, "source", harness.clock)  # the commands read the service's time
     saved = structlog.get_config()
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level

@@ -18,7 +18,8 @@ from tests.support.google_bodies import SOFIA_SCHEMA, new_user
 from workspace.directory import GoogleDirectory
 from workspace.emulator.control_client import EmulatorControl
 from workspace.errors import InvalidRequest
-from workspace.user_snapshot import USER_FIELDS, SnapshotCancelledError, chains_for
+from workspace.snapshot_reader import SnapshotCancelledError, chains_for
+from workspace.user_snapshot import USER_FIELDS
 
 LIST = "directory.users.list"
 OTHER_SCHEMA: dict[str, Any] = {

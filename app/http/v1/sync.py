@@ -172,7 +172,12 @@ async def pull_sync(services: ServicesDep, caller: Runner, body: PullRequest) ->
     """Downloads the export for the scope from the configured Sofia Plus endpoint and plans it
     exactly as an uploaded one (`POST /v1/sync-runs`): nothing changes until it is applied."""
     run_id = await run_in_threadpool(
-        pull_and_plan, services, scope=body.scope, actor=caller.actor, max_bytes=MAX_ROSTER_BYTES
+        pull_and_plan,
+        services.settings,
+        services.sync,
+        scope=body.scope,
+        actor=caller.actor,
+        max_bytes=MAX_ROSTER_BYTES,
     )
     return await run_in_threadpool(sync_run_out, services, run_id)
 

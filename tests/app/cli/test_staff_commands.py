@@ -81,7 +81,7 @@ def test_a_token_is_shown_once_authenticates_and_stops_when_revoked(harness: Har
     assert issued["scopes"] == ["accounts:read", "accounts:write"]
     assert issued["created_by"] == "cli:ana"
     assert "no se volverá a mostrar" in created.stderr
-    caller = authenticate(sessions, token)
+    caller = authenticate(sessions, token, harness.clock)
     assert caller is not None
     assert caller.scopes == {Scope.ACCOUNTS_READ, Scope.ACCOUNTS_WRITE}
     assert caller.name == "mesa-de-ayuda"
@@ -90,7 +90,7 @@ def test_a_token_is_shown_once_authenticates_and_stops_when_revoked(harness: Har
     [second] = [line for line in shown.stdout.splitlines() if line.startswith("msn_")]
     assert shown.output.count(second) == 1, "printed once"
     assert "no se volverá a mostrar" in shown.output
-    assert authenticate(sessions, second) is not None
+    assert authenticate(sessions, second, harness.clock) is not None
 
     listed = ok(run("tokens", "list"))
     assert "mesa-de-ayuda" in listed.output
@@ -107,8 +107,8 @@ def test_a_token_is_shown_once_authenticates_and_stops_when_revoked(harness: Har
 
     revoked = ok(run("tokens", "revoke", str(issued["id"]), "--actor", "ana"))
     assert "revocado" in revoked.output
-    assert authenticate(sessions, token) is None
-    assert authenticate(sessions, second) is not None
+    assert authenticate(sessions, token, harness.clock) is None
+    assert authenticate(sessions, second, harness.clock) is not None
     [row] = [r for r in as_json(run("tokens", "list", "--json")) if r["id"] == issued["id"]]
     assert row["revoked_at"] is not None
 

@@ -17,6 +17,7 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
+from app.clock import system_clock
 from app.demo.environment import send_signed
 from app.http.main import create_app
 from app.logging_setup import configure_logging
@@ -135,7 +136,10 @@ def test_readyz_keeps_the_json_log_parseable(harness: Harness) -> None:
 
 def test_a_running_job_keeps_its_lease_while_a_short_lease_expires(make_harness: HarnessFactory) -> None:
     """The lease keeper renews a long job's lease, so a second worker never runs it twice."""
-    harness = make_harness(worker_threads=1, worker_poll_seconds=0.05, job_lease_seconds=0.6)
+    # The machine's clock: the point is a lease that really expires while the job runs.
+    harness = make_harness(
+        clock=system_clock, worker_threads=1, worker_poll_seconds=0.05, job_lease_seconds=0.6
+    )
     pool = WorkerPool(harness.services)
     harness.emulator.configure(latency_ms=1500)  # the reconcile outlives its lease twice over
     assert harness.post(enrolment_of(3)).status_code == 202

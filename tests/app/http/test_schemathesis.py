@@ -38,6 +38,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
+from app.clock import FrozenClock
 from app.db.engine import make_engine
 from app.db.migrate import upgrade
 from app.db.models import Job, Person, SuspensionHold, SyncRun
@@ -141,7 +142,7 @@ def seeded(
     settings = service.service_settings(
         url, key_file, emulator_server.base_url, brake={"limit": 1, "window_seconds": 3600}
     )
-    clock = service.TestClock()
+    clock = FrozenClock()
     services = build_services(settings, engine=engine, clock=clock)
     server = BackgroundServer(create_app(services), name="misena-schemathesis")
     server.start()

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.clock import system_clock
 from app.db.engine import is_postgres
-from app.jobs.queue import JobQueue, enqueue, utcnow
+from app.jobs.queue import JobQueue, enqueue
 from tests.support.queue_drain import CLAIMS, claims_metadata, drain_in_process, drain_in_threads
 from tests.support.stores import add_people
 
@@ -28,7 +29,7 @@ def _queue_jobs(engine: Engine, sessions: sessionmaker[Session], people: int, ki
     with sessions.begin() as session:
         for person_id in ids:
             for kind in KINDS[:kinds]:
-                enqueue(session, kind, person_id, now=utcnow())
+                enqueue(session, kind, person_id, now=system_clock())
     return ids
 
 
@@ -51,7 +52,12 @@ def _assert_drained_exactly_once(engine: Engine, sessions: sessionmaker[Session]
     per_job = Counter(job_id for job_id, *_ in claims)
     assert len(per_job) == jobs
     assert set(per_job.values()) == {1}, [j for j, n in per_job.items() if n > 1]
-    assert JobQueue(sessions).counts() == {"pending": 0, "running": 0, "done": jobs, "dead": 0}
+    assert JobQueue(sessions, clock=system_clock).counts() == {
+        "pending": 0,
+        "running": 0,
+        "done": jobs,
+        "dead": 0,
+    }
 
 
 def _assert_no_person_held_twice(engine: Engine) -> None:

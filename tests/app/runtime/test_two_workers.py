@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.clock import system_clock
 from app.db.models import CredentialDelivery, Job
 from app.runtime.services import build_services
 from app.runtime.worker import Worker
 from tests.support.databases import postgres_schema
-from tests.support.harness import Harness, enrollment, service_settings
+from tests.support.harness import Harness, HarnessFactory, enrollment, service_settings
 
 PEOPLE = 500
 
@@ -44,6 +45,12 @@ def database_url() -> Iterator[str]:
     """PostgreSQL only: sharing one queue between processes is what it is for."""
     with postgres_schema() as url:
         yield url
+
+
+@pytest.fixture
+def harness(make_harness: HarnessFactory) -> Harness:
+    """On the machine's clock, as the worker processes are: they share one queue's leases."""
+    return make_harness(clock=system_clock)
 
 
 @pytest.mark.postgres

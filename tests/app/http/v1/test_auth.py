@@ -85,7 +85,7 @@ def call(
 
 
 def token(harness: Harness, *scopes: Scope, name: str = "scope-test") -> tuple[int, str]:
-    issued = issue_token(harness.services.sessions, name, scopes, created_by="test")
+    issued = issue_token(harness.services.sessions, name, scopes, created_by="test", clock=harness.clock)
     return issued.id, issued.token
 
 
@@ -114,7 +114,7 @@ def test_no_valid_token_is_401(http: httpx.Client, shared: Harness, operation: O
         assert_unauthorized(call(http, shared, operation, authorization))
 
     assert call(http, shared, operation, f"Bearer {valid}").status_code == operation.admin_status
-    assert revoke_token(shared.services.sessions, token_id, actor="test")
+    assert revoke_token(shared.services.sessions, token_id, actor="test", clock=shared.clock)
     assert_unauthorized(call(http, shared, operation, f"Bearer {valid}"))
 
 

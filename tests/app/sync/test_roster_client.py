@@ -13,14 +13,14 @@ import pytest
 import respx
 from pydantic import SecretStr
 
-from sofia_sync.roster import Scope, load_roster
-from sofia_sync.roster_pull import (
+from app.sync.roster_client import (
     XLSX_MEDIA_TYPE,
     PulledRoster,
     PullFailure,
     RosterPuller,
     RosterPullError,
 )
+from sofia_sync.roster import Scope, load_roster
 from tests.support.roster_files import csv_bytes, fake_rows, write_xlsx
 
 URL = "https://sofia.example/api/reportes/matriculas"
