@@ -131,3 +131,17 @@ def field_problems(errors: Iterable[Any], *, skip_prefix: Sequence[str] = ()) ->
         loc = [part for part in loc if "." not in part or not part[0].isalpha()]
         result.append(FieldProblem(".".join(loc) or "body", str(error.get("msg", ""))))
     return result
+
+
+#: What a missing thing is called in Spanish, after "No hay".
+_NONE_ES = {
+    "person": "ninguna persona",
+    "job": "ningún trabajo",
+    "held suspension": "ninguna suspensión retenida",
+    "token": "ningún token",
+}
+
+
+def not_found(what: str) -> NotFoundError:
+    """Nothing of kind ``what`` (person, job, held suspension, token) has the id asked for."""
+    return NotFoundError(Text(es=f"No hay {_NONE_ES[what]} con ese id.", en=f"No {what} with that id."))

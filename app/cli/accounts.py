@@ -2,7 +2,7 @@
 one person, and the IT staff's corrections (help in Spanish, for SENA's IT staff).
 
 The same code answers here and over HTTP: people are found and pictured by
-:mod:`app.people.queries`, every change to a person goes through :class:`app.staff.actions.StaffActions`
+:mod:`app.lookup.queries`, every change to a person goes through :class:`app.staff.actions.StaffActions`
 (so it lands in the audit trail as ``cli:<actor>``, in the same transaction), and ``--json``
 prints the very schemas the API answers with. Apart from ``misena jobs`` and ``misena tokens``
 because only this group names a person (by document or ``--id``) and draws a person's picture.
@@ -51,11 +51,11 @@ from app.cli.rendering import (
 )
 from app.db.models import Person
 from app.db.states import AccountStatus
-from app.errors import MisenaError, NotFoundError
+from app.errors import MisenaError, NotFoundError, not_found
 from app.http.v1.schemas import Accepted, AuditOut, DeliveryOut, HoldOut, PageOf, PersonDetail, PersonSummary
-from app.people import queries as people_queries
+from app.lookup import queries as people_queries
 from app.people import repository as people_repository
-from app.staff.actions import StaffActions, not_found
+from app.staff.actions import StaffActions
 from app.texts import Text
 
 accounts_cli = typer.Typer(

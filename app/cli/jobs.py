@@ -35,9 +35,9 @@ from app.cli.rendering import _dump, _grid, _jobs_table, _more, _state, _text, o
 from app.db.models import Job
 from app.db.paging import fetch_page
 from app.db.states import JobKind, JobState
-from app.errors import MisenaError
+from app.errors import MisenaError, not_found
 from app.http.v1.schemas import Counted, JobOut, PageOf
-from app.staff.actions import StaffActions, not_found
+from app.staff.actions import StaffActions
 
 jobs_cli = typer.Typer(
     help="La cola de trabajos del worker: listar, ver el último error, reintentar, cancelar.",

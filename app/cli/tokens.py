@@ -26,8 +26,7 @@ from app.cli.plumbing import (
     refused,
 )
 from app.cli.rendering import _text, _when, emit, err_console, make_table, out_console, print_json
-from app.errors import ConflictError
-from app.staff.actions import not_found
+from app.errors import ConflictError, not_found
 from app.staff.tokens import Scope, TokenInfo, issue_token, list_tokens, revoke_token
 from app.texts import Text
 

@@ -21,7 +21,7 @@ from app.clock import Clock
 from app.credentials.delivery import OPEN, request_delivery
 from app.db.models import CredentialDelivery, Job, Person, SuspensionHold
 from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus, HoldState, JobKind, JobState
-from app.errors import ConflictError, NotFoundError
+from app.errors import ConflictError, not_found
 from app.jobs.queue import enqueue, retry_job
 from app.logging_setup import get_logger
 from app.people import repository as people
@@ -34,18 +34,6 @@ RETRIABLE = (JobState.DEAD, JobState.CANCELLED)
 
 
 #: What IT staff look up by id, and how Spanish says there is none.
-_NONE_ES = {
-    "person": "ninguna persona",
-    "job": "ningún trabajo",
-    "held suspension": "ninguna suspensión retenida",
-    "token": "ningún token",
-}
-
-
-def not_found(what: str) -> NotFoundError:
-    return NotFoundError(Text(es=f"No hay {_NONE_ES[what]} con ese id.", en=f"No {what} with that id."))
-
-
 _EXCLUDED = Text(
     es="La persona está excluida de la gestión; inclúyala primero.",
     en="The person is excluded from management; include them first.",

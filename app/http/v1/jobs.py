@@ -10,9 +10,9 @@ from sqlalchemy import select
 from app.db.models import Job
 from app.db.paging import fetch_page
 from app.db.states import JobKind, JobState
+from app.errors import not_found
 from app.http.v1.deps import JobWriter, Limit, PageToken, Reader, ServicesDep, problems
 from app.http.v1.schemas import ActionRequest, Counted, JobOut, PageOf
-from app.staff.actions import not_found
 
 _NO_REASON = ActionRequest()
 router = APIRouter(prefix="/jobs", tags=["jobs"])

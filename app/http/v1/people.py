@@ -20,7 +20,7 @@ from app.http.v1.schemas import (
     SuspendRequest,
     WorkspaceState,
 )
-from app.people import queries  # a module: it imports our schemas (import cycle)
+from app.lookup import queries
 from app.runtime.services import Services
 from app.texts import Text
 from sofia_sync.storable import StoredText

@@ -15,7 +15,7 @@ from app.accounts.schemas import HoldOut
 from app.credentials.schemas import DeliveryOut
 from app.db.models import AuditEvent, column_length
 from app.jobs.schemas import JobOut
-from app.people.schemas import PersonDetail, PersonSummary, WorkspaceState
+from app.lookup.schemas import PersonDetail, PersonSummary, WorkspaceState
 from app.staff.schemas import AuditOut
 from sofia_sync.storable import StoredText
 

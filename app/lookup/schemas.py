@@ -1,5 +1,5 @@
 """The read models of a person: the summary a search lists and the whole picture of one
-(:func:`app.people.queries.person_detail`), owned by the feature that assembles them; the
+(:func:`app.lookup.queries.person_detail`), owned by the feature that assembles them; the
 IT staff API and the command line both answer with them."""
 
 from __future__ import annotations

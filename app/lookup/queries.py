@@ -15,12 +15,12 @@ from app.credentials.schemas import DeliveryOut
 from app.db.models import AuditEvent, CredentialDelivery, Job, Person, SuspensionHold
 from app.db.paging import Page, fetch_page
 from app.db.states import AccountStatus
+from app.errors import not_found
 from app.jobs.schemas import JobOut
+from app.lookup.schemas import PersonDetail, PersonSummary, WorkspaceState
 from app.people import repository as people
 from app.people.index import search_form
 from app.people.repository import compact_document, escape_like
-from app.people.schemas import PersonDetail, PersonSummary, WorkspaceState
-from app.staff.actions import not_found
 from app.staff.schemas import AuditOut
 from sofia_sync.policy import PolicySettings, desired_account, staff_suspension
 
