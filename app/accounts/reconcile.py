@@ -9,20 +9,21 @@ the address the person should have, else by the addresses of their former docume
 TI → CC change renames the one account instead of creating a second. An account misena
 recorded that is gone from Google (deleted by an admin) is restored, or else created again
 with fresh credentials (:mod:`app.accounts.recovery`). Suspensions go through the circuit
-breaker (:mod:`app.accounts.brake`); ficha groups through :mod:`app.accounts.ficha_groups`.
+breaker (:mod:`app.accounts.brake`); ficha groups through :mod:`app.accounts.ficha_groups`. The
+account wanted is decided as the bulk plan decides it (:mod:`app.accounts.account_decision`).
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 
 from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.accounts import recovery
+from app.accounts.account_decision import Known, decision_for
 from app.accounts.brake import Decision, SuspensionBrake
 from app.accounts.ficha_groups import FichaGroups
 from app.clock import Clock
@@ -37,7 +38,6 @@ from app.people.repository import AccountUpdate
 from app.settings import Settings
 from sofia_sync.account_lookup import find_account
 from sofia_sync.normalize import mask_email
-from sofia_sync.person import PersonRecord
 from sofia_sync.planner import (
     Action,
     CreateAccount,
@@ -51,15 +51,7 @@ from sofia_sync.planner import (
     plan_groups,
     to_new_user,
 )
-from sofia_sync.policy import (
-    AccountDecision,
-    DesiredAccount,
-    LeftAlone,
-    NoAccount,
-    PolicySettings,
-    decide_account,
-    staff_suspension,
-)
+from sofia_sync.policy import DesiredAccount, LeftAlone, NoAccount
 from workspace.errors import AlreadyExists, NotReady
 from workspace.models import WorkspaceUser
 from workspace.ports import Directory
@@ -88,27 +80,6 @@ class OrgUnitCache:
         self._directory.ensure_org_unit(path)
         with self._lock:
             self._known.add(path)
-
-
-@dataclass(frozen=True)
-class Known:
-    """What misena knows of the person's account before this run."""
-
-    record: PersonRecord
-    google_user_id: str | None
-    suspended_by_misena: bool
-    group_memberships: dict[str, str] | None
-    excluded: bool = False
-    staff_suspended: bool = False
-    staff_reason: str | None = None
-
-
-def decision_for(known: Known, policy: PolicySettings, now: datetime) -> AccountDecision:
-    """The reconcile's decision of the account from what misena knows: the bulk plan's
-    (:func:`~sofia_sync.policy.decide_account`), with IT staff's exclusion and suspension as
-    the row stores them."""
-    staff = staff_suspension(known.staff_suspended, known.staff_reason)
-    return decide_account(known.record, policy, now, excluded=known.excluded, staff=staff)
 
 
 class _RefusedError(Exception):

@@ -11,7 +11,7 @@ from functools import reduce
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.accounts.reconcile import Known, decision_for
+from app.accounts.account_decision import Known, decision_for
 from sofia_sync.bulk_plan import KnownPerson, PlanAction, Source, decision_of, plan_person
 from sofia_sync.contract import Event
 from sofia_sync.person import PersonRecord, apply_event
