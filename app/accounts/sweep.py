@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Person
 from app.db.states import JobKind
-from app.jobs.queue import enqueue
+from app.jobs.outbox import enqueue
 from app.logging_setup import get_logger
 
 log = get_logger(__name__)

@@ -39,7 +39,7 @@ from app.credentials.passwords import generate_password
 from app.credentials.senders import NoCapacity, Reservation, SenderPool
 from app.db.models import CredentialDelivery, Person
 from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus, JobKind
-from app.jobs.queue import enqueue
+from app.jobs.outbox import enqueue
 from app.logging_setup import get_logger
 from app.people import repository as people
 from app.settings import Settings

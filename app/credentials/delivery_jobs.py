@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.credentials.delivery import OPEN
 from app.db.models import CredentialDelivery, Job, Person
 from app.db.states import AccountStatus, DeliveryStatus, JobKind, JobState
-from app.jobs.queue import discard_pending, enqueue
+from app.jobs.outbox import discard_pending, enqueue
 from app.people import repository as people
 
 #: How long a delivery job waits for the inline send before it may send by itself.

@@ -1,6 +1,6 @@
 """The job queue: a table in the service's own database (a transactional outbox).
 
-Callers :func:`enqueue` inside their own transaction, so a job exists exactly when the change
+Callers :func:`~app.jobs.outbox.enqueue` inside their own transaction, so a job exists exactly when the change
 that needs it was committed. Workers :meth:`JobQueue.claim` jobs under a lease that expires if
 the worker dies; failures go back to the queue with exponential backoff and jitter until
 ``max_attempts``, then are dead-lettered for IT staff.
@@ -26,23 +26,27 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, delete, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import Clock
-from app.db.models import PENDING_ONLY, Job, Person
+from app.db.models import Person
 from app.db.states import JobKind, JobState
+from app.jobs.conditions import (
+    JOBS,
+    claimable,
+    lease_expired,
+    owned,
+    pending_due,
+    person_free,
+    reclaimable,
+)
+from app.jobs.outbox import enqueue
 
-__all__ = ["ClaimedJob", "JobQueue", "QueueHealth", "QueueSettings", "enqueue", "retry_job"]
+__all__ = ["ClaimedJob", "JobQueue", "QueueHealth", "QueueSettings", "retry_job"]
 
-JOBS = cast("Table", Job.__table__)
-#: The same table under another name, for "another job of this person" subqueries (built
-#: once: constructing an alias per statement costs more than running the statement).
-SIBLINGS = JOBS.alias("siblings")
 MAX_ERROR_CHARS = 1000
 
 
@@ -72,64 +76,6 @@ class ClaimedJob:
     person_id: int
     attempts: int  # including this one
     max_attempts: int
-
-
-def enqueue(
-    session: Session,
-    kind: JobKind,
-    person_id: int,
-    *,
-    now: datetime,
-    run_after: datetime | None = None,
-) -> bool:
-    """Queue ``kind`` for the person in the caller's transaction (not committed here).
-
-    Returns True if a new pending job was inserted; False if one was already pending, in which
-    case it is brought forward to ``run_after`` if that is earlier (never pushed back).
-    """
-    due = run_after or now
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(JOBS)
-        .values(
-            kind=kind,
-            person_id=person_id,
-            state=JobState.PENDING,
-            attempts=0,
-            run_after=due,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["person_id", "kind"], index_where=PENDING_ONLY)
-        .returning(JOBS.c.id)
-    )
-    if session.execute(statement).first() is not None:
-        return True
-    session.execute(
-        update(JOBS)
-        .where(
-            JOBS.c.person_id == person_id,
-            JOBS.c.kind == kind,
-            JOBS.c.state == JobState.PENDING,
-            JOBS.c.run_after > due,
-        )
-        .values(run_after=due, updated_at=now)
-    )
-    return False
-
-
-def discard_pending(session: Session, kind: JobKind, person_id: int) -> bool:
-    """Delete the person's pending ``kind`` job in the caller's transaction; True if one was.
-
-    For work a caller has just done itself (credentials sent inline): a job that would only
-    find nothing to do must not sit in the queue IT staff read. Running jobs are not touched.
-    """
-    result = session.execute(
-        delete(JOBS)
-        .where(JOBS.c.person_id == person_id, JOBS.c.kind == kind, JOBS.c.state == JobState.PENDING)
-        .returning(JOBS.c.id)
-    )
-    return result.first() is not None
 
 
 def backoff_seconds(settings: QueueSettings, attempts: int, rng: random.Random) -> float:
@@ -167,7 +113,7 @@ class JobQueue:
                 return []
             rows = session.execute(
                 update(JOBS)
-                .where(JOBS.c.id.in_(chosen), _claimable(now), _person_free(now))
+                .where(JOBS.c.id.in_(chosen), claimable(now), person_free(now))
                 .values(
                     state=JobState.RUNNING,
                     locked_by=worker_id,
@@ -192,11 +138,11 @@ class JobQueue:
         """
         chosen: list[int] = []
         people: set[int] = set()
-        for condition in (_reclaimable(now), _pending_due(now)):
+        for condition in (reclaimable(now), pending_due(now)):
             statement = (
                 select(JOBS.c.id, JOBS.c.person_id)
                 .join(Person, Person.id == JOBS.c.person_id)
-                .where(condition, _person_free(now))
+                .where(condition, person_free(now))
                 # run_after alone (no id tie-break): PostgreSQL then walks
                 # ix_jobs_state_run_after and stops at `limit` instead of sorting every due
                 # job (0.1 ms instead of 26 ms with 20,000 pending).
@@ -218,7 +164,7 @@ class JobQueue:
         with self._sessions.begin() as session:
             session.execute(
                 update(JOBS)
-                .where(_lease_expired(now), JOBS.c.attempts >= JOBS.c.max_attempts)
+                .where(lease_expired(now), JOBS.c.attempts >= JOBS.c.max_attempts)
                 .values(
                     state=JobState.DEAD,
                     lease_until=None,
@@ -236,7 +182,7 @@ class JobQueue:
         with self._sessions.begin() as session:
             result = session.execute(
                 update(JOBS)
-                .where(_owned(job_id, worker_id))
+                .where(owned(job_id, worker_id))
                 .values(
                     lease_until=now + timedelta(seconds=self._settings.lease_seconds),
                     updated_at=now,
@@ -251,7 +197,7 @@ class JobQueue:
         with self._sessions.begin() as session:
             result = session.execute(
                 update(JOBS)
-                .where(_owned(job_id, worker_id))
+                .where(owned(job_id, worker_id))
                 .values(state=JobState.DONE, lease_until=None, finished_at=now, updated_at=now)
                 .returning(JOBS.c.id)
             )
@@ -279,9 +225,7 @@ class JobQueue:
         message = error[:MAX_ERROR_CHARS]
         with self._sessions.begin() as session:
             row = session.execute(
-                select(JOBS.c.attempts, JOBS.c.max_attempts)
-                .where(_owned(job_id, worker_id))
-                .with_for_update()
+                select(JOBS.c.attempts, JOBS.c.max_attempts).where(owned(job_id, worker_id)).with_for_update()
             ).first()
             if row is None:
                 return self._state(session, job_id)
@@ -307,7 +251,7 @@ class JobQueue:
         now = self._clock()
         with self._sessions.begin() as session:
             row = session.execute(
-                select(JOBS.c.attempts).where(_owned(job_id, worker_id)).with_for_update()
+                select(JOBS.c.attempts).where(owned(job_id, worker_id)).with_for_update()
             ).first()
             if row is None:
                 return self._state(session, job_id)
@@ -349,7 +293,7 @@ class JobQueue:
         """
         now = self._clock()
         with self._sessions() as session:
-            oldest = session.scalar(select(func.min(JOBS.c.run_after)).where(_pending_due(now)))
+            oldest = session.scalar(select(func.min(JOBS.c.run_after)).where(pending_due(now)))
         counts = self.counts()
         wait = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
         return QueueHealth(counts=counts, oldest_due_seconds=wait)
@@ -411,34 +355,3 @@ def retry_job(
         enqueue(session, row.kind, row.person_id, now=now)
         JobQueue._set(session, job_id, state=JobState.DONE, finished_at=now, updated_at=now)
     return True
-
-
-def _pending_due(now: datetime) -> ColumnElement[bool]:
-    return and_(JOBS.c.state == JobState.PENDING, JOBS.c.run_after <= now)
-
-
-def _lease_expired(now: datetime) -> ColumnElement[bool]:
-    return and_(JOBS.c.state == JobState.RUNNING, JOBS.c.lease_until < now)
-
-
-def _reclaimable(now: datetime) -> ColumnElement[bool]:
-    """Running under an expired lease (its worker died or hung) with attempts left."""
-    return and_(_lease_expired(now), JOBS.c.attempts < JOBS.c.max_attempts)
-
-
-def _claimable(now: datetime) -> ColumnElement[bool]:
-    return or_(_pending_due(now), _reclaimable(now))
-
-
-def _person_free(now: datetime) -> ColumnElement[bool]:
-    """No *other* job of this job's person is running under a live lease."""
-    return ~exists().where(
-        SIBLINGS.c.person_id == JOBS.c.person_id,
-        SIBLINGS.c.id != JOBS.c.id,
-        SIBLINGS.c.state == JobState.RUNNING,
-        SIBLINGS.c.lease_until >= now,
-    )
-
-
-def _owned(job_id: int, worker_id: str) -> ColumnElement[bool]:
-    return and_(JOBS.c.id == job_id, JOBS.c.state == JobState.RUNNING, JOBS.c.locked_by == worker_id)

@@ -43,7 +43,7 @@ from app.errors import (
     UnsupportedMediaError,
     field_problems,
 )
-from app.jobs.queue import enqueue
+from app.jobs.outbox import enqueue
 from app.logging_setup import get_logger
 from app.people import repository as people
 from app.people.merge import absorb, rekey

@@ -22,7 +22,8 @@ from app.credentials.delivery import OPEN, request_delivery
 from app.db.models import CredentialDelivery, Job, Person, SuspensionHold
 from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus, HoldState, JobKind, JobState
 from app.errors import ConflictError, not_found
-from app.jobs.queue import enqueue, retry_job
+from app.jobs.outbox import enqueue
+from app.jobs.queue import retry_job
 from app.logging_setup import get_logger
 from app.people import repository as people
 from app.staff.audit import record as audit

@@ -31,7 +31,7 @@ from app.clock import Clock
 from app.db.models import Job, Person, SyncItem, SyncRun
 from app.db.states import JobKind, JobState, SyncItemState, SyncRunStatus
 from app.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
-from app.jobs.queue import enqueue
+from app.jobs.outbox import enqueue
 from app.logging_setup import get_logger
 from app.people import repository as people
 from app.settings import Settings

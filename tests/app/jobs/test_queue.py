@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Job
-from app.jobs.queue import JobQueue, QueueSettings, enqueue
+from app.jobs.outbox import enqueue
+from app.jobs.queue import JobQueue, QueueSettings
 from tests.support.stores import FakeClock, add_people
 
 RECONCILE = "reconcile"

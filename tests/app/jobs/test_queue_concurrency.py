@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import system_clock
 from app.db.engine import is_postgres
-from app.jobs.queue import JobQueue, enqueue
+from app.jobs.outbox import enqueue
+from app.jobs.queue import JobQueue
 from tests.support.queue_drain import CLAIMS, claims_metadata, drain_in_process, drain_in_threads
 from tests.support.stores import add_people
 

@@ -10,7 +10,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Job
-from app.jobs.queue import JobQueue, enqueue
+from app.jobs.outbox import enqueue
+from app.jobs.queue import JobQueue
 from tests.support.stores import FakeClock, add_people
 
 DELIVER = "deliver_credentials"
