@@ -19,7 +19,8 @@ from app.errors import ConflictError, TooLargeError, UpstreamError
 from app.logging_setup import get_logger
 from app.settings import Settings
 from app.sync.roster_client import PullFailure, RosterPuller, RosterPullError
-from app.sync.runs import SyncRuns, parse_scope
+from app.sync.roster_input import parse_scope
+from app.sync.runs import SyncRuns
 from app.texts import Text
 
 log = get_logger(__name__)

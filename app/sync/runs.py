@@ -11,13 +11,10 @@ worker applies the changes paced at Google's limits, like any other job.
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -30,35 +27,25 @@ from app.accounts import approvals
 from app.clock import Clock
 from app.db.models import Job, Person, SyncItem, SyncRun
 from app.db.states import JobKind, JobState, SyncItemState, SyncRunStatus
-from app.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
+from app.errors import ConflictError, FieldProblem, NotFoundError
 from app.jobs.outbox import enqueue
 from app.logging_setup import get_logger
 from app.people import repository as people
 from app.settings import Settings
 from app.staff.audit import record as audit
 from app.sync.known_people import known_people
+from app.sync.plan_costs import Phases, few_collections
+from app.sync.roster_input import load, parse_scope
 from app.texts import Text
 from sofia_sync.bulk_plan import BulkPlan, PlanAction, SafetySettings, Snapshot, plan_bulk
 from sofia_sync.person import PersonRecord, merge_records
-from sofia_sync.roster import Roster, Scope, load_roster
-from sofia_sync.roster_rows import RosterFormatError
+from sofia_sync.roster import Roster, Scope
 from workspace.ports import Directory
 
 log = get_logger(__name__)
 BATCH = 500
 ERRORS_KEPT = 1000
 Progress = Callable[[int, int], None]
-
-
-def parse_scope(text: str) -> Scope:
-    try:
-        return Scope.parse(text)
-    except ValueError as exc:
-        raise InvalidInputError(
-            Text(es="El alcance es 'all', 'regional:<código>' o 'centro:<código>'.", en=str(exc)),
-            title="Invalid scope",
-            fields=[FieldProblem("scope", str(exc))],
-        ) from exc
 
 
 @dataclass(frozen=True)
@@ -95,7 +82,7 @@ class SyncRuns:
         """Plan and store a run; returns its id. Nothing changes in Google or in people."""
         chosen = parse_scope(scope)
         now = self._clock()
-        phases = _Phases()
+        phases = Phases()
         roster, plan, calls = self._plan(source, chosen, now, exported_at or now, phases)
         with phases("store"):
             run_id = self._store(plan, roster, calls, actor, source_name, exported_at or now, now)
@@ -111,7 +98,7 @@ class SyncRuns:
         return run_id
 
     def _plan(
-        self, source: Path | BinaryIO, scope: Scope, now: datetime, exported_at: datetime, phases: _Phases
+        self, source: Path | BinaryIO, scope: Scope, now: datetime, exported_at: datetime, phases: Phases
     ) -> tuple[Roster, BulkPlan, int]:
         """The plan, the roster without its people and the Directory calls spent. The people
         and the snapshot (most of a plan's memory) are gone when this returns, before storing."""
@@ -127,8 +114,8 @@ class SyncRuns:
                 cancel=cancel,
             )
             try:
-                with phases("roster"), _few_collections():
-                    roster = _load(source)
+                with phases("roster"), few_collections():
+                    roster = load(source)
                 with phases("snapshot_wait"):
                     listed = listing.result()
             except BaseException:
@@ -357,38 +344,6 @@ class SyncRuns:
             yield _drain(buffer)
 
 
-@contextmanager
-def _few_collections() -> Iterator[None]:
-    """No cyclic garbage collection while planning.
-
-    A plan allocates a few million objects that all live until it ends; the collector would
-    rescan them again and again (a third of the planning time at 100,000 people) to find no
-    cycles worth freeing. Reference counting still frees everything as usual.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-class _Phases:
-    """Wall-clock seconds of each phase of a plan, for the log line IT staff read."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] = round(time.perf_counter() - started, 3)
-
-
 def _no_such_run() -> NotFoundError:
     return NotFoundError(Text(es="No hay ninguna sincronización con ese id.", en="No sync run with that id."))
 
@@ -402,14 +357,3 @@ def _drain(buffer: io.StringIO) -> str:
 
 def _actionable(action: PlanAction) -> bool:
     return action not in (PlanAction.UNCHANGED, PlanAction.LEFT_ALONE)
-
-
-def _load(source: Path | BinaryIO) -> Roster:
-    try:
-        return load_roster(source)
-    except RosterFormatError as exc:
-        raise InvalidInputError(
-            Text(es=f"No se puede leer el reporte ({exc}).", en=str(exc)),
-            title="The roster cannot be read",
-            fields=[FieldProblem("roster", str(exc))],
-        ) from exc
