@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.cli.plumbing import (
@@ -32,11 +31,10 @@ from app.cli.plumbing import (
     refused,
 )
 from app.cli.rendering import _dump, _grid, _jobs_table, _more, _state, _text, out_console
-from app.db.models import Job
-from app.db.paging import fetch_page
 from app.db.states import JobKind, JobState
-from app.errors import MisenaError, not_found
+from app.errors import MisenaError
 from app.http.v1.schemas import Counted, JobOut, PageOf
+from app.jobs.queries import job_out, jobs_page
 from app.staff.actions import StaffActions
 
 jobs_cli = typer.Typer(
@@ -61,19 +59,14 @@ def jobs_list(
     as_json: Json = False,
 ) -> None:
     """Lista los trabajos, los más recientes primero."""
-    statement = select(Job)
-    if state:
-        statement = statement.where(Job.state == state)
-    if kind:
-        statement = statement.where(Job.kind == kind)
-    if person_id is not None:
-        statement = statement.where(Job.person_id == person_id)
     with _database() as sessions, sessions() as session:
         try:
-            page = fetch_page(session, statement, Job.id, page_token, limit)
+            page = jobs_page(
+                session, state=state, kind=kind, person_id=person_id, page_token=page_token, limit=limit
+            )
         except MisenaError as exc:
             refused(exc)
-        jobs = [JobOut.of(j) for j in page.items]
+        jobs = page.items
     if as_json:
         _dump(PageOf(items=jobs, next_page_token=page.next_page_token))
         return
@@ -83,10 +76,10 @@ def jobs_list(
 
 def _job(sessions: sessionmaker[Session], job_id: int) -> JobOut:
     with sessions() as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            refused(not_found("job"))
-        return JobOut.of(job)
+        try:
+            return job_out(session, job_id)
+        except MisenaError as exc:
+            refused(exc)
 
 
 def _print_job(console: Console, job: JobOut) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
-from app.db.models import SuspensionHold
-from app.db.paging import fetch_page
+from app.accounts.holds import holds_page
 from app.db.states import HoldState
 from app.http.v1.deps import Admin, Limit, PageToken, Reader, ServicesDep, problems
 from app.http.v1.schemas import Counted, HoldDecision, HoldOut, PageOf
@@ -22,12 +20,9 @@ def list_holds(
     limit: Limit = 50,
     page_token: PageToken = None,
 ) -> PageOf[HoldOut]:
-    statement = select(SuspensionHold)
-    if state:
-        statement = statement.where(SuspensionHold.state == state)
     with services.sessions() as session:
-        page = fetch_page(session, statement, SuspensionHold.id, page_token, limit)
-        return PageOf(items=[HoldOut.of(h) for h in page.items], next_page_token=page.next_page_token)
+        page = holds_page(session, state=state, page_token=page_token, limit=limit)
+    return PageOf(items=page.items, next_page_token=page.next_page_token)
 
 
 @router.post(

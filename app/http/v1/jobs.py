@@ -5,14 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import select
 
-from app.db.models import Job
-from app.db.paging import fetch_page
 from app.db.states import JobKind, JobState
-from app.errors import not_found
 from app.http.v1.deps import JobWriter, Limit, PageToken, Reader, ServicesDep, problems
 from app.http.v1.schemas import ActionRequest, Counted, JobOut, PageOf
+from app.jobs.queries import job_out, jobs_page
 
 _NO_REASON = ActionRequest()
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -29,25 +26,17 @@ def list_jobs(
     limit: Limit = 50,
     page_token: PageToken = None,
 ) -> PageOf[JobOut]:
-    statement = select(Job)
-    if state:
-        statement = statement.where(Job.state == state)
-    if kind:
-        statement = statement.where(Job.kind == kind)
-    if person_id is not None:
-        statement = statement.where(Job.person_id == person_id)
     with services.sessions() as session:
-        page = fetch_page(session, statement, Job.id, page_token, limit)
-        return PageOf(items=[JobOut.of(j) for j in page.items], next_page_token=page.next_page_token)
+        page = jobs_page(
+            session, state=state, kind=kind, person_id=person_id, page_token=page_token, limit=limit
+        )
+    return PageOf(items=page.items, next_page_token=page.next_page_token)
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=problems(404), summary="One job and its last error")
 def get_job(services: ServicesDep, _: Reader, job_id: JobId) -> JobOut:
     with services.sessions() as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            raise not_found("job")
-        return JobOut.of(job)
+        return job_out(session, job_id)
 
 
 @router.post("/retry-dead", response_model=Counted, responses=problems(), summary="Retry every dead job")

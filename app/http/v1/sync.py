@@ -10,10 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from app.db.models import SyncItem, SyncRun
-from app.db.paging import fetch_page
 from app.db.states import SyncItemState, SyncRunStatus
 from app.http.problems import ProblemError
 from app.http.v1.deps import Limit, PageToken, ServicesDep, problems
@@ -21,6 +18,7 @@ from app.http.v1.schemas import PageOf
 from app.runtime.services import Services
 from app.staff.tokens import Caller, Scope, require
 from app.sync.pull import pull_and_plan
+from app.sync.queries import items_page, runs_page
 from sofia_sync.contract import Instant
 from sofia_sync.storable import StoredText
 
@@ -187,7 +185,7 @@ def list_sync_runs(
     services: ServicesDep, _: Runner, limit: Limit = 20, page_token: PageToken = None
 ) -> PageOf[SyncRunOut]:
     with services.sessions() as session:
-        page = fetch_page(session, select(SyncRun), SyncRun.id, page_token, limit)
+        page = runs_page(session, page_token=page_token, limit=limit)
         items = [SyncRunOut.model_validate(run) for run in page.items]
     return PageOf(items=items, next_page_token=page.next_page_token)
 
@@ -218,13 +216,8 @@ def list_sync_items(
     page_token: PageToken = None,
 ) -> PageOf[SyncItemOut]:
     sync_run_out(services, run_id)
-    statement = select(SyncItem).where(SyncItem.run_id == run_id)
-    if action:
-        statement = statement.where(SyncItem.action == action)
-    if state:
-        statement = statement.where(SyncItem.state == state)
     with services.sessions() as session:
-        page = fetch_page(session, statement, SyncItem.id, page_token, limit)
+        page = items_page(session, run_id, action=action, state=state, page_token=page_token, limit=limit)
         items = [SyncItemOut.model_validate(item) for item in page.items]
     return PageOf(items=items, next_page_token=page.next_page_token)
 
