@@ -37,7 +37,8 @@ from app.sync.known_people import known_people
 from app.sync.plan_costs import Phases, few_collections
 from app.sync.roster_input import load, parse_scope
 from app.texts import Text
-from sofia_sync.bulk_plan import BulkPlan, PlanAction, SafetySettings, Snapshot, plan_bulk
+from sofia_sync.bulk_plan import BulkPlan, PlanAction, SafetySettings, plan_bulk
+from sofia_sync.directory_snapshot import Snapshot
 from sofia_sync.person import PersonRecord, merge_records
 from sofia_sync.roster import Roster, Scope
 from workspace.ports import Directory

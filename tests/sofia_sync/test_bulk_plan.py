@@ -17,7 +17,6 @@ from sofia_sync.bulk_plan import (
     PlanAction,
     PlanItem,
     SafetySettings,
-    Snapshot,
     Source,
     absent_record,
     plan_bulk,
@@ -32,6 +31,7 @@ from sofia_sync.contract import (
     PersonUpdated,
     Role,
 )
+from sofia_sync.directory_snapshot import Snapshot
 from sofia_sync.lifecycle import DEFAULT_ACTIVE_STATUSES
 from sofia_sync.person import (
     BIRTH_DATE,

@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from sofia_sync.bulk_plan import KnownPerson, Snapshot, roster_record
+from sofia_sync.bulk_plan import KnownPerson, roster_record
 from sofia_sync.contract import (
     EnrollmentPayload,
     EnrollmentStatus,
@@ -23,6 +23,7 @@ from sofia_sync.contract import (
     Role,
     RolesChanged,
 )
+from sofia_sync.directory_snapshot import Snapshot
 from sofia_sync.person import PersonRecord
 from sofia_sync.planner import to_new_user
 from sofia_sync.policy import DesiredAccount, PolicySettings, desired_account
