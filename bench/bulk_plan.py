@@ -46,11 +46,11 @@ from app.db.models import Person
 from app.people.index import index_person
 from app.runtime.services import build_services
 from app.settings import Settings
-from sofia_sync.bulk_plan import roster_record
 from sofia_sync.planner import to_new_user
 from sofia_sync.policy import SOFIA_SCHEMA_DEFINITION, desired_account
 from sofia_sync.roster import load_roster
 from sofia_sync.roster_columns import SPANISH_HEADERS
+from sofia_sync.roster_records import roster_record
 from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import free_port, start_in_own_process
 

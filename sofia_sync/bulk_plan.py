@@ -52,19 +52,14 @@ from sofia_sync.policy import (
 )
 from sofia_sync.roster import RosterPerson, Scope
 from sofia_sync.roster_records import (
-    ABSENT_STATUS,
-    UNDATED,
     absent_record,
     endings_undated,
     in_scope,
-    roster_record,
     with_roster_facts,
 )
 from workspace.models import WorkspaceUser
 
 __all__ = [
-    "ABSENT_STATUS",
-    "UNDATED",
     "BulkPlan",
     "KnownPerson",
     "PlanAction",
@@ -72,12 +67,9 @@ __all__ = [
     "Refusal",
     "SafetySettings",
     "Source",
-    "absent_record",
     "decision_of",
     "plan_bulk",
     "plan_person",
-    "roster_record",
-    "with_roster_facts",
 ]
 
 

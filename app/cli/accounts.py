@@ -27,31 +27,32 @@ from app.cli.plumbing import (
     PageToken,
     Reason,
     RequiredReason,
-    _database,
-    _reason,
-    _required_reason,
-    _usage,
     actor_label,
+    checked_reason,
     cli_clock,
     load_settings,
     logs_to_stderr,
+    open_database,
     refused,
+    required_reason,
+    usage_error,
 )
 from app.cli.rendering import (
-    _dump,
-    _more,
-    _state,
-    _text,
+    dump_json,
     emit,
     err_console,
     make_table,
     out_console,
+    print_more,
+    state_cell,
+    text_cell,
 )
 from app.db.models import Person
 from app.db.states import AccountStatus
 from app.errors import MisenaError, NotFoundError, not_found
-from app.http.v1.schemas import Accepted, PageOf, PersonSummary
+from app.http.v1.schemas import Accepted, PageOf
 from app.lookup import queries as people_queries
+from app.lookup.schemas import PersonSummary
 from app.people import repository as people_repository
 from app.staff.actions import StaffActions
 from app.texts import Text
@@ -82,7 +83,7 @@ def _person(sessions: sessionmaker[Session], document: str | None, person_id: in
     """The one person meant: ``(id, person_key)``; exits 3 if nobody matches, 2 (say which) if
     several do."""
     if (document is None) == (person_id is None):
-        _usage("indique el documento o --id (uno de los dos)")
+        usage_error("indique el documento o --id (uno de los dos)")
     with sessions() as session:
         if person_id is not None:
             person = people_repository.get(session, person_id)
@@ -93,7 +94,7 @@ def _person(sessions: sessionmaker[Session], document: str | None, person_id: in
         try:
             people = people_repository.find_by_document(session, document)
         except ValueError:
-            _usage("use 1098765432 o tipo:número, p. ej. TI:1098765432 (tipos CC, TI, CE, PEP, PPT, PA)")
+            usage_error("use 1098765432 o tipo:número, p. ej. TI:1098765432 (tipos CC, TI, CE, PEP, PPT, PA)")
         if not people:
             refused(
                 NotFoundError(
@@ -119,9 +120,9 @@ def _print_people(console: Console, title: str, people: list[Person]) -> None:
             str(summary.id),
             escape(summary.person_key),
             escape(f"{summary.first_names} {summary.last_names}"),
-            _text(summary.account_email),
-            _state(summary.account_status) + "".join(f" [magenta]{f}[/magenta]" for f in flags),
-            _text(summary.status_reason),
+            text_cell(summary.account_email),
+            state_cell(summary.account_status) + "".join(f" [magenta]{f}[/magenta]" for f in flags),
+            text_cell(summary.status_reason),
         )
     emit(console, table)
 
@@ -145,7 +146,7 @@ def accounts_search(
 ) -> None:
     """Busca personas (las más recientes primero); los filtros se combinan."""
     filters = people_queries.PeopleFilter(document=document, email=email, name=name, ficha=ficha, state=state)
-    with _database() as sessions, sessions() as session:
+    with open_database() as sessions, sessions() as session:
         try:
             page = people_queries.search_people(session, filters, page_token, limit)
         except MisenaError as exc:
@@ -154,10 +155,10 @@ def accounts_search(
             found = PageOf[PersonSummary](
                 items=[PersonSummary.of(p) for p in page.items], next_page_token=page.next_page_token
             )
-            _dump(found)
+            dump_json(found)
             return
         _print_people(out_console(), f"Personas: {len(page.items)}", page.items)
-    _more(page.next_page_token)
+    print_more(page.next_page_token)
 
 
 @accounts_cli.command("show")
@@ -165,7 +166,7 @@ def accounts_show(document: Document = None, person_id: PersonIdOption = None, a
     """Todo sobre una persona: registro de Sofia Plus, cuenta deseada, estado en Workspace,
     trabajos, envíos de credenciales (nunca la contraseña), retenciones y auditoría."""
     settings = load_settings()
-    with _database(settings) as sessions:
+    with open_database(settings) as sessions:
         found, _ = _person(sessions, document, person_id)
         with sessions() as session:
             try:
@@ -173,7 +174,7 @@ def accounts_show(document: Document = None, person_id: PersonIdOption = None, a
             except MisenaError as exc:
                 refused(exc)
     if as_json:
-        _dump(detail)
+        dump_json(detail)
         return
     show(out_console(), detail)
 
@@ -186,14 +187,14 @@ def _act(
     done: str,
     as_json: bool,
 ) -> None:
-    with _database() as sessions:
+    with open_database() as sessions:
         found, key = _person(sessions, document, person_id)
         try:
             change(StaffActions(sessions, cli_clock), found)
         except MisenaError as exc:
             refused(exc)
     if as_json:
-        _dump(Accepted(action=action, person_id=found))
+        dump_json(Accepted(action=action, person_id=found))
         return
     out_console().print(f"[green]✔[/green] {done}: {escape(key)} (id {found})")
 
@@ -210,7 +211,7 @@ def accounts_resend_credentials(
     as_json: Json = False,
 ) -> None:
     """Genera una contraseña nueva y la envía al correo personal registrado en Sofia Plus."""
-    why, who = _reason(reason), actor_label(actor)
+    why, who = checked_reason(reason), actor_label(actor)
     _act(
         document, person_id, "person.resend_credentials",
         lambda staff, pid: staff.resend_credentials(pid, who, why),
@@ -227,7 +228,7 @@ def accounts_suspend(
     as_json: Json = False,
 ) -> None:
     """Suspende la cuenta (uso indebido), diga lo que diga Sofia Plus, hasta `unsuspend`."""
-    why, who = _required_reason(reason), actor_label(actor)
+    why, who = required_reason(reason), actor_label(actor)
     _act(
         document, person_id, "person.suspend", lambda staff, pid: staff.suspend(pid, who, why),
         f"suspensión registrada ({APPLIED})", as_json,
@@ -244,7 +245,7 @@ def accounts_unsuspend(
 ) -> None:
     """Levanta una suspensión hecha por TI o fuera de misena (en la consola de Google).
     Sofia Plus sigue decidiendo: un aprendiz retirado sigue suspendido."""
-    why, who = _reason(reason), actor_label(actor)
+    why, who = checked_reason(reason), actor_label(actor)
     _act(
         document, person_id, "person.unsuspend", lambda staff, pid: staff.unsuspend(pid, who, why),
         f"suspensión levantada ({APPLIED})", as_json,
@@ -260,7 +261,7 @@ def accounts_reconcile(
     as_json: Json = False,
 ) -> None:
     """Concilia ya la cuenta con Sofia Plus (corrige lo que se haya cambiado a mano)."""
-    why, who = _reason(reason), actor_label(actor)
+    why, who = checked_reason(reason), actor_label(actor)
     _act(
         document, person_id, "person.reconcile", lambda staff, pid: staff.reconcile(pid, who, why),
         "reconciliación encolada", as_json,
@@ -276,7 +277,7 @@ def accounts_exclude(
     as_json: Json = False,
 ) -> None:
     """Saca a la persona de la gestión de misena: su cuenta no se toca hasta `include`."""
-    why, who = _required_reason(reason), actor_label(actor)
+    why, who = required_reason(reason), actor_label(actor)
     _act(
         document, person_id, "person.exclude", lambda staff, pid: staff.exclude(pid, who, why),
         "excluida de la gestión de misena", as_json,
@@ -292,7 +293,7 @@ def accounts_include(
     as_json: Json = False,
 ) -> None:
     """Devuelve a la persona a la gestión de misena (y concilia su cuenta)."""
-    why, who = _reason(reason), actor_label(actor)
+    why, who = checked_reason(reason), actor_label(actor)
     _act(
         document, person_id, "person.include", lambda staff, pid: staff.include(pid, who, why),
         f"de nuevo bajo la gestión de misena ({APPLIED})", as_json,

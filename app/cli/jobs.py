@@ -22,19 +22,28 @@ from app.cli.plumbing import (
     Limit,
     PageToken,
     Reason,
-    _database,
-    _reason,
-    _usage,
     actor_label,
+    checked_reason,
     cli_clock,
     logs_to_stderr,
+    open_database,
     refused,
+    usage_error,
 )
-from app.cli.rendering import _dump, _grid, _jobs_table, _more, _state, _text, out_console
+from app.cli.rendering import (
+    dump_json,
+    grid_table,
+    jobs_table,
+    out_console,
+    print_more,
+    state_cell,
+    text_cell,
+)
 from app.db.states import JobKind, JobState
 from app.errors import MisenaError
-from app.http.v1.schemas import Counted, JobOut, PageOf
+from app.http.v1.schemas import Counted, PageOf
 from app.jobs.queries import job_out, jobs_page
+from app.jobs.schemas import JobOut
 from app.staff.actions import StaffActions
 
 jobs_cli = typer.Typer(
@@ -59,7 +68,7 @@ def jobs_list(
     as_json: Json = False,
 ) -> None:
     """Lista los trabajos, los más recientes primero."""
-    with _database() as sessions, sessions() as session:
+    with open_database() as sessions, sessions() as session:
         try:
             page = jobs_page(
                 session, state=state, kind=kind, person_id=person_id, page_token=page_token, limit=limit
@@ -68,10 +77,10 @@ def jobs_list(
             refused(exc)
         jobs = page.items
     if as_json:
-        _dump(PageOf(items=jobs, next_page_token=page.next_page_token))
+        dump_json(PageOf(items=jobs, next_page_token=page.next_page_token))
         return
-    _jobs_table(out_console(), "Trabajos", jobs)
-    _more(page.next_page_token)
+    jobs_table(out_console(), "Trabajos", jobs)
+    print_more(page.next_page_token)
 
 
 def _job(sessions: sessionmaker[Session], job_id: int) -> JobOut:
@@ -83,17 +92,17 @@ def _job(sessions: sessionmaker[Session], job_id: int) -> JobOut:
 
 
 def _print_job(console: Console, job: JobOut) -> None:
-    rows = [(k, _state(v) if k == "state" else _text(v)) for k, v in job.model_dump().items()]
-    console.print(_grid(f"Trabajo {job.id}", rows))
+    rows = [(k, state_cell(v) if k == "state" else text_cell(v)) for k, v in job.model_dump().items()]
+    console.print(grid_table(f"Trabajo {job.id}", rows))
 
 
 @jobs_cli.command("show")
 def jobs_show(job_id: JobIdArgument, as_json: Json = False) -> None:
     """Un trabajo y su último error."""
-    with _database() as sessions:
+    with open_database() as sessions:
         job = _job(sessions, job_id)
     if as_json:
-        _dump(job)
+        dump_json(job)
         return
     _print_job(out_console(), job)
 
@@ -110,9 +119,9 @@ def jobs_retry(
 ) -> None:
     """Reintenta un trabajo muerto o cancelado, o con --dead todos los muertos."""
     if (job_id is None) == (not dead):
-        _usage("indique el id del trabajo o --dead (uno de los dos)")
-    why, who = _reason(reason), actor_label(actor)
-    with _database() as sessions:
+        usage_error("indique el id del trabajo o --dead (uno de los dos)")
+    why, who = checked_reason(reason), actor_label(actor)
+    with open_database() as sessions:
         staff = StaffActions(sessions, cli_clock)
         try:
             if job_id is None:
@@ -125,12 +134,12 @@ def jobs_retry(
             job = _job(sessions, job_id)
     if job_id is None:
         if as_json:
-            _dump(counted)
+            dump_json(counted)
         else:
             out_console().print(f"[green]✔[/green] {counted.count} trabajos muertos de nuevo pendientes")
         return
     if as_json:
-        _dump(job)
+        dump_json(job)
     elif job.state == JobState.PENDING:
         out_console().print(f"[green]✔[/green] trabajo {job.id} de nuevo pendiente")
     else:
@@ -145,14 +154,14 @@ def jobs_cancel(
     job_id: JobIdArgument, reason: Reason = None, actor: Actor = None, as_json: Json = False
 ) -> None:
     """Cancela un trabajo pendiente."""
-    why, who = _reason(reason), actor_label(actor)
-    with _database() as sessions:
+    why, who = checked_reason(reason), actor_label(actor)
+    with open_database() as sessions:
         try:
             StaffActions(sessions, cli_clock).cancel_job(job_id, who, why)
         except MisenaError as exc:
             refused(exc)
         job = _job(sessions, job_id)
     if as_json:
-        _dump(job)
+        dump_json(job)
         return
     out_console().print(f"[green]✔[/green] trabajo {job.id} cancelado")

@@ -13,8 +13,11 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from app.cli.rendering import _grid, _jobs_table, _state, _text, _when, emit, make_table
-from app.http.v1.schemas import AuditOut, DeliveryOut, HoldOut, PersonDetail
+from app.accounts.schemas import HoldOut
+from app.cli.rendering import emit, grid_table, jobs_table, make_table, state_cell, text_cell, when_cell
+from app.credentials.schemas import DeliveryOut
+from app.lookup.schemas import PersonDetail
+from app.staff.schemas import AuditOut
 
 #: Of each enrollment in the record, what a table at a terminal shows (``--json`` has all).
 ENROLLMENT_COLUMNS = ("ficha", "program_name", "centro_name", "regional_name", "modality", "status",
@@ -32,34 +35,38 @@ def show(console: Console, detail: PersonDetail) -> None:
         f"{escape(detail.person_key)}  (id {detail.id})" + "".join(f"  [magenta]{f}[/magenta]" for f in flags)
     )
     console.print(
-        _grid(
+        grid_table(
             "Cuenta",
             [
-                ("correo", _text(detail.account_email)),
-                ("estado", _state(detail.account_status)),
-                ("motivo", _text(detail.status_reason)),
-                ("actualizado", _when(detail.updated_at)),
+                ("correo", text_cell(detail.account_email)),
+                ("estado", state_cell(detail.account_status)),
+                ("motivo", text_cell(detail.status_reason)),
+                ("actualizado", when_cell(detail.updated_at)),
             ],
         )
     )
     record = {k: v for k, v in detail.record.items() if k not in ("enrollments", "field_times")}
-    console.print(_grid("Registro en Sofia Plus", [(k, _text(v)) for k, v in record.items()]))
+    console.print(grid_table("Registro en Sofia Plus", [(k, text_cell(v)) for k, v in record.items()]))
     enrollments = detail.record.get("enrollments") or []
     if enrollments:
         table = make_table("Matrículas", ENROLLMENT_COLUMNS)
         for enrollment in enrollments:
-            table.add_row(*(_state(enrollment.get(c)) if c == "status" else _text(enrollment.get(c))
+            table.add_row(*(state_cell(enrollment.get(c)) if c == "status" else text_cell(enrollment.get(c))
                             for c in ENROLLMENT_COLUMNS))  # fmt: skip
         emit(console, table)
     if detail.desired is None:
         console.print("[bold]Cuenta deseada[/bold]: ninguna (la política no le da cuenta hoy)")
     else:
-        console.print(_grid("Cuenta deseada (política)", [(k, _text(v)) for k, v in detail.desired.items()]))
+        console.print(
+            grid_table("Cuenta deseada (política)", [(k, text_cell(v)) for k, v in detail.desired.items()])
+        )
     workspace = detail.workspace.model_dump(exclude={"live"})
     console.print(
-        _grid("Google Workspace (lo último que misena supo)", [(k, _text(v)) for k, v in workspace.items()])
+        grid_table(
+            "Google Workspace (lo último que misena supo)", [(k, text_cell(v)) for k, v in workspace.items()]
+        )
     )
-    _jobs_table(console, "Trabajos", detail.jobs)
+    jobs_table(console, "Trabajos", detail.jobs)
     _deliveries_table(console, detail.deliveries)
     _holds_table(console, detail.holds)
     _audit_table(console, detail.audit)
@@ -84,10 +91,18 @@ def _deliveries_table(console: Console, deliveries: list[DeliveryOut]) -> None:
     )
     for d in deliveries:
         table.add_row(
-            str(d.id), _state(d.status), _text(d.account_email), _text(d.recipient_email), _text(d.sender),
-            str(d.attempts), _when(d.requested_at), _when(d.delivered_at), _when(d.next_attempt_at),
-            _text(d.reason), _text(d.last_error),
-        )  # fmt: skip
+            str(d.id),
+            state_cell(d.status),
+            text_cell(d.account_email),
+            text_cell(d.recipient_email),
+            text_cell(d.sender),
+            str(d.attempts),
+            when_cell(d.requested_at),
+            when_cell(d.delivered_at),
+            when_cell(d.next_attempt_at),
+            text_cell(d.reason),
+            text_cell(d.last_error),
+        )
     emit(console, table)
 
 
@@ -98,11 +113,11 @@ def _holds_table(console: Console, holds: list[HoldOut]) -> None:
     for h in holds:
         table.add_row(
             str(h.id),
-            _text(h.reason),
-            _state(h.state),
-            _when(h.held_at),
-            _when(h.decided_at),
-            _text(h.decided_by),
+            text_cell(h.reason),
+            state_cell(h.state),
+            when_cell(h.held_at),
+            when_cell(h.decided_at),
+            text_cell(h.decided_by),
         )
     emit(console, table)
 
@@ -113,7 +128,12 @@ def _audit_table(console: Console, entries: list[AuditOut]) -> None:
     )
     for a in entries:
         table.add_row(
-            str(a.id), _when(a.at), _text(a.actor), _text(a.action), _text(a.target), _text(a.reason),
-            _text(a.details),
-        )  # fmt: skip
+            str(a.id),
+            when_cell(a.at),
+            text_cell(a.actor),
+            text_cell(a.action),
+            text_cell(a.target),
+            text_cell(a.reason),
+            text_cell(a.details),
+        )
     emit(console, table)

@@ -102,7 +102,7 @@ def load_settings() -> Settings:
 
 
 @contextmanager
-def _database(settings: Settings | None = None) -> Iterator[sessionmaker[Session]]:
+def open_database(settings: Settings | None = None) -> Iterator[sessionmaker[Session]]:
     engine = make_engine((settings or load_settings()).database_url)
     try:
         yield session_factory(engine)
@@ -142,7 +142,7 @@ def refused(exc: MisenaError) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _usage(message: str, param: str | None = None) -> NoReturn:
+def usage_error(message: str, param: str | None = None) -> NoReturn:
     raise typer.BadParameter(message, param_hint=param)
 
 
@@ -152,27 +152,27 @@ def actor_label(actor: str | None) -> str:
         try:
             actor = getpass.getuser()
         except (KeyError, OSError):
-            _usage("no se pudo saber el usuario del sistema; indique quién actúa", "--actor")
+            usage_error("no se pudo saber el usuario del sistema; indique quién actúa", "--actor")
     actor = actor.strip()
     if not actor or len(actor) > MAX_ACTOR:
-        _usage(f"entre 1 y {MAX_ACTOR} caracteres", "--actor")
+        usage_error(f"entre 1 y {MAX_ACTOR} caracteres", "--actor")
     return f"cli:{actor}"
 
 
-def _reason(reason: str | None) -> str | None:
+def checked_reason(reason: str | None) -> str | None:
     """The optional reason, checked by the same rules the API applies to its request bodies."""
     try:
         return ActionRequest(reason=(reason or "").strip() or None).reason
     except ValidationError:
-        _usage("el motivo debe tener hasta 500 caracteres", "--reason")
+        usage_error("el motivo debe tener hasta 500 caracteres", "--reason")
 
 
-def _required_reason(reason: str | None) -> str:
+def required_reason(reason: str | None) -> str:
     """The reason a suspension or exclusion must give, by the API's rules."""
     try:
         return SuspendRequest(reason=(reason or "").strip()).reason
     except ValidationError:
-        _usage("el motivo debe tener entre 3 y 500 caracteres", "--reason")
+        usage_error("el motivo debe tener entre 3 y 500 caracteres", "--reason")
 
 
 Json = Annotated[bool, typer.Option("--json", help="Salida JSON (los esquemas de la API) en vez de tablas.")]

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from app.db.states import AccountStatus, DeliveryStatus, HoldState, JobState
-from app.http.v1.schemas import JobOut
+from app.jobs.schemas import JobOut
 from sofia_sync.contract import EnrollmentStatus
 
 #: Colour by meaning: fine, on its way, wrong, or out of play. States of different vocabularies
@@ -66,11 +66,11 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _dump(model: BaseModel) -> None:
+def dump_json(model: BaseModel) -> None:
     print_json(model.model_dump(mode="json"))
 
 
-def _when(moment: datetime | None) -> str:
+def when_cell(moment: datetime | None) -> str:
     if moment is None:
         return "—"
     if moment.tzinfo is not None:
@@ -78,20 +78,20 @@ def _when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
-def _text(value: Any) -> str:
+def text_cell(value: Any) -> str:
     """A value as a table cell: escaped (data is never Rich markup), ``—`` for nothing."""
     if value is None or value in ("", [], {}):
         return "—"
     if isinstance(value, bool):
         return "sí" if value else "no"
     if isinstance(value, datetime):
-        return _when(value)
+        return when_cell(value)
     if isinstance(value, dict | list):
         return escape(json.dumps(value, ensure_ascii=False))
     return escape(str(value))
 
 
-def _state(value: str | None) -> str:
+def state_cell(value: str | None) -> str:
     if not value:
         return "—"
     colour = _COLOURS.get(value)
@@ -110,7 +110,7 @@ def emit(console: Console, table: Table) -> None:
     console.print(table if table.row_count else f"[bold]{table.title}[/bold]")
 
 
-def _grid(title: str, rows: list[tuple[str, str]]) -> Table:
+def grid_table(title: str, rows: list[tuple[str, str]]) -> Table:
     grid = Table(title=title, title_justify="left", title_style="bold", show_header=False, box=None)
     grid.add_column(style="cyan", no_wrap=True)
     grid.add_column()
@@ -119,19 +119,19 @@ def _grid(title: str, rows: list[tuple[str, str]]) -> Table:
     return grid
 
 
-def _more(next_page_token: str | None) -> None:
+def print_more(next_page_token: str | None) -> None:
     if next_page_token:
         err_console().print(f"hay más resultados: repita con [bold]--page-token {next_page_token}[/bold]")
 
 
-def _jobs_table(console: Console, title: str, jobs: list[JobOut]) -> None:
+def jobs_table(console: Console, title: str, jobs: list[JobOut]) -> None:
     table = make_table(
         f"{title}: {len(jobs)}",
         ("id", "tipo", "persona", "estado", "intentos", "ejecutar desde", "último error"),
     )
     for job in jobs:
         table.add_row(
-            str(job.id), escape(job.kind), str(job.person_id), _state(job.state),
-            f"{job.attempts}/{job.max_attempts}", _when(job.run_after), _text(job.last_error),
+            str(job.id), escape(job.kind), str(job.person_id), state_cell(job.state),
+            f"{job.attempts}/{job.max_attempts}", when_cell(job.run_after), text_cell(job.last_error),
         )  # fmt: skip
     emit(console, table)

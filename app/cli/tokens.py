@@ -18,14 +18,14 @@ from app.cli.plumbing import (
     MAX_ID,
     Actor,
     Json,
-    _database,
-    _usage,
     actor_label,
     cli_clock,
     logs_to_stderr,
+    open_database,
     refused,
+    usage_error,
 )
-from app.cli.rendering import _text, _when, emit, err_console, make_table, out_console, print_json
+from app.cli.rendering import emit, err_console, make_table, out_console, print_json, text_cell, when_cell
 from app.errors import ConflictError, not_found
 from app.staff.tokens import Scope, TokenInfo, issue_token, list_tokens, revoke_token
 from app.texts import Text
@@ -50,9 +50,9 @@ def tokens_create(
     """Crea un token de la API. Se muestra UNA sola vez: guárdelo en ese momento."""
     name = name.strip()
     if not 1 <= len(name) <= 100:
-        _usage("entre 1 y 100 caracteres", "--name")
+        usage_error("entre 1 y 100 caracteres", "--name")
     who = actor_label(actor)
-    with _database() as sessions:
+    with open_database() as sessions:
         issued = issue_token(sessions, name, scope, created_by=who, clock=cli_clock)
     scopes = sorted(issued.scopes)
     warning = (
@@ -75,7 +75,7 @@ def tokens_create(
 @tokens_cli.command("list")
 def tokens_list(as_json: Json = False) -> None:
     """Lista los tokens (nunca el token ni su huella): quién, alcances, último uso, revocado."""
-    with _database() as sessions:
+    with open_database() as sessions:
         tokens = list_tokens(sessions)
     if as_json:
         print_json(TypeAdapter(list[TokenInfo]).dump_python(tokens, mode="json"))
@@ -84,11 +84,16 @@ def tokens_list(as_json: Json = False) -> None:
         f"Tokens: {len(tokens)}", ("id", "nombre", "alcances", "creado", "creado por", "último uso", "estado")
     )
     for t in tokens:
-        status = f"[dim]revocado {_when(t.revoked_at)}[/dim]" if t.revoked_at else "[green]activo[/green]"
+        status = f"[dim]revocado {when_cell(t.revoked_at)}[/dim]" if t.revoked_at else "[green]activo[/green]"
         table.add_row(
-            str(t.id), _text(t.name), ", ".join(t.scopes), _when(t.created_at), _text(t.created_by),
-            _when(t.last_used_at), status,
-        )  # fmt: skip
+            str(t.id),
+            text_cell(t.name),
+            ", ".join(t.scopes),
+            when_cell(t.created_at),
+            text_cell(t.created_by),
+            when_cell(t.last_used_at),
+            status,
+        )
     emit(out_console(), table)
 
 
@@ -102,7 +107,7 @@ def tokens_revoke(
 ) -> None:
     """Revoca un token: deja de autenticar de inmediato."""
     who = actor_label(actor)
-    with _database() as sessions:
+    with open_database() as sessions:
         if not revoke_token(sessions, token_id, who, clock=cli_clock):
             known = any(t.id == token_id for t in list_tokens(sessions))
             if known:

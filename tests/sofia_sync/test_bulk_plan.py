@@ -11,18 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sofia_sync.bulk_plan import (
-    ABSENT_STATUS,
     BulkPlan,
     KnownPerson,
     PlanAction,
     PlanItem,
     SafetySettings,
     Source,
-    absent_record,
     plan_bulk,
     plan_person,
-    roster_record,
-    with_roster_facts,
 )
 from sofia_sync.contract import (
     EnrollmentStatus,
@@ -48,6 +44,7 @@ from sofia_sync.person import (
 from sofia_sync.planner import plan, plan_groups
 from sofia_sync.policy import PolicySettings
 from sofia_sync.roster import RosterPerson, Scope
+from sofia_sync.roster_records import ABSENT_STATUS, absent_record, roster_record, with_roster_facts
 from tests.support import event_strategies as strategies
 from tests.support.bulk_plan_factories import (
     AFTER,

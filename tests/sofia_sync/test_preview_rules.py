@@ -8,19 +8,12 @@ from dataclasses import replace
 
 import pytest
 
-from sofia_sync.bulk_plan import (
-    UNDATED,
-    BulkPlan,
-    KnownPerson,
-    PlanAction,
-    SafetySettings,
-    plan_bulk,
-    roster_record,
-)
+from sofia_sync.bulk_plan import BulkPlan, KnownPerson, PlanAction, SafetySettings, plan_bulk
 from sofia_sync.contract import EnrollmentStatus
 from sofia_sync.held_suspensions import HoldDecision, LatestHold, staff_decision
 from sofia_sync.policy import StaffSuspension, desired_account
 from sofia_sync.roster import RosterPerson, Scope
+from sofia_sync.roster_records import UNDATED, roster_record
 from tests.support.bulk_plan_factories import (
     BEFORE,
     EXPORTED_AT,

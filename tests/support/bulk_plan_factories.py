@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from sofia_sync.bulk_plan import KnownPerson, roster_record
+from sofia_sync.bulk_plan import KnownPerson
 from sofia_sync.contract import (
     EnrollmentPayload,
     EnrollmentStatus,
@@ -28,6 +28,7 @@ from sofia_sync.person import PersonRecord
 from sofia_sync.planner import to_new_user
 from sofia_sync.policy import DesiredAccount, PolicySettings, desired_account
 from sofia_sync.roster import Roster, RosterPerson, load_roster
+from sofia_sync.roster_records import roster_record
 from tests.support import event_strategies as strategies
 from tests.support.record_factories import AT
 from tests.support.roster_files import CENTROS, Row, csv_bytes, fake_rows

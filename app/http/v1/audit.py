@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 from app.db.models import AuditEvent
 from app.db.paging import fetch_page
 from app.http.v1.deps import Admin, Limit, PageToken, ServicesDep, problems
-from app.http.v1.schemas import AuditOut, PageOf
+from app.http.v1.schemas import PageOf
 from app.staff.audit import AuditFilter, audit_query
+from app.staff.schemas import AuditOut
 from sofia_sync.storable import StorableInstant, StoredText
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.accounts.holds import holds_page
+from app.accounts.schemas import HoldOut
 from app.db.states import HoldState
 from app.http.v1.deps import Admin, Limit, PageToken, Reader, ServicesDep, problems
-from app.http.v1.schemas import Counted, HoldDecision, HoldOut, PageOf
+from app.http.v1.schemas import Counted, HoldDecision, PageOf
 
 router = APIRouter(prefix="/suspension-holds", tags=["suspension brake"])
 

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Path, Query
 
 from app.db.states import JobKind, JobState
 from app.http.v1.deps import JobWriter, Limit, PageToken, Reader, ServicesDep, problems
-from app.http.v1.schemas import ActionRequest, Counted, JobOut, PageOf
+from app.http.v1.schemas import ActionRequest, Counted, PageOf
 from app.jobs.queries import job_out, jobs_page
+from app.jobs.schemas import JobOut
 
 _NO_REASON = ActionRequest()
 router = APIRouter(prefix="/jobs", tags=["jobs"])

@@ -10,17 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 from app.db.states import AccountStatus
 from app.errors import UnavailableError
 from app.http.v1.deps import Limit, PageToken, Reader, ServicesDep, Writer, problems
-from app.http.v1.schemas import (
-    Accepted,
-    ActionRequest,
-    ExcludeRequest,
-    PageOf,
-    PersonDetail,
-    PersonSummary,
-    SuspendRequest,
-    WorkspaceState,
-)
+from app.http.v1.schemas import Accepted, ActionRequest, ExcludeRequest, PageOf, SuspendRequest
 from app.lookup import queries
+from app.lookup.schemas import PersonDetail, PersonSummary, WorkspaceState
 from app.runtime.services import Services
 from app.texts import Text
 from sofia_sync.storable import StoredText

@@ -2,8 +2,7 @@
 the bodies it takes, whose strings follow :mod:`sofia_sync.storable` like every stored string.
 
 The read models of what a feature owns are that feature's (``app/<feature>/schemas.py``: a
-feature never depends on the HTTP layer); they are named here too, so the routers find every
-shape of the API in one module."""
+feature never depends on the HTTP layer), and routers import them from there."""
 
 from __future__ import annotations
 
@@ -11,31 +10,8 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.accounts.schemas import HoldOut
-from app.credentials.schemas import DeliveryOut
 from app.db.models import AuditEvent, column_length
-from app.jobs.schemas import JobOut
-from app.lookup.schemas import PersonDetail, PersonSummary, WorkspaceState
-from app.staff.schemas import AuditOut
 from sofia_sync.storable import StoredText
-
-__all__ = [
-    "Accepted",
-    "ActionRequest",
-    "AuditOut",
-    "Counted",
-    "DeliveryOut",
-    "ExcludeRequest",
-    "HoldDecision",
-    "HoldOut",
-    "JobOut",
-    "PageOf",
-    "PersonDetail",
-    "PersonSummary",
-    "Reason",
-    "SuspendRequest",
-    "WorkspaceState",
-]
 
 T = TypeVar("T")
 #: A reason is kept in the audit trail (``audit_events.reason``) and on the person's row.
