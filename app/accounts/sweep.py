@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db.models import Person
 from app.db.states import JobKind
 from app.jobs.outbox import enqueue
 from app.logging_setup import get_logger
+from app.people import repository as people
 
 log = get_logger(__name__)
 
@@ -28,19 +27,9 @@ def sweep_due(sessions: sessionmaker[Session], now: datetime, batch: int = 500) 
     total = 0
     while True:
         with sessions.begin() as session:
-            due = list(
-                session.scalars(
-                    select(Person.id)
-                    .where(Person.next_review_at <= now)
-                    .order_by(Person.next_review_at, Person.id)
-                    .limit(batch)
-                    .with_for_update(skip_locked=True)
-                )
-            )
+            due = people.claim_due_reviews(session, now, batch)
             for person_id in due:
                 enqueue(session, JobKind.RECONCILE, person_id, now=now)
-            if due:
-                session.execute(update(Person).where(Person.id.in_(due)).values(next_review_at=None))
         total += len(due)
         if len(due) < batch:
             break

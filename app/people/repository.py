@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Final, Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Person, PersonAlias
@@ -212,3 +212,21 @@ def find_by_document(session: Session, text: str) -> list[Person]:
         )
     ids = set(session.scalars(people)) | set(session.scalars(aliases))
     return list(session.scalars(select(Person).where(Person.id.in_(ids)).order_by(Person.id)))
+
+
+def claim_due_reviews(session: Session, now: datetime, limit: int) -> list[int]:
+    """Up to ``limit`` people whose review time has passed, oldest first, their review time
+    cleared in the same transaction. Rows another sweeper holds are skipped (``SKIP LOCKED`` on
+    PostgreSQL), so sweepers running at once never queue the same person twice."""
+    due = list(
+        session.scalars(
+            select(Person.id)
+            .where(Person.next_review_at <= now)
+            .order_by(Person.next_review_at, Person.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if due:
+        session.execute(update(Person).where(Person.id.in_(due)).values(next_review_at=None))
+    return due
