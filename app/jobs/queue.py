@@ -267,14 +267,6 @@ class JobQueue:
             self._set(session, job_id, state=JobState.DONE, finished_at=now, **common)
             return JobState.DONE
 
-    # -- IT staff -----------------------------------------------------------------------------
-
-    def retry_dead(self, job_id: int) -> bool:
-        """Give a dead-lettered job a fresh set of attempts (:func:`retry_job`, in a
-        transaction of its own); False if it is not dead."""
-        with self._sessions.begin() as session:
-            return retry_job(session, job_id, now=self._clock())
-
     def counts(self) -> dict[str, int]:
         """Jobs by state (every state present, zero if none) — for metrics and the API."""
         with self._sessions() as session:
@@ -340,8 +332,8 @@ def retry_job(
     """Give a job in one of ``states`` a fresh set of attempts, in the caller's transaction (IT
     staff's retry writes its audit entry in the same one); False if the job is in none of them.
 
-    The one retry rule, whoever asks (``JobQueue.retry_dead``, ``/v1/jobs``, ``misena jobs
-    retry``): the job goes back to pending, due now — unless the same work (person, kind) is
+    The one retry rule, whoever asks (``/v1/jobs`` and ``misena jobs retry``, one job or every
+    dead one): the job goes back to pending, due now — unless the same work (person, kind) is
     already pending, in which case that job is brought forward to now and this one is closed as
     ``done`` (its ``last_error`` kept), so coalescing holds and nothing stays dead for work that
     is queued anyway.

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Job
 from app.jobs.outbox import enqueue
-from app.jobs.queue import JobQueue, QueueSettings
+from app.jobs.queue import JobQueue, QueueSettings, retry_job
 from tests.support.stores import FakeClock, add_people
 
 RECONCILE = "reconcile"
@@ -39,6 +39,12 @@ def _job(sessions: sessionmaker[Session], job_id: int) -> Job:
         job = session.get(Job, job_id)
         assert job is not None
         return job
+
+
+def _retry_dead(sessions: sessionmaker[Session], clock: FakeClock, job_id: int) -> bool:
+    """What IT staff's retry does to the queue: :func:`retry_job` in a transaction of its own."""
+    with sessions.begin() as session:
+        return retry_job(session, job_id, now=clock.now)
 
 
 def test_enqueue_coalesces_pending_jobs_per_person_and_kind(
@@ -304,9 +310,9 @@ def test_retry_dead_requeues_with_fresh_attempts(
     [other] = add_people(sessions, 1, first=2)
     _enqueue(sessions, clock, other)
     [live] = queue.claim("w")
-    assert queue.retry_dead(live.id) is False  # only dead jobs
+    assert _retry_dead(sessions, clock, live.id) is False  # only dead jobs
     clock.advance(10)
-    assert queue.retry_dead(job.id) is True
+    assert _retry_dead(sessions, clock, job.id) is True
     row = _job(sessions, job.id)
     assert (row.state, row.attempts, row.run_after, row.finished_at) == (
         "pending",
@@ -316,7 +322,7 @@ def test_retry_dead_requeues_with_fresh_attempts(
     )
     [again] = queue.claim("w")
     assert (again.id, again.attempts) == (job.id, 1)
-    assert queue.retry_dead(job.id) is False
+    assert _retry_dead(sessions, clock, job.id) is False
 
 
 def test_retry_dead_keeps_one_pending_job(
@@ -327,7 +333,7 @@ def test_retry_dead_keeps_one_pending_job(
     [job] = queue.claim("w")
     queue.fail(job.id, "w", "permanent", retryable=False)
     _enqueue(sessions, clock, person, run_after=clock.now + timedelta(hours=1))
-    assert queue.retry_dead(job.id) is True
+    assert _retry_dead(sessions, clock, job.id) is True
     rows = _jobs(sessions)
     assert [(r.id == job.id, r.state) for r in rows] == [(True, "done"), (False, "pending")]
     assert rows[1].run_after == clock.now  # brought forward: the retry happens now
