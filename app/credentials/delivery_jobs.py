@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.credentials.delivery import OPEN
@@ -118,3 +118,14 @@ def _has_job(session: Session, person_id: int) -> bool:
         .limit(1)
     ).first()
     return found is not None
+
+
+def count_waiting(session: Session) -> int:
+    """Deliveries waiting for sender capacity (every sender at its daily limit): a gauge IT staff
+    alert on, since each is a person who has an account and no password yet."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(CredentialDelivery)
+        .where(CredentialDelivery.status == DeliveryStatus.WAITING)
+    )
+    return int(count or 0)

@@ -22,10 +22,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
-from app.db.models import CredentialDelivery
-from app.db.states import DeliveryStatus, JobState
+from app.credentials.delivery_jobs import count_waiting
+from app.db.states import JobState
 from app.http.guard import HttpGuard
 from app.http.problems import Problem, problem_response
 from app.http.v1.deps import ServicesDep
@@ -88,12 +88,7 @@ def _workers(pool: WorkerPool | None) -> dict[str, Any] | None:
 
 def waiting_deliveries(services: Services) -> int:
     with services.sessions() as session:
-        count = session.scalar(
-            select(func.count())
-            .select_from(CredentialDelivery)
-            .where(CredentialDelivery.status == DeliveryStatus.WAITING)
-        )
-    return int(count or 0)
+        return count_waiting(session)
 
 
 class QueueCollector(Collector):
