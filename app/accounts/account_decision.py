@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sofia_sync.person import PersonRecord
-from sofia_sync.policy import AccountDecision, PolicySettings, decide_account, staff_suspension
+from sofia_sync.planner import CreateAccount, plan
+from sofia_sync.policy import (
+    AccountDecision,
+    DesiredAccount,
+    PolicySettings,
+    decide_account,
+    staff_suspension,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,9 @@ class Known:
     excluded: bool = False
     staff_suspended: bool = False
     staff_reason: str | None = None
+    #: No account was ever recorded for the person: no Google id, and the status is still
+    #: ``pending`` (not a conflict with a foreign account, not excluded).
+    never_had_account: bool = False
 
 
 def decision_for(known: Known, policy: PolicySettings, now: datetime) -> AccountDecision:
@@ -33,3 +43,15 @@ def decision_for(known: Known, policy: PolicySettings, now: datetime) -> Account
     the row stores them."""
     staff = staff_suspension(known.staff_suspended, known.staff_reason)
     return decide_account(known.record, policy, now, excluded=known.excluded, staff=staff)
+
+
+def creates_first(known: Known, desired: DesiredAccount) -> bool:
+    """Whether the reconcile creates the account without asking Google first: when misena never
+    had an account for the person, only one address could hold one (no former documents), and
+    the plan for "no account" is to create it. A ``users.get`` would answer 404 for nearly every
+    new enrollment; the insert's 409 says "it exists" instead, and the reconcile then reads it
+    and plans again — so a new account costs one Directory call, not two, and an account made
+    outside misena is still found, adopted or refused exactly as before."""
+    if not known.never_had_account or desired.former_documents:
+        return False
+    return any(isinstance(action, CreateAccount) for action in plan(desired, None, we_suspended=False))

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.accounts import recovery
-from app.accounts.account_decision import Known, decision_for
+from app.accounts.account_decision import Known, creates_first, decision_for
 from app.accounts.brake import Decision, SuspensionBrake
 from app.accounts.ficha_groups import FichaGroups
 from app.clock import Clock
@@ -123,8 +123,9 @@ class Reconciler:
             return Outcome("none", "no role or enrollment warrants an account")
         restoration: recovery.Restoration | None = None
         restore_tried = False
-        for _ in range(2):
-            actual = self._find(known, desired)
+        for attempt in range(2):
+            first_try_creates = attempt == 0 and creates_first(known, desired)
+            actual = None if first_try_creates else self._find(known, desired)
             if actual is None and known.google_user_id is not None and not restore_tried:
                 # The account misena recorded is gone: deleted in Google. Restore it first.
                 restore_tried = True
@@ -145,6 +146,7 @@ class Reconciler:
             person = people.get(session, person_id)
             if person is None:
                 return None
+            never_had = person.google_user_id is None and person.account_status == AccountStatus.PENDING
             return Known(
                 record=people.record_of(person),
                 google_user_id=person.google_user_id,
@@ -153,6 +155,7 @@ class Reconciler:
                 excluded=person.excluded,
                 staff_suspended=person.staff_suspended,
                 staff_reason=person.staff_reason,
+                never_had_account=never_had,
             )
 
     def _find(self, known: Known, desired: DesiredAccount) -> WorkspaceUser | None:
