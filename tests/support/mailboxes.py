@@ -124,3 +124,11 @@ def deliveries(harness: Harness) -> list[CredentialDelivery]:
         rows = list(session.scalars(select(CredentialDelivery).order_by(CredentialDelivery.id)))
         session.expunge_all()
         return rows
+
+
+def emailed_password(message: EmailMessage) -> str:
+    text = message.get_body(preferencelist=("plain",))
+    assert isinstance(text, EmailMessage)
+    found = re.search(r"\b[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}\b", text.get_content())
+    assert found is not None, "no temporary password in the email"
+    return found.group(0)

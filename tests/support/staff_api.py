@@ -175,3 +175,10 @@ def shared(
         control = EmulatorControl(emulator_server.base_url)
         stack.callback(control.close)
         yield Harness(services, server.base_url, control, emulator_server, key_info, clock)
+
+
+def jobs(client: StaffClient, **filters: Any) -> list[dict[str, Any]]:
+    response = client.get("/v1/jobs", **filters)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items

@@ -10,8 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from tests.support.fast_retry import FAST_RETRY, SleepRecorder
-from tests.support.google import ADMIN
-from tests.workspace.test_directory_client import new_user
+from tests.support.google import ADMIN, new_user
 from workspace.directory import DirectoryPacing, GoogleDirectory
 from workspace.emulator.control_client import EmulatorControl
 from workspace.errors import BackendError, InvalidRequest, RateLimited

@@ -7,36 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from pydantic import SecretStr
 
+from tests.support.google import SOFIA_SCHEMA, new_user
 from workspace.directory import GoogleDirectory
 from workspace.emulator.control_client import EmulatorControl
 from workspace.errors import AlreadyExists, InvalidRequest, NotFound
-from workspace.models import ExternalId, GroupMember, NewUser, Phone, UserChanges, UserName
-
-SOFIA_SCHEMA = {
-    "schemaName": "SofiaPlus",
-    "displayName": "Sofia Plus",
-    "fields": [
-        {"fieldName": "documentType", "fieldType": "STRING"},
-        {"fieldName": "documentNumber", "fieldType": "STRING"},
-        {"fieldName": "ficha", "fieldType": "STRING", "multiValued": True},
-    ],
-}
-
-
-def new_user(document: str = "1098765432", **overrides: object) -> NewUser:
-    fields: dict[str, object] = {
-        "primary_email": f"{document}@misena.edu.co",
-        "name": UserName(given_name="María José", family_name="Peña de la Torre"),
-        "password": SecretStr("Temporal-2026-xyz"),
-        "org_unit_path": "/Aprendices/Distrito Capital",
-        "recovery_email": "majo.pena@example.com",
-        "recovery_phone": "+573001234567",
-        "external_ids": [ExternalId(value=f"TI-{document}", type="organization")],
-        "phones": [Phone(value="+573001234567", type="mobile")],
-        "custom_schemas": {"SofiaPlus": {"documentType": "TI", "documentNumber": document}},
-    }
-    fields.update(overrides)
-    return NewUser.model_validate(fields)
+from workspace.models import GroupMember, UserChanges
 
 
 @pytest.fixture

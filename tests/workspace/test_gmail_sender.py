@@ -14,18 +14,13 @@ import pytest
 from pydantic import SecretStr
 
 from tests.support.fast_retry import FAST_RETRY, SleepRecorder
-from tests.support.google import SCOPE, google_service
-from tests.workspace.test_directory_client import new_user
-from workspace.credential_email import CredentialEmail, render_credential_email
+from tests.support.google import PASSWORD, SCOPE, SENDER, credentials_message, google_service, new_user
 from workspace.directory import GoogleDirectory
 from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import EmulatorServer
 from workspace.errors import RateLimited
 from workspace.gmail import GmailSender
 from workspace.google_session import GoogleConnection, ServiceFactory
-
-SENDER = "notificaciones@misena.edu.co"
-PASSWORD = "Kp7-wXq2-Rt9m"
 
 
 @pytest.fixture
@@ -46,18 +41,6 @@ def mail_tenant(emulator: EmulatorControl) -> EmulatorControl:
 @pytest.fixture
 def sender(connection: GoogleConnection, sleeps: SleepRecorder) -> GmailSender:
     return GmailSender(ServiceFactory(connection), retry=FAST_RETRY, sleep=sleeps)
-
-
-def credentials_message() -> EmailMessage:
-    return render_credential_email(
-        CredentialEmail(
-            recipient_email="majo.pena@example.com",
-            recipient_name="María José",
-            username="1098765432@misena.edu.co",
-            temporary_password=PASSWORD,
-        ),
-        sender=SENDER,
-    )
 
 
 def read_back(server: EmulatorServer, key: dict[str, Any], message_id: str) -> EmailMessage:

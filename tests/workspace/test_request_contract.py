@@ -12,8 +12,7 @@ from typing import Any
 import googleapiclient
 from pydantic import SecretStr
 
-from tests.workspace.test_directory_client import new_user
-from tests.workspace.test_gmail_sender import SENDER, credentials_message
+from tests.support.google import SENDER, credentials_message, new_user
 from workspace.directory import GoogleDirectory
 from workspace.emulator.control_client import EmulatorControl
 from workspace.gmail import GmailSender

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from app.cli.main import cli
 from app.staff.tokens import Scope
-from tests.app.sync.test_runs import KNOWN, enroll_known, roster, row
 from tests.support.events import person, status_changed
 from tests.support.harness import Harness, HarnessFactory
+from tests.support.roster_sync import KNOWN, enroll_known, roster, row
 from tests.support.staff_client import cli_environment, staff_client
 
 LIMIT = 2

@@ -27,10 +27,10 @@ from app.logging_setup import configure_logging
 from app.runtime.services import build_services
 from app.runtime.worker import Worker
 from app.staff.tokens import Scope
-from tests.app.accounts.test_enrollment_to_account import emailed_password
 from tests.support.events import enrolled, person, person_updated, status_changed
 from tests.support.google import SCOPE, google_service
 from tests.support.harness import SENDER, Harness
+from tests.support.mailboxes import emailed_password
 from tests.support.staff_client import staff_client
 
 KEY = "TI:1098765432"

@@ -3,12 +3,12 @@ credentials email the person receives holds a password that really signs in."""
 
 from __future__ import annotations
 
-import re
 from email.message import EmailMessage
 
 from pydantic import SecretStr
 
 from tests.support.harness import Harness, enrollment
+from tests.support.mailboxes import emailed_password
 from workspace.directory import GoogleDirectory
 from workspace.google_session import GoogleConnection, ServiceFactory
 from workspace.models import ExternalId, NewUser, UserName
@@ -16,14 +16,6 @@ from workspace.models import ExternalId, NewUser, UserName
 ADDRESS = "1098765432@misena.edu.co"
 PERSONAL = "majo.pena@example.com"
 KEY = "TI:1098765432"
-
-
-def emailed_password(message: EmailMessage) -> str:
-    text = message.get_body(preferencelist=("plain",))
-    assert isinstance(text, EmailMessage)
-    found = re.search(r"\b[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}\b", text.get_content())
-    assert found is not None, "no temporary password in the email"
-    return found.group(0)
 
 
 def assert_one_working_email(harness: Harness) -> None:

@@ -17,9 +17,9 @@ from typer.testing import CliRunner, Result
 from app.cli.main import cli
 from app.db.models import AuditEvent, Job
 from app.staff.tokens import Scope, authenticate
-from tests.app.accounts.test_enrollment_to_account import emailed_password
 from tests.support.events import enrolled, person, person_updated
 from tests.support.harness import Harness
+from tests.support.mailboxes import emailed_password
 from tests.support.staff_client import cli_environment
 
 MAJO = "TI:1098765432"

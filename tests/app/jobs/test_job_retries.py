@@ -12,10 +12,9 @@ from typer.testing import CliRunner
 
 from app.cli.main import cli
 from app.staff.tokens import Scope
-from tests.app.http.v1.test_jobs import jobs
 from tests.support.events import enrolled
 from tests.support.harness import Harness, HarnessFactory
-from tests.support.staff_api import INVALID_INSERT, api_client, person_id
+from tests.support.staff_api import INVALID_INSERT, api_client, jobs, person_id
 from tests.support.staff_client import cli_environment
 
 MAJO = "TI:1098765432"

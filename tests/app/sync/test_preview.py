@@ -21,11 +21,11 @@ from typer.testing import CliRunner
 
 from app.cli.main import cli
 from app.staff.tokens import Scope
-from tests.app.sync.test_runs import enroll_known, row
 from tests.support.databases import sqlite_url
 from tests.support.events import enrolled, person, status_changed
 from tests.support.harness import Harness, HarnessFactory
 from tests.support.roster_files import ENROLLMENT_FIELDS, csv_bytes
+from tests.support.roster_sync import enroll_known, row
 from tests.support.staff_api import api_client, person_id
 from tests.support.staff_client import StaffClient, cli_environment
 

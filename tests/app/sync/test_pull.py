@@ -21,9 +21,9 @@ from typer.testing import CliRunner, Result
 from app.cli.main import cli
 from app.db.models import SyncRun
 from app.staff.tokens import Scope
-from tests.app.sync.test_runs import KNOWN, enroll_known, row
 from tests.support.harness import Harness, HarnessFactory
 from tests.support.roster_files import csv_bytes
+from tests.support.roster_sync import KNOWN, enroll_known, row
 from tests.support.staff_client import cli_environment, staff_client
 
 SOFIA_HOST = "sofia.example"

@@ -4,7 +4,6 @@ dead jobs (one, or all), cancelling a pending one; and what is refused."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from app.staff.tokens import Scope
 from tests.support.events import enrolled, person
@@ -15,18 +14,12 @@ from tests.support.staff_api import (
     apprentice,
     assert_problem,
     enroll,
+    jobs,
     person_id,
 )
 from tests.support.staff_client import StaffClient
 
 CARLOS = apprentice("52.123.456", "carlos.ramirez@example.com", "CARLOS", "RAMIREZ GOMEZ")
-
-
-def jobs(client: StaffClient, **filters: Any) -> list[dict[str, Any]]:
-    response = client.get("/v1/jobs", **filters)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
 
 
 def job_staff(harness: Harness) -> StaffClient:

@@ -20,9 +20,9 @@ import app.credentials.delivery
 from app.credentials.passwords import generate_password
 from app.logging_setup import configure_logging
 from app.staff.tokens import Scope
-from tests.app.accounts.test_enrollment_to_account import emailed_password
 from tests.support.events import person
 from tests.support.harness import SECRET, Harness
+from tests.support.mailboxes import emailed_password
 from tests.support.staff_api import (
     INVALID_INSERT,
     PooledStaffClient,

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from app.staff.tokens import Scope
-from tests.app.accounts.test_enrollment_to_account import emailed_password
 from tests.support.events import enrolled, person, person_updated
 from tests.support.google import google_service
 from tests.support.harness import Harness
+from tests.support.mailboxes import emailed_password
 from tests.support.staff_api import (
     api_client,
     apprentice,
