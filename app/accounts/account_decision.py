@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.db.states import AccountStatus
 from sofia_sync.person import PersonRecord
 from sofia_sync.planner import CreateAccount, plan
 from sofia_sync.policy import (
@@ -32,9 +33,8 @@ class Known:
     excluded: bool = False
     staff_suspended: bool = False
     staff_reason: str | None = None
-    #: No account was ever recorded for the person: no Google id, and the status is still
-    #: ``pending`` (not a conflict with a foreign account, not excluded).
-    never_had_account: bool = False
+    #: The row's status: ``pending`` until misena first finds or makes an account.
+    account_status: AccountStatus = AccountStatus.PENDING
 
 
 def decision_for(known: Known, policy: PolicySettings, now: datetime) -> AccountDecision:
@@ -52,6 +52,7 @@ def creates_first(known: Known, desired: DesiredAccount) -> bool:
     new enrollment; the insert's 409 says "it exists" instead, and the reconcile then reads it
     and plans again — so a new account costs one Directory call, not two, and an account made
     outside misena is still found, adopted or refused exactly as before."""
-    if not known.never_had_account or desired.former_documents:
+    never_had_account = known.google_user_id is None and known.account_status == AccountStatus.PENDING
+    if not never_had_account or desired.former_documents:
         return False
     return any(isinstance(action, CreateAccount) for action in plan(desired, None, we_suspended=False))

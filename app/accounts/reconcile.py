@@ -146,7 +146,6 @@ class Reconciler:
             person = people.get(session, person_id)
             if person is None:
                 return None
-            never_had = person.google_user_id is None and person.account_status == AccountStatus.PENDING
             return Known(
                 record=people.record_of(person),
                 google_user_id=person.google_user_id,
@@ -155,7 +154,7 @@ class Reconciler:
                 excluded=person.excluded,
                 staff_suspended=person.staff_suspended,
                 staff_reason=person.staff_reason,
-                never_had_account=never_had,
+                account_status=person.account_status,
             )
 
     def _find(self, known: Known, desired: DesiredAccount) -> WorkspaceUser | None:

@@ -82,15 +82,23 @@ PersonIdOption = Annotated[
 def _person(sessions: sessionmaker[Session], document: str | None, person_id: int | None) -> tuple[int, str]:
     """The one person meant: ``(id, person_key)``; exits 3 if nobody matches, 2 (say which) if
     several do."""
-    if (document is None) == (person_id is None):
+    if document is None and person_id is not None:
+        return _person_by_id(sessions, person_id)
+    if document is None or person_id is not None:
         usage_error("indique el documento o --id (uno de los dos)")
+    return _person_by_document(sessions, document)
+
+
+def _person_by_id(sessions: sessionmaker[Session], person_id: int) -> tuple[int, str]:
     with sessions() as session:
-        if person_id is not None:
-            person = people_repository.get(session, person_id)
-            if person is None:
-                refused(not_found("person"))
-            return person.id, person.person_key
-        assert document is not None  # noqa: S101 - checked above
+        person = people_repository.get(session, person_id)
+        if person is None:
+            refused(not_found("person"))
+        return person.id, person.person_key
+
+
+def _person_by_document(sessions: sessionmaker[Session], document: str) -> tuple[int, str]:
+    with sessions() as session:
         try:
             people = people_repository.find_by_document(session, document)
         except ValueError:
