@@ -7,14 +7,17 @@ must move that time for every part at once. So the composition root
 service, and no service reads the system time itself. Tests pass a :class:`FrozenClock` and
 move it with :meth:`FrozenClock.advance`.
 
-Monotonic timers (timeouts, heartbeats, pacing, retry sleeps) are not wall-clock decisions and
-keep ``time.monotonic``. ORM column defaults (``app.db.types.utcnow``) are a backstop for rows
-written without an explicit time, not a decision.
+Monotonic timers (timeouts, heartbeats, retry sleeps) are not wall-clock decisions and
+keep ``time.monotonic``. Pacing against Google is the one exception the other way: it counts real
+seconds on a clock every replica shares, so it reads :func:`wall_seconds`, which no test freezes
+(a frozen clock would make a limiter's waits grow without end). ORM column defaults
+(``app.db.types.utcnow``) are a backstop for rows written without an explicit time, not a decision.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -28,6 +31,12 @@ class Clock(Protocol):
 def system_clock() -> datetime:
     """The machine's time: what :func:`~app.runtime.services.build_services` uses unless told."""
     return datetime.now(UTC)
+
+
+def wall_seconds() -> float:
+    """Seconds since the Unix epoch on the machine's clock: the time Google's rate limits and
+    the replicas' shared quota (``app.quota``) are counted in. Never frozen."""
+    return time.time()
 
 
 class FrozenClock:

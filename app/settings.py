@@ -15,6 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_val
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sofia_sync.policy import PolicySettings
+from workspace.google_quotas import (
+    DEFAULT_CREATES_PER_SECOND,
+    DEFAULT_QUERIES_PER_MINUTE,
+    DEFAULT_SENDS_PER_MINUTE,
+    BudgetBook,
+)
 
 #: Secrets that appear in docs and examples; never acceptable outside demo mode.
 WELL_KNOWN_SECRETS = frozenset({"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "changeme", "secret"})
@@ -65,10 +71,14 @@ class Settings(BaseSettings):
     mail_sender_name: str = "Mi SENA"
     sign_in_url: str = "https://mail.google.com/a/misena.edu.co"
 
-    #: This process's share of Google's quotas (10 creates/s, 2,400 queries/min per project):
-    #: with several replicas, divide these between them.
-    google_creates_per_second: float = Field(default=9.0, gt=0)
-    google_queries_per_minute: float = Field(default=2300.0, gt=0)
+    #: The tenant's whole budget of Google's limits — 10 user creations a second per domain,
+    #: 2,400 Directory queries a minute per project, 150 sends a minute per Gmail sender — kept a
+    #: little under each. Every process takes from the same budget through the database, so
+    #: replicas never divide these; lower them if Google granted the tenant less (a rate answer
+    #: from Google also lowers them for a while by itself).
+    google_creates_per_second: float = Field(default=DEFAULT_CREATES_PER_SECOND, gt=0)
+    google_queries_per_minute: float = Field(default=DEFAULT_QUERIES_PER_MINUTE, gt=0)
+    gmail_sends_per_minute: float = Field(default=DEFAULT_SENDS_PER_MINUTE, gt=0)
 
     policy: PolicySettings = Field(default_factory=PolicySettings)
     brake: BrakeSettings = Field(default_factory=BrakeSettings)
@@ -88,7 +98,10 @@ class Settings(BaseSettings):
     #: How often each worker process looks for grace periods that have ended.
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
 
-    worker_threads: int = Field(default=2, ge=1, le=64)
+    #: Jobs a worker process runs at once. They spend nearly all their time waiting on Google
+    #: (100-200 ms a call) or for a quota permit, so the shared quota, not this, bounds the rate;
+    #: 16 keeps 10 creations a second going at up to ~1.5 s per account.
+    worker_threads: int = Field(default=16, ge=1, le=64)
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     #: A running job's lease; the worker renews it every third of this while the job runs,
     #: so it only bounds how long a killed process's jobs wait before another worker takes them.
@@ -139,3 +152,11 @@ class Settings(BaseSettings):
         if not self.mail_senders:
             raise ValueError("MISENA_MAIL_SENDERS needs at least one sender mailbox")
         return self
+
+    def quota_budgets(self) -> BudgetBook:
+        """The budgets every process shares (``app.quota``)."""
+        return BudgetBook.of(
+            queries_per_minute=self.google_queries_per_minute,
+            creates_per_second=self.google_creates_per_second,
+            sends_per_minute=self.gmail_sends_per_minute,
+        )

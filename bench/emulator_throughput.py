@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from workspace.directory import DirectoryPacing, GoogleDirectory
+from workspace.directory import GoogleDirectory
 from workspace.emulator.config import EmulatorConfig
 from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.control_plane import Seed, SeedUser, apply_seed, seed_defaults
@@ -27,6 +27,7 @@ from workspace.emulator.server import EmulatorServer
 from workspace.emulator.state import EmulatorState
 from workspace.google_session import GoogleConnection, ServiceFactory
 from workspace.models import ExternalId, NewUser, UserName
+from workspace.pacing import LocalQuota
 
 ADMIN = "admin@misena.edu.co"
 RAW_CREATES = int(os.environ.get("BENCH_RAW_CREATES", "500"))
@@ -58,9 +59,9 @@ def seed_user(n: int) -> SeedUser:
     )
 
 
-def creates(server: EmulatorServer, pacing: DirectoryPacing, count: int, start: int) -> tuple[float, int]:
+def creates(server: EmulatorServer, quota: LocalQuota, count: int, start: int) -> tuple[float, int]:
     connection = GoogleConnection(key_info=server.issue_key(), api_endpoint=server.base_url)
-    directory = GoogleDirectory(ServiceFactory(connection), ADMIN, pacing=pacing)
+    directory = GoogleDirectory(ServiceFactory(connection), ADMIN, quota=quota)
     began = time.perf_counter()
     for n in range(start, start + count):
         directory.create_user(new_user(n))
@@ -75,7 +76,7 @@ def listing(server: EmulatorServer) -> tuple[float, int]:
     with server.state.lock:
         apply_seed(server.state, Seed(users=[seed_user(n) for n in range(LIST_USERS)]))
     connection = GoogleConnection(key_info=server.issue_key(), api_endpoint=server.base_url)
-    directory = GoogleDirectory(ServiceFactory(connection), ADMIN, pacing=DirectoryPacing.unlimited())
+    directory = GoogleDirectory(ServiceFactory(connection), ADMIN, quota=LocalQuota.unlimited())
     began = time.perf_counter()
     seen = sum(1 for _ in directory.iter_users("orgUnitPath=/Aprendices"))
     return time.perf_counter() - began, seen
@@ -101,8 +102,8 @@ def main() -> None:
     for server in (unlimited, limited):
         with server.state.lock:
             apply_seed(server.state, Seed(org_units=["/Aprendices"]))
-    raw_rate, _ = creates(unlimited, DirectoryPacing.unlimited(), RAW_CREATES, 0)
-    paced_rate, refused = creates(limited, DirectoryPacing(), PACED_CREATES, 0)
+    raw_rate, _ = creates(unlimited, LocalQuota.unlimited(), RAW_CREATES, 0)
+    paced_rate, refused = creates(limited, LocalQuota(), PACED_CREATES, 0)
     list_seconds, listed = listing(unlimited)
     per_user = memory_per_user()
     unlimited.stop()

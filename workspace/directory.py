@@ -1,7 +1,8 @@
 """The Directory adapter: the :class:`~workspace.ports.Directory` port over the Admin SDK.
 
-Every call goes through :meth:`GoogleDirectory._call`: take a permit from the pacers (so the
-process stays under Google's quotas), execute, classify any failure, and retry the retryable
+Every call goes through :meth:`GoogleDirectory._call`: take a permit from the quota (shared by
+every process in the service, so together they stay under Google's limits), execute, classify
+any failure — a rate answer also slows the quota down for everyone — and retry the retryable
 ones with Google's backoff. Each attempt takes its own permit, because Google counts retries.
 """
 
@@ -14,7 +15,8 @@ from typing import Any, TypeVar
 
 from pydantic import SecretStr
 
-from workspace.errors import AlreadyExists, NotFound
+from workspace.errors import AlreadyExists, NotFound, RateLimited
+from workspace.google_quotas import DIRECTORY_QUERIES, USER_CREATES
 from workspace.google_session import DIRECTORY_SCOPES, ServiceFactory, execute
 from workspace.models import (
     DeletedUser,
@@ -27,7 +29,7 @@ from workspace.models import (
     UserPage,
     WorkspaceUser,
 )
-from workspace.pacing import Pacer, acquire_all
+from workspace.pacing import LocalQuota, QuotaGate
 from workspace.retry import RetryPolicy, call_with_retry
 from workspace.snapshot_reader import LIST_FIELDS, PAGE_SIZE, Chain, read_snapshot
 from workspace.user_snapshot import UserSnapshot
@@ -40,22 +42,6 @@ RECENT_CREATE_SECONDS = 120.0
 DELETED_FIELDS = "nextPageToken,users(id,primaryEmail,deletionTime,orgUnitPath)"
 
 
-class DirectoryPacing:
-    """Google's published Directory quotas, kept just under: 2,400 queries/min, 10 creates/s."""
-
-    def __init__(
-        self,
-        queries: Pacer | None = None,
-        creates: Pacer | None = None,
-    ) -> None:
-        self.queries = queries or Pacer.per_minute(2300, burst=20)
-        self.creates = creates or Pacer(9.0, burst=1)
-
-    @classmethod
-    def unlimited(cls) -> DirectoryPacing:
-        return cls(Pacer.unlimited(), Pacer.unlimited())
-
-
 class GoogleDirectory:
     """Users, org units and groups, as the configured super admin (domain-wide delegation)."""
 
@@ -66,14 +52,14 @@ class GoogleDirectory:
         *,
         customer: str = "my_customer",
         retry: RetryPolicy | None = None,
-        pacing: DirectoryPacing | None = None,
+        quota: QuotaGate | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._services = services
         self._admin = admin_email
         self._customer = customer
         self._retry = retry or RetryPolicy()
-        self._pacing = pacing or DirectoryPacing()
+        self._quota = quota or LocalQuota()
         self._sleep = sleep
         self._recent: dict[str, float] = {}
         self._recent_lock = threading.Lock()
@@ -90,12 +76,15 @@ class GoogleDirectory:
         creating: bool = False,
         key: str | None = None,
     ) -> Any:
+        buckets = (DIRECTORY_QUERIES, USER_CREATES) if creating else (DIRECTORY_QUERIES,)
+
         def attempt() -> Any:
-            if creating:
-                acquire_all(self._pacing.queries, self._pacing.creates)
-            else:
-                self._pacing.queries.acquire()
-            return execute(make_request(self._api()), recently_created=self._is_recent(key))
+            self._quota.take(*buckets)
+            try:
+                return execute(make_request(self._api()), recently_created=self._is_recent(key))
+            except RateLimited as exc:
+                self._quota.refused(refused_bucket(exc, creating=creating), exc.retry_after)
+                raise
 
         return call_with_retry(attempt, self._retry, sleep=self._sleep)
 
@@ -356,3 +345,11 @@ def _list_users(params: dict[str, Any]) -> Callable[[Any], Any]:
 def _list_members(params: dict[str, Any]) -> Callable[[Any], Any]:
     """Bind this page's parameters now, not when the retry loop calls back."""
     return lambda api: api.members().list(**params)
+
+
+def refused_bucket(error: RateLimited, *, creating: bool) -> str:
+    """Which limit a rate answer is about: Google says ``userRateLimitExceeded`` for the
+    project's queries a minute; any other rate answer to an insert is the domain's creations."""
+    if creating and error.reason != "userRateLimitExceeded":
+        return USER_CREATES
+    return DIRECTORY_QUERIES

@@ -1,11 +1,15 @@
-"""Client-side pacing, so a bulk run stays under Google's quotas instead of bouncing off 429s.
+"""Client-side pacing, so calls stay under Google's quotas instead of bouncing off 429s.
 
-The algorithm is GCRA (the generic cell rate algorithm, a token bucket kept as one
-timestamp): each permit pushes a "theoretical arrival time" forward by ``1 / rate``, and a
-request may go once that time is at most ``burst / rate`` ahead of now. A caller *reserves*
-its slot under the lock and sleeps outside it, so threads queue in arrival order without
-holding the lock while they wait, and no window of length ``T`` ever sees more than
-``rate * T + burst`` permits.
+The rule (GCRA, lowered by Google's rate answers and recovering gradually) is
+:mod:`workspace.rate_rule`; this module keeps its state in the process. A caller *reserves* its
+slot under the lock and sleeps outside it, so threads queue in arrival order without holding the
+lock while they wait, and no window of length ``T`` ever sees more than ``rate * T + burst``
+permits.
+
+The adapters do not take pacers directly but a :class:`QuotaGate` — named buckets, taken together
+at one instant and told about refusals — so a deployment can hand them the quota its replicas
+share through the database (``app.quota``) and a test or a one-off script the in-process
+:class:`LocalQuota`.
 
 Why not a library: none is declared in the project, the candidates (``pyrate-limiter``,
 ``limits``, ``ratelimit``) either lack an injectable clock *and* sleep, which the tests
@@ -21,11 +25,27 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from typing import Protocol
 
-__all__ = ["Pacer", "acquire_all"]
+from workspace.google_quotas import BudgetBook
+from workspace.rate_rule import BucketState, Budget, commit, earliest, refuse
+
+__all__ = ["LocalQuota", "Pacer", "QuotaGate", "acquire_all"]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
+
+
+class QuotaGate(Protocol):
+    """Named quota buckets as the Google adapters see them."""
+
+    def take(self, *buckets: str, cost: int = 1) -> float:
+        """Block until ``cost`` permits of every bucket are granted at one instant; seconds slept."""
+        ...
+
+    def refused(self, bucket: str, retry_after: float | None) -> None:
+        """Google answered a call of ``bucket`` with a rate limit: slow it down for everyone."""
+        ...
 
 
 class Pacer:
@@ -47,13 +67,19 @@ class Pacer:
             raise ValueError("rate_per_second must be positive")
         if burst < 1:
             raise ValueError("burst must be at least 1")
-        self.rate_per_second = rate_per_second
-        self.burst = burst
+        self.budget = Budget(rate_per_second, burst=burst)
         self.clock = clock
         self.sleep = sleep
-        self._interval = 1.0 / rate_per_second
-        self._tat = -math.inf  # theoretical arrival time: when the bucket is empty again
+        self._state = BucketState()
         self._lock = threading.Lock()
+
+    @property
+    def rate_per_second(self) -> float:
+        return self.budget.rate
+
+    @property
+    def burst(self) -> int:
+        return self.budget.burst
 
     @classmethod
     def per_minute(
@@ -68,6 +94,10 @@ class Pacer:
         return cls(n / 60.0, burst=burst, clock=clock, sleep=sleep)
 
     @classmethod
+    def of(cls, budget: Budget) -> Pacer:
+        return cls(budget.rate, burst=budget.burst)
+
+    @classmethod
     def unlimited(cls) -> Pacer:
         """A pacer that never waits, so callers need no "is pacing on?" branch."""
         return cls(math.inf)
@@ -76,22 +106,51 @@ class Pacer:
         """Block until ``cost`` permits are granted; return the seconds slept for them."""
         return acquire_all(self, cost=cost)
 
+    def refused(self, retry_after: float | None = None) -> None:
+        """Google said "too fast": lower the rate and pause, per :func:`workspace.rate_rule.refuse`."""
+        with self._lock:
+            self._state = refuse(self._state, self.budget, self.clock(), retry_after)
+
     def __repr__(self) -> str:
         return f"Pacer(rate_per_second={self.rate_per_second!r}, burst={self.burst!r})"
 
-    def _check_cost(self, cost: int) -> None:
-        if cost < 1:
-            raise ValueError("cost must be at least 1")
-        if cost > self.burst and self._interval > 0:
-            raise ValueError(f"cost {cost} exceeds burst {self.burst}: it could never be granted")
-
     def _earliest(self, now: float, cost: int) -> float:
         """The first instant at or after ``now`` when ``cost`` permits conform. Lock held."""
-        return max(now, self._tat + (cost - self.burst) * self._interval)
+        return earliest(self._state, self.budget, now, cost)
 
     def _commit(self, at: float, cost: int) -> None:
         """Record ``cost`` permits granted at ``at``. Lock held."""
-        self._tat = max(self._tat, at) + cost * self._interval
+        self._state = commit(self._state, self.budget, at, cost)
+
+
+class LocalQuota:
+    """A :class:`QuotaGate` kept in this process: right for one process (a script, a test); the
+    service's processes share ``app.quota.SharedQuota`` instead. ``budgets`` names each bucket's
+    budget (Google's defaults unless given); :meth:`unlimited` never waits."""
+
+    def __init__(self, budgets: BudgetBook | None = None, *, limited: bool = True) -> None:
+        self._budgets = budgets or BudgetBook.defaults()
+        self._limited = limited
+        self._pacers: dict[str, Pacer] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def unlimited(cls) -> LocalQuota:
+        return cls(limited=False)
+
+    def pacer(self, bucket: str) -> Pacer:
+        with self._lock:
+            if bucket not in self._pacers:
+                self._pacers[bucket] = (
+                    Pacer.of(self._budgets.budget(bucket)) if self._limited else Pacer.unlimited()
+                )
+            return self._pacers[bucket]
+
+    def take(self, *buckets: str, cost: int = 1) -> float:
+        return acquire_all(*(self.pacer(bucket) for bucket in buckets), cost=cost)
+
+    def refused(self, bucket: str, retry_after: float | None) -> None:
+        self.pacer(bucket).refused(retry_after)
 
 
 def acquire_all(*pacers: Pacer, cost: int = 1) -> float:
@@ -125,7 +184,7 @@ def _costs_by_pacer(pacers: tuple[Pacer, ...], cost: int) -> dict[Pacer, int]:
     for pacer in pacers:
         costs[pacer] = costs.get(pacer, 0) + cost
     for pacer, total in costs.items():
-        pacer._check_cost(total)
+        pacer.budget.check_cost(total)
     return costs
 
 

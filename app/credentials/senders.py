@@ -33,7 +33,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.db.models import MailSend, SenderState
+from app.db.budget_models import MailSend, SenderState
 
 #: Gmail's sending window.
 WINDOW = timedelta(hours=24)

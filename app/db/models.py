@@ -274,37 +274,6 @@ class CredentialDelivery(Base):
     next_attempt_at: Mapped[datetime | None]
 
 
-class SenderState(Base):
-    """A Gmail sender mailbox's state, shared by every worker and replica.
-
-    The row is also what a reservation locks, so two workers never take the last slot; it is
-    created with ``INSERT ... ON CONFLICT DO NOTHING`` so workers meeting a new sender at once
-    do not collide.
-    """
-
-    __tablename__ = "mail_senders"
-
-    sender: Mapped[str] = mapped_column(String(320), primary_key=True)
-    #: Resting after a short Gmail rate limit (429, rate-limit 403) until then.
-    resting_until: Mapped[datetime | None]
-    #: Rate limits in a row: each one rests the sender twice as long (capped).
-    rest_strikes: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    #: Gmail answered its *daily* sending limit: no sends until then.
-    exhausted_until: Mapped[datetime | None]
-
-
-class MailSend(Base):
-    """One message sent (or being sent) by a sender: its daily budget is the count of these in
-    the last 24 hours — Gmail's rolling window — and rows older than that are pruned."""
-
-    __tablename__ = "mail_sends"
-    __table_args__ = (Index("ix_mail_sends_sender_sent_at", "sender", "sent_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sender: Mapped[str] = mapped_column(String(320))
-    sent_at: Mapped[datetime]
-
-
 class ApiToken(Base):
     """An IT staff or automation token: only its SHA-256 is stored; the token is shown once."""
 

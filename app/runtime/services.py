@@ -14,14 +14,15 @@ from app.credentials.delivery import Courier
 from app.db.engine import make_engine, session_factory
 from app.jobs.queue import JobQueue, QueueSettings
 from app.people.intake import WebhookVerifier
+from app.quota.shared import SharedQuota
 from app.runtime.schema_gate import SchemaGate
 from app.settings import Settings
 from app.staff.actions import StaffActions
 from app.sync.runs import SyncRuns
-from workspace.directory import DirectoryPacing, GoogleDirectory
+from workspace.directory import GoogleDirectory
 from workspace.gmail import GmailSender
 from workspace.google_session import GoogleConnection, ServiceFactory
-from workspace.pacing import Pacer
+from workspace.pacing import QuotaGate
 from workspace.ports import Directory, MailSender
 
 
@@ -41,21 +42,19 @@ class Services:
     sync: SyncRuns
     schema: SchemaGate
     clock: Clock
+    quota: QuotaGate
 
 
-def google_adapters(settings: Settings) -> tuple[Directory, MailSender]:
+def google_adapters(settings: Settings, quota: QuotaGate) -> tuple[Directory, MailSender]:
+    """The Admin SDK and Gmail adapters, both taking their permits from ``quota``."""
     connection = GoogleConnection(
         key_file=settings.google_key_file, api_endpoint=settings.google_api_endpoint
     )
     factory = ServiceFactory(connection)
-    pacing = DirectoryPacing(
-        queries=Pacer.per_minute(settings.google_queries_per_minute, burst=20),
-        creates=Pacer(settings.google_creates_per_second),
-    )
     directory = GoogleDirectory(
-        factory, settings.google_admin, customer=settings.google_customer, pacing=pacing
+        factory, settings.google_admin, customer=settings.google_customer, quota=quota
     )
-    return directory, GmailSender(factory)
+    return directory, GmailSender(factory, quota=quota)
 
 
 def build_services(
@@ -71,8 +70,9 @@ def build_services(
     :class:`~app.clock.FrozenClock` and move it to see time-based transitions without waiting."""
     engine = engine or make_engine(settings.database_url)
     sessions = session_factory(engine)
+    quota = SharedQuota(sessions, settings.quota_budgets())
     if directory is None or mail is None:
-        default_directory, default_mail = google_adapters(settings)
+        default_directory, default_mail = google_adapters(settings, quota)
         directory = directory or default_directory
         mail = mail or default_mail
     courier = Courier(settings, sessions, directory, mail, clock=clock)
@@ -97,4 +97,5 @@ def build_services(
         sync=SyncRuns(settings, sessions, directory, clock),
         schema=SchemaGate(engine),
         clock=clock,
+        quota=quota,
     )

@@ -6,9 +6,10 @@ import pytest
 
 from tests.support.fast_retry import FAST_RETRY, SleepRecorder
 from tests.support.google import ADMIN
-from workspace.directory import DirectoryPacing, GoogleDirectory
+from workspace.directory import GoogleDirectory
 from workspace.emulator.control_client import EmulatorControl
 from workspace.google_session import GoogleConnection, ServiceFactory
+from workspace.pacing import LocalQuota
 
 
 @pytest.fixture
@@ -21,5 +22,5 @@ def directory(
     emulator: EmulatorControl, connection: GoogleConnection, sleeps: SleepRecorder
 ) -> GoogleDirectory:
     return GoogleDirectory(
-        ServiceFactory(connection), ADMIN, retry=FAST_RETRY, pacing=DirectoryPacing(), sleep=sleeps
+        ServiceFactory(connection), ADMIN, retry=FAST_RETRY, quota=LocalQuota(), sleep=sleeps
     )

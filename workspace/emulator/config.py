@@ -23,6 +23,8 @@ class EmulatorConfig(BaseModel):
     user_creates_per_second: int = Field(default=10, ge=1)
     directory_queries_per_minute: int = Field(default=2400, ge=1)
     gmail_messages_per_day: int = Field(default=2000, ge=1)
+    #: Gmail's per-user rate limit: 15,000 quota units a minute, a send costing 100.
+    gmail_sends_per_minute: int = Field(default=150, ge=1)
     latency_ms: int = Field(default=0, ge=0, le=60_000)
     consistency_delay_seconds: float = Field(default=0.0, ge=0.0, le=600.0)
     consistency_mode: ConsistencyMode = "realistic"

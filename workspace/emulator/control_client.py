@@ -86,6 +86,11 @@ class EmulatorControl:
         """Stop the emulator's clock, so quota windows and visibility delays are deterministic."""
         self._json(self._http.post("/clock", json={"freeze": True}))
 
+    def quota_events(self, key: str) -> list[float]:
+        """When the emulator counted each event of one limit (e.g. ``user-creates``)."""
+        result: list[float] = self._json(self._http.get("/quota-events", params={"key": key}))
+        return result
+
     def requests(self) -> list[dict[str, Any]]:
         """Request bodies received so far (secrets redacted), by discovery method id."""
         result: list[dict[str, Any]] = self._json(self._http.get("/requests"))

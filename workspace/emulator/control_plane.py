@@ -123,6 +123,7 @@ def reset(state: EmulatorState, faults: FaultPlan) -> None:
         state.visible_from = 0.0
         state.users_changed()
         state.request_log.clear()
+        state.granted.clear()
     faults.replace([], state.config.seed)
     seed_defaults(state)
 
@@ -218,6 +219,13 @@ def build_control_router(state: EmulatorState, faults: FaultPlan) -> APIRouter:
                 state.frozen_at = None
             state.clock_offset += change.seconds
             return {"offset_seconds": state.clock_offset, "frozen": state.frozen_at is not None}
+
+    @router.get("/quota-events")
+    def quota_events(key: str) -> list[float]:
+        """When each event of one limit (``user-creates``, ``directory-queries``,
+        ``gmail-send:<sender>``, ``gmail-rate:<sender>``) was counted, emulator time, oldest first."""
+        with state.lock:
+            return [at for k, at in state.granted if k == key]
 
     @router.get("/requests")
     def request_log() -> list[dict[str, Any]]:

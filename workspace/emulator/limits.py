@@ -29,6 +29,7 @@ def take(state: EmulatorState, key: str, limit: int, window_seconds: float) -> f
     if len(events) >= limit:
         return events[0] + window_seconds - now
     events.append(now)
+    state.granted.append((key, now))
     return None
 
 
@@ -51,6 +52,11 @@ def check_quotas(state: EmulatorState, method_id: str, subject: str) -> None:
                 retry_after=1,
             )  # fmt: skip
     if method_id == "gmail.users.messages.send":
+        wait = take(state, f"gmail-rate:{subject}", config.gmail_sends_per_minute, 60.0)
+        if wait is not None:
+            raise GoogleApiError(
+                429, "userRateLimitExceeded", "User-rate limit exceeded", retry_after=max(1, round(wait))
+            )
         wait = take(state, f"gmail-send:{subject}", config.gmail_messages_per_day, SENDING_WINDOW_SECONDS)
         if wait is not None:
             raise sending_limit_error(state, wait)

@@ -101,6 +101,9 @@ class EmulatorState:
     calls: Counter[tuple[str, int]] = field(default_factory=Counter)
     #: timestamps of recent events for the sliding-window limits, by limit key
     windows: dict[str, deque[float]] = field(default_factory=dict)
+    #: every event a limit counted, (limit key, emulator time): what a test reads to check that
+    #: a client's calls stayed under a rate over any window, not just under Google's
+    granted: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=200_000))
     id_counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     #: sorted ``users.list`` matches by (query, order, direction), valid until a user changes;
     #: paging a large tenant would otherwise filter and sort every user for every page

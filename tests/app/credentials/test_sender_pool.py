@@ -12,8 +12,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.credentials.senders import NoCapacity, Reservation, SenderPool
+from app.db.budget_models import MailSend
 from app.db.engine import make_engine, session_factory
-from app.db.models import MailSend
 from tests.support.databases import database_url
 from tests.support.stores import engine, sessions
 

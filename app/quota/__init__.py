@@ -1,0 +1,1 @@
+"""Google's rate limits as one budget shared by every process, through the database."""

@@ -1,0 +1,136 @@
+"""The pacing rule's adaptive half: a rate answer lowers the rate, and it comes back gradually.
+
+Time is simulated: a single caller takes permits from a :class:`Pacer` on a fake clock, against
+a simulated Google that counts calls in a sliding window as the emulator does.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import pytest
+
+from workspace.pacing import Pacer
+from workspace.rate_rule import (
+    DECREASE,
+    FAST_RECOVERY_SECONDS,
+    MAX_PAUSE_SECONDS,
+    SAFE_SHARE,
+    BucketState,
+    Budget,
+    commit,
+    current_rate,
+    earliest,
+    refuse,
+)
+
+TEN = Budget(10.0)
+
+
+def test_a_refusal_lowers_the_rate_and_it_recovers_in_two_steps() -> None:
+    state = refuse(BucketState(), TEN, now=100.0, retry_after=None)
+    assert current_rate(state, TEN, 100.0) == pytest.approx(DECREASE * 10)
+    assert current_rate(state, TEN, 100.0 + FAST_RECOVERY_SECONDS) == pytest.approx(SAFE_SHARE * 10)
+    halfway = current_rate(state, TEN, 100.0 + FAST_RECOVERY_SECONDS / 2)
+    assert DECREASE * 10 < halfway < SAFE_SHARE * 10
+    later = current_rate(state, TEN, 100.0 + FAST_RECOVERY_SECONDS + 10)
+    assert SAFE_SHARE * 10 < later < 10
+    assert current_rate(state, TEN, 100.0 + 3600) == 10  # back to the configured rate, never above
+
+
+def test_refusals_of_one_episode_lower_the_rate_once() -> None:
+    """Calls already in flight when the first refusal came back are refused too: they say nothing new."""
+    state = BucketState()
+    for offset in (0.0, 0.1, 0.5, 0.9):
+        state = refuse(state, TEN, now=100.0 + offset, retry_after=None)
+    assert state.refusals == 4
+    assert current_rate(state, TEN, 100.0) == pytest.approx(DECREASE * 10)
+    state = refuse(state, TEN, now=102.0, retry_after=None)  # a new episode lowers again
+    assert state.ceiling is not None and state.ceiling < 10
+    assert current_rate(state, TEN, 102.0) == pytest.approx(DECREASE * state.ceiling)
+
+
+def test_many_refusals_never_stop_the_bucket() -> None:
+    state = BucketState()
+    for n in range(100):
+        state = refuse(state, TEN, now=100.0 + 2 * n, retry_after=None)
+    assert current_rate(state, TEN, 300.0) >= 0.05 * 10
+
+
+def test_retry_after_pauses_every_caller_but_not_for_hours() -> None:
+    state = refuse(BucketState(), TEN, now=100.0, retry_after=3.0)
+    assert earliest(state, TEN, 100.0, 1) == 103.0
+    long = refuse(BucketState(), TEN, now=100.0, retry_after=6 * 3600)
+    assert earliest(long, TEN, 100.0, 1) == 100.0 + MAX_PAUSE_SECONDS
+
+
+def test_grants_follow_the_lowered_rate() -> None:
+    state = refuse(BucketState(), TEN, now=0.0, retry_after=None)
+    at = earliest(state, TEN, 0.0, 1)
+    state = commit(state, TEN, at, 1)
+    following = earliest(state, TEN, at, 1)
+    assert following - at == pytest.approx(1 / (DECREASE * 10), rel=1e-6)
+
+
+class SimulatedGoogle:
+    """``limit`` calls in any ``window`` seconds, the emulator's rule; refusals are counted."""
+
+    def __init__(self, limit: int, window: float = 1.0) -> None:
+        self.limit, self.window = limit, window
+        self.accepted: deque[float] = deque()
+        self.refused = 0
+        self.served = 0
+
+    def call(self, now: float) -> bool:
+        while self.accepted and self.accepted[0] + self.window <= now:
+            self.accepted.popleft()
+        if len(self.accepted) >= self.limit:
+            self.refused += 1
+            return False
+        self.accepted.append(now)
+        self.served += 1
+        return True
+
+
+def run(limit: int, configured: float, calls: int, *, adaptive: bool) -> tuple[SimulatedGoogle, float]:
+    """One caller making ``calls`` accepted calls; a refused call is retried after the pause."""
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    pacer = Pacer(configured, clock=lambda: clock[0], sleep=sleep)
+    google = SimulatedGoogle(limit)
+    while google.served < calls:
+        pacer.acquire()
+        if not google.call(clock[0]) and adaptive:
+            pacer.refused(retry_after=1.0)
+    return google, clock[0]
+
+
+def test_a_tenant_whose_real_limit_is_lower_converges_instead_of_bouncing() -> None:
+    """Configured at 10/s, the tenant really allows 5/s: after a short descent the caller settles
+    just under 5/s, refused a few times a minute rather than on every other call."""
+    google, elapsed = run(limit=5, configured=10.0, calls=1500, adaptive=True)
+    assert google.refused <= 0.03 * 1500
+    assert google.served / elapsed >= 0.85 * 5
+
+
+def test_without_the_feedback_the_same_caller_bounces() -> None:
+    """The control: the same pacing told nothing by the refusals is refused about half the time."""
+    google, _ = run(limit=5, configured=10.0, calls=1500, adaptive=False)
+    assert google.refused >= 0.4 * 1500
+
+
+def test_a_single_refusal_at_the_right_rate_costs_little() -> None:
+    """Jitter at a rate Google accepts: one refusal, a few seconds a little slower, then full rate."""
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    pacer = Pacer(9.6, clock=lambda: clock[0], sleep=sleep)
+    pacer.refused(retry_after=None)
+    for _ in range(960):
+        pacer.acquire()
+    assert clock[0] <= 1.05 * 100  # 960 permits at 9.6/s take 100 s unrefused

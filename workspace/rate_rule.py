@@ -1,0 +1,143 @@
+"""The one pacing rule: GCRA for the steady rate, and how a rate answer from Google lowers it.
+
+Both the in-process :class:`~workspace.pacing.Pacer` and the quota the replicas share through the
+database (``app.quota``) apply exactly these functions to a :class:`BucketState`; they differ only
+in where the state lives and what serializes access to it.
+
+**GCRA** (the generic cell rate algorithm, a token bucket kept as one timestamp): each permit
+pushes a "theoretical arrival time" (``tat``) forward by ``1 / rate``, and a request may go once
+that time is at most ``burst / rate`` ahead of now. So no window of length ``T`` sees more than
+``rate * T + burst`` permits.
+
+**Adaptive**: Google's limits are per domain or per project, and a tenant's real limit may be
+lower than configured (a smaller quota, another tool spending the same quota). A rate answer
+(403/429) therefore lowers the rate *for every caller sharing the bucket*, to 80 % of the rate
+that was refused, and pauses the bucket for the answer's ``Retry-After``. The rate then comes
+back in two steps: within :data:`FAST_RECOVERY_SECONDS` to 95 % of the refused rate (that much
+was evidently fine), then slowly (:data:`PROBE_SHARE_PER_SECOND` of the configured rate a second)
+up to the configured rate. A tenant whose limit sits below the configured rate settles just under
+it with one refusal every few tens of seconds, instead of bouncing off it on every call; a
+one-off refusal (network jitter) costs a few seconds at a slightly lower rate. Refusals arriving
+within :data:`SAME_EPISODE_SECONDS` of the last decrease are answers to calls already in flight
+and lower nothing more.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+__all__ = [
+    "BucketState",
+    "Budget",
+    "commit",
+    "current_rate",
+    "earliest",
+    "refuse",
+]
+
+#: A refused rate is lowered to this share of itself.
+DECREASE = 0.8
+#: ... comes back to this share of the refused rate ...
+SAFE_SHARE = 0.95
+#: ... within this many seconds ...
+FAST_RECOVERY_SECONDS = 5.0
+#: ... and then probes upward by this share of the configured rate per second.
+PROBE_SHARE_PER_SECOND = 0.002
+#: Never below this share of the configured rate, however many refusals.
+FLOOR_SHARE = 0.05
+#: Refusals this soon after a decrease answer calls sent before it: one decrease per episode.
+SAME_EPISODE_SECONDS = 1.0
+#: A Retry-After pauses the bucket at most this long: longer answers (a daily limit) are for the
+#: caller to reschedule its work, not for every caller to sleep through.
+MAX_PAUSE_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A configured rate (permits per second) and how many permits may go at once after idling."""
+
+    rate: float
+    burst: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.rate > 0:
+            raise ValueError("rate must be positive")
+        if self.burst < 1:
+            raise ValueError("burst must be at least 1")
+
+    @classmethod
+    def per_minute(cls, n: float, *, burst: int = 1) -> Budget:
+        """Google states most quotas per minute; spread them evenly rather than front-load."""
+        return cls(n / 60.0, burst=burst)
+
+    def check_cost(self, cost: int) -> None:
+        if cost < 1:
+            raise ValueError("cost must be at least 1")
+        if cost > self.burst and math.isfinite(self.rate):
+            raise ValueError(f"cost {cost} exceeds burst {self.burst}: it could never be granted")
+
+
+@dataclass(frozen=True)
+class BucketState:
+    """Everything a bucket remembers; times are seconds on the clock its users share.
+
+    ``lowered_to``/``ceiling``/``lowered_at`` describe the last decrease (``None`` when the bucket
+    runs at its configured rate); ``paused_until`` is the latest ``Retry-After`` Google gave.
+    """
+
+    tat: float = -math.inf
+    lowered_to: float | None = None
+    ceiling: float | None = None
+    lowered_at: float = -math.inf
+    paused_until: float = -math.inf
+    refusals: int = 0
+
+
+def current_rate(state: BucketState, budget: Budget, now: float) -> float:
+    """The rate the bucket allows at ``now``: the configured one, or on its way back to it."""
+    if state.lowered_to is None or state.ceiling is None:
+        return budget.rate
+    elapsed = max(0.0, now - state.lowered_at)
+    safe = max(state.lowered_to, SAFE_SHARE * state.ceiling)
+    if elapsed < FAST_RECOVERY_SECONDS:
+        rate = state.lowered_to + (safe - state.lowered_to) * elapsed / FAST_RECOVERY_SECONDS
+    else:
+        rate = safe + PROBE_SHARE_PER_SECOND * budget.rate * (elapsed - FAST_RECOVERY_SECONDS)
+    return min(budget.rate, rate)
+
+
+def earliest(state: BucketState, budget: Budget, now: float, cost: int) -> float:
+    """The first instant at or after ``now`` when ``cost`` permits conform."""
+    rate = current_rate(state, budget, now)
+    if math.isinf(rate):
+        return max(now, state.paused_until)
+    return max(now, state.paused_until, state.tat + (cost - budget.burst) / rate)
+
+
+def commit(state: BucketState, budget: Budget, at: float, cost: int) -> BucketState:
+    """The state after ``cost`` permits were granted at ``at``."""
+    rate = current_rate(state, budget, at)
+    if math.isinf(rate):
+        return state
+    return replace(state, tat=max(state.tat, at) + cost / rate)
+
+
+def refuse(state: BucketState, budget: Budget, now: float, retry_after: float | None) -> BucketState:
+    """The state after Google answered a call of this bucket "too fast" at ``now``."""
+    pause = min(max(retry_after or 0.0, 0.0), MAX_PAUSE_SECONDS)
+    paused_until = max(state.paused_until, now + pause)
+    if now - state.lowered_at < SAME_EPISODE_SECONDS:
+        return replace(state, paused_until=paused_until, refusals=state.refusals + 1)
+    refused_rate = current_rate(state, budget, now)
+    if math.isinf(refused_rate):
+        return replace(state, paused_until=paused_until, refusals=state.refusals + 1)
+    lowered = max(FLOOR_SHARE * budget.rate, DECREASE * refused_rate)
+    return BucketState(
+        tat=state.tat,
+        lowered_to=lowered,
+        ceiling=refused_rate,
+        lowered_at=now,
+        paused_until=paused_until,
+        refusals=state.refusals + 1,
+    )
