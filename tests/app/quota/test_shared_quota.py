@@ -6,6 +6,7 @@ as replicas are; they only meet in the database.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -129,5 +130,5 @@ def test_threads_of_two_replicas_never_exceed_the_rate_together(replicas: Callab
         thread.join(timeout=60)
     grants.sort()
     assert len(grants) == 40
-    gaps = [later - earlier for earlier, later in zip(grants, grants[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(grants)]
     assert min(gaps) >= 0.2 - 1e-6
