@@ -34,6 +34,7 @@ from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import BackgroundServer, EmulatorServer
 from workspace.gmail import GmailSender
 from workspace.google_session import GoogleConnection, ServiceFactory
+from workspace.pacing import LocalQuota
 from workspace.retry import RetryPolicy
 
 PEOPLE = 300
@@ -113,14 +114,17 @@ def scenario(n: int) -> tuple[list[dict[str, Any]], Expected]:
 
 
 def fast_retries(settings: Any) -> tuple[GoogleDirectory, GmailSender]:
-    """The real adapters with Google's algorithm at a tenth of its pace (the test's clock)."""
+    """The real adapters with Google's algorithm at a tenth of its pace (the test's clock), and no
+    quota: the injected rate answers are random, not a rate to converge to (the adaptive quota would
+    rightly slow everyone to its floor), and convergence, not pacing, is what this suite checks."""
     factory = ServiceFactory(
         GoogleConnection(key_file=settings.google_key_file, api_endpoint=settings.google_api_endpoint)
     )
     policy = RetryPolicy(max_attempts=7, initial_backoff=0.05, max_backoff=1.0, jitter=0.05)
     mail_policy = RetryPolicy(max_attempts=5, initial_backoff=0.05, max_backoff=1.0, max_retry_after=120.0)
-    return GoogleDirectory(factory, settings.google_admin, retry=policy), GmailSender(
-        factory, retry=mail_policy
+    quota = LocalQuota.unlimited()
+    return GoogleDirectory(factory, settings.google_admin, retry=policy, quota=quota), GmailSender(
+        factory, retry=mail_policy, quota=quota
     )
 
 

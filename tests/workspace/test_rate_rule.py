@@ -46,7 +46,8 @@ def test_refusals_of_one_episode_lower_the_rate_once() -> None:
     assert state.refusals == 4
     assert current_rate(state, TEN, 100.0) == pytest.approx(DECREASE * 10)
     state = refuse(state, TEN, now=102.0, retry_after=None)  # a new episode lowers again
-    assert state.ceiling is not None and state.ceiling < 10
+    assert state.ceiling is not None
+    assert state.ceiling < 10
     assert current_rate(state, TEN, 102.0) == pytest.approx(DECREASE * state.ceiling)
 
 
