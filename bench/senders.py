@@ -46,6 +46,12 @@ def most_in_any_window(times: list[float], window: float) -> int:
     return best
 
 
+def sends_by_day(times: list[float], first: float, window: float) -> list[int]:
+    """Sends in each "day" counted from the first send: how the backlog drained."""
+    days = Counter(int((moment - first) // window) for moment in times)
+    return [days[day] for day in range(max(days, default=-1) + 1)]
+
+
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     senders = [f"notificaciones{n + 1}@{stack.DOMAIN}" for n in range(args.senders)]
     budget = args.budget
@@ -104,6 +110,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         },
         "sends_by_sender": {sender: len(times) for sender, times in sorted(by_sender.items())},
         "gmail_refusals": {status: count for status, count in sends.items() if status != "200"},
+        "sends_by_day": sends_by_day([m["sent_at"] for m in mail], first, window),
         "first_to_last_email_seconds": round(last - first, 2),
         "first_to_last_email_days": round((last - first) / window, 2),
         "least_possible_days": args.days - 1,
@@ -135,7 +142,7 @@ def main() -> None:
         f"{result['second_emails']} twice; most in any window by sender "
         f"{result['most_in_any_window_by_sender']} (budget {result['budget_per_day']}); Gmail refusals "
         f"{result['gmail_refusals'] or 0}; first to last email {result['first_to_last_email_days']} days "
-        f"(least possible {result['least_possible_days']})\n{path}"
+        f"(least possible {result['least_possible_days']}); sends by day {result['sends_by_day']}\n{path}"
     )
 
 
