@@ -220,8 +220,9 @@ def run_misena(workers: int, people: int, latency_ms: int, workdir: Path) -> dic
             **result}  # fmt: skip
 
 
-def run_baseline(kind: str, people: int, latency_ms: int, workdir: Path) -> dict[str, Any]:
-    with stack.emulator(workdir, latency_ms) as emulator:
+def run_baseline(kind: str, people: int, latency_ms: int, workdir: Path, **limits: Any) -> dict[str, Any]:
+    """``limits`` override the emulator's (Google's defaults otherwise)."""
+    with stack.emulator(workdir, latency_ms, **limits) as emulator:
         fresh_tenant(emulator, people)
         accounts = [account(n) for n in range(people)]
         sender = senders_for(people)[0]
