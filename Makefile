@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck contracts unit format emulator clean bench bench-bulk
+.PHONY: run test lint typecheck contracts unit format emulator clean bench bench-bulk bench-provisioning bench-senders
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ bench: $(STAMP)
 
 bench-bulk: $(STAMP)
 	$(BIN)/python -m bench.bulk_plan
+
+# Issue 13's provisioning figures: 1,500 enrollments, 1/2/4 workers on PostgreSQL, two baselines.
+bench-provisioning: $(STAMP)
+	$(BIN)/python -m bench.provisioning
+
+bench-senders: $(STAMP)
+	$(BIN)/python -m bench.senders
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from prometheus_client import Counter
@@ -135,6 +135,7 @@ class Courier:
             settings.mail_senders,
             settings.mail_sender_daily_budget,
             max_rest_seconds=settings.mail_sender_max_rest_seconds,
+            window=timedelta(seconds=settings.mail_sender_window_seconds),
         )
 
     def deliver(self, person_id: int, *, password: SecretStr | None = None) -> DeliveryResult:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from app.db.budget_models import MailSend, SenderState
 
-#: Gmail's sending window.
+#: Gmail's sending window (a pool may be given a shorter one: ``mail_sender_window_seconds``).
 WINDOW = timedelta(hours=24)
 #: When Gmail answers its daily limit without saying until when, look again after this.
 DAILY_LIMIT_PROBE = timedelta(hours=1)
@@ -85,11 +85,13 @@ class SenderPool:
         *,
         max_rest_seconds: float,
         first_rest_seconds: float = 1.0,
+        window: timedelta = WINDOW,
     ) -> None:
         self.senders = tuple(dict.fromkeys(s.lower() for s in senders))
         self.budget = budget
         self.max_rest = max_rest_seconds
         self.first_rest = first_rest_seconds
+        self.window = window
 
     # -- taking a slot ------------------------------------------------------------------------
 
@@ -102,7 +104,7 @@ class SenderPool:
         """
         states = self._lock(session)
         session.execute(
-            delete(MailSend).where(MailSend.sender.in_(self.senders), MailSend.sent_at <= now - WINDOW)
+            delete(MailSend).where(MailSend.sender.in_(self.senders), MailSend.sent_at <= now - self.window)
         )
         counts = self._counts(session, now)
         free = [
@@ -184,7 +186,7 @@ class SenderPool:
     def _counts(self, session: Session, now: datetime) -> dict[str, int]:
         rows = session.execute(
             select(MailSend.sender, func.count())
-            .where(MailSend.sender.in_(self.senders), MailSend.sent_at > now - WINDOW)
+            .where(MailSend.sender.in_(self.senders), MailSend.sent_at > now - self.window)
             .group_by(MailSend.sender)
         )
         return {sender: int(count) for sender, count in rows}
@@ -207,7 +209,7 @@ class SenderPool:
         sent_times: dict[str, list[datetime]] = {sender: [] for sender in self.senders}
         for sender, sent_at in session.execute(
             select(MailSend.sender, MailSend.sent_at)
-            .where(MailSend.sender.in_(self.senders), MailSend.sent_at > now - WINDOW)
+            .where(MailSend.sender.in_(self.senders), MailSend.sent_at > now - self.window)
             .order_by(MailSend.sent_at)
         ):
             sent_times[sender].append(sent_at)
@@ -226,11 +228,11 @@ class SenderPool:
             unused = max(self.budget - count, 0)
             slots.extend([block] * min(unused, wanted))
             expiring = sent_times[sender][max(count - self.budget, 0) :][:wanted]
-            slots.extend(max(block, sent_at + WINDOW) for sent_at in expiring)
+            slots.extend(max(block, sent_at + self.window) for sent_at in expiring)
         slots.sort()
         per_day = self.budget * len(self.senders)
         laps, index = divmod(position, per_day)
-        until = slots[min(index, len(slots) - 1)] + laps * WINDOW if slots else now + WINDOW
+        until = slots[min(index, len(slots) - 1)] + laps * self.window if slots else now + self.window
         return NoCapacity(until, resting, exhausted, at_budget)
 
 

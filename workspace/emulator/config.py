@@ -25,6 +25,9 @@ class EmulatorConfig(BaseModel):
     gmail_messages_per_day: int = Field(default=2000, ge=1)
     #: Gmail's per-user rate limit: 15,000 quota units a minute, a send costing 100.
     gmail_sends_per_minute: int = Field(default=150, ge=1)
+    #: Gmail's rolling window for ``gmail_messages_per_day`` (24 h); a benchmark shortens "a
+    #: day" to seconds so a backlog of several days drains while it watches.
+    gmail_sending_window_seconds: float = Field(default=86_400.0, gt=0.0, le=86_400.0)
     latency_ms: int = Field(default=0, ge=0, le=60_000)
     consistency_delay_seconds: float = Field(default=0.0, ge=0.0, le=600.0)
     consistency_mode: ConsistencyMode = "realistic"

@@ -66,6 +66,13 @@ class EmulatorControl:
     def clear_counters(self) -> None:
         self._json(self._http.delete("/counters"))
 
+    def sent_mail(self) -> tuple[float, list[dict[str, Any]]]:
+        """The emulator clock's now and every message sent, oldest first, each with ``sender``,
+        ``to`` (lower-cased addresses) and ``sent_at`` on that clock. The clock is the machine's
+        monotonic one (plus any advance), so a benchmark compares it with ``time.monotonic()``."""
+        answer = self._json(self._http.get("/sent-mail"))
+        return float(answer["now"]), list(answer["messages"])
+
     def password_valid(self, primary_email: str, password: str) -> bool:
         answer = self._http.post(
             "/password-check", json={"primaryEmail": primary_email, "password": password}

@@ -1,4 +1,5 @@
-"""``/_emulator/...``: reset, seed, configure, inject faults, read counters, check passwords.
+"""``/_emulator/...``: reset, seed, configure, inject faults, read counters and sent mail, check
+passwords.
 
 Tests and benchmarks steer the emulator through these endpoints (never through the Google
 paths), the way moto's server mode exposes its own. They need no token: the emulator only ever
@@ -21,6 +22,7 @@ from workspace.emulator import directory_users as users
 from workspace.emulator.auth import DEFAULT_DELEGATED_SCOPES, create_service_account
 from workspace.emulator.config import EmulatorConfig
 from workspace.emulator.errors import GoogleApiError
+from workspace.emulator.gmail_mail import sent_mail
 from workspace.emulator.limits import FaultPlan, FaultRule
 from workspace.emulator.state import EmulatorState
 
@@ -187,6 +189,11 @@ def build_control_router(state: EmulatorState, faults: FaultPlan) -> APIRouter:
         with state.lock:
             state.calls.clear()
         return counters(state)
+
+    @router.get("/sent-mail")
+    def get_sent_mail() -> dict[str, Any]:
+        with state.lock:
+            return {"now": state.now(), "messages": sent_mail(state)}
 
     @router.post("/password-check")
     def password_check(check: PasswordCheck) -> dict[str, bool]:

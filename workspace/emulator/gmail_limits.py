@@ -15,9 +15,6 @@ from datetime import timedelta
 from workspace.emulator.errors import GoogleApiError
 from workspace.emulator.state import EmulatorState, rfc3339
 
-#: Gmail's sending window: a rolling 24 hours.
-SENDING_WINDOW_SECONDS = 86_400.0
-
 
 def sending_limit_error(state: EmulatorState, wait: float) -> GoogleApiError:
     """Gmail's daily-limit answer for a sender whose window frees a slot in ``wait`` seconds."""

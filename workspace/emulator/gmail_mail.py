@@ -58,9 +58,25 @@ def send_message(state: EmulatorState, sender: str, body: Any) -> dict[str, Any]
         raw=raw,
         internal_date_ms=int(state.wall_now().timestamp() * 1000),
         label_ids=["SENT"],
+        sent_at=state.now(),
     )
     state.mailboxes.setdefault(sender.lower(), []).append(stored)
     return {"id": stored.id, "threadId": stored.thread_id, "labelIds": stored.label_ids}
+
+
+def sent_mail(state: EmulatorState) -> list[dict[str, Any]]:
+    """Every message sent, oldest first: sender, recipients and the emulator-clock instant.
+
+    For benchmarks and tests that check a whole run at once (who got mail, from which sender,
+    how many in any window) without a Gmail ``messages.get`` per message.
+    """
+    sent: list[dict[str, Any]] = []
+    for sender, messages in state.mailboxes.items():
+        for message in messages:
+            parsed = email.message_from_bytes(message.raw, policy=email.policy.default)
+            to = [address.lower() for _, address in getaddresses([str(v) for v in parsed.get_all("To", [])])]
+            sent.append({"id": message.id, "sender": sender, "to": to, "sent_at": message.sent_at})
+    return sorted(sent, key=lambda item: (item["sent_at"], item["id"]))
 
 
 def _mailbox(state: EmulatorState, owner: str) -> list[StoredMessage]:

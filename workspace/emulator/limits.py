@@ -14,7 +14,7 @@ from collections import deque
 from pydantic import BaseModel, Field, model_validator
 
 from workspace.emulator.errors import GoogleApiError
-from workspace.emulator.gmail_limits import SENDING_WINDOW_SECONDS, sending_limit_error
+from workspace.emulator.gmail_limits import sending_limit_error
 from workspace.emulator.state import EmulatorState
 
 
@@ -57,7 +57,8 @@ def check_quotas(state: EmulatorState, method_id: str, subject: str) -> None:
             raise GoogleApiError(
                 429, "userRateLimitExceeded", "User-rate limit exceeded", retry_after=max(1, round(wait))
             )
-        wait = take(state, f"gmail-send:{subject}", config.gmail_messages_per_day, SENDING_WINDOW_SECONDS)
+        key, window = f"gmail-send:{subject}", config.gmail_sending_window_seconds
+        wait = take(state, key, config.gmail_messages_per_day, window)
         if wait is not None:
             raise sending_limit_error(state, wait)
 

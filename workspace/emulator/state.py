@@ -53,6 +53,9 @@ class StoredMessage:
     raw: bytes
     internal_date_ms: int
     label_ids: list[str]
+    #: when Gmail took it, on the emulator's clock (what its sending window counts), to the
+    #: microsecond: ``internal_date_ms`` is whole seconds of wall time
+    sent_at: float = 0.0
 
 
 @dataclass

@@ -89,6 +89,26 @@ def test_the_budget_follows_gmails_rolling_24_hours_across_midnight(make_harness
     assert harness.emulator.calls("gmail.users.messages.send", 429) == 0
 
 
+def test_a_shortened_sender_window_frees_the_budget_when_it_ends(make_harness: HarnessFactory) -> None:
+    """What the senders benchmark relies on: "a day" of seconds, on our side as on Gmail's."""
+    harness = make_harness(mail_sender_daily_budget=1, mail_sender_window_seconds=60)
+    harness.emulator.configure(gmail_messages_per_day=1, gmail_sending_window_seconds=60)
+    enrol(harness, 1)
+    first_send = harness.clock()
+    enrol(harness, 2)
+    [_, waiting] = deliveries(harness)
+    assert waiting.status == "waiting"
+    assert waiting.next_attempt_at == first_send + timedelta(seconds=60), "our window, not 24 hours"
+
+    move_clocks(harness, timedelta(seconds=59))
+    harness.drain()
+    assert deliveries(harness)[-1].status == "waiting"
+    move_clocks(harness, timedelta(seconds=1))
+    harness.drain()
+    assert [d.status for d in deliveries(harness)] == ["sent", "sent"]
+    assert harness.emulator.calls("gmail.users.messages.send", 429) == 0, "never over Gmail's window"
+
+
 def test_a_waiting_delivery_shows_its_estimate_in_the_api_and_the_metrics(
     make_harness: HarnessFactory,
 ) -> None:

@@ -150,3 +150,25 @@ def test_reading_with_a_send_only_token_is_insufficient_permissions(
     sender = gmail_service(emulator_server, key_info, SENDER, "gmail.send")
 
     expect_error(sender.users().messages().list(userId="me"), 403, "insufficientPermissions")
+
+
+def test_the_control_plane_lists_sent_mail_by_sender_and_instant(
+    senders: EmulatorControl, emulator_server: EmulatorServer, key_info: dict[str, Any]
+) -> None:
+    senders.freeze_clock()
+    first = gmail_service(emulator_server, key_info, SENDER, "gmail.send")
+    second = gmail_service(emulator_server, key_info, OTHER, "gmail.send")
+    first.users().messages().send(userId="me", body=encode(mime_message())).execute()
+    senders.advance_clock(2.5)
+    second.users().messages().send(
+        userId="me", body=encode(mime_message("Otro <Otro@Example.com>"))
+    ).execute()
+
+    now, sent = senders.sent_mail()
+
+    assert [(m["sender"], m["to"]) for m in sent] == [
+        (SENDER, ["maria.pena@example.com"]),
+        (OTHER, ["otro@example.com"]),
+    ]
+    assert sent[1]["sent_at"] - sent[0]["sent_at"] == pytest.approx(2.5)
+    assert now == pytest.approx(sent[1]["sent_at"])

@@ -87,6 +87,24 @@ def test_the_gmail_daily_send_limit_is_a_429_with_retry_after(frozen: EmulatorCo
     assert mailer.users().messages().send(userId="me", body=send_body()).execute()["id"]
 
 
+def test_a_shortened_sending_window_frees_a_slot_when_it_ends(frozen: EmulatorControl, mailer: Any) -> None:
+    """Benchmarks make "a day" seconds long; the window still rolls from each send."""
+    frozen.configure(gmail_messages_per_day=2, gmail_sending_window_seconds=30)
+    mailer.users().messages().send(userId="me", body=send_body()).execute()
+    frozen.advance_clock(10)
+    mailer.users().messages().send(userId="me", body=send_body()).execute()
+
+    error = expect_error(
+        mailer.users().messages().send(userId="me", body=send_body()), 429, "rateLimitExceeded"
+    )
+    assert "(Mail sending)" in str(error)
+    assert int(error.resp["retry-after"]) == 20  # the first send leaves the window at 30 s
+
+    frozen.advance_clock(20)
+    assert mailer.users().messages().send(userId="me", body=send_body()).execute()["id"]
+    expect_error(mailer.users().messages().send(userId="me", body=send_body()), 429, "rateLimitExceeded")
+
+
 def test_the_gmail_limit_is_per_sender(
     frozen: EmulatorControl,
     mailer: Any,
