@@ -12,7 +12,7 @@ that time is at most ``burst / rate`` ahead of now. So no window of length ``T``
 **Adaptive**: Google's limits are per domain or per project, and a tenant's real limit may be
 lower than configured (a smaller quota, another tool spending the same quota). A rate answer
 (403/429) therefore lowers the rate *for every caller sharing the bucket*, to 80 % of the rate
-that was refused, and pauses the bucket for the answer's ``Retry-After``. The rate then comes
+that was refused, and a ``Retry-After`` of more than a second pauses the bucket that long. The rate then comes
 back in two steps: within :data:`FAST_RECOVERY_SECONDS` to 95 % of the refused rate (that much
 was evidently fine), then slowly (:data:`PROBE_SHARE_PER_SECOND` of the configured rate a second)
 up to the configured rate. A tenant whose limit sits below the configured rate settles just under
@@ -48,7 +48,10 @@ PROBE_SHARE_PER_SECOND = 0.002
 FLOOR_SHARE = 0.05
 #: Refusals this soon after a decrease answer calls sent before it: one decrease per episode.
 SAME_EPISODE_SECONDS = 1.0
-#: A Retry-After pauses the bucket at most this long: longer answers (a daily limit) are for the
+#: A Retry-After of this or less is the refused call's alone (its retry waits it): Google's way of
+#: saying "slow down" to a per-second limit, which the lower rate already does for everyone.
+OWN_RETRY_AFTER_SECONDS = 1.0
+#: A longer Retry-After (a per-minute window is full) pauses every caller, but at most this long: longer answers (a daily limit) are for the
 #: caller to reschedule its work, not for every caller to sleep through.
 MAX_PAUSE_SECONDS = 60.0
 
@@ -125,7 +128,8 @@ def commit(state: BucketState, budget: Budget, at: float, cost: int) -> BucketSt
 
 def refuse(state: BucketState, budget: Budget, now: float, retry_after: float | None) -> BucketState:
     """The state after Google answered a call of this bucket "too fast" at ``now``."""
-    pause = min(max(retry_after or 0.0, 0.0), MAX_PAUSE_SECONDS)
+    asked = max(retry_after or 0.0, 0.0)
+    pause = min(asked, MAX_PAUSE_SECONDS) if asked > OWN_RETRY_AFTER_SECONDS else 0.0
     paused_until = max(state.paused_until, now + pause)
     if now - state.lowered_at < SAME_EPISODE_SECONDS:
         return replace(state, paused_until=paused_until, refusals=state.refusals + 1)

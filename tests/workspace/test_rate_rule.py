@@ -65,6 +65,13 @@ def test_retry_after_pauses_every_caller_but_not_for_hours() -> None:
     assert earliest(long, TEN, 100.0, 1) == 100.0 + MAX_PAUSE_SECONDS
 
 
+def test_a_one_second_retry_after_is_the_refused_calls_alone() -> None:
+    """Google's per-second limits answer "retry after 1 s": that call's retry waits it, the lower
+    rate slows everyone else, and the bucket does not stop for a second (ten creations lost)."""
+    state = refuse(BucketState(), TEN, now=100.0, retry_after=1.0)
+    assert earliest(state, TEN, 100.0, 1) == 100.0
+
+
 def test_grants_follow_the_lowered_rate() -> None:
     state = refuse(BucketState(), TEN, now=0.0, retry_after=None)
     at = earliest(state, TEN, 0.0, 1)
