@@ -26,14 +26,16 @@ import pytest
 
 from app.clock import FrozenClock
 from tests.support.databases import sqlite_url
-from tests.support.events import enrolled, person, person_updated, status_changed
+from tests.support.events import enrolled, person, person_updated, roles_changed, status_changed
 from tests.support.harness import Harness, HarnessFactory
 
 ACTOR = "soporte@misena.edu.co"
 KEY = "TI:1098765432"
 OTHER = person("1.000.000.001", "CC", first_names="LUIS")
 ADDRESS = "1098765432@misena.edu.co"
+FICHA = "ficha-2758392@misena.edu.co"
 APPRENTICES = "/Aprendices/Distrito Capital"
+INSTRUCTORS = "/Instructores/Distrito Capital"
 GRADUATES = "/Egresados/Distrito Capital"
 
 GET = "directory.users.get"
@@ -41,6 +43,7 @@ INSERT = "directory.users.insert"
 UPDATE = "directory.users.update"
 JOIN = "directory.members.insert"
 LEAVE = "directory.members.delete"
+ROLE = "directory.members.patch"
 GROUP_GET = "directory.groups.get"
 GROUP_INSERT = "directory.groups.insert"
 OU_INSERT = "directory.orgunits.insert"
@@ -87,6 +90,16 @@ def _withdrawn_after_grace(harness: Harness) -> None:
     _enrolled(harness)
     harness.deliver(status_changed(_day(harness), "CANCELADO"))
     _sweep_later(harness)
+
+
+def _instructor_of_ficha(harness: Harness) -> None:
+    harness.deliver(
+        roles_changed(_day(harness), ["APRENDIZ", "INSTRUCTOR"], ["APRENDIZ"], fichas=["2758392"])
+    )
+
+
+def _left_the_group_outside_misena(harness: Harness) -> None:
+    harness.services.directory.remove_member(FICHA, ADDRESS)  # an admin, by hand
 
 
 def _staff(action: str, *args: str) -> Step:
@@ -201,6 +214,22 @@ CASES = [
         {GET: 1, UPDATE: 1, f"{GROUP_GET} 404": 1, GROUP_INSERT: 1, JOIN: 1},
     ),
     Case(
+        "ficha role change (the apprentice becomes its instructor)",
+        _enrolled,
+        _instructor_of_ficha,
+        {GET: 1, UPDATE: 1, ROLE: 1},
+        seed_org_units=[INSTRUCTORS],
+        then=lambda h: _member_is(h, "MANAGER"),
+    ),
+    Case(
+        "ficha role change, the member having left the group outside misena",
+        _both(_enrolled, _left_the_group_outside_misena),
+        _instructor_of_ficha,
+        {GET: 1, UPDATE: 1, f"{ROLE} 404": 1, JOIN: 1},
+        seed_org_units=[INSTRUCTORS],
+        then=lambda h: _member_is(h, "MANAGER"),
+    ),
+    Case(
         "suspension (withdrawal after grace)",
         _both(_enrolled, lambda h: h.deliver(status_changed(_day(h), "CANCELADO"))),
         _sweep_later,
@@ -253,6 +282,10 @@ def _calls(harness: Harness) -> dict[str, int]:
         for status, count in by_status.items():
             calls[method if status.startswith("2") else f"{method} {status}"] = count
     return calls
+
+
+def _member_is(harness: Harness, role: str) -> None:
+    assert harness.members(FICHA) == {ADDRESS: role}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.outcome for case in CASES])
