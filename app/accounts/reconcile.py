@@ -9,8 +9,11 @@ the address the person should have, else by the addresses of their former docume
 TI → CC change renames the one account instead of creating a second. An account misena
 recorded that is gone from Google (deleted by an admin) is restored, or else created again
 with fresh credentials (:mod:`app.accounts.recovery`). Suspensions go through the circuit
-breaker (:mod:`app.accounts.brake`); ficha groups through :mod:`app.accounts.ficha_groups`. The
-account wanted is decided as the bulk plan decides it (:mod:`app.accounts.account_decision`).
+breaker (:mod:`app.accounts.brake`); ficha groups through :mod:`app.accounts.ficha_groups`; org
+units are written into first (:mod:`app.accounts.org_units`). The account wanted is decided as
+the bulk plan decides it (:mod:`app.accounts.account_decision`). An existing account is read
+once and written at most once: its field changes and its suspension or reactivation go in one
+``users.update``.
 """
 
 from __future__ import annotations
@@ -196,7 +199,7 @@ class Reconciler:
             else:
                 suspension = suspension.then(self._change(action, known, person_id, done, patch))
         if patch.key is not None:
-            account = self._write(patch)
+            account = self._write(patch.key, patch)
         if not desired.suspended and self._brake.settle(person_id, ending=desired.review_at is not None):
             # The held suspension's reason is over, unless this reconcile gave another.
             suspension = AccountUpdate(status_reason=None).then(suspension)
@@ -251,12 +254,13 @@ class Reconciler:
             return AccountUpdate(account_status=AccountStatus.SUSPENDED_OUTSIDE, status_reason=action.reason)
         return AccountUpdate()
 
-    def _write(self, patch: _Patch) -> WorkspaceUser:
-        """The patch in one ``users.update``; returns the account as Google now has it."""
+    def _write(self, key: str, patch: _Patch) -> WorkspaceUser:
+        """The patch in one ``users.update`` of the account ``key``; returns the account as
+        Google now has it."""
         changes = patch.changes
         try:
             written = self._org_units.write_into(
-                changes.org_unit_path, lambda: self._directory.update_user(patch.key or "", changes)
+                changes.org_unit_path, lambda: self._directory.update_user(key, changes)
             )
         except AlreadyExists as exc:
             if changes.primary_email is None:
