@@ -7,7 +7,10 @@ answer nearly always "yes" — once per unit and process, and processes restart.
 ``users.insert`` or ``users.update`` into a unit that does not exist with 400 ``INVALID_OU_ID``
 and changes nothing, so the write itself is the check: on that refusal the path is created
 (each level insert-first, a 409 meaning it is there already: one call a level, the fewest a
-missing path can cost) and the write is made again.
+missing path can cost) and the write is made again. Any other refusal of a write into a unit
+this process has not seen written to yet is taken as possibly the same one worded otherwise: the
+unit is ensured (read, created if missing) and the write tried once more, so a refusal misread
+costs two calls, never a lost account; a refusal of the account itself is raised by that retry.
 
 A restore (``users.undelete``) still ensures the unit before it writes: it is rare, and its
 refusals do not say which part of the request was wrong.
@@ -43,20 +46,25 @@ class OrgUnits:
         try:
             result = write()
         except InvalidRequest as exc:
-            if not names_missing_org_unit(exc):
+            if names_missing_org_unit(exc):
+                self._create(path)
+            elif self._is_known(path):
                 raise
-            self._create(path)
+            else:  # Google may word it otherwise: check the unit (creating it if missing) once
+                self._directory.ensure_org_unit(path)
             result = write()
         self._remember(path)
         return result
 
     def ensure(self, path: str) -> None:
         """Make sure ``path`` exists before a write that cannot tell a missing unit apart."""
+        if not self._is_known(path):
+            self._directory.ensure_org_unit(path)
+            self._remember(path)
+
+    def _is_known(self, path: str) -> bool:
         with self._lock:
-            if path in self._known:
-                return
-        self._directory.ensure_org_unit(path)
-        self._remember(path)
+            return path in self._known
 
     def _create(self, path: str) -> None:
         parts = [part for part in path.strip("/").split("/") if part]

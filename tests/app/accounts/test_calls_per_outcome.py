@@ -46,6 +46,7 @@ LEAVE = "directory.members.delete"
 ROLE = "directory.members.patch"
 GROUP_GET = "directory.groups.get"
 GROUP_INSERT = "directory.groups.insert"
+OU_GET = "directory.orgunits.get"
 OU_INSERT = "directory.orgunits.insert"
 SEND = "gmail.users.messages.send"
 
@@ -100,6 +101,16 @@ def _instructor_of_ficha(harness: Harness) -> None:
 
 def _left_the_group_outside_misena(harness: Harness) -> None:
     harness.services.directory.remove_member(FICHA, ADDRESS)  # an admin, by hand
+
+
+def _certified(harness: Harness) -> None:
+    harness.deliver(status_changed(_day(harness), "CERTIFICADO"))
+
+
+def _next_update_refused(harness: Harness) -> None:
+    """Google refuses the next write with a 400 that does not name the org unit."""
+    rule = {"method": UPDATE, "status": 400, "reason": "invalid", "message": "Invalid Input", "times": 1}
+    harness.emulator.set_faults([rule])
 
 
 def _staff(action: str, *args: str) -> Step:
@@ -199,6 +210,14 @@ CASES = [
         _enrolled,
         lambda h: h.deliver(status_changed(_day(h), "CERTIFICADO")),
         {GET: 1, f"{UPDATE} 400": 1, OU_INSERT: 2, UPDATE: 1, LEAVE: 1},
+        then=lambda h: _account_is(h, org_unit=GRADUATES),
+    ),
+    Case(
+        "move to an org unit Google has, the write refused worded otherwise",
+        _enrolled,
+        _both(_next_update_refused, _certified),
+        {GET: 1, f"{UPDATE} 400": 1, OU_GET: 1, UPDATE: 1, LEAVE: 1},
+        seed_org_units=[GRADUATES],
         then=lambda h: _account_is(h, org_unit=GRADUATES),
     ),
     Case(
