@@ -42,6 +42,7 @@ __all__ = [
     "classify",
     "classify_http_error",
     "classify_transport_error",
+    "names_missing_org_unit",
     "parse_retry_after",
 ]
 
@@ -59,6 +60,9 @@ _RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"
 _MAIL_SENDING_MARKER = "(mail sending)"
 #: The retry time Gmail writes into that message: "Retry after 2026-01-21T13:00:00.000Z".
 _RETRY_AFTER_IN_MESSAGE = re.compile(r"retry after (\d{4}-\d{2}-\d{2}T[0-9:.]+Z)", re.IGNORECASE)
+#: What Google's 400 says when a user is inserted or moved into an org unit that does not exist
+#: ("Invalid Input: INVALID_OU_ID"); the reason is the generic ``invalid``, so only this tells it.
+_MISSING_ORG_UNIT_MARKER = "invalid_ou_id"
 
 
 class WorkspaceError(Exception):
@@ -177,6 +181,12 @@ def classify_http_error(exc: HttpError, *, recently_created: bool = False) -> Wo
     response = exc.resp
     headers = response if isinstance(response, Mapping) else None
     return classify(int(response.status), exc.content, headers, recently_created=recently_created)
+
+
+def names_missing_org_unit(exc: WorkspaceError) -> bool:
+    """Whether Google refused a user write because its org unit does not exist (nothing was
+    written): the caller may create the unit and write again."""
+    return isinstance(exc, InvalidRequest) and _MISSING_ORG_UNIT_MARKER in exc.message.lower()
 
 
 def classify_transport_error(exc: BaseException) -> WorkspaceError:

@@ -3,6 +3,11 @@
 Each operation is idempotent on Google's side (409 "already a member" and 404 "not a member"
 both mean done), so a job that dies half-way is simply run again. Groups known to exist are
 remembered per process so a busy ficha costs one ``groups.get``, not one per apprentice.
+
+A role change of a membership misena recorded adding (an apprentice who becomes the ficha's
+instructor) is one ``members.patch``: inserting first would only be refused with "already a
+member" and read back. If the member left the group outside misena, the patch's 404 says so
+and the member joins again.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import threading
 from app.logging_setup import get_logger
 from sofia_sync.planner import GroupAction, JoinGroup
 from sofia_sync.policy import FichaGroup
-from workspace.errors import AlreadyExists
+from workspace.errors import AlreadyExists, NotFound
 from workspace.ports import Directory
 
 log = get_logger(__name__)
@@ -44,14 +49,21 @@ class FichaGroups:
         memberships = dict(applied or {})
         for action in actions:
             if isinstance(action, JoinGroup):
-                self._join(action.group, member)
+                self._join(action.group, member, recorded=bool(memberships.get(action.group.email)))
                 memberships[action.group.email] = action.group.role
             else:
                 self._directory.remove_member(action.group_email, member)
                 memberships.pop(action.group_email, None)
         return memberships
 
-    def _join(self, group: FichaGroup, member: str) -> None:
+    def _join(self, group: FichaGroup, member: str, *, recorded: bool) -> None:
+        """``recorded``: misena's records say it added this member (in another role)."""
+        if recorded:
+            try:
+                self._directory.set_member_role(group.email, member, group.role)
+                return
+            except NotFound:
+                pass  # removed outside misena, or the group itself is gone: join it again
         self.ensure(group)
         if self._directory.add_member(group.email, member, group.role):
             return

@@ -9,14 +9,16 @@ the address the person should have, else by the addresses of their former docume
 TI → CC change renames the one account instead of creating a second. An account misena
 recorded that is gone from Google (deleted by an admin) is restored, or else created again
 with fresh credentials (:mod:`app.accounts.recovery`). Suspensions go through the circuit
-breaker (:mod:`app.accounts.brake`); ficha groups through :mod:`app.accounts.ficha_groups`. The
-account wanted is decided as the bulk plan decides it (:mod:`app.accounts.account_decision`).
+breaker (:mod:`app.accounts.brake`); ficha groups through :mod:`app.accounts.ficha_groups`; org
+units are written into first (:mod:`app.accounts.org_units`). The account wanted is decided as
+the bulk plan decides it (:mod:`app.accounts.account_decision`). An existing account is read
+once and written at most once: its field changes and its suspension or reactivation go in one
+``users.update``.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -26,6 +28,7 @@ from app.accounts import recovery
 from app.accounts.account_decision import Known, creates_first, decision_for
 from app.accounts.brake import Decision, SuspensionBrake
 from app.accounts.ficha_groups import FichaGroups
+from app.accounts.org_units import OrgUnits
 from app.clock import Clock
 from app.credentials.delivery import Courier, request_delivery
 from app.credentials.delivery_jobs import bring_forward, drop_if_idle, queue_behind_inline_send, readdress
@@ -53,7 +56,7 @@ from sofia_sync.planner import (
 )
 from sofia_sync.policy import DesiredAccount, LeftAlone, NoAccount
 from workspace.errors import AlreadyExists, NotReady
-from workspace.models import WorkspaceUser
+from workspace.models import UserChanges, WorkspaceUser
 from workspace.ports import Directory
 
 log = get_logger(__name__)
@@ -65,23 +68,6 @@ class Outcome:
     detail: str = ""
 
 
-class OrgUnitCache:
-    """Org units known to exist, so each is checked once per process, not once per account."""
-
-    def __init__(self, directory: Directory) -> None:
-        self._directory = directory
-        self._known: set[str] = set()
-        self._lock = threading.Lock()
-
-    def ensure(self, path: str) -> None:
-        with self._lock:
-            if path in self._known:
-                return
-        self._directory.ensure_org_unit(path)
-        with self._lock:
-            self._known.add(path)
-
-
 class _RefusedError(Exception):
     """Control flow inside this module: the plan found an account misena must not touch —
     someone else's (``conflict``) or one the configuration excludes (``excluded``)."""
@@ -89,6 +75,25 @@ class _RefusedError(Exception):
     def __init__(self, reason: str, status: AccountStatus = AccountStatus.CONFLICT) -> None:
         super().__init__(reason)
         self.reason, self.status = reason, status
+
+
+@dataclass
+class _Patch:
+    """What one ``users.update`` sends an existing account: the plan's field changes and its
+    suspension or reactivation together, so a change of both costs one call, not two (Google
+    answers with the whole account, which is all the reconcile reads of it afterwards)."""
+
+    key: str | None = None
+    changes: UserChanges = field(default_factory=UserChanges)
+    #: The reason logged once the account is suspended (never IT staff's free text).
+    suspension_logged: str | None = None
+
+    def add(self, key: str, changes: UserChanges) -> None:
+        """The first action names the account (the address before a rename, or its id)."""
+        self.key = self.key or key
+        self.changes = self.changes.model_copy(
+            update={name: getattr(changes, name) for name in changes.model_fields_set}
+        )
 
 
 class Reconciler:
@@ -107,7 +112,7 @@ class Reconciler:
         self._courier = courier
         self._brake = brake
         self._clock = clock
-        self._org_units = OrgUnitCache(directory)
+        self._org_units = OrgUnits(directory)
         self._groups = FichaGroups(directory)
         self._recovery = recovery.AccountRecovery(directory, sessions, self._org_units.ensure, clock)
 
@@ -181,6 +186,7 @@ class Reconciler:
         account = actual
         done: list[str] = ["restored"] if restoration is not None else []
         suspension = AccountUpdate()
+        patch = _Patch()
         for action in actions:
             if isinstance(action, RefuseForeignAccount | LeaveExcluded):
                 raise _RefusedError(
@@ -191,8 +197,9 @@ class Reconciler:
                 account, requested = self._create(person_id, action.desired)
                 done.append("recreated" if requested == DeliveryReason.ACCOUNT_RECREATED else "created")
             else:
-                account, written = self._change(account, action, known, person_id, done)
-                suspension = suspension.then(written)
+                suspension = suspension.then(self._change(action, known, person_id, done, patch))
+        if patch.key is not None:
+            account = self._write(patch.key, patch)
         if not desired.suspended and self._brake.settle(person_id, ending=desired.review_at is not None):
             # The held suspension's reason is over, unless this reconcile gave another.
             suspension = AccountUpdate(status_reason=None).then(suspension)
@@ -222,73 +229,70 @@ class Reconciler:
         return Outcome(done[0].split(":")[0] if done else "unchanged", "; ".join(done))
 
     def _change(
-        self,
-        account: WorkspaceUser | None,
-        action: Action,
-        known: Known,
-        person_id: int,
-        done: list[str],
-    ) -> tuple[WorkspaceUser | None, AccountUpdate]:
-        """One action on an existing account; returns the account as Google now has it, and
-        what to record of it."""
+        self, action: Action, known: Known, person_id: int, done: list[str], patch: _Patch
+    ) -> AccountUpdate:
+        """One action on an existing account, added to ``patch``; returns what to record of it."""
         if isinstance(action, UpdateAccount):
             done.append("updated: " + ", ".join(action.reasons))
-            return self._update(action), AccountUpdate()
+            patch.add(action.primary_email, action.changes)
+            return AccountUpdate()
         if isinstance(action, SuspendAccount):
             if known.staff_suspended:  # a person's decision, not a feed's: no brake
-                return self._apply_suspension(action, done, staff=True)
-            return self._suspend(person_id, account, action, done)
+                return self._suspension(action, done, patch, staff=True)
+            return self._suspend(person_id, action, done, patch)
         if isinstance(action, ReactivateAccount):
             done.append("reactivated")
-            reactivated = AccountUpdate(
+            patch.add(action.user_key, UserChanges(suspended=False))
+            return AccountUpdate(
                 suspended_by_misena=False,
                 suspension_reason=None,
                 account_status=AccountStatus.ACTIVE,
                 status_reason=None,
             )
-            return self._directory.set_suspended(action.user_key, False), reactivated
         if isinstance(action, LeaveSuspended):
             done.append(action.reason)
-            return account, AccountUpdate(
-                account_status=AccountStatus.SUSPENDED_OUTSIDE, status_reason=action.reason
-            )
-        return account, AccountUpdate()
+            return AccountUpdate(account_status=AccountStatus.SUSPENDED_OUTSIDE, status_reason=action.reason)
+        return AccountUpdate()
 
-    def _update(self, action: UpdateAccount) -> WorkspaceUser:
-        self._org_units.ensure(action.changes.org_unit_path or "/")
+    def _write(self, key: str, patch: _Patch) -> WorkspaceUser:
+        """The patch in one ``users.update`` of the account ``key``; returns the account as
+        Google now has it."""
+        changes = patch.changes
         try:
-            return self._directory.update_user(action.primary_email, action.changes)
+            written = self._org_units.write_into(
+                changes.org_unit_path, lambda: self._directory.update_user(key, changes)
+            )
         except AlreadyExists as exc:
-            if action.changes.primary_email is None:
+            if changes.primary_email is None:
                 raise
             raise _RefusedError("the new address (document change) is held by another account") from exc
+        if patch.suspension_logged is not None:
+            log.info(
+                "account_suspended", account=mask_email(written.primary_email), reason=patch.suspension_logged
+            )
+        return written
 
     def _suspend(
-        self,
-        person_id: int,
-        account: WorkspaceUser | None,
-        action: SuspendAccount,
-        done: list[str],
-    ) -> tuple[WorkspaceUser | None, AccountUpdate]:
+        self, person_id: int, action: SuspendAccount, done: list[str], patch: _Patch
+    ) -> AccountUpdate:
         decision = self._brake.request(person_id, action.reason)
         if decision is Decision.HELD:
             done.append("suspension held by the circuit breaker")
-            return account, AccountUpdate(status_reason=f"suspension held for IT staff: {action.reason}")
+            return AccountUpdate(status_reason=f"suspension held for IT staff: {action.reason}")
         if decision is Decision.DISCARDED:
             done.append("suspension discarded by IT staff")
-            return account, AccountUpdate(status_reason=f"suspension discarded by IT staff: {action.reason}")
-        return self._apply_suspension(action, done)
+            return AccountUpdate(status_reason=f"suspension discarded by IT staff: {action.reason}")
+        return self._suspension(action, done, patch)
 
-    def _apply_suspension(
-        self, action: SuspendAccount, done: list[str], *, staff: bool = False
-    ) -> tuple[WorkspaceUser, AccountUpdate]:
-        suspended = self._directory.set_suspended(action.user_key, True)
+    def _suspension(
+        self, action: SuspendAccount, done: list[str], patch: _Patch, *, staff: bool = False
+    ) -> AccountUpdate:
+        patch.add(action.user_key, UserChanges(suspended=True))
         # IT staff's reason is free text that may name the person: it lives in the audit
         # trail and the database, never in the logs. Lifecycle reasons are misena's own words.
-        reason = "by IT staff (see the audit trail)" if staff else action.reason
-        log.info("account_suspended", account=mask_email(suspended.primary_email), reason=reason)
+        patch.suspension_logged = "by IT staff (see the audit trail)" if staff else action.reason
         done.append("suspended")
-        return suspended, AccountUpdate(
+        return AccountUpdate(
             suspended_by_misena=True,
             suspension_reason=action.reason,
             suspended_at=self._clock(),
@@ -310,9 +314,11 @@ class Reconciler:
         return self._groups.apply(actions, account.primary_email, applied)
 
     def _create(self, person_id: int, desired: DesiredAccount) -> tuple[WorkspaceUser, DeliveryReason | None]:
-        self._org_units.ensure(desired.org_unit_path)
         password = generate_password()
-        created = self._directory.create_user(to_new_user(desired, password))
+        new_user = to_new_user(desired, password)
+        created = self._org_units.write_into(
+            desired.org_unit_path, lambda: self._directory.create_user(new_user)
+        )
         requested = self._record_account(person_id, created, AccountUpdate(), created=True)
         log.info(
             "account_created",

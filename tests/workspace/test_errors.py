@@ -28,6 +28,7 @@ from workspace.errors import (
     classify,
     classify_http_error,
     classify_transport_error,
+    names_missing_org_unit,
     parse_retry_after,
 )
 
@@ -90,6 +91,22 @@ def test_404_right_after_our_create_is_not_ready() -> None:
     error = classify(404, envelope(404, "notFound"), recently_created=True)
     assert isinstance(error, NotReady)
     assert error.retryable
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "missing"),
+    [
+        (400, "Invalid Input: INVALID_OU_ID", True),
+        (400, "Invalid Input: primary_user_email", False),
+        (404, "Invalid Input: INVALID_OU_ID", False),
+    ],
+)
+def test_only_googles_invalid_ou_refusal_names_a_missing_org_unit(
+    status: int, message: str, missing: bool
+) -> None:
+    """The reconcile creates the unit and writes again on this answer alone: any other 400 is
+    a refusal of the account itself, and creating units would not help it."""
+    assert names_missing_org_unit(classify(status, envelope(status, "invalid", message))) is missing
 
 
 def test_retryable_follows_the_hierarchy() -> None:

@@ -151,7 +151,7 @@ def test_a_deleted_account_is_restored_with_its_id_password_and_groups(
     assert emails(harness) == [password], "no second email"
     assert harness.members(GROUP) == {ADDRESS: "MEMBER"}
     assert harness.emulator.calls("directory.users.undelete", 204) == 1
-    assert harness.emulator.calls("directory.users.insert") == 1
+    assert harness.emulator.calls("directory.users.insert", 200) == 1
     [entry] = audit(harness, "account.restored")
     assert (entry.actor, entry.target) == ("misena", ADDRESS)
     assert entry.details["google_user_id"] == user_id
@@ -263,7 +263,7 @@ def test_a_purged_account_of_a_person_who_should_be_suspended_is_not_recreated_a
     harness.drain()
 
     assert read_account(harness) is None, "no account is created only to be suspended"
-    assert harness.emulator.calls("directory.users.insert") == 1
+    assert harness.emulator.calls("directory.users.insert", 200) == 1
     majo = harness.person(KEY)
     assert majo.status_reason is not None
     assert majo.status_reason.startswith("deleted in Google and no longer restorable; not recreated")

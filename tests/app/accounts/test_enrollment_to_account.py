@@ -88,7 +88,7 @@ def test_duplicate_content_with_a_new_id_gives_one_account_and_one_email(harness
     harness.drain()
     harness.post(enrollment(), webhook_id="msg_c")
     harness.drain()
-    assert harness.emulator.calls("directory.users.insert") == 1
+    assert harness.emulator.calls("directory.users.insert", 200) == 1
     assert_one_working_email(harness)
 
 
@@ -98,7 +98,7 @@ def test_a_retried_reconcile_changes_nothing(harness: Harness) -> None:
     person = harness.person(KEY)
     outcome = harness.services.reconciler.reconcile(person.id)
     assert outcome.action == "unchanged"
-    assert harness.emulator.calls("directory.users.insert") == 1
+    assert harness.emulator.calls("directory.users.insert", 200) == 1
     assert_one_working_email(harness)
 
 

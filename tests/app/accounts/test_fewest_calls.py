@@ -4,8 +4,10 @@ Directory calls the API allows, counted by the emulator (real HTTP, the real cli
 A new person whose records say they never had an account is created first and read only on a
 conflict: ``users.insert`` answering 409 means "it exists: read it and reconcile", so asking
 ``users.get`` beforehand (404 nearly always, for a new enrollment) is a wasted call of every
-new account's budget. Org units and the ficha group are looked up once per process, not per
-account: N new apprentices of one ficha cost N inserts and N memberships, plus a constant.
+new account's budget. Org units are not looked up at all (the insert is the check, see
+``app.accounts.org_units``) and the ficha group once per process, not per account: N new
+apprentices of one ficha cost N inserts and N memberships, plus a constant. Every other
+outcome's calls are counted in ``test_calls_per_outcome``.
 """
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ def test_lifecycle_transition(
         assert person.suspension_reason, "a suspension always records its reason"
         assert "1098765432" not in person.suspension_reason
         assert person.next_review_at is None
-    assert harness.emulator.calls("directory.users.insert") == 1, "one account, whatever happened"
+    assert harness.emulator.calls("directory.users.insert", 200) == 1, "one account, whatever happened"
 
 
 def test_a_grace_period_ends_by_itself_only_once_its_time_comes(harness: Harness) -> None:
@@ -147,7 +147,7 @@ def test_reenrollment_reactivates_and_moves_back_without_new_credentials(harness
     assert account["suspended"] is False
     assert account["orgUnitPath"] == APPRENTICES
     assert len(harness.deliveries("TI:1098765432")) == 1, "re-enrollment sends no new credentials"
-    assert harness.emulator.calls("directory.users.insert") == 1
+    assert harness.emulator.calls("directory.users.insert", 200) == 1
 
 
 def test_an_account_suspended_outside_misena_is_never_reactivated_by_it(harness: Harness) -> None:

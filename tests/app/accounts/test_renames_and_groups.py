@@ -31,7 +31,7 @@ def test_ti_to_cc_keeps_one_account_with_the_old_address_as_alias(harness: Harne
     assert harness.members(FICHA) == {NEW: "MEMBER"}
     assert {"value": "CC-1000123456", "type": "organization"} in renamed["externalIds"]
     assert renamed["customSchemas"]["SofiaPlus"]["documentType"] == "CC"
-    assert harness.emulator.calls("directory.users.insert") == 1
+    assert harness.emulator.calls("directory.users.insert", 200) == 1
     assert len(harness.deliveries("CC:1000123456")) == 1, "no new credentials for a rename"
 
 
@@ -41,7 +41,7 @@ def test_a_late_event_under_the_old_document_reaches_the_renamed_person(harness:
     harness.deliver(person_updated(start + timedelta(days=2), who=ADULT, previous=("TI", "1.098.765.432")))
     harness.deliver(status_changed(start + timedelta(days=1), "APLAZADO"))  # sent before, arrives after
     assert harness.get_user(NEW) is not None
-    assert harness.emulator.calls("directory.users.insert") == 1
+    assert harness.emulator.calls("directory.users.insert", 200) == 1
     record = harness.person("CC:1000123456").record
     assert record["document_type"] == "CC"
     assert [e["status"] for e in record["enrollments"]] == ["APLAZADO"]
@@ -57,7 +57,7 @@ def test_events_under_the_new_document_before_the_change_merge_into_one_person(h
     account = harness.get_user(NEW)
     assert account is not None
     assert OLD in account.get("aliases", [])
-    assert harness.emulator.calls("directory.users.insert") == 1
+    assert harness.emulator.calls("directory.users.insert", 200) == 1
     fichas = {f["value"] for f in account["customSchemas"]["SofiaPlus"]["fichas"]}
     assert fichas == {"2758392", "3100200"}
     assert harness.members("ficha-3100200@misena.edu.co") == {NEW: "MEMBER"}

@@ -117,7 +117,7 @@ def test_a_roster_creates_no_account_for_an_ending_it_cannot_date(harness: Harne
     for document in (WITHDRAWN, GRADUATE):
         assert account(harness, document) is None
         assert harness.mail_to(f"p{document}@example.com") == [], "no credentials for an ended person"
-    assert harness.emulator.calls("directory.users.insert") == 2  # the enrolled one and the newcomer
+    assert harness.emulator.calls("directory.users.insert", 200) == 2  # the enrolled one and the newcomer
     assert not suspended(harness, "52000001"), "an existing account keeps its grace period"
     assert harness.person("CC:52000001").next_review_at is not None
 

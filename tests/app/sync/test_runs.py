@@ -80,7 +80,7 @@ def test_apply_creates_updates_and_ends_enrollments_through_the_queue(managed: H
     assert suspended is not None
     assert suspended["suspended"] is True
     assert sync(managed).apply(run_id, actor="test").applied == 3, "re-applying does nothing new"
-    assert managed.emulator.calls("directory.users.insert") == len(KNOWN) + 1
+    assert managed.emulator.calls("directory.users.insert", 200) == len(KNOWN) + 1
 
 
 def test_an_interrupted_apply_resumes_without_repeating_work(
@@ -217,4 +217,4 @@ def test_a_generated_roster_of_every_document_type_creates_every_account(harness
     assert run.counts["create"] + run.counts["unchanged"] == run.roster_people
     sync(harness).apply(run_id, actor="test")
     harness.drain()
-    assert harness.emulator.calls("directory.users.insert") == run.counts["create"]
+    assert harness.emulator.calls("directory.users.insert", 200) == run.counts["create"]
