@@ -51,8 +51,9 @@ SAME_EPISODE_SECONDS = 1.0
 #: A Retry-After of this or less is the refused call's alone (its retry waits it): Google's way of
 #: saying "slow down" to a per-second limit, which the lower rate already does for everyone.
 OWN_RETRY_AFTER_SECONDS = 1.0
-#: A longer Retry-After (a per-minute window is full) pauses every caller, but at most this long: longer answers (a daily limit) are for the
-#: caller to reschedule its work, not for every caller to sleep through.
+#: A longer Retry-After (a per-minute window is full) pauses every caller, but at most this long:
+#: longer answers (a daily limit) are for the caller to reschedule its work, not for every caller
+#: to sleep through.
 MAX_PAUSE_SECONDS = 60.0
 
 

@@ -2,7 +2,9 @@
 
 Each operation is idempotent on Google's side (409 "already a member" and 404 "not a member"
 both mean done), so a job that dies half-way is simply run again. Groups known to exist are
-remembered per process so a busy ficha costs one ``groups.get``, not one per apprentice.
+remembered per process so a busy ficha costs one ``groups.get``, not one per apprentice — and
+one per process even when a dozen worker threads meet the new ficha at once: the first looks it
+up while the others wait for its answer (one lock per group).
 
 A role change of a membership misena recorded adding (an apprentice who becomes the ficha's
 instructor) is one ``members.patch``: inserting first would only be refused with "already a
@@ -28,19 +30,26 @@ class FichaGroups:
         self._directory = directory
         self._known: set[str] = set()
         self._lock = threading.Lock()
+        self._looking: dict[str, threading.Lock] = {}
 
     def ensure(self, group: FichaGroup) -> None:
         with self._lock:
             if group.email in self._known:
                 return
-        if self._directory.get_group(group.email) is None:
-            try:
-                self._directory.create_group(group.email, group.name, "Ficha group managed by misena")
-                log.info("ficha_group_created", group=group.email)
-            except AlreadyExists:
-                pass  # another worker created it a moment ago
-        with self._lock:
-            self._known.add(group.email)
+            looking = self._looking.setdefault(group.email, threading.Lock())
+        with looking:
+            with self._lock:
+                if group.email in self._known:
+                    return  # another thread looked it up while this one waited
+            if self._directory.get_group(group.email) is None:
+                try:
+                    self._directory.create_group(group.email, group.name, "Ficha group managed by misena")
+                    log.info("ficha_group_created", group=group.email)
+                except AlreadyExists:
+                    pass  # another worker created it a moment ago
+            with self._lock:
+                self._known.add(group.email)
+                self._looking.pop(group.email, None)
 
     def apply(
         self, actions: list[GroupAction], member: str, applied: dict[str, str] | None

@@ -12,10 +12,14 @@ outcome's calls are counted in ``test_calls_per_outcome``.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from sqlalchemy import select
 
+from app.accounts.ficha_groups import FichaGroups
 from app.db.models import Person
 from app.db.states import AccountStatus
+from sofia_sync.policy import FichaGroup
 from tests.support.harness import Harness, enrollment
 
 PEOPLE = 6
@@ -55,3 +59,16 @@ def test_an_account_made_outside_misena_is_read_after_the_conflict_and_adopted(h
     assert harness.emulator.calls("directory.users.insert", 409) == 1
     assert harness.get_user(address) is not None
     assert harness.person("CC:3000000001").google_user_id == first["id"]
+
+
+def test_threads_meeting_a_new_ficha_at_once_look_its_group_up_once(harness: Harness) -> None:
+    """Sixteen worker threads reaching a new ficha's first apprentices together: one
+    ``groups.get`` (and one create) between them, the others wait for its answer."""
+    harness.emulator.configure(latency_ms=50)
+    groups = FichaGroups(harness.services.directory)
+    group = FichaGroup(email="ficha-2999999@misena.edu.co", name="Ficha 2999999", role="MEMBER")
+    harness.emulator.clear_counters()
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda _: groups.ensure(group), range(16)))
+    calls = _directory_calls(harness)
+    assert calls == {"directory.groups.get": 1, "directory.groups.insert": 1}
