@@ -84,9 +84,10 @@ class SyncRuns:
         chosen = parse_scope(scope)
         now = self._clock()
         phases = Phases()
-        roster, plan, calls = self._plan(source, chosen, now, exported_at or now, phases)
-        with phases("store"):
-            run_id = self._store(plan, roster, calls, actor, source_name, exported_at or now, now)
+        with few_collections():
+            roster, plan, calls = self._plan(source, chosen, now, exported_at or now, phases)
+            with phases("store"):
+                run_id = self._store(plan, roster, calls, actor, source_name, exported_at or now, now)
         log.info(
             "sync_planned",
             run_id=run_id,
@@ -115,7 +116,7 @@ class SyncRuns:
                 cancel=cancel,
             )
             try:
-                with phases("roster"), few_collections():
+                with phases("roster"):
                     roster = load(source)
                 with phases("snapshot_wait"):
                     listed = listing.result()
