@@ -38,7 +38,7 @@ from app.sync.plan_costs import Phases, few_collections
 from app.sync.roster_input import load, parse_scope
 from app.texts import Text
 from sofia_sync.bulk_plan import BulkPlan, PlanAction, SafetySettings, plan_bulk
-from sofia_sync.directory_snapshot import Snapshot
+from sofia_sync.directory_snapshot import ManagedPlaces, Snapshot
 from sofia_sync.person import PersonRecord, merge_records
 from sofia_sync.roster import Roster, Scope
 from workspace.ports import Directory
@@ -115,6 +115,7 @@ class SyncRuns:
                 custom_schema=policy.custom_schema,
                 workers=self._settings.sync_snapshot_workers,
                 cancel=cancel,
+                tally=ManagedPlaces(policy.custom_schema, policy.external_id_type),
             )
             try:
                 with phases("roster"):
