@@ -90,7 +90,7 @@ class Source(StrEnum):
     ABSENT = "absent"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: no __dict__ per person, 100,000 at a time
 class KnownPerson:
     """What misena holds about a person, as far as the plan needs it."""
 
@@ -105,7 +105,7 @@ class KnownPerson:
     hold: LatestHold | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a plan holds one per person until it is stored
 class PlanItem:
     person_key: str
     action: PlanAction

@@ -32,7 +32,7 @@ from workspace.models import (
 from workspace.pacing import LocalQuota, QuotaGate
 from workspace.retry import RetryPolicy, call_with_retry
 from workspace.snapshot_reader import LIST_FIELDS, PAGE_SIZE, Chain, read_snapshot
-from workspace.user_snapshot import UserSnapshot
+from workspace.user_snapshot import Tally, UserSnapshot
 
 T = TypeVar("T")
 
@@ -206,6 +206,7 @@ class GoogleDirectory:
         workers: int = 8,
         page_size: int = PAGE_SIZE,
         cancel: threading.Event | None = None,
+        tally: Tally | None = None,
     ) -> UserSnapshot:
         """Every user of the tenant, read with ``users.list`` only (see :mod:`workspace.snapshot_reader`).
 
@@ -229,7 +230,7 @@ class GoogleDirectory:
             page: dict[str, Any] = self._call(lambda api: api.users().list(**params))
             return page
 
-        return read_snapshot(fetch, workers=workers, cancel=cancel)
+        return read_snapshot(fetch, workers=workers, cancel=cancel, tally=tally)
 
     def iter_users(self, query: str = "", page_size: int = 500) -> Iterator[WorkspaceUser]:
         token: str | None = None

@@ -25,7 +25,7 @@ from workspace.models import (
     UserPage,
     WorkspaceUser,
 )
-from workspace.user_snapshot import UserSnapshot
+from workspace.user_snapshot import Tally, UserSnapshot
 
 
 class Directory(Protocol):
@@ -72,10 +72,12 @@ class Directory(Protocol):
         workers: int = 8,
         page_size: int = 500,
         cancel: threading.Event | None = None,
+        tally: Tally | None = None,
     ) -> UserSnapshot:
         """Every user, by ``users.list`` pages only, kept compact; ``workers`` chains at a time.
 
-        Setting ``cancel`` stops it between pages with ``SnapshotCancelledError``."""
+        Setting ``cancel`` stops it between pages with ``SnapshotCancelledError``; ``tally``
+        counts the users as they are listed (:attr:`UserSnapshot.tallies`)."""
 
     def get_org_unit(self, path: str) -> OrgUnit | None: ...
 

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from workspace.user_snapshot import USER_FIELDS, UserSnapshot, pack_page
+from workspace.user_snapshot import USER_FIELDS, Tally, UserSnapshot, pack_page
 
 LIST_FIELDS = f"nextPageToken,users({USER_FIELDS})"
 PAGE_SIZE = 500
@@ -66,13 +66,16 @@ class SnapshotCancelledError(Exception):
     """The caller gave up on the snapshot (its plan failed for another reason)."""
 
 
-def read_snapshot(fetch: PageFetcher, *, workers: int, cancel: threading.Event | None = None) -> UserSnapshot:
-    """Run the chains (``workers`` at a time) and gather their users into one snapshot.
+def read_snapshot(
+    fetch: PageFetcher, *, workers: int, cancel: threading.Event | None = None, tally: Tally | None = None
+) -> UserSnapshot:
+    """Run the chains (``workers`` at a time) and gather their users into one snapshot,
+    counted by ``tally`` as they come.
 
     A failing chain stops the others (half a tenant is worse than none: it would read as
     mass creations and suspensions); so does ``cancel``.
     """
-    snapshot = UserSnapshot()
+    snapshot = UserSnapshot(tally)
     lock = threading.Lock()
     stop = cancel or threading.Event()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="snapshot") as pool:
@@ -97,7 +100,7 @@ def _run_chain(
             raise SnapshotCancelledError
         page = fetch(chain, token)
         users = list(page.get("users") or [])
-        packed = pack_page(users)
+        packed = pack_page(users, snapshot.tally)
         with lock:
             snapshot.keep(packed)
         token = page.get("nextPageToken")

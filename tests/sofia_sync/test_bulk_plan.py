@@ -27,7 +27,7 @@ from sofia_sync.contract import (
     PersonUpdated,
     Role,
 )
-from sofia_sync.directory_snapshot import Snapshot
+from sofia_sync.directory_snapshot import ManagedPlaces, Snapshot
 from sofia_sync.lifecycle import DEFAULT_ACTIVE_STATUSES
 from sofia_sync.person import (
     BIRTH_DATE,
@@ -76,6 +76,7 @@ from tests.support.bulk_plan_factories import (
 from tests.support.event_strategies import BOGOTA
 from tests.support.record_factories import fold
 from workspace.models import ExternalId, UserName, WorkspaceUser
+from workspace.user_snapshot import UserSnapshot
 
 PERSON_FIELDS = (
     "document_type",
@@ -456,6 +457,27 @@ def test_managed_in_counts_linked_non_admin_accounts_the_schema_places_in_scope(
     scope: str, count: int
 ) -> None:
     assert snapshot(*managed_population()).managed_in(Scope.parse(scope)) == count
+
+
+@pytest.mark.parametrize(
+    "scope", ["all", "regional:11", "regional:25", "centro:9229", "centro:9401", "centro:9202", "regional:5"]
+)
+def test_managed_counts_taken_while_listing_are_those_of_a_pass_over_the_users(scope: str) -> None:
+    """A listing counted by the same rule lends its counts; one counted by another rule, or
+    not counted, is counted again — the counts never depend on how the users were listed."""
+    page = [u.model_dump(by_alias=True, exclude_none=True, mode="json") for u in managed_population()]
+    schema, link = SETTINGS.custom_schema, SETTINGS.external_id_type
+    listings = [
+        UserSnapshot(ManagedPlaces(schema, link)),
+        UserSnapshot(),
+        UserSnapshot(ManagedPlaces("Sena", "x")),
+    ]
+    for listing in listings:
+        listing.add_page(page)
+        listing.add_page(page[:3])  # chains overlap: a user listed twice is counted once
+    assert listings[0].tallies[("all", None)] == 4
+    counts = [Snapshot(listing, schema, link).managed_in(Scope.parse(scope)) for listing in listings]
+    assert counts == [counts[0]] * 3
 
 
 def test_managed_in_reads_the_configured_schema_and_link_type() -> None:

@@ -15,11 +15,13 @@ from sofia_sync.contract import (
     DocumentType,
     EnrollmentStatus,
     Event,
+    Modality,
     Role,
     RolesChanged,
     parse_event,
 )
 from sofia_sync.person import EnrollmentRecord, PersonRecord, apply_event, merge_records
+from tests.support.bulk_plan_factories import enrollment_payload
 from tests.support.event_strategies import events, full_events
 from tests.support.record_factories import event, fold
 
@@ -425,3 +427,23 @@ def test_merge_is_commutative(left_events: list[Event], right_events: list[Event
     )
     assert merged.key == newer.key
     assert merge_records(merged, left) == merged
+
+
+STORED_ENROLLMENT_FIELDS = [name for name in EnrollmentRecord.model_fields if name != "status_at"]
+
+
+@pytest.mark.parametrize("name", STORED_ENROLLMENT_FIELDS)
+def test_an_enrollment_record_differing_in_any_one_stored_field_does_not_state_the_payload(name: str) -> None:
+    """``states`` decides that the roster merely restates misena's enrollment (so its date
+    is kept): every field the record stores from the payload takes part, none but the date."""
+    payload = enrollment_payload()
+    record = EnrollmentRecord.from_payload(payload, datetime(2026, 1, 20, tzinfo=UTC))
+    assert record.states(payload)
+    assert record.model_copy(update={"status_at": datetime(2020, 1, 1, tzinfo=UTC)}).states(payload)
+    value = getattr(record, name)
+    other: object = {
+        EnrollmentStatus: EnrollmentStatus.RETIRO_VOLUNTARIO,
+        Modality: Modality.VIRTUAL,
+        date: date(2001, 2, 3),
+    }.get(type(value), f"{value}-otro")
+    assert not record.model_copy(update={name: other}).states(payload)

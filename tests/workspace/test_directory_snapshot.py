@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 import random
 import threading
+from collections import Counter
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import pytest
@@ -80,6 +82,26 @@ def test_the_snapshot_holds_every_user_once_within_the_call_budget(
         assert calls == minimum
     else:
         assert minimum <= calls <= minimum + len(chains_for(workers))
+
+
+@pytest.mark.parametrize("workers", [1, 8])
+def test_the_listing_counts_each_user_once_by_the_tally_it_is_given(
+    emulator: EmulatorControl, directory: GoogleDirectory, workers: int
+) -> None:
+    """Counted while each page's JSON is in hand; overlapping chains list some users twice,
+    and they still count once."""
+    seed_tenant(emulator, document_addresses(1_300))
+
+    def leading(user: Mapping[str, Any]) -> tuple[Hashable, ...]:
+        return (str(user["primaryEmail"])[0], "all")
+
+    snapshot = directory.snapshot_users(custom_schema="SofiaPlus", workers=workers, tally=leading)
+
+    assert snapshot.tally is leading
+    users = list(snapshot.raw_users())
+    assert snapshot.tallies == Counter(str(u["primaryEmail"])[0] for u in users) + Counter(
+        {"all": len(users)}
+    )
 
 
 def test_only_the_fields_a_plan_reads_and_only_misenas_schema_come_back(
