@@ -52,6 +52,7 @@ class OrgUnits:
                 raise
             else:  # Google may word it otherwise: check the unit (creating it if missing) once
                 self._directory.ensure_org_unit(path)
+                self._remember(path)  # it exists now: a refusal of the next write is the account's
             result = write()
         self._remember(path)
         return result

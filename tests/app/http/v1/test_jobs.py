@@ -28,7 +28,7 @@ def job_staff(harness: Harness) -> StaffClient:
 
 def test_dead_jobs_are_listed_retried_one_by_one_or_all_at_once(harness: Harness) -> None:
     """Google refuses both creations (a permanent 400): the jobs die; retried, they succeed."""
-    harness.emulator.set_faults([{**INVALID_INSERT, "times": 2}])
+    harness.emulator.set_faults([{**INVALID_INSERT, "times": 3}])  # the first refused twice (cold unit)
     enroll(harness, person(), CARLOS)
     majo, carlos = person_id(harness, "TI:1098765432"), person_id(harness, "CC:52123456")
     staff = job_staff(harness)
