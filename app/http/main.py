@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Annotated, Any
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from structlog.contextvars import bound_contextvars
 
+from app.db.engine import concurrent_writers
 from app.errors import MisenaError
 from app.http.guard import HttpGuard
 from app.http.health import install_health
@@ -89,6 +92,8 @@ async def _read_limited(request: Request) -> bytes:
 
 
 def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
+    """The service's app; ``run_worker`` runs a :class:`WorkerPool` in threads of this process
+    (the demo and tests; ``misena serve`` runs its worker in a child process instead)."""
     pool = WorkerPool(services) if run_worker else None
 
     @asynccontextmanager
@@ -110,7 +115,7 @@ def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
     app.add_exception_handler(MisenaError, misena_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
-    _webhook_routes(app)
+    _webhook_routes(app, services)
     install_health(app, pool)
     install_v1(app)
     install_openapi(app)
@@ -119,7 +124,11 @@ def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
     return app
 
 
-def _webhook_routes(app: FastAPI) -> None:
+def _webhook_routes(app: FastAPI, services: Services) -> None:
+    # Webhooks stored at once: more would only wait (for SQLite's one writer, for a pool
+    # connection) while their threads fight over the GIL with the requests being parsed.
+    storing = CapacityLimiter(concurrent_writers(services.engine))
+
     @app.post(
         "/webhooks/sofia-plus",
         status_code=202,
@@ -143,9 +152,8 @@ def _webhook_routes(app: FastAPI) -> None:
                 check_content_type(request.headers.get("content-type"))
                 payload = decode_json(body)
                 event = parse_contract(payload)
-                accepted = await run_in_threadpool(
-                    accept, services.sessions, webhook_id, event, payload, clock=services.clock
-                )
+                store = partial(accept, services.sessions, webhook_id, event, payload, clock=services.clock)
+                accepted = await to_thread.run_sync(store, limiter=storing)
         except ProblemError as exc:
             WEBHOOKS.labels(str(exc.problem.status)).inc()
             raise
