@@ -34,6 +34,7 @@ from app.runtime.schema_gate import SchemaGate
 from app.runtime.services import Services
 from app.runtime.supervision import describe
 from app.runtime.worker import WorkerPool
+from app.runtime.worker_process import WorkerProcess
 
 #: Paths that need the schema (everything else — probes, metrics, docs — works without it).
 _GATED_PREFIXES = ("/webhooks/", "/v1/")
@@ -53,7 +54,9 @@ def liveness(pool: WorkerPool | None, stall_seconds: float) -> tuple[bool, dict[
     return True, body
 
 
-def readiness(services: Services, pool: WorkerPool | None) -> tuple[bool, dict[str, Any]]:
+def readiness(
+    services: Services, pool: WorkerPool | None, worker_process: WorkerProcess | None = None
+) -> tuple[bool, dict[str, Any]]:
     try:
         with services.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -77,6 +80,9 @@ def readiness(services: Services, pool: WorkerPool | None) -> tuple[bool, dict[s
         "suspensions_held": held,
         "workers": _workers(pool),
     }
+    if worker_process is not None:
+        # The child's own loops answer on its health port; here: is it running, how often restarted.
+        body["worker_process"] = worker_process.status().as_dict()
     return True, body
 
 
@@ -187,7 +193,9 @@ class SchemaGateGuard:
         await self.app(scope, receive, send)
 
 
-def install_health(app: FastAPI, pool: WorkerPool | None) -> None:
+def install_health(
+    app: FastAPI, pool: WorkerPool | None, worker_process: WorkerProcess | None = None
+) -> None:
     services: Services = app.state.services
     _LATEST.current = QueueCollector(services, pool)
 
@@ -210,7 +218,7 @@ def install_health(app: FastAPI, pool: WorkerPool | None) -> None:
         responses={503: {"description": "Not ready; `reason` says why (database, schema)."}},
     )
     def readyz(services: ServicesDep) -> JSONResponse:
-        ready, body = readiness(services, pool)
+        ready, body = readiness(services, pool, worker_process)
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics", response_class=PlainTextResponse)

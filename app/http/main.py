@@ -49,6 +49,7 @@ from app.people.intake import (
 )
 from app.runtime.services import Services
 from app.runtime.worker import WorkerPool
+from app.runtime.worker_process import WorkerProcess
 from sofia_sync.contract import EVENT_EXAMPLES, Event
 
 WEBHOOKS = Counter("misena_webhooks_total", "Sofia Plus webhooks answered", ["status"])
@@ -91,16 +92,23 @@ async def _read_limited(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
-    """The service's app; ``run_worker`` runs a :class:`WorkerPool` in threads of this process
-    (the demo and tests; ``misena serve`` runs its worker in a child process instead)."""
+def create_app(
+    services: Services, *, run_worker: bool = False, worker_process: WorkerProcess | None = None
+) -> FastAPI:
+    """The service's app. ``run_worker`` runs a :class:`WorkerPool` in threads of this process
+    (the demo, tests); ``worker_process`` is ``misena serve``'s worker in a child process,
+    started and stopped with the app, so no worker load shares the API's process."""
     pool = WorkerPool(services) if run_worker else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if pool is not None:
             pool.start()
+        if worker_process is not None:
+            worker_process.start()
         yield
+        if worker_process is not None:
+            await run_in_threadpool(worker_process.stop)
         if pool is not None:
             await run_in_threadpool(pool.stop)
 
@@ -116,7 +124,7 @@ def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     _webhook_routes(app, services)
-    install_health(app, pool)
+    install_health(app, pool, worker_process)
     install_v1(app)
     install_openapi(app)
     app.add_middleware(HttpGuard)  # added late, so it wraps every other middleware (the schema gate too)
