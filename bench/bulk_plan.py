@@ -401,7 +401,7 @@ def main() -> None:
         emulator, shape = set_up(args.people, workdir, knobs)
         try:
             print(f"set up in {shape['setup_seconds']} s; planning…", file=sys.stderr)
-            child = subprocess.run(  # noqa: S603 - this script, fixed arguments
+            child = subprocess.run(
                 [sys.executable, "-m", "bench.bulk_plan", "--workers", str(knobs.workers), "--latency-ms",
                  str(knobs.latency_ms), "--measure", str(workdir), shape["base"], shape["key_file"]],
                 check=True, capture_output=True, text=True,

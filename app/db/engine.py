@@ -18,8 +18,9 @@ p99 of seconds). A waiter on the Python lock is woken the moment the holder comm
 
 PostgreSQL gets ``pool_pre_ping`` so connections dropped by a restart or a proxy are replaced
 rather than surfacing as errors in the first request after, and a pool of
-:data:`POSTGRES_POOL_SIZE` (+ as many on overflow): the API stores at most that many webhooks at
-once (:func:`concurrent_writers`), so none waits for a connection while the database idles.
+:data:`POSTGRES_POOL_SIZE` (+ as many on overflow), more than the webhook writers
+(:func:`concurrent_writers`) and the rest of a process need at once, so none waits for a
+connection while the database idles.
 """
 
 from __future__ import annotations
@@ -44,14 +45,19 @@ SQLITE_PRAGMAS = (
 POSTGRES_POOL_SIZE = 10
 
 
+#: Threads storing webhooks on PostgreSQL: each stores what is waiting in one transaction, so
+#: a few keep round trips overlapping without contending for the GIL.
+POSTGRES_WRITERS = 2
+
+
 def concurrent_writers(engine: Engine) -> int:
-    """How many transactions of one kind (webhooks stored) are worth running at once.
+    """How many threads should store webhooks at once.
 
     SQLite: one — it has a single writer, and more threads would only queue on the write lock
-    while fighting for the GIL. PostgreSQL: the pool, so each has a connection at hand while
-    the others wait on their round trips.
+    while fighting for the GIL. PostgreSQL: :data:`POSTGRES_WRITERS`, well within the pool, so
+    each has a connection at hand while the others wait on their round trips.
     """
-    return POSTGRES_POOL_SIZE if is_postgres(engine) else 1
+    return POSTGRES_WRITERS if is_postgres(engine) else 1
 
 
 def normalise_url(url: str) -> URL:

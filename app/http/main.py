@@ -6,12 +6,11 @@ wire the same app with different parts.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Annotated, Any
 
-from anyio import CapacityLimiter, to_thread
 from fastapi import Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -41,12 +40,12 @@ from app.http.v1 import install_v1
 from app.http.v1.deps import ServicesDep
 from app.people.intake import (
     MAX_BODY_BYTES,
-    accept,
     check_content_type,
     decode_json,
     parse_contract,
     webhook_id_of,
 )
+from app.people.intake_writer import IntakeWriter
 from app.runtime.services import Services
 from app.runtime.worker import WorkerPool
 from app.runtime.worker_process import WorkerProcess
@@ -99,6 +98,9 @@ def create_app(
     (the demo, tests); ``worker_process`` is ``misena serve``'s worker in a child process,
     started and stopped with the app, so no worker load shares the API's process."""
     pool = WorkerPool(services) if run_worker else None
+    writer = IntakeWriter(
+        services.sessions, clock=services.clock, writers=concurrent_writers(services.engine)
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -107,6 +109,7 @@ def create_app(
         if worker_process is not None:
             worker_process.start()
         yield
+        await run_in_threadpool(writer.stop)
         if worker_process is not None:
             await run_in_threadpool(worker_process.stop)
         if pool is not None:
@@ -123,7 +126,7 @@ def create_app(
     app.add_exception_handler(MisenaError, misena_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
-    _webhook_routes(app, services)
+    _webhook_routes(app, writer)
     install_health(app, pool, worker_process)
     install_v1(app)
     install_openapi(app)
@@ -132,11 +135,7 @@ def create_app(
     return app
 
 
-def _webhook_routes(app: FastAPI, services: Services) -> None:
-    # Webhooks stored at once: more would only wait (for SQLite's one writer, for a pool
-    # connection) while their threads fight over the GIL with the requests being parsed.
-    storing = CapacityLimiter(concurrent_writers(services.engine))
-
+def _webhook_routes(app: FastAPI, writer: IntakeWriter) -> None:
     @app.post(
         "/webhooks/sofia-plus",
         status_code=202,
@@ -160,8 +159,7 @@ def _webhook_routes(app: FastAPI, services: Services) -> None:
                 check_content_type(request.headers.get("content-type"))
                 payload = decode_json(body)
                 event = parse_contract(payload)
-                store = partial(accept, services.sessions, webhook_id, event, payload, clock=services.clock)
-                accepted = await to_thread.run_sync(store, limiter=storing)
+                accepted = await asyncio.wrap_future(writer.submit(webhook_id, event, payload))
         except ProblemError as exc:
             WEBHOOKS.labels(str(exc.problem.status)).inc()
             raise

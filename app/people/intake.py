@@ -205,17 +205,18 @@ def _acts_on(event: Event | UnknownEvent) -> bool:
     return not isinstance(event, UnknownEvent)
 
 
-class _DuplicateError(Exception):
+class DuplicateError(Exception):
     """The ``webhook-id`` is stored already: the transaction is rolled back, nothing changes."""
 
 
-def _store(
+def store_event(
     session: Session, webhook_id: str, event: Event | UnknownEvent, payload: Any, now: datetime
 ) -> Accepted:
     """Four statements for a new person: the person looked up (alias included), inserted, the
     event inserted unless its id is stored already, the reconcile queued. The duplicate check
     is the event's insert itself (``ON CONFLICT DO NOTHING``), last, so a first delivery — the
-    usual case — pays no separate read; a redelivery rolls the whole transaction back."""
+    usual case — pays no separate read; a redelivery raises :class:`DuplicateError`, which
+    must roll the whole transaction back."""
     key: str | None = None
     person_id: int | None = None
     if not isinstance(event, UnknownEvent):
@@ -223,7 +224,7 @@ def _store(
         session.flush()
         key, person_id = person.person_key, person.id
     if not _insert_event(session, webhook_id, event, payload, key, now):
-        raise _DuplicateError
+        raise DuplicateError
     if person_id is not None:
         enqueue(session, JobKind.RECONCILE, person_id, now=now)
     return Accepted(webhook_id, duplicate=False, person_key=key)
@@ -286,8 +287,8 @@ def accept(
     for attempt in (1, 2):
         try:
             with sessions.begin() as session:
-                accepted = _store(session, webhook_id, event, payload, clock())
-        except _DuplicateError:
+                accepted = store_event(session, webhook_id, event, payload, clock())
+        except DuplicateError:
             accepted = Accepted(webhook_id, duplicate=True, person_key=None)
         except IntegrityError:
             if attempt == 2:
@@ -298,15 +299,19 @@ def accept(
             raise UnavailableError(
                 Text(es="Reintente más tarde.", en="Retry later."), title="Cannot store the event right now"
             ) from exc
-        log.info(
-            "webhook_accepted",
-            webhook_id=webhook_id,
-            event_type=event.type,
-            duplicate=accepted.duplicate,
-            person=_masked_key(accepted.person_key),
-        )
+        log_accepted(accepted, event)
         return accepted
     raise AssertionError("unreachable")
+
+
+def log_accepted(accepted: Accepted, event: Event | UnknownEvent) -> None:
+    log.info(
+        "webhook_accepted",
+        webhook_id=accepted.webhook_id,
+        event_type=event.type,
+        duplicate=accepted.duplicate,
+        person=_masked_key(accepted.person_key),
+    )
 
 
 def _masked_key(key: str | None) -> str | None:

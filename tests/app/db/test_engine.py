@@ -116,9 +116,14 @@ def test_sqlite_writers_of_one_process_take_turns_before_asking_sqlite(tmp_path:
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE counter (n INTEGER)"))
         connection.execute(text("INSERT INTO counter VALUES (0)"))
-    with pytest.raises(ZeroDivisionError), engine.begin() as connection:
-        connection.execute(text("UPDATE counter SET n = n + 1"))
-        raise ZeroDivisionError
+
+    def fail_inside_a_transaction() -> None:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE counter SET n = n + 1"))
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        fail_inside_a_transaction()
     start = threading.Barrier(8)
 
     def bump() -> None:
