@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck contracts unit format emulator clean bench bench-bulk
+.PHONY: run test lint typecheck contracts unit format emulator clean bench bench-bulk bench-intake
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ bench: $(STAMP)
 
 bench-bulk: $(STAMP)
 	$(BIN)/python -m bench.bulk_plan
+
+# wrk (Debian's package) is the load generator of the intake benchmark only; make test never needs it.
+bench-intake: $(STAMP)
+	@command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python -m bench.intake $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
