@@ -103,6 +103,7 @@ def throughput(store: str, workdir: Path, args: argparse.Namespace, bare: Servic
                     )
         finally:
             ours.stop()
+    ours_runs = [r for r in runs if r["server"] == "misena"]
     bare_rate = median(r["requests_per_s"] for r in runs if r["server"] == "bare")
     our_rate = median(r["requests_per_s"] for r in runs if r["server"] == "misena")
     return {
@@ -111,7 +112,11 @@ def throughput(store: str, workdir: Path, args: argparse.Namespace, bare: Servic
         "bare_requests_per_s": bare_rate,
         "misena_requests_per_s": our_rate,
         "ratio": round(our_rate / bare_rate, 3),
-        "rows_equal_202s": all(r["rows_stored"] == r["accepted"] for r in runs if r["server"] == "misena"),
+        # wrk stops counting at its deadline while up to one request per connection is still in
+        # flight: those are stored (and answered) after it. Every 202 counted has its row, and
+        # no row is missing an answer beyond those in flight.
+        "every_202_stored": all(0 <= r["rows_stored"] - r["accepted"] <= args.connections for r in ours_runs),
+        "rows_minus_202s": [r["rows_stored"] - r["accepted"] for r in ours_runs],
     }
 
 
@@ -220,8 +225,8 @@ def main() -> None:
                     results["busy"].append(busy(store, workdir, args, mode.split()))
     for entry in results["throughput"]:
         print(f"{entry['store']}: misena {entry['misena_requests_per_s']} req/s, bare "
-              f"{entry['bare_requests_per_s']} req/s, ratio {entry['ratio']}, rows = 202s: "
-              f"{entry['rows_equal_202s']}")  # fmt: skip
+              f"{entry['bare_requests_per_s']} req/s, ratio {entry['ratio']}, every 202 stored: "
+              f"{entry['every_202_stored']} (rows - 202s: {entry['rows_minus_202s']})")  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H%M%S")
     out = RESULTS / f"{stamp}-{socket.gethostname()}-intake.json"
