@@ -201,6 +201,7 @@ def main() -> None:
             "python": platform.python_version(),
         },
         "git_commit": git_commit(),
+        "misena_source": os.environ.get("BENCH_MISENA_SOURCE") or "this checkout",
         "settings": {k: v for k, v in vars(args).items() if k not in ("skip_throughput", "skip_busy")},
         "wrk": subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False).stdout.split("\n")[
             0

@@ -65,9 +65,17 @@ class Service:
             self.process.wait()
 
 
-def _start(name: str, command: list[str], port: int, env: dict[str, str], log: Path, ready: str) -> Service:
+def _start(
+    name: str,
+    command: list[str],
+    port: int,
+    env: dict[str, str],
+    log: Path,
+    ready: str,
+    cwd: str | None = None,
+) -> Service:
     with log.open("ab") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -98,13 +106,22 @@ def misena_env(database_url: str, port: int, **extra: str) -> dict[str, str]:
     }
 
 
+#: Another checkout of misena to measure instead of this one (``git archive <commit>`` unpacked),
+#: so a before/after comparison runs in one invocation, under the same machine load.
+SOURCE = os.environ.get("BENCH_MISENA_SOURCE")
+
+
 def misena_service(workdir: Path, database_url: str, *args: str, **extra: str) -> Service:
     """``misena serve ARGS`` on a free port (the schema migrated first, as in production)."""
     port = free_port()
     env = misena_env(database_url, port, **extra)
-    subprocess.run([sys.executable, "-m", "app", "migrate"], env=env, check=True, capture_output=True)
+    if SOURCE:
+        env["PYTHONPATH"] = SOURCE
+    cwd = SOURCE or None
+    migrate = [sys.executable, "-m", "app", "migrate"]
+    subprocess.run(migrate, env=env, check=True, capture_output=True, cwd=cwd)
     command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", *args]
-    return _start("misena", command, port, env, workdir / "misena.log", "/livez")
+    return _start("misena", command, port, env, workdir / "misena.log", "/livez", cwd=cwd)
 
 
 @contextmanager
