@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck contracts unit format emulator clean bench bench-bulk bench-provisioning bench-senders
+.PHONY: run test lint typecheck contracts unit format emulator clean bench bench-bulk bench-provisioning bench-senders bench-intake
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ bench-provisioning: $(STAMP)
 
 bench-senders: $(STAMP)
 	$(BIN)/python -m bench.senders
+
+# wrk (Debian's package) is the load generator of the intake benchmark only; make test never needs it.
+bench-intake: $(STAMP)
+	@command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python -m bench.intake $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +14,7 @@ from rich.console import Console
 from app.cli.accounts import accounts_cli
 from app.cli.brake import brake_cli
 from app.cli.jobs import jobs_cli
-from app.cli.plumbing import load_settings
+from app.cli.plumbing import load_settings, usage_error
 from app.cli.sync import sync_cli
 from app.cli.tokens import tokens_cli
 from app.settings import Settings
@@ -97,15 +98,36 @@ def _services_for(settings: Settings) -> Services:
 
 @cli.command()
 def serve(
-    worker: Annotated[bool, typer.Option(help="Ejecutar también el worker en este proceso.")] = True,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            help="Ejecutar también el worker, en un proceso hijo supervisado (reiniciado si muere)."
+        ),
+    ] = True,
     host: Annotated[str, typer.Option(help="Interfaz de escucha.")] = "0.0.0.0",  # noqa: S104 - a server
+    worker_health_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Puerto de /livez, /readyz y /metrics del worker hijo "
+            "(por defecto MISENA_WORKER_HEALTH_PORT; 0: ninguno)."
+        ),
+    ] = None,
 ) -> None:
-    """API (webhook de Sofia Plus, salud, métricas) y, por defecto, el worker."""
+    """API (webhook de Sofia Plus, salud, métricas) y, por defecto, el worker en su propio proceso."""
     from app.http.guard import uvicorn_options
     from app.http.main import create_app
+    from app.runtime.worker_process import WorkerProcess
 
     settings = load_settings()
-    app = create_app(_services_for(settings), run_worker=worker)
+    health_port = settings.worker_health_port if worker_health_port is None else worker_health_port
+    if worker and health_port == settings.port:
+        usage_error(
+            f"el worker no puede servir su salud en el puerto de la API ({health_port}): "
+            "cambie MISENA_WORKER_HEALTH_PORT o use --worker-health-port (0: ninguno)",
+            "--worker-health-port",
+        )
+    child = WorkerProcess(worker_child, (health_port, host)) if worker else None
+    app = create_app(_services_for(settings), worker_process=child)
     uvicorn.run(app, **uvicorn_options(host=host, port=settings.port))
 
 
@@ -124,23 +146,46 @@ def worker_command(
     host: Annotated[str, typer.Option(help="Interfaz de escucha de la salud.")] = "0.0.0.0",  # noqa: S104 - a server
 ) -> None:
     """Solo el worker: concilia personas y envía credenciales."""
+    settings = load_settings()
+    if threads is not None:
+        settings = settings.model_copy(update={"worker_threads": threads})
+    port = settings.worker_health_port if health_port is None else health_port
+    run_worker(settings, port, host)
+
+
+def worker_child(health_port: int, host: str) -> None:
+    """``misena serve``'s worker, in the child process :mod:`app.runtime.worker_process` starts
+    (module-level: the spawned interpreter imports it by name)."""
+    run_worker(load_settings(), health_port, host, in_child=True)
+
+
+def run_worker(settings: Settings, health_port: int, host: str, *, in_child: bool = False) -> None:
+    """The worker's loops, with its probes on ``health_port`` (0: none), until SIGTERM or
+    Ctrl-C — or, ``in_child``, until the parent process is gone."""
+    import signal
     import threading
 
     from app.http.guard import uvicorn_options
     from app.http.health import create_health_app
     from app.runtime.worker import WorkerPool
+    from app.runtime.worker_process import watch_parent
 
-    settings = load_settings()
-    if threads is not None:
-        settings = settings.model_copy(update={"worker_threads": threads})
     pool = WorkerPool(_services_for(settings))
     pool.start()
-    port = settings.worker_health_port if health_port is None else health_port
     try:
-        if port:
-            uvicorn.run(create_health_app(pool), **uvicorn_options(host=host, port=port))
+        if health_port:
+            config = uvicorn.Config(create_health_app(pool), **uvicorn_options(host=host, port=health_port))
+            server = uvicorn.Server(config)
+            if in_child:
+                watch_parent(partial(setattr, server, "should_exit", True))
+            server.run()
         else:
-            threading.Event().wait()
+            done = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: done.set())
+            if in_child:
+                watch_parent(done.set)
+            while not done.wait(1.0):
+                pass
     except KeyboardInterrupt:
         pass
     finally:

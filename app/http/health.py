@@ -14,24 +14,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import text
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.credentials.delivery_jobs import count_waiting
 from app.db.states import JobState
 from app.http.guard import HttpGuard
 from app.http.problems import Problem, problem_response
 from app.http.v1.deps import ServicesDep
+from app.runtime.schema_gate import SchemaGate
 from app.runtime.services import Services
 from app.runtime.supervision import describe
 from app.runtime.worker import WorkerPool
+from app.runtime.worker_process import WorkerProcess
 
 #: Paths that need the schema (everything else — probes, metrics, docs — works without it).
 _GATED_PREFIXES = ("/webhooks/", "/v1/")
@@ -51,7 +54,9 @@ def liveness(pool: WorkerPool | None, stall_seconds: float) -> tuple[bool, dict[
     return True, body
 
 
-def readiness(services: Services, pool: WorkerPool | None) -> tuple[bool, dict[str, Any]]:
+def readiness(
+    services: Services, pool: WorkerPool | None, worker_process: WorkerProcess | None = None
+) -> tuple[bool, dict[str, Any]]:
     try:
         with services.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -75,6 +80,9 @@ def readiness(services: Services, pool: WorkerPool | None) -> tuple[bool, dict[s
         "suspensions_held": held,
         "workers": _workers(pool),
     }
+    if worker_process is not None:
+        # The child's own loops answer on its health port; here: is it running, how often restarted.
+        body["worker_process"] = worker_process.status().as_dict()
     return True, body
 
 
@@ -164,20 +172,34 @@ _LATEST = _LatestApp()
 REGISTRY.register(_LATEST)
 
 
-def install_health(app: FastAPI, pool: WorkerPool | None) -> None:
+class SchemaGateGuard:
+    """Pure ASGI middleware: 503 + ``Retry-After`` on webhooks and ``/v1`` while the schema is
+    behind. Not ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware`` runs every
+    request through a task group and memory streams, a measurable share of a webhook's CPU."""
+
+    def __init__(self, app: ASGIApp, schema: SchemaGate) -> None:
+        self.app = app
+        self._schema = schema
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"].startswith(_GATED_PREFIXES)
+            and not self._schema.is_current()
+        ):
+            problem = Problem(status=503, title="Service not ready", detail=self._schema.state().reason)
+            await problem_response(problem, headers={"Retry-After": "5"})(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def install_health(
+    app: FastAPI, pool: WorkerPool | None, worker_process: WorkerProcess | None = None
+) -> None:
     services: Services = app.state.services
     _LATEST.current = QueueCollector(services, pool)
 
-    @app.middleware("http")
-    async def schema_gate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.url.path.startswith(_GATED_PREFIXES) and not services.schema.is_current():
-            problem = Problem(
-                status=503,
-                title="Service not ready",
-                detail=services.schema.state().reason,
-            )
-            return problem_response(problem, headers={"Retry-After": "5"})
-        return await call_next(request)
+    app.add_middleware(SchemaGateGuard, schema=services.schema)
 
     @app.get(
         "/livez",
@@ -196,7 +218,7 @@ def install_health(app: FastAPI, pool: WorkerPool | None) -> None:
         responses={503: {"description": "Not ready; `reason` says why (database, schema)."}},
     )
     def readyz(services: ServicesDep) -> JSONResponse:
-        ready, body = readiness(services, pool)
+        ready, body = readiness(services, pool, worker_process)
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics", response_class=PlainTextResponse)

@@ -6,6 +6,7 @@ wire the same app with different parts.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from structlog.contextvars import bound_contextvars
 
+from app.db.engine import concurrent_writers
 from app.errors import MisenaError
 from app.http.guard import HttpGuard
 from app.http.health import install_health
@@ -38,14 +40,15 @@ from app.http.v1 import install_v1
 from app.http.v1.deps import ServicesDep
 from app.people.intake import (
     MAX_BODY_BYTES,
-    accept,
     check_content_type,
     decode_json,
     parse_contract,
     webhook_id_of,
 )
+from app.people.intake_writer import IntakeWriter
 from app.runtime.services import Services
 from app.runtime.worker import WorkerPool
+from app.runtime.worker_process import WorkerProcess
 from sofia_sync.contract import EVENT_EXAMPLES, Event
 
 WEBHOOKS = Counter("misena_webhooks_total", "Sofia Plus webhooks answered", ["status"])
@@ -88,14 +91,27 @@ async def _read_limited(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
+def create_app(
+    services: Services, *, run_worker: bool = False, worker_process: WorkerProcess | None = None
+) -> FastAPI:
+    """The service's app. ``run_worker`` runs a :class:`WorkerPool` in threads of this process
+    (the demo, tests); ``worker_process`` is ``misena serve``'s worker in a child process,
+    started and stopped with the app, so no worker load shares the API's process."""
     pool = WorkerPool(services) if run_worker else None
+    writer = IntakeWriter(
+        services.sessions, clock=services.clock, writers=concurrent_writers(services.engine)
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if pool is not None:
             pool.start()
+        if worker_process is not None:
+            worker_process.start()
         yield
+        await run_in_threadpool(writer.stop)
+        if worker_process is not None:
+            await run_in_threadpool(worker_process.stop)
         if pool is not None:
             await run_in_threadpool(pool.stop)
 
@@ -110,8 +126,8 @@ def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
     app.add_exception_handler(MisenaError, misena_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
-    _webhook_routes(app)
-    install_health(app, pool)
+    _webhook_routes(app, writer)
+    install_health(app, pool, worker_process)
     install_v1(app)
     install_openapi(app)
     app.add_middleware(HttpGuard)  # added late, so it wraps every other middleware (the schema gate too)
@@ -119,7 +135,7 @@ def create_app(services: Services, *, run_worker: bool = False) -> FastAPI:
     return app
 
 
-def _webhook_routes(app: FastAPI) -> None:
+def _webhook_routes(app: FastAPI, writer: IntakeWriter) -> None:
     @app.post(
         "/webhooks/sofia-plus",
         status_code=202,
@@ -143,9 +159,7 @@ def _webhook_routes(app: FastAPI) -> None:
                 check_content_type(request.headers.get("content-type"))
                 payload = decode_json(body)
                 event = parse_contract(payload)
-                accepted = await run_in_threadpool(
-                    accept, services.sessions, webhook_id, event, payload, clock=services.clock
-                )
+                accepted = await asyncio.wrap_future(writer.submit(webhook_id, event, payload))
         except ProblemError as exc:
             WEBHOOKS.labels(str(exc.problem.status)).inc()
             raise

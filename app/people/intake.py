@@ -27,7 +27,7 @@ from itertools import accumulate
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
-from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -205,29 +205,57 @@ def _acts_on(event: Event | UnknownEvent) -> bool:
     return not isinstance(event, UnknownEvent)
 
 
-def _store(
+class DuplicateError(Exception):
+    """The ``webhook-id`` is stored already: the transaction is rolled back, nothing changes."""
+
+
+def store_event(
     session: Session, webhook_id: str, event: Event | UnknownEvent, payload: Any, now: datetime
 ) -> Accepted:
-    if session.scalars(select(WebhookEvent.id).where(WebhookEvent.webhook_id == webhook_id)).first():
-        return Accepted(webhook_id, duplicate=True, person_key=None)
-    acting = _acts_on(event)
+    """Four statements for a new person: the person looked up (alias included), inserted, the
+    event inserted unless its id is stored already, the reconcile queued. The duplicate check
+    is the event's insert itself (``ON CONFLICT DO NOTHING``), last, so a first delivery — the
+    usual case — pays no separate read; a redelivery raises :class:`DuplicateError`, which
+    must roll the whole transaction back."""
     key: str | None = None
-    row = WebhookEvent(
-        webhook_id=webhook_id,
-        event_type=event.type,
-        occurred_at=event.occurred_at,
-        received_at=now,
-        payload=payload,
-        outcome="stored" if acting else "stored, not acted on",
-    )
-    session.add(row)
-    if acting:
-        assert not isinstance(event, UnknownEvent)  # noqa: S101 - narrowed by _acts_on
+    person_id: int | None = None
+    if not isinstance(event, UnknownEvent):
         person = _apply(session, event, now)
-        key = row.person_key = person.person_key
         session.flush()
-        enqueue(session, JobKind.RECONCILE, person.id, now=now)
+        key, person_id = person.person_key, person.id
+    if not _insert_event(session, webhook_id, event, payload, key, now):
+        raise DuplicateError
+    if person_id is not None:
+        enqueue(session, JobKind.RECONCILE, person_id, now=now)
     return Accepted(webhook_id, duplicate=False, person_key=key)
+
+
+def _insert_event(
+    session: Session,
+    webhook_id: str,
+    event: Event | UnknownEvent,
+    payload: Any,
+    person_key: str | None,
+    now: datetime,
+) -> bool:
+    """Store the delivery verbatim; False if its ``webhook-id`` is stored already (a racing
+    delivery of the same id waits for the other transaction, then finds it)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(WebhookEvent)
+        .values(
+            webhook_id=webhook_id,
+            event_type=event.type,
+            occurred_at=event.occurred_at,
+            received_at=now,
+            payload=payload,
+            person_key=person_key,
+            outcome="stored" if _acts_on(event) else "stored, not acted on",
+        )
+        .on_conflict_do_nothing(index_elements=["webhook_id"])
+        .returning(WebhookEvent.id)
+    )
+    return session.execute(statement).first() is not None
 
 
 def _apply(session: Session, event: Event, now: datetime) -> Person:
@@ -259,7 +287,9 @@ def accept(
     for attempt in (1, 2):
         try:
             with sessions.begin() as session:
-                accepted = _store(session, webhook_id, event, payload, clock())
+                accepted = store_event(session, webhook_id, event, payload, clock())
+        except DuplicateError:
+            accepted = Accepted(webhook_id, duplicate=True, person_key=None)
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -269,15 +299,19 @@ def accept(
             raise UnavailableError(
                 Text(es="Reintente más tarde.", en="Retry later."), title="Cannot store the event right now"
             ) from exc
-        log.info(
-            "webhook_accepted",
-            webhook_id=webhook_id,
-            event_type=event.type,
-            duplicate=accepted.duplicate,
-            person=_masked_key(accepted.person_key),
-        )
+        log_accepted(accepted, event)
         return accepted
     raise AssertionError("unreachable")
+
+
+def log_accepted(accepted: Accepted, event: Event | UnknownEvent) -> None:
+    log.info(
+        "webhook_accepted",
+        webhook_id=accepted.webhook_id,
+        event_type=event.type,
+        duplicate=accepted.duplicate,
+        person=_masked_key(accepted.person_key),
+    )
 
 
 def _masked_key(key: str | None) -> str | None:

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Final, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Person, PersonAlias
@@ -163,14 +163,19 @@ def lock(session: Session, person_id: int) -> Person | None:
 
 
 def find_by_key(session: Session, key: str) -> Person | None:
-    """The person under ``key`` or under a former key that is now an alias; row-locked."""
-    person = session.scalars(select(Person).where(Person.person_key == key).with_for_update()).one_or_none()
-    if person is not None:
-        return person
-    alias = session.get(PersonAlias, key)
-    if alias is None:
-        return None
-    return lock(session, alias.person_id)
+    """The person under ``key`` or under a former key that is now an alias; row-locked.
+
+    One statement for both (every webhook asks, and most ask about someone new, whom a key
+    lookup and then an alias lookup took two round trips to not find); the row under the key
+    itself wins should both exist.
+    """
+    aliased = select(PersonAlias.person_id).where(PersonAlias.person_key == key).scalar_subquery()
+    found = session.scalars(
+        select(Person).where(or_(Person.person_key == key, Person.id == aliased)).with_for_update()
+    ).all()
+    if len(found) > 1:
+        return next(person for person in found if person.person_key == key)
+    return found[0] if found else None
 
 
 def key_holder(session: Session, key: str) -> int | None:

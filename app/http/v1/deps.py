@@ -13,7 +13,9 @@ from app.staff.tokens import Caller, Scope, require
 from sofia_sync.storable import StoredText
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """Async, though it awaits nothing: FastAPI runs a plain ``def`` dependency in its thread
+    pool, a thread hand-off on every request (measurable on the webhook's path)."""
     services: Services = request.app.state.services
     return services
 

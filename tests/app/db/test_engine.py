@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from app.db.engine import is_postgres, make_engine, normalise_url, session_factory
 
@@ -100,3 +100,50 @@ def test_sqlite_read_then_write_transactions_in_threads_never_fail(tmp_path: Pat
         assert connection.execute(text("SELECT n FROM counter")).scalar_one() == 200
     assert errors == []
     engine.dispose()
+
+
+def test_sqlite_writers_of_one_process_take_turns_before_asking_sqlite(tmp_path: Path) -> None:
+    """Threads queue on the process's write lock, not in SQLite's busy handler (which sleeps
+    and polls): no ``BEGIN IMMEDIATE`` reaches SQLite while another transaction is open, and
+    a failed transaction gives the turn back."""
+    engine = _sqlite(tmp_path)
+    statements: list[str] = []
+
+    @event.listens_for(engine, "connect")
+    def _trace(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.set_trace_callback(statements.append)
+
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE counter (n INTEGER)"))
+        connection.execute(text("INSERT INTO counter VALUES (0)"))
+
+    def fail_inside_a_transaction() -> None:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE counter SET n = n + 1"))
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        fail_inside_a_transaction()
+    start = threading.Barrier(8)
+
+    def bump() -> None:
+        start.wait()
+        for _ in range(25):
+            with engine.begin() as connection:
+                n = connection.execute(text("SELECT n FROM counter")).scalar_one()
+                connection.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+
+    threads = [threading.Thread(target=bump) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    engine.dispose()
+    open_transactions = 0
+    for statement in statements:
+        if statement.startswith("BEGIN"):
+            open_transactions += 1
+            assert open_transactions == 1, "a second BEGIN IMMEDIATE while a transaction was open"
+        elif statement in ("COMMIT", "ROLLBACK"):
+            open_transactions = max(open_transactions - 1, 0)
+    assert statements.count("BEGIN IMMEDIATE") == 202

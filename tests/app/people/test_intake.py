@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.db.models import Job, WebhookEvent
 from tests.support.harness import ROTATED_SECRET, Harness, enrollment
@@ -51,6 +51,27 @@ def test_repeated_webhook_id_is_acknowledged_and_changes_nothing(harness: Harnes
     assert again.json()["duplicate"] is True
     assert count(harness, WebhookEvent) == 1
     assert count(harness, Job) == 1
+
+
+def test_a_new_person_costs_four_statements(harness: Harness) -> None:
+    """The person looked up once (key and alias together), inserted, the event inserted (its
+    id checked by the insert itself), the reconcile queued: no separate duplicate read."""
+    harness.post(enrollment("1.000.000.001"))  # the schema gate's check and pool warm-up
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.startswith("BEGIN"):
+            statements.append(" ".join(statement.split()[:3]))
+
+    event.listen(harness.services.engine, "before_cursor_execute", record)
+    try:
+        response = harness.post(enrollment("1.000.000.002"), webhook_id="msg_counted")
+    finally:
+        event.remove(harness.services.engine, "before_cursor_execute", record)
+    assert response.status_code == 202
+    assert len(statements) == 4, statements
+    assert [s.split()[0] for s in statements] == ["SELECT", "INSERT", "INSERT", "INSERT"]
+    assert "webhook_events" not in statements[0]
 
 
 def test_a_rotated_secret_is_accepted(harness: Harness) -> None:
