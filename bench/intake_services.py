@@ -21,20 +21,17 @@ from typing import Any
 
 import httpx
 from sqlalchemy import NullPool, func, select, text
-from sqlalchemy.engine import make_url
 from standardwebhooks.webhooks import Webhook
 
 from app.db.engine import make_engine
 from app.db.models import WebhookEvent
+from bench import stack
 from sofia_sync.contract import EVENT_EXAMPLES
 from sofia_sync.policy import SOFIA_SCHEMA_DEFINITION
 from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import start_in_own_process
 
 SECRET = "whsec_" + base64.b64encode(b"misena-bench-secret-number-one-32").decode()
-POSTGRES_ADMIN_URL = os.environ.get(
-    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 SENDER = "notificaciones@misena.edu.co"
 ADMIN = "admin@misena.edu.co"
 
@@ -131,16 +128,8 @@ def fresh_database(store: str, workdir: Path) -> Iterator[str]:
         path = workdir / f"intake-{uuid.uuid4().hex[:8]}.db"
         yield f"sqlite:///{path}"
         return
-    name = f"bench_intake_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with stack.private_database() as url:
+        yield url
 
 
 def stored_rows(database_url: str) -> int:
