@@ -155,8 +155,12 @@ def worker_command(
 
 def worker_child(health_port: int, host: str) -> None:
     """``misena serve``'s worker, in the child process :mod:`app.runtime.worker_process` starts
-    (module-level: the spawned interpreter imports it by name)."""
-    run_worker(load_settings(), health_port, host, in_child=True)
+    (module-level: the spawned interpreter imports it by name). It never migrates: ``serve``
+    did that step already (or waits for ``misena migrate``), and the child waits for it."""
+    from app.settings import OnStart
+
+    settings = load_settings().model_copy(update={"schema_on_start": OnStart.WAIT})
+    run_worker(settings, health_port, host, in_child=True)
 
 
 def run_worker(settings: Settings, health_port: int, host: str, *, in_child: bool = False) -> None:
