@@ -11,15 +11,21 @@ that time is at most ``burst / rate`` ahead of now. So no window of length ``T``
 
 **Adaptive**: Google's limits are per domain or per project, and a tenant's real limit may be
 lower than configured (a smaller quota, another tool spending the same quota). A rate answer
-(403/429) therefore lowers the rate *for every caller sharing the bucket*, to 80 % of the rate
-that was refused, and a ``Retry-After`` of more than a second pauses the bucket that long. The rate then comes
-back in two steps: within :data:`FAST_RECOVERY_SECONDS` to 95 % of the refused rate (that much
-was evidently fine), then slowly (:data:`PROBE_SHARE_PER_SECOND` of the configured rate a second)
-up to the configured rate. A tenant whose limit sits below the configured rate settles just under
-it with one refusal every few tens of seconds, instead of bouncing off it on every call; a
-one-off refusal (network jitter) costs a few seconds at a slightly lower rate. Refusals arriving
-within :data:`SAME_EPISODE_SECONDS` of the last decrease are answers to calls already in flight
-and lower nothing more.
+(403/429) therefore lowers the rate *for every caller sharing the bucket*, and a ``Retry-After``
+of more than a second pauses the bucket that long. How far it lowers depends on history:
+
+* the first refusal after :data:`QUIET_SECONDS` without one is most likely a call that arrived a
+  little early (network jitter at a rate Google accepts): the rate drops to
+  :data:`GENTLE_DECREASE` of itself and is back within :data:`FAST_RECOVERY_SECONDS`;
+* a refusal soon after another says the limit really is lower: the rate drops to
+  :data:`DECREASE` of the refused rate, comes back within :data:`FAST_RECOVERY_SECONDS` to
+  :data:`SAFE_SHARE` of it (that much was evidently fine), then probes upward slowly
+  (:data:`PROBE_SHARE_PER_SECOND` of the configured rate a second) up to the configured rate.
+
+So a tenant whose limit sits below the configured rate settles just under it with a refusal
+every few tens of seconds, instead of bouncing off it on every call, and a one-off refusal costs
+a fraction of a second of throughput. Refusals arriving within :data:`SAME_EPISODE_SECONDS` of the
+last decrease are answers to calls already in flight and lower nothing more.
 """
 
 from __future__ import annotations
@@ -36,8 +42,12 @@ __all__ = [
     "refuse",
 ]
 
-#: A refused rate is lowered to this share of itself.
+#: A refused rate is lowered to this share of itself ...
 DECREASE = 0.8
+#: ... or only to this share, and back to it within FAST_RECOVERY_SECONDS, when it is the first
+#: refusal in QUIET_SECONDS (most likely jitter, not a lower limit).
+GENTLE_DECREASE = 0.95
+QUIET_SECONDS = 60.0
 #: ... comes back to this share of the refused rate ...
 SAFE_SHARE = 0.95
 #: ... within this many seconds ...
@@ -86,13 +96,14 @@ class Budget:
 class BucketState:
     """Everything a bucket remembers; times are seconds on the clock its users share.
 
-    ``lowered_to``/``ceiling``/``lowered_at`` describe the last decrease (``None`` when the bucket
-    runs at its configured rate); ``paused_until`` is the latest ``Retry-After`` Google gave.
+    ``lowered_to``/``recover_to``/``lowered_at`` describe the last decrease: the rate it set, the
+    rate it comes back to within :data:`FAST_RECOVERY_SECONDS`, and when (``None``: the bucket runs
+    at its configured rate); ``paused_until`` is the latest ``Retry-After`` Google gave.
     """
 
     tat: float = -math.inf
     lowered_to: float | None = None
-    ceiling: float | None = None
+    recover_to: float | None = None
     lowered_at: float = -math.inf
     paused_until: float = -math.inf
     refusals: int = 0
@@ -100,10 +111,10 @@ class BucketState:
 
 def current_rate(state: BucketState, budget: Budget, now: float) -> float:
     """The rate the bucket allows at ``now``: the configured one, or on its way back to it."""
-    if state.lowered_to is None or state.ceiling is None:
+    if state.lowered_to is None or state.recover_to is None:
         return budget.rate
     elapsed = max(0.0, now - state.lowered_at)
-    safe = max(state.lowered_to, SAFE_SHARE * state.ceiling)
+    safe = max(state.lowered_to, state.recover_to)
     if elapsed < FAST_RECOVERY_SECONDS:
         rate = state.lowered_to + (safe - state.lowered_to) * elapsed / FAST_RECOVERY_SECONDS
     else:
@@ -137,11 +148,14 @@ def refuse(state: BucketState, budget: Budget, now: float, retry_after: float | 
     refused_rate = current_rate(state, budget, now)
     if math.isinf(refused_rate):
         return replace(state, paused_until=paused_until, refusals=state.refusals + 1)
-    lowered = max(FLOOR_SHARE * budget.rate, DECREASE * refused_rate)
+    if now - state.lowered_at >= QUIET_SECONDS:
+        lowered, recover_to = GENTLE_DECREASE * refused_rate, refused_rate
+    else:
+        lowered, recover_to = DECREASE * refused_rate, SAFE_SHARE * refused_rate
     return BucketState(
         tat=state.tat,
-        lowered_to=lowered,
-        ceiling=refused_rate,
+        lowered_to=max(FLOOR_SHARE * budget.rate, lowered),
+        recover_to=recover_to,
         lowered_at=now,
         paused_until=paused_until,
         refusals=state.refusals + 1,

@@ -61,7 +61,7 @@ class QuotaBucket(Base):
     name: Mapped[str] = mapped_column(String(400), primary_key=True)
     tat: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
     lowered_to: Mapped[float | None] = mapped_column(Float)
-    ceiling: Mapped[float | None] = mapped_column(Float)
+    recover_to: Mapped[float | None] = mapped_column(Float)
     lowered_at: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
     paused_until: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
     refusals: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

@@ -131,7 +131,7 @@ def state_of(row: QuotaBucket) -> BucketState:
     return BucketState(
         tat=row.tat,
         lowered_to=row.lowered_to,
-        ceiling=row.ceiling,
+        recover_to=row.recover_to,
         lowered_at=row.lowered_at,
         paused_until=row.paused_until,
         refusals=row.refusals,
@@ -141,7 +141,7 @@ def state_of(row: QuotaBucket) -> BucketState:
 def write(row: QuotaBucket, state: BucketState) -> None:
     row.tat = max(state.tat, 0.0)
     row.lowered_to = state.lowered_to
-    row.ceiling = state.ceiling
+    row.recover_to = state.recover_to
     row.lowered_at = max(state.lowered_at, 0.0)
     row.paused_until = max(state.paused_until, 0.0)
     row.refusals = state.refusals

@@ -14,7 +14,9 @@ from workspace.pacing import Pacer
 from workspace.rate_rule import (
     DECREASE,
     FAST_RECOVERY_SECONDS,
+    GENTLE_DECREASE,
     MAX_PAUSE_SECONDS,
+    QUIET_SECONDS,
     SAFE_SHARE,
     BucketState,
     Budget,
@@ -27,28 +29,41 @@ from workspace.rate_rule import (
 TEN = Budget(10.0)
 
 
-def test_a_refusal_lowers_the_rate_and_it_recovers_in_two_steps() -> None:
+def test_a_first_refusal_is_taken_for_jitter_and_costs_a_few_seconds_at_95_percent() -> None:
     state = refuse(BucketState(), TEN, now=100.0, retry_after=None)
-    assert current_rate(state, TEN, 100.0) == pytest.approx(DECREASE * 10)
-    assert current_rate(state, TEN, 100.0 + FAST_RECOVERY_SECONDS) == pytest.approx(SAFE_SHARE * 10)
-    halfway = current_rate(state, TEN, 100.0 + FAST_RECOVERY_SECONDS / 2)
-    assert DECREASE * 10 < halfway < SAFE_SHARE * 10
-    later = current_rate(state, TEN, 100.0 + FAST_RECOVERY_SECONDS + 10)
-    assert SAFE_SHARE * 10 < later < 10
-    assert current_rate(state, TEN, 100.0 + 3600) == 10  # back to the configured rate, never above
+    assert current_rate(state, TEN, 100.0) == pytest.approx(GENTLE_DECREASE * 10)
+    assert current_rate(state, TEN, 100.0 + FAST_RECOVERY_SECONDS) == pytest.approx(10)
+
+
+def test_a_refusal_soon_after_another_lowers_the_rate_and_it_recovers_in_two_steps() -> None:
+    first = refuse(BucketState(), TEN, now=100.0, retry_after=None)
+    at = 110.0
+    refused_rate = current_rate(first, TEN, at)
+    state = refuse(first, TEN, now=at, retry_after=None)
+    assert current_rate(state, TEN, at) == pytest.approx(DECREASE * refused_rate)
+    assert current_rate(state, TEN, at + FAST_RECOVERY_SECONDS) == pytest.approx(SAFE_SHARE * refused_rate)
+    halfway = current_rate(state, TEN, at + FAST_RECOVERY_SECONDS / 2)
+    assert DECREASE * refused_rate < halfway < SAFE_SHARE * refused_rate
+    later = current_rate(state, TEN, at + FAST_RECOVERY_SECONDS + 10)
+    assert SAFE_SHARE * refused_rate < later < 10
+    assert current_rate(state, TEN, at + 3600) == 10  # back to the configured rate, never above
+
+
+def test_after_a_quiet_minute_a_refusal_is_gentle_again() -> None:
+    first = refuse(BucketState(), TEN, now=100.0, retry_after=None)
+    later = refuse(first, TEN, now=100.0 + QUIET_SECONDS, retry_after=None)
+    assert current_rate(later, TEN, 100.0 + QUIET_SECONDS) == pytest.approx(GENTLE_DECREASE * 10)
 
 
 def test_refusals_of_one_episode_lower_the_rate_once() -> None:
     """Calls already in flight when the first refusal came back are refused too: they say nothing new."""
-    state = BucketState()
-    for offset in (0.0, 0.1, 0.5, 0.9):
-        state = refuse(state, TEN, now=100.0 + offset, retry_after=None)
-    assert state.refusals == 4
-    assert current_rate(state, TEN, 100.0) == pytest.approx(DECREASE * 10)
-    state = refuse(state, TEN, now=102.0, retry_after=None)  # a new episode lowers again
-    assert state.ceiling is not None
-    assert state.ceiling < 10
-    assert current_rate(state, TEN, 102.0) == pytest.approx(DECREASE * state.ceiling)
+    state = refuse(BucketState(), TEN, now=100.0, retry_after=None)
+    episode = refuse(state, TEN, now=105.0, retry_after=None)
+    lowered = current_rate(episode, TEN, 105.0)
+    for offset in (0.1, 0.5, 0.9):
+        episode = refuse(episode, TEN, now=105.0 + offset, retry_after=None)
+    assert episode.refusals == 5
+    assert current_rate(episode, TEN, 105.0) == pytest.approx(lowered)
 
 
 def test_many_refusals_never_stop_the_bucket() -> None:
@@ -77,7 +92,7 @@ def test_grants_follow_the_lowered_rate() -> None:
     at = earliest(state, TEN, 0.0, 1)
     state = commit(state, TEN, at, 1)
     following = earliest(state, TEN, at, 1)
-    assert following - at == pytest.approx(1 / (DECREASE * 10), rel=1e-6)
+    assert following - at == pytest.approx(1 / (GENTLE_DECREASE * 10), rel=1e-6)
 
 
 class SimulatedGoogle:
@@ -131,7 +146,7 @@ def test_without_the_feedback_the_same_caller_bounces() -> None:
 
 
 def test_a_single_refusal_at_the_right_rate_costs_little() -> None:
-    """Jitter at a rate Google accepts: one refusal, a few seconds a little slower, then full rate."""
+    """Jitter at a rate Google accepts: one refusal, a few seconds 5 % slower, then full rate."""
     clock = [0.0]
 
     def sleep(seconds: float) -> None:
@@ -141,4 +156,4 @@ def test_a_single_refusal_at_the_right_rate_costs_little() -> None:
     pacer.refused(retry_after=None)
     for _ in range(960):
         pacer.acquire()
-    assert clock[0] <= 1.05 * 100  # 960 permits at 9.6/s take 100 s unrefused
+    assert clock[0] <= 100 + 0.2  # 960 permits at 9.6/s take 100 s unrefused

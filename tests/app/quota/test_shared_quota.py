@@ -72,7 +72,7 @@ def test_a_refusal_one_replica_met_slows_the_other(replicas: Callable[..., Share
     assert fake.now - start == pytest.approx(2.0)  # paused for everyone
     state, budget = two.state(USER_CREATES)
     assert state.refusals == 1
-    assert state.lowered_to == pytest.approx(0.8 * budget.rate)
+    assert state.lowered_to == pytest.approx(0.95 * budget.rate)  # a first refusal: gentle
 
 
 def test_a_creation_takes_both_budgets_at_one_instant(replicas: Callable[..., SharedQuota]) -> None:

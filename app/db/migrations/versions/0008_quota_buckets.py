@@ -23,7 +23,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _seconds(name: str, *, nullable: bool = False) -> sa.Column[object]:
+def _float(name: str, *, nullable: bool = False) -> sa.Column[object]:
     default = None if nullable else sa.text("0")
     return sa.Column(name, sa.Float(), server_default=default, nullable=nullable)
 
@@ -32,11 +32,11 @@ def upgrade() -> None:
     op.create_table(
         "quota_buckets",
         sa.Column("name", sa.String(400), nullable=False),
-        _seconds("tat"),
-        _seconds("lowered_to", nullable=True),
-        _seconds("ceiling", nullable=True),
-        _seconds("lowered_at"),
-        _seconds("paused_until"),
+        _float("tat"),
+        _float("lowered_to", nullable=True),
+        _float("recover_to", nullable=True),
+        _float("lowered_at"),
+        _float("paused_until"),
         sa.Column("refusals", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_quota_buckets"),
     )
