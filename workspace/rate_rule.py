@@ -47,7 +47,7 @@ DECREASE = 0.8
 #: ... or only to this share, and back to it within FAST_RECOVERY_SECONDS, when it is the first
 #: refusal in QUIET_SECONDS (most likely jitter, not a lower limit).
 GENTLE_DECREASE = 0.95
-QUIET_SECONDS = 60.0
+QUIET_SECONDS = 20.0
 #: ... comes back to this share of the refused rate ...
 SAFE_SHARE = 0.95
 #: ... within this many seconds ...
