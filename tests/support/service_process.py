@@ -138,6 +138,7 @@ def service_env(database_url: str, key_file: Path, emulator_url: str, **extra: s
         "MISENA_GOOGLE_API_ENDPOINT": emulator_url,
         "MISENA_GOOGLE_ADMIN": ADMIN,
         "MISENA_MAIL_SENDERS": SENDER,
+        "MISENA_GMAIL_SENDS_PER_MINUTE": "570",
         "MISENA_WORKER_POLL_SECONDS": "0.1",
         # serve's worker child would take the default 8001 in every test at once: none, unless asked.
         "MISENA_WORKER_HEALTH_PORT": "0",

@@ -87,6 +87,25 @@ def test_the_gmail_daily_send_limit_is_a_429_with_retry_after(frozen: EmulatorCo
     assert mailer.users().messages().send(userId="me", body=send_body()).execute()["id"]
 
 
+def test_gmail_sends_over_the_per_minute_rate_are_user_rate_limited(
+    frozen: EmulatorControl, mailer: Any
+) -> None:
+    """Gmail's per-user limit (15,000 units a minute, a send 100): a short rate answer, not the
+    daily limit's "(Mail sending)" one, and a slot again once the minute has passed."""
+    frozen.configure(gmail_sends_per_minute=3)
+    for _ in range(3):
+        mailer.users().messages().send(userId="me", body=send_body()).execute()
+
+    error = expect_error(
+        mailer.users().messages().send(userId="me", body=send_body()), 429, "userRateLimitExceeded"
+    )
+    assert 1 <= int(error.resp["retry-after"]) <= 60
+    assert "mail sending" not in error.content.decode().lower()
+
+    frozen.advance_clock(60)
+    assert mailer.users().messages().send(userId="me", body=send_body()).execute()["id"]
+
+
 def test_a_shortened_sending_window_frees_a_slot_when_it_ends(frozen: EmulatorControl, mailer: Any) -> None:
     """Benchmarks make "a day" seconds long; the window still rolls from each send."""
     frozen.configure(gmail_messages_per_day=2, gmail_sending_window_seconds=30)
