@@ -258,9 +258,9 @@ def set_up(people: int, workdir: Path, knobs: Knobs) -> tuple[subprocess.Popen[b
     records = known_people(settings, with_accounts, workdir, earlier)
     desired = seed_tenant(control, settings, records, crowd.staff, now)
     services = build_services(settings)
+    upgrade(services.engine)  # first: the Directory's quota lives in the database
     listed = services.directory.snapshot_users(custom_schema=settings.policy.custom_schema)
     ids = {user["primaryEmail"]: user["id"] for user in listed.raw_users()}
-    upgrade(services.engine)
     sessions = session_factory(make_engine(settings.database_url))
     for start in range(0, len(records), 5_000):
         with sessions.begin() as session:
