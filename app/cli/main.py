@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import partial
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -42,8 +43,24 @@ cli.add_typer(jobs_cli, name="jobs")
 console = Console(stderr=True)
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"misena {package_version('misena')}")
+        raise typer.Exit
+
+
 @cli.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Muestra la versión y termina.",
+        ),
+    ] = False,
+) -> None:
     """misena: cuentas Mi SENA (Google Workspace) sincronizadas con Sofia Plus."""
 
 
