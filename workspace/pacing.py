@@ -41,11 +41,9 @@ class QuotaGate(Protocol):
 
     def take(self, *buckets: str, cost: int = 1) -> float:
         """Block until ``cost`` permits of every bucket are granted at one instant; seconds slept."""
-        ...
 
     def refused(self, bucket: str, retry_after: float | None) -> None:
         """Google answered a call of ``bucket`` with a rate limit: slow it down for everyone."""
-        ...
 
 
 class Pacer:
@@ -63,11 +61,7 @@ class Pacer:
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
     ) -> None:
-        if not rate_per_second > 0:
-            raise ValueError("rate_per_second must be positive")
-        if burst < 1:
-            raise ValueError("burst must be at least 1")
-        self.budget = Budget(rate_per_second, burst=burst)
+        self.budget = Budget(rate_per_second, burst=burst)  # refuses a rate ≤ 0 or a burst < 1
         self.clock = clock
         self.sleep = sleep
         self._state = BucketState()

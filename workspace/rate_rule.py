@@ -143,10 +143,8 @@ def refuse(state: BucketState, budget: Budget, now: float, retry_after: float | 
     asked = max(retry_after or 0.0, 0.0)
     pause = min(asked, MAX_PAUSE_SECONDS) if asked > OWN_RETRY_AFTER_SECONDS else 0.0
     paused_until = max(state.paused_until, now + pause)
-    if now - state.lowered_at < SAME_EPISODE_SECONDS:
-        return replace(state, paused_until=paused_until, refusals=state.refusals + 1)
     refused_rate = current_rate(state, budget, now)
-    if math.isinf(refused_rate):
+    if now - state.lowered_at < SAME_EPISODE_SECONDS or math.isinf(refused_rate):
         return replace(state, paused_until=paused_until, refusals=state.refusals + 1)
     if now - state.lowered_at >= QUIET_SECONDS:
         lowered, recover_to = GENTLE_DECREASE * refused_rate, refused_rate

@@ -69,9 +69,7 @@ class SharedQuota:
         self._created: set[str] = set()
 
     def take(self, *buckets: str, cost: int = 1) -> float:
-        costs = Counter(dict.fromkeys(buckets, 0))
-        for name in buckets:
-            costs[name] += cost
+        costs = {name: cost * times for name, times in Counter(buckets).items()}
         budgets = {name: self._budgets.budget(name) for name in costs}
         for name, total in costs.items():
             budgets[name].check_cost(total)
@@ -100,7 +98,7 @@ class SharedQuota:
         REFUSALS.labels(bucket_kind(bucket)).inc()
 
     def state(self, bucket: str) -> tuple[BucketState, Budget]:
-        """The bucket as every process sees it now (for health pages and tests)."""
+        """The bucket as every process sees it now, with its configured budget."""
         with self._sessions.begin() as session:
             row = session.get(QuotaBucket, bucket)
             return (state_of(row) if row is not None else BucketState()), self._budgets.budget(bucket)
