@@ -85,10 +85,13 @@ def process_role(argv: Sequence[str]) -> str | None:
     return None
 
 
-def listening_port(role: str, env: Mapping[str, str]) -> int:
-    """The port a process of ``role`` listens on with ``env``: ``MISENA_PORT`` for the API,
-    ``MISENA_WORKER_HEALTH_PORT`` for the worker's probes (their defaults when unset)."""
-    field = {"api": "port", "worker": "worker_health_port"}[role]
+def listening_port(argv: Sequence[str], env: Mapping[str, str]) -> int:
+    """The port the process ``argv`` starts listens on with ``env``: the API on ``MISENA_PORT``,
+    the worker's probes on ``--health-port`` or ``MISENA_WORKER_HEALTH_PORT`` (defaults when unset)."""
+    role = process_role(argv)
+    if role == "worker" and "--health-port" in argv:
+        return int(argv[list(argv).index("--health-port") + 1])
+    field = {"api": "port", "worker": "worker_health_port"}[str(role)]
     name = PREFIX + field.upper()
     if name in env:
         return int(env[name])
