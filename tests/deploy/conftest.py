@@ -31,9 +31,7 @@ def service_apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     database_url = f"sqlite:///{directory / 'misena.db'}"
     engine = make_engine(database_url)
     upgrade(engine)
-    services = build_services(
-        service_settings(database_url, key_file, "http://127.0.0.1:9/"), engine=engine
-    )
+    services = build_services(service_settings(database_url, key_file, "http://127.0.0.1:9/"), engine=engine)
     yield {"api": create_app(services), "worker": create_health_app(WorkerPool(services))}
     engine.dispose()
 

@@ -60,8 +60,12 @@ def kustomization_problems(directory: Path) -> list[str]:
     listed = list(kustomization.get("resources") or [])
     present = sorted(p.name for p in directory.iterdir() if p.suffix in {".yaml", ".yml"})
     present.remove("kustomization.yaml")
-    problems = [f"{name}: in the directory, not in kustomization.yaml" for name in present if name not in listed]
-    problems += [f"{name}: listed in kustomization.yaml, no such file" for name in listed if name not in present]
+    problems = [
+        f"{name}: in the directory, not in kustomization.yaml" for name in present if name not in listed
+    ]
+    problems += [
+        f"{name}: listed in kustomization.yaml, no such file" for name in listed if name not in present
+    ]
     problems += [f"{name}: listed twice" for name in sorted(set(listed)) if listed.count(name) > 1]
     if "namespace" in kustomization:
         problems.append("kustomization.yaml sets a namespace: the base must be namespace-agnostic")
@@ -122,7 +126,10 @@ def _by_kind(all_resources: list[Resource], kind: str) -> dict[str, Resource]:
 
 def container_env(container: Mapping[str, Any], all_resources: list[Resource]) -> dict[str, str]:
     """The environment a container gets: envFrom's ConfigMaps and Secrets, then env."""
-    sources = {"configMapRef": _by_kind(all_resources, "ConfigMap"), "secretRef": _by_kind(all_resources, "Secret")}
+    sources = {
+        "configMapRef": _by_kind(all_resources, "ConfigMap"),
+        "secretRef": _by_kind(all_resources, "Secret"),
+    }
     env: dict[str, str] = {}
     for ref in container.get("envFrom") or []:
         for key, named in sources.items():
@@ -133,7 +140,9 @@ def container_env(container: Mapping[str, Any], all_resources: list[Resource]) -
     return env
 
 
-def _pod_problems(resource: Resource, all_resources: list[Resource], served: Mapping[str, set[str]]) -> list[str]:
+def _pod_problems(
+    resource: Resource, all_resources: list[Resource], served: Mapping[str, set[str]]
+) -> list[str]:
     template = pod_template(resource)
     spec = template["spec"]
     where = str(resource)
@@ -142,7 +151,9 @@ def _pod_problems(resource: Resource, all_resources: list[Resource], served: Map
     if security.get("runAsNonRoot") is not True or security.get("runAsUser") != image_uid():
         problems.append(f"{where}: must run as non-root uid {image_uid()} (the image's user)")
     if spec.get("enableServiceLinks") is not False:
-        problems.append(f"{where}: enableServiceLinks must be false (a Service named misena sets MISENA_PORT)")
+        problems.append(
+            f"{where}: enableServiceLinks must be false (a Service named misena sets MISENA_PORT)"
+        )
     volumes = {v["name"]: v for v in spec.get("volumes") or []}
     for volume in volumes.values():
         secret = volume.get("secret")
@@ -150,8 +161,8 @@ def _pod_problems(resource: Resource, all_resources: list[Resource], served: Map
             problems.append(f"{where}: volume {volume['name']} mounts unknown Secret {secret['secretName']}")
     annotations = template["metadata"].get("annotations") or {}
     for container in spec["containers"]:
-        problems += _container_problems(f"{where} [{container['name']}]", container, volumes, annotations,
-                                        all_resources, served)  # fmt: skip
+        name = f"{where} [{container['name']}]"
+        problems += _container_problems(name, container, volumes, annotations, all_resources, served)
     return problems
 
 
@@ -170,52 +181,70 @@ def _container_problems(
         if ref[ref_key]["name"] not in _by_kind(all_resources, kind):
             problems.append(f"{where}: envFrom names unknown {kind} {ref[ref_key]['name']}")
     env = container_env(container, all_resources)
-    problems += [f"{where}: {name} is not a setting of app/settings.py" for name in unknown_settings(list(env))]
+    problems += [
+        f"{where}: {name} is not a setting of app/settings.py" for name in unknown_settings(list(env))
+    ]
     mounts = {m["mountPath"]: m for m in container.get("volumeMounts") or []}
     if (container.get("securityContext") or {}).get("readOnlyRootFilesystem") is not True:
         problems.append(f"{where}: readOnlyRootFilesystem must be true")
     if "emptyDir" not in volumes.get(mounts.get("/tmp", {}).get("name", ""), {}):
         problems.append(f"{where}: /tmp (where roster uploads spill) must be a writable emptyDir")
-    key_file = env.get("MISENA_GOOGLE_KEY_FILE")
+    if "resources" not in container or not {"requests", "limits"} <= set(container["resources"]):
+        problems.append(f"{where}: needs resources requests and limits")
     role = process_role(argv)
-    if key_file and role is not None:
-        problems += _key_file_problems(where, key_file, mounts, volumes, all_resources)
     if role is None:
         return problems
+    key_file = env.get("MISENA_GOOGLE_KEY_FILE")
+    if key_file:
+        problems += _key_file_problems(where, key_file, mounts, volumes, all_resources)
+    return problems + _served_problems(where, container, argv, env, annotations, served[role])
+
+
+def _served_problems(
+    where: str,
+    container: Mapping[str, Any],
+    argv: list[str],
+    env: Mapping[str, str],
+    annotations: Mapping[str, str],
+    served: set[str],
+) -> list[str]:
+    """The probes and the scrape ask the port the process listens on, on paths it serves."""
+    problems: list[str] = []
     ports = {p.get("name"): p["containerPort"] for p in container.get("ports") or []}
     port = listening_port(argv, env)
     if port not in ports.values():
         problems.append(f"{where}: declares no containerPort {port}, where `misena {argv[1]}` listens")
-    for probe_name in ("startupProbe", "livenessProbe", "readinessProbe"):
-        probe = container.get(probe_name)
-        if probe is None:
-            problems.append(f"{where}: no {probe_name}")
+    expected = {"startupProbe": "/livez", "livenessProbe": "/livez", "readinessProbe": "/readyz"}
+    for probe_name, expected_path in expected.items():
+        get = (container.get(probe_name) or {}).get("httpGet")
+        if get is None:
+            problems.append(f"{where}: no {probe_name} over HTTP")
             continue
-        get = probe.get("httpGet") or {}
-        probe_port = ports.get(get.get("port"), get.get("port"))
-        if probe_port != port:
-            problems.append(f"{where}: {probe_name} asks port {get.get('port')!r}, the process listens on {port}")
-        if get.get("path") not in served[role]:
-            problems.append(f"{where}: {probe_name} path {get.get('path')!r} is not served by `misena {argv[1]}`")
-    expected_probes = {"livenessProbe": "/livez", "readinessProbe": "/readyz"}
-    problems += [
-        f"{where}: {name} must ask {path}"
-        for name, path in expected_probes.items()
-        if (container.get(name) or {}).get("httpGet", {}).get("path") != path
-    ]
+        if ports.get(get.get("port"), get.get("port")) != port:
+            problems.append(
+                f"{where}: {probe_name} asks port {get.get('port')!r}, the process listens on {port}"
+            )
+        if get.get("path") not in served:
+            problems.append(
+                f"{where}: {probe_name} path {get.get('path')!r} is not served by `misena {argv[1]}`"
+            )
+        elif get.get("path") != expected_path:
+            problems.append(f"{where}: {probe_name} must ask {expected_path}")
     if annotations.get("prometheus.io/scrape") != "true":
         problems.append(f"{where}: no prometheus.io/scrape annotation")
     if annotations.get("prometheus.io/port") != str(port):
         problems.append(f"{where}: prometheus.io/port is not {port}, where /metrics answers")
-    if annotations.get("prometheus.io/path", "/metrics") not in served[role]:
+    if annotations.get("prometheus.io/path", "/metrics") not in served:
         problems.append(f"{where}: prometheus.io/path is not served")
-    if "resources" not in container or not {"requests", "limits"} <= set(container["resources"]):
-        problems.append(f"{where}: needs resources requests and limits")
     return problems
 
 
 def _key_file_problems(
-    where: str, key_file: str, mounts: Mapping[str, Any], volumes: Mapping[str, Any], all_resources: list[Resource]
+    where: str,
+    key_file: str,
+    mounts: Mapping[str, Any],
+    volumes: Mapping[str, Any],
+    all_resources: list[Resource],
 ) -> list[str]:
     """MISENA_GOOGLE_KEY_FILE is a key of a Secret mounted read-only where the setting says."""
     directory, _, filename = key_file.rpartition("/")
@@ -243,7 +272,12 @@ def wiring_problems(all_resources: list[Resource], served: Mapping[str, set[str]
         selected = [w for w in api_pods if _selects(service.doc["spec"].get("selector") or {}, pod_labels(w))]
         if not selected:
             problems.append(f"{service}: selects no API pods")
-        names = {p.get("name") for w in selected for c in pod_template(w)["spec"]["containers"] for p in c.get("ports") or []}
+        names = {
+            p.get("name")
+            for w in selected
+            for c in pod_template(w)["spec"]["containers"]
+            for p in c.get("ports") or []
+        }
         problems += [
             f"{service}: targetPort {port['targetPort']!r} is no container port of the API"
             for port in service.doc["spec"]["ports"]

@@ -27,7 +27,9 @@ EXPECTED_METRICS = {
 
 def _annotations() -> list[str]:
     rules = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))
-    return [text for group in rules["groups"] for rule in group["rules"] for text in rule["annotations"].values()]
+    return [
+        text for group in rules["groups"] for rule in group["rules"] for text in rule["annotations"].values()
+    ]
 
 
 def test_the_alert_file_is_a_valid_rule_file_with_parsing_expressions() -> None:
@@ -42,7 +44,8 @@ def test_commands_and_settings_the_alerts_name_are_real() -> None:
     texts = " ".join(_annotations())
     commands = re.findall(r"`(misena [^`]+)`", texts)
     settings = re.findall(r"\bMISENA_[A-Z0-9_]+", texts)
-    assert commands and settings
+    assert commands
+    assert settings
     assert [problem for line in commands if (problem := command_problem(line.split()))] == []
     assert unknown_settings(settings) == []
 
@@ -50,20 +53,28 @@ def test_commands_and_settings_the_alerts_name_are_real() -> None:
 def test_alert_metric_names_reads_every_selector_of_a_file(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
     text = ALERTS.read_text(encoding="utf-8")
-    text = text.replace("min(misena_database_up) == 0", "min(misena_database_up) == 0 or absent(misena_other_up)")
+    text = text.replace(
+        "min(misena_database_up) == 0", "min(misena_database_up) == 0 or absent(misena_other_up)"
+    )
     path.write_text(text, encoding="utf-8")
     assert alert_metric_names(path) == EXPECTED_METRICS | {"misena_other_up"}
 
 
 MUTATIONS = {
-    "an expression that does not parse": ('sum(misena_jobs{state="dead"}) > 0', 'sum(misena_jobs{state="dead"} > 0'),
+    "an expression that does not parse": (
+        'sum(misena_jobs{state="dead"}) > 0',
+        'sum(misena_jobs{state="dead"} > 0',
+    ),
     "a metric that is not misena's": ("max(misena_oldest_due_job_seconds)", "max(up)"),
     "a duration Prometheus cannot read": ("for: 10m", "for: 10 minutes"),
     "a severity outside the set": ("severity: critical", "severity: page"),
     "the Spanish summary missing": ("resumen: >-", "resumen_es: >-"),
     "an unknown rule key": ("expr: max(misena_loop", "expression: max(misena_loop"),
     "two alerts of one name": ("alert: MisenaLoopStalled", "alert: MisenaDatabaseDown"),
-    "rules that are not a list": ("    rules:\n      - alert: MisenaDeadJobs", "    rules: MisenaDeadJobs\n    x:\n      - alert: MisenaDeadJobs"),
+    "rules that are not a list": (
+        "    rules:\n      - alert: MisenaDeadJobs",
+        "    rules: MisenaDeadJobs\n    x:\n      - alert: MisenaDeadJobs",
+    ),
     "not YAML": ("groups:", "groups: ["),
 }
 

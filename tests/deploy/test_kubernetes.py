@@ -60,7 +60,9 @@ def test_the_probes_answer_on_the_running_service(served_urls: dict[str, str]) -
             role = {"serve": "api", "worker": "worker"}.get(container["command"][1])
             if role is None:
                 continue
-            paths = [container[p]["httpGet"]["path"] for p in ("startupProbe", "livenessProbe", "readinessProbe")]
+            paths = [
+                container[p]["httpGet"]["path"] for p in ("startupProbe", "livenessProbe", "readinessProbe")
+            ]
             paths.append(workload.doc["spec"]["template"]["metadata"]["annotations"]["prometheus.io/path"])
             for path in paths:
                 response = httpx.get(served_urls[role] + path.lstrip("/"), timeout=10)
@@ -120,7 +122,9 @@ SCHEMA_MUTATIONS: dict[str, Mutation] = {
     "a misspelt probe field": lambda d: _api(d)["livenessProbe"]["httpGet"].update(paht="/livez"),
     "replicas as text": lambda d: d["deployment-api.yaml"]["spec"].update(replicas="two"),
     "a namespace in the base": lambda d: d["service-api.yaml"]["metadata"].update(namespace="misena"),
-    "an API version that does not exist": lambda d: d["poddisruptionbudget-api.yaml"].update(apiVersion="policy/v2"),
+    "an API version that does not exist": lambda d: d["poddisruptionbudget-api.yaml"].update(
+        apiVersion="policy/v2"
+    ),
 }
 
 
@@ -148,7 +152,9 @@ def test_a_secret_with_a_value_is_refused(mutate: Mutation) -> None:
 WIRING_MUTATIONS: dict[str, Mutation] = {
     "a probe path nobody serves": lambda d: _api(d)["livenessProbe"]["httpGet"].update(path="/healthz"),
     "readiness on the liveness path": lambda d: _worker(d)["readinessProbe"]["httpGet"].update(path="/livez"),
-    "a probe on a port nothing listens on": lambda d: _worker(d)["livenessProbe"]["httpGet"].update(port=8002),
+    "a probe on a port nothing listens on": lambda d: _worker(d)["livenessProbe"]["httpGet"].update(
+        port=8002
+    ),
     "the worker's port moved, not its pod": lambda d: d["configmap.yaml"]["data"].update(
         MISENA_WORKER_HEALTH_PORT="9001"
     ),
@@ -158,10 +164,16 @@ WIRING_MUTATIONS: dict[str, Mutation] = {
         command=["misena", "migrations"]
     ),
     "a misspelt setting": lambda d: d["configmap.yaml"]["data"].update(MISENA_WORKER_THREAD="8"),
-    "a setting given per container": lambda d: _worker(d).update(env=[{"name": "MISENA_TRHEADS", "value": "4"}]),
+    "a setting given per container": lambda d: _worker(d).update(
+        env=[{"name": "MISENA_TRHEADS", "value": "4"}]
+    ),
     "root": lambda d: _pod(d, "deployment-api.yaml")["securityContext"].update(runAsUser=0),
-    "another uid than the image's": lambda d: _pod(d, "job-migrate.yaml")["securityContext"].update(runAsUser=1000),
-    "a writable root filesystem": lambda d: _worker(d)["securityContext"].update(readOnlyRootFilesystem=False),
+    "another uid than the image's": lambda d: _pod(d, "job-migrate.yaml")["securityContext"].update(
+        runAsUser=1000
+    ),
+    "a writable root filesystem": lambda d: _worker(d)["securityContext"].update(
+        readOnlyRootFilesystem=False
+    ),
     "no writable /tmp": lambda d: _api(d).update(volumeMounts=_api(d)["volumeMounts"][:1]),
     "service links on": lambda d: _pod(d, "deployment-worker.yaml").pop("enableServiceLinks"),
     "the key file where nothing is mounted": lambda d: d["configmap.yaml"]["data"].update(
@@ -178,7 +190,9 @@ WIRING_MUTATIONS: dict[str, Mutation] = {
     "a Service that selects nothing": lambda d: d["service-api.yaml"]["spec"]["selector"].update(
         {"app.kubernetes.io/component": "web"}
     ),
-    "a Service to a port the API lacks": lambda d: d["service-api.yaml"]["spec"]["ports"][0].update(targetPort="web"),
+    "a Service to a port the API lacks": lambda d: d["service-api.yaml"]["spec"]["ports"][0].update(
+        targetPort="web"
+    ),
     "a disruption budget for no pod": lambda d: d["poddisruptionbudget-api.yaml"]["spec"]["selector"][
         "matchLabels"
     ].update({"app.kubernetes.io/component": "worker"}),
@@ -201,13 +215,17 @@ def _copy_base(tmp_path: Path) -> Path:
 def test_a_manifest_the_kustomization_forgets_is_refused(tmp_path: Path) -> None:
     directory = _copy_base(tmp_path)
     (directory / "networkpolicy.yaml").write_text("kind: NetworkPolicy\n", encoding="utf-8")
-    assert kustomization_problems(directory) == ["networkpolicy.yaml: in the directory, not in kustomization.yaml"]
+    assert kustomization_problems(directory) == [
+        "networkpolicy.yaml: in the directory, not in kustomization.yaml"
+    ]
 
 
 def test_a_listed_manifest_that_is_missing_is_refused(tmp_path: Path) -> None:
     directory = _copy_base(tmp_path)
     (directory / "service-api.yaml").unlink()
-    assert kustomization_problems(directory) == ["service-api.yaml: listed in kustomization.yaml, no such file"]
+    assert kustomization_problems(directory) == [
+        "service-api.yaml: listed in kustomization.yaml, no such file"
+    ]
 
 
 def test_a_namespaced_kustomization_is_refused(tmp_path: Path) -> None:
