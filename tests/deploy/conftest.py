@@ -1,4 +1,4 @@
-"""The service's two apps, built once for the deployment checks: what ``misena serve`` and
+"""The service's two apps, built once per module of deployment checks: what ``misena serve`` and
 ``misena worker`` really serve, read from their route tables and asked over real HTTP."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.support.harness import service_settings
 from workspace.emulator.server import BackgroundServer
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def service_apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, FastAPI]]:
     """``api``: the app ``misena serve`` runs; ``worker``: the health app of ``misena worker``
     (its pool not started: no Google call is made), both on one migrated SQLite database."""
@@ -36,7 +36,7 @@ def service_apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def served_paths(service_apps: dict[str, FastAPI]) -> dict[str, set[str]]:
     """Each role's route table: the paths a probe or a scrape may ask."""
     return {
@@ -45,7 +45,7 @@ def served_paths(service_apps: dict[str, FastAPI]) -> dict[str, set[str]]:
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def served_urls(service_apps: dict[str, FastAPI]) -> Iterator[dict[str, str]]:
     """Each role's app over real HTTP on loopback: its base URL."""
     servers = {role: BackgroundServer(app, name=f"deploy-{role}") for role, app in service_apps.items()}
