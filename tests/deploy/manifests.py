@@ -86,9 +86,13 @@ def schema_problems(resource: Resource) -> list[str]:
         except (kubernetes_validate.ValidationError, kubernetes_validate.SchemaNotFoundError) as exc:
             message = getattr(exc, "message", None) or str(exc)
             problems.append(f"{resource} (Kubernetes {version}): {message.splitlines()[0]}")
-    if "namespace" in resource.doc.get("metadata", {}):
-        problems.append(f"{resource}: sets a namespace; the base is namespace-agnostic")
     return problems
+
+
+def namespace_problems(resource: Resource) -> list[str]:
+    if "namespace" in resource.doc.get("metadata", {}):
+        return [f"{resource}: sets a namespace; the base is namespace-agnostic"]
+    return []
 
 
 def secret_problems(resource: Resource) -> list[str]:

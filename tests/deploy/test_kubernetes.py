@@ -19,6 +19,7 @@ from tests.deploy.manifests import (
     Resource,
     container_env,
     kustomization_problems,
+    namespace_problems,
     resources,
     schema_problems,
     secret_problems,
@@ -39,8 +40,8 @@ def test_the_kustomization_lists_every_manifest_and_nothing_else() -> None:
     }  # fmt: skip
 
 
-def test_every_resource_is_valid_for_kubernetes() -> None:
-    assert [problem for r in _base() for problem in schema_problems(r)] == []
+def test_every_resource_is_valid_for_kubernetes_and_namespace_agnostic() -> None:
+    assert [problem for r in _base() for problem in schema_problems(r) + namespace_problems(r)] == []
 
 
 def test_the_example_secrets_hold_placeholders_only() -> None:
@@ -121,7 +122,6 @@ def _mutated(mutate: Mutation) -> list[Resource]:
 SCHEMA_MUTATIONS: dict[str, Mutation] = {
     "a misspelt probe field": lambda d: _api(d)["livenessProbe"]["httpGet"].update(paht="/livez"),
     "replicas as text": lambda d: d["deployment-api.yaml"]["spec"].update(replicas="two"),
-    "a namespace in the base": lambda d: d["service-api.yaml"]["metadata"].update(namespace="misena"),
     "an API version that does not exist": lambda d: d["poddisruptionbudget-api.yaml"].update(
         apiVersion="policy/v2"
     ),
@@ -204,6 +204,12 @@ def test_a_pod_that_does_not_fit_the_service_is_refused(
     mutate: Mutation, served_paths: dict[str, set[str]]
 ) -> None:
     assert wiring_problems(_mutated(mutate), served_paths) != []
+
+
+def test_a_namespaced_resource_in_the_base_is_refused() -> None:
+    mutated = _mutated(lambda d: d["service-api.yaml"]["metadata"].update(namespace="misena"))
+    resource = next(r for r in mutated if r.kind == "Service")
+    assert namespace_problems(resource) == [f"{resource}: sets a namespace; the base is namespace-agnostic"]
 
 
 def _copy_base(tmp_path: Path) -> Path:
