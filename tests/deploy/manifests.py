@@ -15,6 +15,8 @@ broken copy and see it refused.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,14 +81,23 @@ def resources(directory: Path) -> list[Resource]:
 
 
 def schema_problems(resource: Resource) -> list[str]:
-    problems = []
-    for version in KUBERNETES_VERSIONS:
-        try:
-            kubernetes_validate.validate(resource.doc, version, strict=True)
-        except (kubernetes_validate.ValidationError, kubernetes_validate.SchemaNotFoundError) as exc:
-            message = getattr(exc, "message", None) or str(exc)
-            problems.append(f"{resource} (Kubernetes {version}): {message.splitlines()[0]}")
-    return problems
+    return [
+        f"{resource} (Kubernetes {version}): {problem}"
+        for version in KUBERNETES_VERSIONS
+        if (problem := _schema_problem(json.dumps(resource.doc, sort_keys=True), version))
+    ]
+
+
+@functools.lru_cache(maxsize=512)
+def _schema_problem(document: str, version: str) -> str | None:
+    """One document against one version's schema. Cached: kubernetes-validate reads the schema
+    files on every call, and the broken copies the tests make leave most resources unchanged."""
+    try:
+        kubernetes_validate.validate(json.loads(document), version, strict=True)
+    except (kubernetes_validate.ValidationError, kubernetes_validate.SchemaNotFoundError) as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        return message.splitlines()[0]
+    return None
 
 
 def namespace_problems(resource: Resource) -> list[str]:

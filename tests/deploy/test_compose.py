@@ -21,7 +21,7 @@ from tests.deploy.compose_files import (
     schema_problems,
     service_problems,
 )
-from tests.deploy.files import COMPOSE, ENV_EXAMPLE, load_yaml
+from tests.deploy.files import COMPOSE, ENV_EXAMPLE, REPO, load_yaml
 from tests.support.harness import SECRET
 
 
@@ -43,6 +43,11 @@ def test_the_env_example_names_every_variable_and_holds_placeholders_only() -> N
         env_example_problems(COMPOSE.read_text(encoding="utf-8"), ENV_EXAMPLE.read_text(encoding="utf-8"))
         == []
     )
+
+
+def test_the_filled_in_env_file_and_the_key_are_never_committed() -> None:
+    ignored = (REPO / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert {"deploy/.env", "deploy/secrets/"} <= set(ignored)
 
 
 def test_the_healthchecks_answer_on_the_running_service(served_urls: dict[str, str]) -> None:

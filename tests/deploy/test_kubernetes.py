@@ -52,6 +52,14 @@ def test_pods_run_real_commands_settings_probes_and_ports(served_paths: dict[str
     assert wiring_problems(_base(), served_paths) == []
 
 
+def test_the_api_stays_up_through_rollouts_and_drains() -> None:
+    by_name = {(r.kind, r.name): r.doc for r in _base()}
+    api = by_name["Deployment", "misena-api"]["spec"]
+    assert api["replicas"] == 2
+    assert api["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    assert by_name["PodDisruptionBudget", "misena-api"]["spec"]["minAvailable"] == 1
+
+
 def test_the_probes_answer_on_the_running_service(served_urls: dict[str, str]) -> None:
     """Each probe path of each pod, asked of the app its command serves: 200 on a healthy,
     migrated service (and /metrics, which the scrape annotations point at)."""
