@@ -1,7 +1,7 @@
 """deploy/compose.yaml checked offline.
 
 * Against the Compose Specification's JSON schema (the copy check-jsonschema ships, with its
-  Apache-2.0 licence), as ``docker compose config`` would.
+  Apache-2.0 licence): the schema Docker Compose itself validates files against.
 * The start order: PostgreSQL healthy, then the one-shot migration, then the API and the
   worker once it exited 0; healthchecks on ``/livez`` of the port each process listens on.
 * The service itself: ``misena`` commands that parse, ``MISENA_*`` variables that are

@@ -33,8 +33,8 @@ from tests.deploy.service_facts import (
     unknown_settings,
 )
 
-#: The oldest Kubernetes release still maintained upstream when this was written, and the newest
-#: the bundled schemas know.
+#: An older release that long-support managed clusters still run, and the newest the bundled
+#: schemas know: the manifests use nothing newer than the first, nothing removed by the second.
 KUBERNETES_VERSIONS = ("1.32", kubernetes_validate.latest_version())
 PLACEHOLDER = "REPLACE_ME"
 WORKLOAD_KINDS = {"Deployment", "Job"}
