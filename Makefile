@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: catalogues run test lint typecheck contracts unit format emulator clean bench bench-bulk bench-provisioning bench-senders bench-intake
+.PHONY: catalogues run test lint typecheck contracts unit chromium format emulator clean bench bench-bulk bench-provisioning bench-senders bench-intake
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,25 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
+unit: $(STAMP) chromium
 	$(BIN)/pytest -n 2 -q
+
+# The browser tests (tests/support/browser.py) drive Debian's Chromium through Playwright, never a
+# browser Playwright downloads: nothing to do when it is there; installed with apt-get when this
+# is root on Debian (the package lists refreshed only if the first try cannot find it); else one line.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq chromium >/dev/null 2>&1 \
+	      || { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; }; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM): install Debian's package chromium (apt-get install chromium)" >&2; \
+	    exit 1; \
+	  fi; \
+	}
 
 test: lint typecheck contracts unit
 

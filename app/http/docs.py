@@ -1,0 +1,57 @@
+"""The API's documentation pages, ``/docs`` (Swagger UI) and ``/redoc`` (ReDoc), served offline.
+
+FastAPI's own pages load their JavaScript, CSS, favicon (and ReDoc's Google fonts) from CDNs, so
+on a network without internet — or behind a proxy that blocks them — they are blank. Here the
+same pages (FastAPI's ``get_swagger_ui_html`` / ``get_redoc_html``) point at copies of those files
+that this process serves itself, from the ``fastapi-offline`` package's data (Swagger UI is
+Apache-2.0, ReDoc and the favicon MIT; the package says so in its metadata). No page names a host:
+every URL is relative to the one the page came from (and the proxy's ``root_path``).
+
+The assets' path is outside the schema gate (``app.http.health``), so the docs work before the
+first migration as well as after.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+#: The app's OpenAPI document, which both pages render (FastAPI's default path, kept).
+OPENAPI_URL = "/openapi.json"
+#: Where the Swagger UI and ReDoc files are served (the package's ``static`` folder).
+ASSETS_PATH = "/docs/assets"
+_ASSETS_PACKAGE = ("fastapi_offline", "static")
+
+
+def install_docs(app: FastAPI) -> None:
+    """``/docs`` and ``/redoc`` on local assets, for an app created with ``openapi_url=OPENAPI_URL``,
+    ``docs_url=None`` and ``redoc_url=None`` (FastAPI's CDN pages off)."""
+    app.mount(ASSETS_PATH, StaticFiles(packages=[_ASSETS_PACKAGE]), name="docs-assets")
+
+    def urls(request: Request) -> tuple[str, str]:
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        return root + OPENAPI_URL, root + ASSETS_PATH
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        spec, assets = urls(request)
+        return get_swagger_ui_html(
+            openapi_url=spec,
+            title=f"{app.title} — Swagger UI",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        spec, assets = urls(request)
+        return get_redoc_html(
+            openapi_url=spec,
+            title=f"{app.title} — ReDoc",
+            redoc_js_url=f"{assets}/redoc.standalone.js",
+            redoc_favicon_url=f"{assets}/favicon.png",
+            with_google_fonts=False,
+        )
