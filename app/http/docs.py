@@ -5,7 +5,7 @@ on a network without internet — or behind a proxy that blocks them — they ar
 same pages (FastAPI's ``get_swagger_ui_html`` / ``get_redoc_html``) point at copies of those files
 that this process serves itself, from the ``fastapi-offline`` package's data (Swagger UI is
 Apache-2.0, ReDoc and the favicon MIT; the package says so in its metadata). No page names a host:
-every URL is relative to the one the page came from (and the proxy's ``root_path``).
+every URL is a path on the host the page came from.
 
 One file is served changed: ReDoc's side menu always shows Redocly's logo from their CDN (no
 ReDoc option turns it off, in 2.x or 3.x), so every reader's browser would call out; its copy
@@ -20,7 +20,7 @@ from __future__ import annotations
 from functools import cache
 from importlib.resources import files
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -55,28 +55,22 @@ def install_docs(app: FastAPI) -> None:
 
     app.mount(ASSETS_PATH, StaticFiles(packages=[_ASSETS_PACKAGE]), name="docs-assets")
 
-    def urls(request: Request) -> tuple[str, str]:
-        root = str(request.scope.get("root_path", "")).rstrip("/")
-        return root + OPENAPI_URL, root + ASSETS_PATH
-
     @app.get("/docs", include_in_schema=False)
-    def swagger_ui(request: Request) -> HTMLResponse:
-        spec, assets = urls(request)
+    def swagger_ui() -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url=spec,
+            openapi_url=OPENAPI_URL,
             title=f"{app.title} — Swagger UI",
-            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
-            swagger_css_url=f"{assets}/swagger-ui.css",
-            swagger_favicon_url=f"{assets}/favicon.png",
+            swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
         )
 
     @app.get("/redoc", include_in_schema=False)
-    def redoc(request: Request) -> HTMLResponse:
-        spec, assets = urls(request)
+    def redoc() -> HTMLResponse:
         return get_redoc_html(
-            openapi_url=spec,
+            openapi_url=OPENAPI_URL,
             title=f"{app.title} — ReDoc",
-            redoc_js_url=f"{assets}/{_REDOC_JS}",
-            redoc_favicon_url=f"{assets}/favicon.png",
+            redoc_js_url=f"{ASSETS_PATH}/{_REDOC_JS}",
+            redoc_favicon_url=f"{ASSETS_PATH}/favicon.png",
             with_google_fonts=False,
         )

@@ -52,6 +52,9 @@ def test_swagger_ui_renders_the_operations_offline(service: str, open_page: Page
     # OpenAPI 3.1's webhooks section, with the event Sofia Plus sends.
     assert page.get_by_text("Webhooks", exact=True).count() >= 1
     assert page.locator(".opblock", has_text="sofia-plus").count() >= 2
+    # An operation opens, with its parameters and the way to try it.
+    page.locator(".opblock-summary", has_text="/v1/people").first.click()
+    page.get_by_role("button", name="Try it out").first.wait_for()
     browsed.screenshot()
     _assert_stayed_local(browsed)
     assert any(url.endswith("/docs/assets/swagger-ui-bundle.js") for url in browsed.requested)
