@@ -7,6 +7,9 @@ tests). Every request a page makes to a host other than 127.0.0.1 is aborted and
 test asserts that nothing left the machine; console errors and uncaught exceptions are recorded
 too. Screenshots go to ``var/screenshots/`` (gitignored), named after the test, to be looked at.
 
+Headless Chromium under Playwright fetches no favicon (``<link rel="icon">``, nor any URL ending in
+``favicon.ico``), so no page test sees one: check icon links in the HTML itself.
+
 The root conftest registers this module as a plugin.
 """
 
