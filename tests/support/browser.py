@@ -1,11 +1,16 @@
 """Pages in a real browser: Debian's Chromium (``/usr/bin/chromium``, which ``make test`` installs)
 driven by Playwright, never a browser Playwright downloads.
 
-One headless Chromium per test process (each pytest-xdist worker), launched the first time a test
-asks for ``open_page``; each page gets a context of its own (no cookies or storage shared between
-tests). Every request a page makes to a host other than 127.0.0.1 is aborted and recorded, so a
-test asserts that nothing left the machine; console errors and uncaught exceptions are recorded
-too. Screenshots go to ``var/screenshots/`` (gitignored), named after the test, to be looked at.
+One headless Chromium per test module that asks for ``open_page`` (launched in well under a
+second), shared by that module's tests; each page gets a context of its own (no cookies or storage
+shared between tests). Not one per session: while Playwright's sync API is started it keeps an
+asyncio loop running on the main thread, and any later test in that process calling
+``asyncio.run`` would fail. pytest tears a module's fixtures down before a test of another module
+runs (pytest-xdist too), so no other test ever shares the thread with it.
+
+Every request a page makes to a host other than 127.0.0.1 is aborted and recorded, so a test
+asserts that nothing left the machine; console errors and uncaught exceptions are recorded too.
+Screenshots go to ``var/screenshots/`` (gitignored), named after the test, to be looked at.
 
 Headless Chromium under Playwright fetches no favicon (``<link rel="icon">``, nor any URL ending in
 ``favicon.ico``), so no page test sees one: check icon links in the HTML itself.
@@ -71,7 +76,7 @@ class BrowsedPage:
 PageOpener = Callable[[], BrowsedPage]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (Debian's package chromium)", pytrace=False)
