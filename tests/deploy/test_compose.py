@@ -6,10 +6,11 @@ from __future__ import annotations
 import copy
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -23,6 +24,7 @@ from tests.deploy.compose_files import (
 )
 from tests.deploy.files import COMPOSE, ENV_EXAMPLE, REPO, load_yaml
 from tests.support.harness import SECRET
+from workspace.emulator.server import free_port
 
 
 def _compose() -> dict[str, Any]:
@@ -50,15 +52,26 @@ def test_the_filled_in_env_file_and_the_key_are_never_committed() -> None:
     assert {"deploy/.env", "deploy/secrets/"} <= set(ignored)
 
 
-def test_the_healthchecks_answer_on_the_running_service(served_urls: dict[str, str]) -> None:
-    asked = 0
-    for name, role in {"api": "api", "worker": "worker"}.items():
-        test = " ".join(_compose()["services"][name]["healthcheck"]["test"])
-        match = re.search(r"http://127\.0\.0\.1:\d+/(\S+?)'", test)
-        assert match, test
-        assert httpx.get(served_urls[role] + match.group(1), timeout=10).status_code == 200
-        asked += 1
-    assert asked == 2
+def _healthcheck(name: str, port: int) -> list[str]:
+    """A service's healthcheck command, run by this interpreter against ``port``."""
+    command = [str(part) for part in _compose()["services"][name]["healthcheck"]["test"]]
+    assert command[:2] == ["CMD", "python"], command
+    return [sys.executable, *(re.sub(r"127\.0\.0\.1:\d+", f"127.0.0.1:{port}", p) for p in command[2:])]
+
+
+@pytest.mark.parametrize(("name", "role"), [("api", "api"), ("worker", "worker")])
+def test_the_healthcheck_commands_pass_on_the_running_service_and_fail_without_it(
+    name: str, role: str, served_urls: dict[str, str]
+) -> None:
+    port = int(served_urls[role].rstrip("/").rsplit(":", 1)[1])
+    assert (
+        subprocess.run(_healthcheck(name, port), capture_output=True, timeout=30, check=False).returncode == 0
+    )
+    closed = free_port("127.0.0.1")
+    assert (
+        subprocess.run(_healthcheck(name, closed), capture_output=True, timeout=30, check=False).returncode
+        != 0
+    )
 
 
 def _load_settings(monkeypatch: pytest.MonkeyPatch, **env_file: str) -> Settings:

@@ -4,8 +4,11 @@ the command it runs, the ports it exposes, its user, and the volume where SQLite
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import PurePosixPath
 
 from sqlalchemy.engine import make_url
@@ -13,6 +16,7 @@ from sqlalchemy.engine import make_url
 from app.settings import Settings
 from tests.deploy.files import DOCKERFILE
 from tests.deploy.service_facts import command_problem, image_uid, unknown_settings
+from workspace.emulator.server import free_port
 
 
 def final_stage(text: str) -> list[tuple[str, str]]:
@@ -61,6 +65,32 @@ def test_the_default_sqlite_database_is_in_the_declared_volume() -> None:
     path = PurePosixPath(_all("WORKDIR")[-1]) / database
     volumes = [PurePosixPath(v) for args in _all("VOLUME") for v in json.loads(args)]
     assert any(volume in path.parents for volume in volumes), (path, volumes)
+
+
+def _healthcheck_env(api_port: int, worker_port: int) -> dict[str, str]:
+    return os.environ | {"MISENA_PORT": str(api_port), "MISENA_WORKER_HEALTH_PORT": str(worker_port)}
+
+
+def test_the_image_healthcheck_passes_on_either_process_and_fails_on_neither(
+    served_urls: dict[str, str],
+) -> None:
+    """The HEALTHCHECK's own command, run by this interpreter: it asks /livez on the API's port,
+    then the worker's, so one image serves both kinds of container."""
+    options, _, command = _all("HEALTHCHECK")[-1].partition("CMD")
+    assert "--interval" in options
+    argv = json.loads(command)
+    assert argv[0] == "python"
+    argv[0] = sys.executable
+    ports = {role: int(url.rstrip("/").rsplit(":", 1)[1]) for role, url in served_urls.items()}
+    closed = free_port("127.0.0.1")
+
+    def run(api_port: int, worker_port: int) -> int:
+        env = _healthcheck_env(api_port, worker_port)
+        return subprocess.run(argv, env=env, capture_output=True, timeout=30, check=False).returncode
+
+    assert run(ports["api"], closed) == 0
+    assert run(closed, ports["worker"]) == 0
+    assert run(closed, closed) != 0
 
 
 def test_a_broken_final_stage_is_read_as_broken() -> None:
