@@ -20,9 +20,9 @@ def run_demo(console: Console) -> None:
     port = int(os.environ.get("MISENA_PORT", "8000"))
     emulator_port = int(os.environ.get("MISENA_EMULATOR_PORT", "8787"))
     demo = start_demo(port, emulator_port)
+    configure_logging(demo.settings.log_level)
     engine = make_engine(demo.settings.database_url)
     upgrade(engine)
-    configure_logging()
     services = build_services(demo.settings, engine=engine)
     app = create_app(services, run_worker=True)
     console.print(

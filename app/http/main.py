@@ -37,6 +37,7 @@ from app.http.problems import (
     status_of,
 )
 from app.http.request_context import RequestContext
+from app.http.request_metrics import RequestMetrics
 from app.http.v1 import install_v1
 from app.http.v1.deps import ServicesDep
 from app.people.intake import (
@@ -137,6 +138,7 @@ def create_app(
     install_openapi(app)
     install_docs(app)
     app.add_middleware(HttpGuard)  # added late, so it wraps every other middleware (the schema gate too)
+    app.add_middleware(RequestMetrics)  # counts the guard's answers too
     app.add_middleware(RequestContext)  # outermost: the guard's answers and log lines carry the id
     return app
 

@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import wall_seconds
 from app.db.budget_models import QuotaBucket
-from workspace.google_quotas import BudgetBook, bucket_kind
-from workspace.rate_rule import BucketState, Budget, commit, current_rate, earliest, refuse
+from workspace.google_quotas import DIRECTORY_QUERIES, USER_CREATES, BudgetBook, bucket_kind
+from workspace.rate_rule import BucketState, Budget, commit, current_rate, earliest, headroom, refuse
 
 WAITS = Histogram(
     "misena_quota_wait_seconds",
@@ -123,6 +123,31 @@ class SharedQuota:
             .execution_options(populate_existing=True)
         )
         return {row.name: row for row in rows}
+
+
+def headroom_by_kind(sessions: sessionmaker[Session], budgets: BudgetBook, now: float) -> dict[str, int]:
+    """Permits each shared budget could grant right now, as every process sees it (the metric
+    ``misena_quota_headroom``), read without locking at scrape time.
+
+    Keyed by :func:`~workspace.google_quotas.bucket_kind`: the sender mailboxes are one kind, and
+    report the most any one of them could send now (0 only when no sender can). The Directory
+    buckets are always reported, at their full burst before any process has used them.
+    """
+    found: dict[str, int] = {
+        DIRECTORY_QUERIES: budgets.budget(DIRECTORY_QUERIES).burst,
+        USER_CREATES: budgets.budget(USER_CREATES).burst,
+    }
+    with sessions() as session:
+        rows = list(session.scalars(select(QuotaBucket)))
+    for row in rows:
+        try:
+            budget = budgets.budget(row.name)
+        except ValueError:
+            continue  # a bucket this code no longer spends from (a renamed one): nothing to report
+        kind = bucket_kind(row.name)
+        free = headroom(state_of(row), budget, now)
+        found[kind] = free if kind in (DIRECTORY_QUERIES, USER_CREATES) else max(found.get(kind, 0), free)
+    return found
 
 
 def state_of(row: QuotaBucket) -> BucketState:
