@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -127,8 +127,12 @@ class Settings(BaseSettings):
 
     @field_validator("log_level", mode="before")
     @classmethod
-    def _upper_level(cls, value: object) -> object:
-        return value.strip().upper() if isinstance(value, str) else value
+    def _known_level(cls, value: object) -> object:
+        """Any case; anything else stops the start-up, naming the variable and what it may be."""
+        level = value.strip().upper() if isinstance(value, str) else value
+        if level not in get_args(LogLevel):
+            raise ValueError(f"MISENA_LOG_LEVEL must be one of {', '.join(get_args(LogLevel))}")
+        return level
 
     @field_validator("webhook_secrets", mode="before")
     @classmethod

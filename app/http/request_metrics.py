@@ -52,8 +52,24 @@ def route_of(scope: Scope) -> str:
     route = scope.get("route")
     if route is None:
         route = _matching_route(scope)
-    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    template = _included_template(scope, route) or getattr(route, "path_format", None)
     return template if isinstance(template, str) else UNMATCHED
+
+
+def _included_template(scope: Scope, route: Any) -> str | None:
+    """The whole template of a route included with a prefix (``/v1`` + ``/people/{person_id}``).
+
+    FastAPI before 0.16x copied included routes with the prefix in their own template; later
+    versions match the router's own route in place (``scope["route"]`` is ``/people/{person_id}``)
+    and keep the prefixed template on the effective route context they put in the scope. The
+    tests pin the ``/v1/...`` label, so a FastAPI that moves it again fails them, not production.
+    """
+    fastapi_scope = scope.get("fastapi")
+    context = fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
+    if context is None or getattr(context, "original_route", None) is not route:
+        return None
+    template = getattr(context, "path", None)
+    return template if isinstance(template, str) else None
 
 
 def _matching_route(scope: Scope) -> Any:

@@ -61,3 +61,16 @@ def test_production_sends_the_sofia_roster_token_over_https_only(monkeypatch: py
     with pytest.raises(ValidationError, match="must be https"):
         Settings()
     assert Settings(demo_mode=True).sofia_roster_url is not None
+
+
+def test_the_log_level_comes_from_the_environment_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MISENA_LOG_LEVEL", " debug ")
+    assert Settings(demo_mode=True).log_level == "DEBUG"
+    monkeypatch.delenv("MISENA_LOG_LEVEL")
+    assert Settings(demo_mode=True).log_level == "INFO"
+
+
+def test_an_unknown_log_level_stops_the_start_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MISENA_LOG_LEVEL", "verbose")
+    with pytest.raises(ValidationError, match="MISENA_LOG_LEVEL must be one of DEBUG, INFO, WARNING"):
+        Settings(demo_mode=True)
