@@ -61,8 +61,13 @@ class _SameStream(logging.Handler):
             self.handleError(record)
 
 
-def configure_logging(level: str = "INFO", *, stream: Any = None) -> None:
-    """JSON lines at ``level`` and above to ``stream`` (stderr), from every logger of the process."""
+def configure_logging(level: str = "INFO", *, stream: Any = None, capture_uncaught: bool = False) -> None:
+    """JSON lines at ``level`` and above to ``stream`` (stderr), from every logger of the process.
+
+    ``capture_uncaught``: the service's processes (``serve``, ``worker``, the demo) also log an
+    exception nobody caught — in the main thread or any other — as a JSON line; the staff
+    commands leave that to Typer, whose traceback a person at a terminal reads.
+    """
     out = stream or sys.stderr
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
@@ -89,8 +94,9 @@ def configure_logging(level: str = "INFO", *, stream: Any = None) -> None:
     for name in CHATTY_LIBRARIES:
         logging.getLogger(name).setLevel(max(logging.WARNING, numeric))
     logging.captureWarnings(True)
-    sys.excepthook = _log_uncaught
-    threading.excepthook = _log_uncaught_in_thread
+    if capture_uncaught:
+        sys.excepthook = _log_uncaught
+        threading.excepthook = _log_uncaught_in_thread
     structlog.configure(
         processors=[*chain, *render],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

@@ -20,7 +20,7 @@ def run_demo(console: Console) -> None:
     port = int(os.environ.get("MISENA_PORT", "8000"))
     emulator_port = int(os.environ.get("MISENA_EMULATOR_PORT", "8787"))
     demo = start_demo(port, emulator_port)
-    configure_logging(demo.settings.log_level)
+    configure_logging(demo.settings.log_level, capture_uncaught=True)
     engine = make_engine(demo.settings.database_url)
     upgrade(engine)
     services = build_services(demo.settings, engine=engine)

@@ -23,7 +23,7 @@ def stream() -> Iterator[io.StringIO]:
     captured = io.StringIO()
     saved = structlog.get_config()
     hooks = sys.excepthook, threading.excepthook
-    configure_logging("INFO", stream=captured)
+    configure_logging("INFO", stream=captured, capture_uncaught=True)
     try:
         yield captured
     finally:
@@ -100,3 +100,14 @@ def test_the_level_applies_to_every_logger(stream: io.StringIO) -> None:
 def test_an_unknown_level_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown log level"):
         configure_logging("LOUD", stream=io.StringIO())
+
+
+def test_staff_commands_leave_uncaught_exceptions_to_typer(stream: io.StringIO) -> None:
+    """``misena accounts ...`` at a terminal: the person reads Typer's traceback, not a JSON line."""
+
+    def typer_hook(*_: object) -> None:
+        """Stands for the hook Typer installs before running a command."""
+
+    sys.excepthook = typer_hook
+    configure_logging("WARNING", stream=stream)
+    assert sys.excepthook is typer_hook
