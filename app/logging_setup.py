@@ -46,6 +46,11 @@ CHATTY_LIBRARIES = (
 )
 
 
+#: uvicorn's loggers: a ``uvicorn.Config`` given a ``log_level`` sets theirs (the demo's in-process
+#: emulator asks for "warning"), which would hide the service's own server lines.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+
 class _SameStream(logging.Handler):
     """Writes the formatted record through structlog's ``PrintLogger`` of the same stream."""
 
@@ -93,6 +98,8 @@ def configure_logging(level: str = "INFO", *, stream: Any = None, capture_uncaug
     root.setLevel(numeric)
     for name in CHATTY_LIBRARIES:
         logging.getLogger(name).setLevel(max(logging.WARNING, numeric))
+    for name in SERVER_LOGGERS:  # follow the process's level, whatever a uvicorn.Config set before
+        logging.getLogger(name).setLevel(logging.NOTSET)
     logging.captureWarnings(True)
     if capture_uncaught:
         sys.excepthook = _log_uncaught
