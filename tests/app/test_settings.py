@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
+from app.cli.main import cli
 from app.settings import Settings
 
 GOOD = "whsec_" + "A" * 43
@@ -74,3 +76,14 @@ def test_an_unknown_log_level_stops_the_start_naming_the_variable(monkeypatch: p
     monkeypatch.setenv("MISENA_LOG_LEVEL", "verbose")
     with pytest.raises(ValidationError, match="MISENA_LOG_LEVEL must be one of DEBUG, INFO, WARNING"):
         Settings(demo_mode=True)
+
+
+def test_serve_with_an_unknown_log_level_stops_before_starting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clear error at start: the variable, what it may be, exit code 2 — nothing served."""
+    monkeypatch.setenv("MISENA_DEMO_MODE", "true")
+    monkeypatch.setenv("MISENA_LOG_LEVEL", "verbose")
+    result = CliRunner().invoke(cli, ["serve", "--no-worker"])
+    assert result.exit_code == 2
+    assert "MISENA_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL" in " ".join(
+        result.output.split()
+    )
