@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 import time
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from prometheus_client import Counter, Histogram
-from starlette.routing import Match
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.logging_setup import get_logger
@@ -47,11 +48,12 @@ _ADDRESS = re.compile(r"[^/@]+@")
 
 
 def route_of(scope: Scope) -> str:
-    """The template of the route that answered, else of the route the path matches (a request
-    answered before routing: the schema gate's 503, a 431), else :data:`UNMATCHED`."""
+    """The template of the route that answered, else of the one the path would have reached (a
+    request answered before routing: the schema gate's 503, the guard's 431), else
+    :data:`UNMATCHED`."""
     route = scope.get("route")
     if route is None:
-        route = _matching_route(scope)
+        return _unrouted_template(scope) or UNMATCHED
     template = _included_template(scope, route) or getattr(route, "path_format", None)
     return template if isinstance(template, str) else UNMATCHED
 
@@ -72,16 +74,30 @@ def _included_template(scope: Scope, route: Any) -> str | None:
     return template if isinstance(template, str) else None
 
 
-def _matching_route(scope: Scope) -> Any:
-    router = getattr(scope.get("app"), "router", None)
-    partial = None
-    for route in getattr(router, "routes", ()):
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return route
-        if match is Match.PARTIAL and partial is None:
-            partial = route  # the path is known, not with this method (a 405)
-    return partial
+#: Each app's templates, compiled the first time a request is answered before routing.
+_TEMPLATES: WeakKeyDictionary[Any, list[tuple[re.Pattern[str], str]]] = WeakKeyDictionary()
+
+
+def _unrouted_template(scope: Scope) -> str | None:
+    app = scope.get("app")
+    if app is None:
+        return None
+    templates = _TEMPLATES.get(app)
+    if templates is None:
+        templates = _TEMPLATES[app] = _templates_of(app)
+    path = scope["path"]
+    return next((template for pattern, template in templates if pattern.match(path)), None)
+
+
+def _templates_of(app: Any) -> list[tuple[re.Pattern[str], str]]:
+    """Every path template the app serves: its own routes', and the OpenAPI document's, which
+    names the routes included under a prefix whole in every FastAPI version."""
+    found = [getattr(route, "path_format", None) for route in getattr(app, "routes", ())]
+    openapi = getattr(app, "openapi", None)
+    if callable(openapi):
+        found += list(openapi().get("paths", {}))
+    unique = dict.fromkeys(template for template in found if isinstance(template, str))
+    return [(compile_path(template)[0], template) for template in unique]
 
 
 def loggable_path(path: str) -> str:
