@@ -74,8 +74,11 @@ class QueueCollector(Collector):
             "most any one sender could send)",
             labels=["bucket"],
         )
-        budgets = services.settings.quota_budgets()
-        for bucket, free in sorted(headroom_by_kind(services.sessions, budgets, wall_seconds()).items()):
+        settings = services.settings
+        free_now = headroom_by_kind(
+            services.sessions, settings.quota_budgets(), wall_seconds(), settings.mail_senders
+        )
+        for bucket, free in sorted(free_now.items()):
             headroom.add_metric([bucket], free)
         yield headroom
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import wall_seconds
 from app.db.budget_models import QuotaBucket
-from workspace.google_quotas import DIRECTORY_QUERIES, USER_CREATES, BudgetBook, bucket_kind
+from workspace.google_quotas import DIRECTORY_QUERIES, USER_CREATES, BudgetBook, bucket_kind, gmail_sends
 from workspace.rate_rule import BucketState, Budget, commit, current_rate, earliest, headroom, refuse
 
 WAITS = Histogram(
@@ -125,28 +125,27 @@ class SharedQuota:
         return {row.name: row for row in rows}
 
 
-def headroom_by_kind(sessions: sessionmaker[Session], budgets: BudgetBook, now: float) -> dict[str, int]:
+def headroom_by_kind(
+    sessions: sessionmaker[Session], budgets: BudgetBook, now: float, senders: Sequence[str] = ()
+) -> dict[str, int]:
     """Permits each shared budget could grant right now, as every process sees it (the metric
     ``misena_quota_headroom``), read without locking at scrape time.
 
     Keyed by :func:`~workspace.google_quotas.bucket_kind`: the sender mailboxes are one kind, and
-    report the most any one of them could send now (0 only when no sender can). The Directory
-    buckets are always reported, at their full burst before any process has used them.
+    report the most any one of them could send now (0 only when none can). The Directory buckets
+    and the configured ``senders`` are reported before any process has used them (at their burst).
     """
-    found: dict[str, int] = {
-        DIRECTORY_QUERIES: budgets.budget(DIRECTORY_QUERIES).burst,
-        USER_CREATES: budgets.budget(USER_CREATES).burst,
-    }
     with sessions() as session:
-        rows = list(session.scalars(select(QuotaBucket)))
-    for row in rows:
+        rows = {row.name: state_of(row) for row in session.scalars(select(QuotaBucket))}
+    names = dict.fromkeys([DIRECTORY_QUERIES, USER_CREATES, *map(gmail_sends, senders), *rows])
+    found: dict[str, int] = {}
+    for name in names:
         try:
-            budget = budgets.budget(row.name)
+            budget = budgets.budget(name)
         except ValueError:
             continue  # a bucket this code no longer spends from (a renamed one): nothing to report
-        kind = bucket_kind(row.name)
-        free = headroom(state_of(row), budget, now)
-        found[kind] = free if kind in (DIRECTORY_QUERIES, USER_CREATES) else max(found.get(kind, 0), free)
+        kind = bucket_kind(name)
+        found[kind] = max(found.get(kind, 0), headroom(rows.get(name, BucketState()), budget, now))
     return found
 
 
