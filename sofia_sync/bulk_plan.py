@@ -14,8 +14,9 @@ staff's decision on a suspension the circuit breaker held (:mod:`sofia_sync.held
 
 Safety: a plan is refused — until applied with a confirmation naming the number of
 suspensions — when the scope has nobody in the roster, when the file looks truncated, or when
-the suspensions exceed a share of the scope's managed accounts. The refusal says why in
-Spanish (for IT staff) and English (for logs and the API).
+the suspensions exceed a share of the scope's managed accounts. The refusal says why as a
+:class:`~sofia_sync.messages.Message` that app translates (Spanish for IT staff, English for
+logs and the API).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sofia_sync.account_lookup import find_account
 from sofia_sync.contract import Role
 from sofia_sync.directory_snapshot import Snapshot
 from sofia_sync.held_suspensions import LatestHold, previewed, staff_decision
+from sofia_sync.messages import Message
 from sofia_sync.person import PersonRecord
 from sofia_sync.planner import (
     CreateAccount,
@@ -115,13 +117,12 @@ class PlanItem:
     record: PersonRecord | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class Refusal:
-    """Why a plan is refused; keyword-only (like ``app.texts.Text``) so the languages cannot swap."""
+    """Why a plan is refused: a code for machines, a message for people."""
 
     code: str
-    es: str
-    en: str
+    message: Message
 
 
 @dataclass
@@ -328,27 +329,33 @@ def _refusal(result: BulkPlan, safety: SafetySettings, truncated_at_line: int | 
     scope = result.scope
     if result.roster_people == 0:
         return Refusal(
-            code="empty",
-            es=f"El reporte no trae ninguna persona del alcance {scope}: aplicarlo suspendería a todos.",
-            en=f"The roster has nobody in scope {scope}: applying it would suspend everyone.",
+            "empty",
+            Message(
+                "The roster has nobody in scope {scope}: applying it would suspend everyone.", scope=scope
+            ),
         )
     if truncated_at_line is not None:
         return Refusal(
-            code="truncated",
-            es=f"El reporte parece truncado: su última fila (línea {truncated_at_line}) está incompleta.",
-            en=f"The roster looks truncated: its last row (line {truncated_at_line}) is incomplete.",
+            "truncated",
+            Message(
+                "The roster looks truncated: its last row (line {line}) is incomplete.",
+                line=truncated_at_line,
+            ),
         )
     managed = max(result.managed_in_scope, 1)
     share = result.suspensions / managed
     if result.suspensions and share > safety.max_suspension_share:
-        limit = safety.max_suspension_share
         return Refusal(
-            code="too_many_suspensions",
-            es=f"El plan suspendería {result.suspensions} de {result.managed_in_scope} cuentas gestionadas "
-            f"del alcance {scope} ({share:.1%}), más que el límite de {limit:.1%}. Revise el reporte; "
-            f"si es correcto, aplíquelo confirmando {result.suspensions}.",
-            en=f"The plan would suspend {result.suspensions} of {result.managed_in_scope} managed accounts "
-            f"in scope {scope} ({share:.1%}), above the {limit:.1%} limit. Check the export; if it is "
-            f"right, apply it confirming {result.suspensions}.",
+            "too_many_suspensions",
+            Message(
+                "The plan would suspend {suspensions} of {managed} managed accounts in scope {scope} "
+                "({share:.1%}), above the {limit:.1%} limit. Check the export; if it is right, apply it "
+                "confirming {suspensions}.",
+                suspensions=result.suspensions,
+                managed=result.managed_in_scope,
+                scope=scope,
+                share=share,
+                limit=safety.max_suspension_share,
+            ),
         )
     return None

@@ -35,8 +35,8 @@ from app.settings import Settings
 from app.staff.audit import record as audit
 from app.sync.known_people import known_people
 from app.sync.plan_costs import Phases, few_collections
-from app.sync.roster_input import load, parse_scope
-from app.texts import Text
+from app.sync.roster_input import load, parse_scope, roster_error_entry
+from app.texts import Rendered, Text
 from sofia_sync.bulk_plan import BulkPlan, PlanAction, SafetySettings, plan_bulk
 from sofia_sync.directory_snapshot import ManagedPlaces, Snapshot
 from sofia_sync.person import PersonRecord, merge_records
@@ -150,7 +150,7 @@ class SyncRuns:
         exported_at: datetime,
         now: datetime,
     ) -> int:
-        refusal = plan.refusal
+        refusal = Text.of(plan.refusal.message) if plan.refusal else None
         with self._sessions.begin() as session:
             run = SyncRun(
                 created_at=now,
@@ -164,12 +164,13 @@ class SyncRuns:
                 roster_people=plan.roster_people,
                 bad_rows=roster.bad_rows,
                 roster_errors=[
-                    {"line": e.line, "reason": e.reason, "kept": e.kept} for e in roster.errors[:ERRORS_KEPT]
+                    roster_error_entry(e.line, Text.of(e.message), e.kept)
+                    for e in roster.errors[:ERRORS_KEPT]
                 ],
                 managed_in_scope=plan.managed_in_scope,
                 suspensions=plan.suspensions,
                 directory_calls=calls,
-                refusal_code=refusal.code if refusal else None,
+                refusal_code=plan.refusal.code if plan.refusal else None,
                 refusal_es=refusal.es if refusal else None,
                 refusal_en=refusal.en if refusal else None,
             )
@@ -196,7 +197,7 @@ class SyncRuns:
             details = {
                 "scope": plan.scope,
                 "counts": plan.counts,
-                "refusal": refusal.code if refusal else None,
+                "refusal": plan.refusal.code if plan.refusal else None,
             }
             audit(session, actor=actor, action="sync.plan", at=now, target=f"sync:{run.id}", details=details)
             return run.id
@@ -233,10 +234,14 @@ class SyncRuns:
             if run.status == SyncRunStatus.REFUSED:
                 if confirm != run.suspensions:
                     raise ConflictError(
-                        Text(es=run.refusal_es or "", en=run.refusal_en or ""),
-                        title="The plan was refused",
-                        fields=[FieldProblem("confirm", f"must be {run.suspensions} to apply this plan")],
-                        bilingual=True,
+                        refusal_text(run),
+                        title=Text("The plan was refused"),
+                        fields=[
+                            FieldProblem(
+                                "confirm",
+                                Text("must be {suspensions} to apply this plan", suspensions=run.suspensions),
+                            )
+                        ],
                     )
                 run.confirmed_by = actor
             if run.status in (SyncRunStatus.REFUSED, SyncRunStatus.PLANNED):
@@ -350,8 +355,13 @@ class SyncRuns:
             yield _drain(buffer)
 
 
+def refusal_text(run: SyncRun) -> Rendered:
+    """The run's refusal as it was worded when planned, in each language."""
+    return Rendered(en=run.refusal_en or "", es=run.refusal_es or "")
+
+
 def _no_such_run() -> NotFoundError:
-    return NotFoundError(Text(es="No hay ninguna sincronización con ese id.", en="No sync run with that id."))
+    return NotFoundError(Text("No sync run with that id."))
 
 
 def _drain(buffer: io.StringIO) -> str:

@@ -10,11 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.texts import Text
 from sofia_sync.bulk_plan import (
     BulkPlan,
     KnownPerson,
     PlanAction,
     PlanItem,
+    Refusal,
     SafetySettings,
     Source,
     plan_bulk,
@@ -924,13 +926,18 @@ def with_absences(managed_count: int, absent: int, share: float, **options: obje
     return result
 
 
+def spanish(refusal: Refusal) -> str:
+    """The refusal as IT staff read it: app translates the domain's message from the catalogue."""
+    return Text.of(refusal.message).es
+
+
 def test_an_empty_roster_is_refused() -> None:
     scenario = Scenario()
     result = plan_of({}, scenario.known, scenario.users, "regional:11", truncated_at_line=7)
     assert result.refusal is not None
     assert result.refusal.code == "empty"
-    assert "regional:11" in result.refusal.es
-    assert "regional:11" in result.refusal.en
+    assert "regional:11" in spanish(result.refusal)
+    assert "regional:11" in result.refusal.message.en
     assert plan_of({}, {}, [], "centro:9229").refusal.code == "empty"
 
 
@@ -938,20 +945,20 @@ def test_a_truncated_roster_is_refused() -> None:
     result = with_absences(20, 10, 0.05, truncated_at_line=4812)
     assert result.refusal is not None
     assert result.refusal.code == "truncated"
-    assert "línea 4812" in result.refusal.es
-    assert "line 4812" in result.refusal.en
+    assert "línea 4812" in spanish(result.refusal)
+    assert "line 4812" in result.refusal.message.en
 
 
 def test_too_many_suspensions_are_refused() -> None:
     result = with_absences(20, 2, 0.05)
     assert result.refusal is not None
     assert result.refusal.code == "too_many_suspensions"
-    assert "suspendería 2 de 20 cuentas" in result.refusal.es
-    assert "confirmando 2." in result.refusal.es
-    assert "regional:11" in result.refusal.es
-    assert "suspend 2 of 20 managed accounts" in result.refusal.en
-    assert "confirming 2." in result.refusal.en
-    assert "10.0%" in result.refusal.en
+    assert "suspendería 2 de 20 cuentas" in spanish(result.refusal)
+    assert "confirmando 2." in spanish(result.refusal)
+    assert "regional:11" in spanish(result.refusal)
+    assert "suspend 2 of 20 managed accounts" in result.refusal.message.en
+    assert "confirming 2." in result.refusal.message.en
+    assert "10.0%" in result.refusal.message.en
 
 
 @settings(max_examples=40, deadline=None)
@@ -965,7 +972,7 @@ def test_suspensions_are_refused_only_above_the_share(data: st.DataObject) -> No
     if absent:
         assert below is not None
         assert below.code == "too_many_suspensions"
-        assert f"{absent} of {managed_count}" in below.en
+        assert f"{absent} of {managed_count}" in below.message.en
     else:
         assert below is None
 
@@ -980,6 +987,6 @@ def test_the_refusal_shows_the_limit_it_applied() -> None:
     result = with_absences(100, 2, 0.015)
     assert result.refusal is not None
     assert result.refusal.code == "too_many_suspensions"
-    assert "(2.0%)" in result.refusal.en
-    assert "1.5%" in result.refusal.en
-    assert "1.5%" in result.refusal.es
+    assert "(2.0%)" in result.refusal.message.en
+    assert "1.5%" in result.refusal.message.en
+    assert "1.5%" in spanish(result.refusal)

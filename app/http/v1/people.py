@@ -75,8 +75,8 @@ def _live(services: Services, workspace: WorkspaceState) -> dict[str, Any] | Non
     except WorkspaceError as exc:
         error = type(exc).__name__
         raise UnavailableError(
-            Text(es=f"No se pudo leer la cuenta: {error}.", en=f"Could not read the account: {error}."),
-            title="Google unavailable",
+            Text("Could not read the account: {error}.", error=error),
+            title=Text("Google unavailable"),
         ) from exc
     return user.model_dump(mode="json") if user else None
 

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.db.states import SyncItemState, SyncRunStatus
+from app.errors import TooLargeError, UnsupportedMediaError
 from app.http.problems import ProblemError
 from app.http.v1.deps import Limit, PageToken, ServicesDep, problems
 from app.http.v1.schemas import PageOf
@@ -19,6 +20,7 @@ from app.runtime.services import Services
 from app.staff.tokens import Caller, Scope, require
 from app.sync.pull import pull_and_plan
 from app.sync.queries import items_page, runs_page
+from app.texts import Text
 from sofia_sync.contract import Instant
 from sofia_sync.storable import StoredText
 
@@ -129,13 +131,15 @@ async def plan_sync(
 ) -> SyncRunOut:
     media = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
     if media not in ROSTER_TYPES:
-        raise ProblemError(415, "Unsupported media type", "Send the roster as text/csv or XLSX.")
+        raise ProblemError(415, UnsupportedMediaError.title, Text("Send the roster as text/csv or XLSX."))
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > MAX_ROSTER_BYTES:
-                raise ProblemError(413, "Payload too large", f"The limit is {MAX_ROSTER_BYTES} bytes.")
+                raise ProblemError(
+                    413, TooLargeError.title, Text("The limit is {limit} bytes.", limit=MAX_ROSTER_BYTES)
+                )
             spool.write(chunk)
         spool.seek(0)
         run_id = await run_in_threadpool(
