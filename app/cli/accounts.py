@@ -214,7 +214,7 @@ def accounts_resend_credentials(
     as_json: Json = False,
 ) -> None:
     """Genera una contraseña nueva y la envía al correo personal registrado en Sofia Plus."""
-    why, who = checked_reason(reason), actor_label(actor)
+    why, who = required_reason(reason), actor_label(actor)
     _act(
         document, person_id, "person.resend_credentials",
         lambda staff, pid: staff.resend_credentials(pid, who, why),

@@ -78,7 +78,7 @@ class StaffActions:
 
         self._person_action(person_id, actor, "person.reconcile", reason, change)
 
-    def resend_credentials(self, person_id: int, actor: str, reason: str | None) -> None:
+    def resend_credentials(self, person_id: int, actor: str, reason: str) -> None:
         def change(session: Session, person: Person, now: datetime) -> dict[str, Any]:
             if person.excluded:
                 raise ConflictError(_EXCLUDED)

@@ -48,9 +48,9 @@ def test_unknown_people_and_jobs_are_404(shared: Harness) -> None:
     admin = api_client(shared, Scope.ADMIN)
     body = assert_problem(admin.get("/v1/people/424242"), 404)
     assert "person" in body["detail"]
-    for action in ("reconcile", "resend-credentials", "unsuspend", "include"):
+    for action in ("reconcile", "unsuspend", "include"):
         assert_problem(admin.post(f"/v1/people/424242/{action}"), 404)
-    for action in ("suspend", "exclude"):
+    for action in ("suspend", "exclude", "resend-credentials"):
         assert_problem(admin.post(f"/v1/people/424242/{action}", {"reason": "Ticket 4711"}), 404)
     body = assert_problem(admin.get("/v1/jobs/424242"), 404)
     assert "job" in body["detail"]
