@@ -45,6 +45,8 @@ class Message:
     def render(self, translate: Callable[[str], str]) -> str:
         """The message through ``translate`` (msgid → the msgid in a language), fields filled
         after translation; a field holding a :class:`Message` is rendered the same way."""
+        if not self.message:  # "" is gettext's catalogue header, never a message
+            return ""
         values = {
             name: value.render(translate) if isinstance(value, Message) else value
             for name, value in self.params.items()
@@ -58,12 +60,13 @@ class Message:
         return f"{type(self).__name__}({self.message!r})"
 
     def __eq__(self, other: object) -> bool:
+        """Two messages are equal when they say the same (in English), however composed."""
         if not isinstance(other, Message):
             return NotImplemented
-        return (self.message, dict(self.params)) == (other.message, dict(other.params))
+        return self.en == other.en
 
     def __hash__(self) -> int:
-        return hash(self.message)
+        return hash(self.en)
 
 
 class MessageError(ValueError):

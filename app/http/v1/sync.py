@@ -6,21 +6,25 @@ import tempfile
 from datetime import datetime
 from typing import Annotated, Any, BinaryIO, cast
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.db.models import SyncItem
 from app.db.states import SyncItemState, SyncRunStatus
 from app.errors import TooLargeError, UnsupportedMediaError
 from app.http.problems import ProblemError
 from app.http.v1.deps import Limit, PageToken, ServicesDep, problems
 from app.http.v1.schemas import PageOf
+from app.i18n import negotiate
 from app.runtime.services import Services
 from app.staff.tokens import Caller, Scope, require
+from app.sync.plan_export import ExportFormat, plan_chunks
 from app.sync.pull import pull_and_plan
 from app.sync.queries import items_page, runs_page
 from app.texts import Text
+from sofia_sync.bulk_plan import PlanAction
 from sofia_sync.contract import Instant
 from sofia_sync.storable import StoredText
 
@@ -68,10 +72,19 @@ class SyncItemOut(BaseModel):
 
     id: int
     person_key: str
-    action: str
-    detail: str
+    first_names: str | None = Field(description="As the roster gave them (misena's, if absent from it).")
+    last_names: str | None
+    document: str | None = Field(description="The document number masked: never the whole number.")
+    action: PlanAction = Field(description="`grace`: absent, suspended when the grace period ends.")
+    detail: str = Field(description="Why, in English.")
+    reason: str = Field(description="Why, in the language Accept-Language asks for (English or Spanish).")
     source: str
     state: SyncItemState
+
+    @classmethod
+    def of(cls, item: SyncItem, language: str) -> SyncItemOut:
+        reason = (item.detail_es if language == "es" else None) or item.detail
+        return cls.model_validate(item).model_copy(update={"reason": reason})
 
 
 class ApplyRequest(BaseModel):
@@ -214,30 +227,60 @@ def list_sync_items(
     services: ServicesDep,
     _: Runner,
     run_id: RunId,
-    action: Annotated[Annotated[str, StoredText(16)] | None, Query()] = None,
+    action: PlanAction | None = None,
     state: SyncItemState | None = None,
     limit: Limit = 50,
     page_token: PageToken = None,
+    accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> PageOf[SyncItemOut]:
     sync_run_out(services, run_id)
+    language = negotiate(accept_language)
     with services.sessions() as session:
-        page = items_page(session, run_id, action=action, state=state, page_token=page_token, limit=limit)
-        items = [SyncItemOut.model_validate(item) for item in page.items]
+        page = items_page(
+            session,
+            run_id,
+            action=action.value if action else None,
+            state=state,
+            page_token=page_token,
+            limit=limit,
+        )
+        items = [SyncItemOut.of(item, language) for item in page.items]
     return PageOf(items=items, next_page_token=page.next_page_token)
 
 
 @router.get(
     "/{run_id}/plan.csv",
     response_class=StreamingResponse,
-    responses={**problems(404), 200: {"content": {"text/csv": {}}, "description": "The whole plan as CSV."}},
-    summary="Export the plan as CSV",
+    responses={
+        **problems(404),
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "The whole plan, one row per person: names as the roster gave them, the "
+            "masked document, action, reason, source and state. `format=excel` (the default): "
+            "`;`-separated UTF-8 with a byte-order mark, Spanish headers, actions and reasons, "
+            "as Excel opens it on a Spanish-locale Windows. `format=csv`: `,`-separated UTF-8 "
+            "without BOM, English headers and the action codes.",
+        },
+    },
+    summary="Export the plan for review (Excel, or plain CSV)",
 )
-def export_sync_plan(services: ServicesDep, _: Runner, run_id: RunId) -> StreamingResponse:
+def export_sync_plan(
+    services: ServicesDep,
+    _: Runner,
+    run_id: RunId,
+    export: Annotated[
+        ExportFormat, Query(alias="format", description="excel (default) or csv.")
+    ] = ExportFormat.EXCEL,
+) -> StreamingResponse:
     sync_run_out(services, run_id)
+    language = "es" if export is ExportFormat.EXCEL else "en"
     return StreamingResponse(
-        services.sync.export_csv(run_id),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="sync-{run_id}.csv"'},
+        plan_chunks(services.sync.export_rows(run_id), export),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="sync-{run_id}.csv"',
+            "Content-Language": language,
+        },
     )
 
 
