@@ -277,7 +277,8 @@ class SyncRuns:
 
     def _apply_item(self, session: Session, item: SyncItem, now: datetime, confirmed_by: str | None) -> None:
         """Store the roster's facts and queue the reconcile; a suspension IT staff confirmed
-        (``confirmed_by``) is pre-released for the circuit breaker in the same transaction."""
+        (``confirmed_by``), now or at the end of a grace period, is pre-released for the
+        circuit breaker in the same transaction."""
         item.state, item.applied_at = SyncItemState.APPLIED, now
         if item.record is None:
             return
@@ -288,7 +289,7 @@ class SyncRuns:
             session.flush()
         else:
             people.save_record(person, merge_records(people.record_of(person), record), now)
-        if confirmed_by is not None and item.action == PlanAction.SUSPEND.value:
+        if confirmed_by is not None and item.action in (PlanAction.SUSPEND.value, PlanAction.GRACE.value):
             approvals.pre_release(
                 session, person, self._settings.policy, actor=confirmed_by, run_id=item.run_id, now=now
             )

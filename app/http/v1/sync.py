@@ -77,7 +77,9 @@ class SyncItemOut(BaseModel):
     document: str | None = Field(description="The document number masked: never the whole number.")
     action: PlanAction = Field(description="`grace`: absent, suspended when the grace period ends.")
     detail: str = Field(description="Why, in English.")
-    reason: str = Field(description="Why, in the language Accept-Language asks for (English or Spanish).")
+    reason: str = Field(
+        default="", description="Why, in the language Accept-Language asks for (English or Spanish)."
+    )
     source: str
     state: SyncItemState
 
