@@ -53,7 +53,10 @@ class SyncRunOut(BaseModel):
     roster_rows: int
     roster_people: int
     bad_rows: int
-    roster_errors: list[dict[str, Any]] = Field(description="Line and reason of the first bad rows.")
+    roster_errors: list[dict[str, Any]] = Field(
+        description="Line and reason of the first bad rows "
+        "(`reason` in the language Accept-Language asks for)."
+    )
     managed_in_scope: int
     suspensions: int
     directory_calls: int = Field(description="Directory API calls the plan's snapshot spent.")
@@ -111,10 +114,26 @@ class PullRequest(BaseModel):
     )
 
 
-def sync_run_out(services: Services, run_id: int) -> SyncRunOut:
-    out = SyncRunOut.model_validate(services.sync.show(run_id))
+def sync_run_out(services: Services, run_id: int, language: str = "en") -> SyncRunOut:
+    out = localized(SyncRunOut.model_validate(services.sync.show(run_id)), language)
     out.progress = services.sync.progress(run_id)
     return out
+
+
+def localized(run: SyncRunOut, language: str) -> SyncRunOut:
+    """The run with each bad row's reason in ``language`` (both were worded when planned)."""
+    run.roster_errors = [
+        {
+            "line": error.get("line"),
+            "reason": (error.get("reason_es") if language == "es" else None) or error.get("reason"),
+            "kept": error.get("kept", False),
+        }
+        for error in run.roster_errors
+    ]
+    return run
+
+
+AcceptLanguage = Annotated[str | None, Header(include_in_schema=False)]
 
 
 @router.post(
@@ -143,6 +162,7 @@ async def plan_sync(
     exported_at: Annotated[
         Instant | None, Query(description="When Sofia Plus exported it (default: now).")
     ] = None,
+    accept_language: AcceptLanguage = None,
 ) -> SyncRunOut:
     media = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
     if media not in ROSTER_TYPES:
@@ -165,7 +185,7 @@ async def plan_sync(
             source_name=source_name,
             exported_at=exported_at,
         )
-    return await run_in_threadpool(sync_run_out, services, run_id)
+    return await run_in_threadpool(sync_run_out, services, run_id, negotiate(accept_language))
 
 
 @router.post(
@@ -185,7 +205,9 @@ async def plan_sync(
     ),
     summary="Plan a bulk sync from the roster Sofia Plus publishes (pulled over HTTP)",
 )
-async def pull_sync(services: ServicesDep, caller: Runner, body: PullRequest) -> SyncRunOut:
+async def pull_sync(
+    services: ServicesDep, caller: Runner, body: PullRequest, accept_language: AcceptLanguage = None
+) -> SyncRunOut:
     """Downloads the export for the scope from the configured Sofia Plus endpoint and plans it
     exactly as an uploaded one (`POST /v1/sync-runs`): nothing changes until it is applied."""
     run_id = await run_in_threadpool(
@@ -196,16 +218,21 @@ async def pull_sync(services: ServicesDep, caller: Runner, body: PullRequest) ->
         actor=caller.actor,
         max_bytes=MAX_ROSTER_BYTES,
     )
-    return await run_in_threadpool(sync_run_out, services, run_id)
+    return await run_in_threadpool(sync_run_out, services, run_id, negotiate(accept_language))
 
 
 @router.get("", response_model=PageOf[SyncRunOut], responses=problems(400), summary="Sync runs, newest first")
 def list_sync_runs(
-    services: ServicesDep, _: Runner, limit: Limit = 20, page_token: PageToken = None
+    services: ServicesDep,
+    _: Runner,
+    limit: Limit = 20,
+    page_token: PageToken = None,
+    accept_language: AcceptLanguage = None,
 ) -> PageOf[SyncRunOut]:
+    language = negotiate(accept_language)
     with services.sessions() as session:
         page = runs_page(session, page_token=page_token, limit=limit)
-        items = [SyncRunOut.model_validate(run) for run in page.items]
+        items = [localized(SyncRunOut.model_validate(run), language) for run in page.items]
     return PageOf(items=items, next_page_token=page.next_page_token)
 
 
@@ -215,8 +242,10 @@ def list_sync_runs(
     responses=problems(404),
     summary="One run: counts, refusal, progress",
 )
-def get_sync_run(services: ServicesDep, _: Runner, run_id: RunId) -> SyncRunOut:
-    return sync_run_out(services, run_id)
+def get_sync_run(
+    services: ServicesDep, _: Runner, run_id: RunId, accept_language: AcceptLanguage = None
+) -> SyncRunOut:
+    return sync_run_out(services, run_id, negotiate(accept_language))
 
 
 @router.get(
@@ -233,7 +262,7 @@ def list_sync_items(
     state: SyncItemState | None = None,
     limit: Limit = 50,
     page_token: PageToken = None,
-    accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
+    accept_language: AcceptLanguage = None,
 ) -> PageOf[SyncItemOut]:
     sync_run_out(services, run_id)
     language = negotiate(accept_language)
@@ -292,6 +321,12 @@ def export_sync_plan(
     responses=problems(404, 409),
     summary="Apply a plan (queue its work)",
 )
-async def apply_sync(services: ServicesDep, caller: Runner, run_id: RunId, body: ApplyRequest) -> SyncRunOut:
+async def apply_sync(
+    services: ServicesDep,
+    caller: Runner,
+    run_id: RunId,
+    body: ApplyRequest,
+    accept_language: AcceptLanguage = None,
+) -> SyncRunOut:
     await run_in_threadpool(lambda: services.sync.apply(run_id, actor=caller.actor, confirm=body.confirm))
-    return await run_in_threadpool(sync_run_out, services, run_id)
+    return await run_in_threadpool(sync_run_out, services, run_id, negotiate(accept_language))

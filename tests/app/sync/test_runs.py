@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import json
 import sys
 from typing import Any
 
@@ -308,3 +309,42 @@ def test_the_export_opens_in_excel_with_spanish_names_and_masked_documents(manag
     assert [line[3] for line in table[1:]].count("en gracia") == sync(managed).show(run_id).counts["grace"]
     for document in [*KNOWN, "1033000111"]:
         assert document.encode() not in exported.content, "the document is masked, never whole"
+
+
+def _upload(harness: Harness, token: str, body: bytes, language: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
+    if language is not None:
+        headers["Accept-Language"] = language
+    return httpx.post(
+        harness.base_url + "v1/sync-runs", params={"scope": "all"}, content=body, headers=headers, timeout=60
+    )
+
+
+def test_roster_errors_reach_it_staff_in_spanish(harness: Harness) -> None:
+    """What the domain says about a roster (a bad row, an empty file) is worded once, in English,
+    and reaches SENA's staff in Spanish from the catalogue when they ask for it."""
+    runner = staff_client(harness, Scope.SYNC_RUN)
+    rows = [row("1033000111"), row("1033000222", kind="XX")]
+    body = csv_bytes(rows, encoding="utf-8")
+    english = _upload(harness, runner.token, body, None)
+    assert english.status_code == 201, english.text
+    [error] = english.json()["roster_errors"]
+    assert error["line"] == 3
+    assert error["reason"].endswith("unknown document type (expected CC, TI, CE, PEP, PPT or PA)")
+    spanish = _upload(harness, runner.token, body, "es-CO;q=0.9, en;q=0.1").json()
+    [error] = spanish["roster_errors"]
+    assert error["reason"].endswith("tipo de documento desconocido (se espera CC, TI, CE, PEP, PPT o PA)")
+    shown = httpx.get(
+        harness.base_url + f"v1/sync-runs/{spanish['id']}",
+        headers={"Authorization": f"Bearer {runner.token}", "Accept-Language": "es"},
+    ).json()
+    assert shown["roster_errors"] == spanish["roster_errors"]
+    assert "1033000222" not in json.dumps(shown), "a bad row's reason never carries its values"
+
+    empty = assert_problem(_upload(harness, runner.token, b"", "es"), 422, "roster")
+    assert empty["title"] == "No se puede leer el reporte"
+    assert empty["detail"] == "el reporte está vacío"
+    assert empty["errors"] == [{"field": "roster", "message": "el reporte está vacío"}]
+    assert assert_problem(_upload(harness, runner.token, b"", None), 422, "roster")["detail"] == (
+        "the roster is empty"
+    )
