@@ -49,13 +49,12 @@ from app.cli.rendering import (
 )
 from app.db.models import Person
 from app.db.states import AccountStatus
-from app.errors import MisenaError, NotFoundError, not_found
+from app.errors import NO_SUCH_DOCUMENT, MisenaError, NotFoundError, not_found
 from app.http.v1.schemas import Accepted, PageOf
 from app.lookup import queries as people_queries
 from app.lookup.schemas import PersonSummary
 from app.people import repository as people_repository
 from app.staff.actions import StaffActions
-from app.texts import Text
 
 accounts_cli = typer.Typer(
     help="Cuentas Mi SENA de las personas: buscar, ver el cuadro completo y corregir.",
@@ -104,11 +103,7 @@ def _person_by_document(sessions: sessionmaker[Session], document: str) -> tuple
         except ValueError:
             usage_error("use 1098765432 o tipo:número, p. ej. TI:1098765432 (tipos CC, TI, CE, PEP, PPT, PA)")
         if not people:
-            refused(
-                NotFoundError(
-                    Text(es="ninguna persona tiene ese documento.", en="No person has that document.")
-                )
-            )
+            refused(NotFoundError(NO_SUCH_DOCUMENT))
         if len(people) > 1:
             _print_people(err_console(), f"Varias personas tienen ese número: {len(people)}", people)
             err_console().print(
@@ -219,7 +214,7 @@ def accounts_resend_credentials(
     as_json: Json = False,
 ) -> None:
     """Genera una contraseña nueva y la envía al correo personal registrado en Sofia Plus."""
-    why, who = checked_reason(reason), actor_label(actor)
+    why, who = required_reason(reason), actor_label(actor)
     _act(
         document, person_id, "person.resend_credentials",
         lambda staff, pid: staff.resend_credentials(pid, who, why),

@@ -137,7 +137,7 @@ def refused(exc: MisenaError) -> NoReturn:
     if exc.text is not None:
         message = exc.text.es
     else:
-        message = "; ".join(f"{field.field}: {field.message}" for field in exc.fields) or exc.title
+        message = "; ".join(f"{field.field}: {field.message.es}" for field in exc.fields) or exc.title.es
     err_console().print(f"[red]{prefix}: {escape(message)}[/red]", soft_wrap=True)
     raise typer.Exit(code)
 

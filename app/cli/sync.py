@@ -20,6 +20,7 @@ from app.cli.rendering import emit, err_console, make_table, out_console, print_
 from app.errors import MisenaError
 from app.http.v1.sync import MAX_ROSTER_BYTES, SyncRunOut, sync_run_out
 from app.runtime.services import Services, build_services
+from app.sync.plan_export import ExportFormat, plan_chunks
 from app.sync.pull import pull_and_plan
 
 sync_cli = typer.Typer(
@@ -166,7 +167,7 @@ def export(
         sync_run_out(services, run_id)
     except MisenaError as exc:
         refused(exc)
-    with output.open("w", encoding="utf-8", newline="") as handle:
-        for chunk in services.sync.export_csv(run_id):
+    with output.open("wb") as handle:
+        for chunk in plan_chunks(services.sync.export_rows(run_id), ExportFormat.EXCEL):
             handle.write(chunk)
     err_console().print(f"Plan escrito en {output}")

@@ -27,8 +27,7 @@ from app.cli.plumbing import (
 )
 from app.cli.rendering import emit, err_console, make_table, out_console, print_json, text_cell, when_cell
 from app.errors import ConflictError, not_found
-from app.staff.tokens import Scope, TokenInfo, issue_token, list_tokens, revoke_token
-from app.texts import Text
+from app.staff.tokens import ALREADY_REVOKED, Scope, TokenInfo, issue_token, list_tokens, revoke_token
 
 tokens_cli = typer.Typer(
     help="Tokens de la API de la mesa de ayuda: crear (se muestran una sola vez), listar, revocar.",
@@ -111,9 +110,7 @@ def tokens_revoke(
         if not revoke_token(sessions, token_id, who, clock=cli_clock):
             known = any(t.id == token_id for t in list_tokens(sessions))
             if known:
-                refused(
-                    ConflictError(Text(es="El token ya está revocado.", en="The token is already revoked."))
-                )
+                refused(ConflictError(ALREADY_REVOKED))
             refused(not_found("token"))
     if as_json:
         print_json({"action": "token.revoke", "token_id": token_id, "status": "revoked"})
