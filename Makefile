@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck contracts unit format emulator clean bench bench-bulk bench-provisioning bench-senders bench-intake
+.PHONY: catalogues run test lint typecheck contracts unit format emulator clean bench bench-bulk bench-provisioning bench-senders bench-intake
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,22 @@ bench-senders: $(STAMP)
 bench-intake: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python -m bench.intake $(BENCH_ARGS)
+
+# Message catalogues (app/i18n.py): extract the msgids, merge them into each language's .po,
+# compile the .mo files the service reads. Run after changing any message; fill in the new msgstr.
+LOCALE := app/locale
+EXTRACT := $(BIN)/pybabel -q extract --no-location --sort-output --omit-header -k N_
+catalogues: $(STAMP)
+	$(EXTRACT) -F $(LOCALE)/service.cfg -o $(LOCALE)/misena.pot .
+	site=$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+	$(EXTRACT) -F $(LOCALE)/cli.cfg -o $(LOCALE)/misena_cli.pot app/cli $$site/typer
+	for domain in misena misena_cli; do \
+	  if test -f $(LOCALE)/es/LC_MESSAGES/$$domain.po; then \
+	    $(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -D $$domain -l es \
+	      -i $(LOCALE)/$$domain.pot -d $(LOCALE); \
+	  else $(BIN)/pybabel -q init -D $$domain -l es -i $(LOCALE)/$$domain.pot -d $(LOCALE); fi; \
+	  $(BIN)/pybabel compile --statistics -D $$domain -l es -d $(LOCALE); \
+	done
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
