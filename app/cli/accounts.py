@@ -18,7 +18,7 @@ from app.cli.api import Api, api, remember_profile
 from app.cli.person_picture import show
 from app.cli.plumbing import (
     MAX_ID,
-    CliFailure,
+    CliError,
     ExitCode,
     Json,
     Limit,
@@ -52,8 +52,8 @@ accounts_cli = typer.Typer(
 
 
 @accounts_cli.callback()
-def _group(ctx: typer.Context, profile: ProfileOption = None) -> None:
-    remember_profile(ctx, profile)
+def _group(profile: ProfileOption = None) -> None:
+    remember_profile(profile)
 
 
 Document = Annotated[
@@ -95,10 +95,10 @@ def _person(client: Api, document: str | None, person_id: int | None) -> tuple[i
     page = client.get("/v1/people", {"document": _checked_document(document), "limit": 20})
     people = [PersonSummary.model_validate(item) for item in page["items"]]
     if not people:
-        raise CliFailure(ExitCode.NOT_FOUND, NO_PERSON)
+        raise CliError(ExitCode.NOT_FOUND, NO_PERSON)
     if len(people) > 1:
         _print_people(err_console(), _("Several people have that number: {n}").format(n=len(people)), people)
-        raise CliFailure(
+        raise CliError(
             ExitCode.USAGE,
             _("say which: with the document type (e.g. TI:1098765432) or with --id"),
             prefixed=False,

@@ -2,7 +2,7 @@
 
 Every staff command (``accounts``, ``jobs``, ``brake``, ``sync``, ``audit``) is a client of the
 API, so a rule, its refusal and its audit entry (actor ``token:<name>``) exist once, in the
-service. This module turns everything that can go wrong on the way into a :class:`CliFailure`:
+service. This module turns everything that can go wrong on the way into a :class:`CliError`:
 the service unreachable (7), the token refused (8), and each problem+json by its status (see
 :mod:`app.cli.plumbing`), with the problem's ``detail`` — asked in Spanish
 (``Accept-Language: es``) — and the fields it names.
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from importlib.metadata import version
 from typing import Any
 
-import click
 import httpx
 
-from app.cli.plumbing import CliFailure, ExitCode, exit_for_status
+from app.cli.plumbing import CliError, ExitCode, exit_for_status
 from app.cli.profiles import DEMO_PROFILE, Profile, resolve
 from app.i18n import cli_gettext as _
 
@@ -26,18 +26,17 @@ from app.i18n import cli_gettext as _
 #: take ~25 s), an apply queues every reconcile: those get their own, longer wait.
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 LONG_TIMEOUT = httpx.Timeout(900.0, connect=5.0)
-PROFILE_KEY = "misena.profile"
 
 
-def not_running(profile: Profile) -> CliFailure:
+def not_running(profile: Profile) -> CliError:
     """The demo's service is gone; anything else cannot be reached."""
     if profile.name == DEMO_PROFILE:
-        return CliFailure(
+        return CliError(
             ExitCode.NOT_CONNECTED,
             _("the demo service at {url} is not running: start `make run`").format(url=profile.url),
             prefixed=False,
         )
-    return CliFailure(
+    return CliError(
         ExitCode.NOT_CONNECTED,
         _("cannot reach {url}: is the service running, and is the URL right? (`misena login`)").format(
             url=profile.url
@@ -60,18 +59,18 @@ def _problem_message(response: httpx.Response) -> str:
     return "; ".join(parts) or str(body.get("title") or response.status_code)
 
 
-def failure_of(response: httpx.Response, profile: Profile, not_found: str | None = None) -> CliFailure:
+def failure_of(response: httpx.Response, profile: Profile, not_found: str | None = None) -> CliError:
     status = response.status_code
     code = exit_for_status(status)
     if status == 401:
-        return CliFailure(
+        return CliError(
             code,
             _("the service at {url} refused the token (unknown, revoked or mistyped): "
               "run `misena login` with a valid token").format(url=profile.url),
         )  # fmt: skip
     if status == 404 and not_found is not None:
-        return CliFailure(code, not_found)
-    return CliFailure(code, _problem_message(response))
+        return CliError(code, not_found)
+    return CliError(code, _problem_message(response))
 
 
 class Api:
@@ -108,12 +107,12 @@ class Api:
         except httpx.ConnectTimeout:
             raise not_running(self.profile) from None
         except httpx.TimeoutException:
-            raise CliFailure(
+            raise CliError(
                 ExitCode.UNAVAILABLE,
                 _("the service at {url} did not answer in time; retry later").format(url=self.profile.url),
             ) from None
         except (httpx.InvalidURL, httpx.UnsupportedProtocol):
-            raise CliFailure(
+            raise CliError(
                 ExitCode.USAGE,
                 _("the profile's URL is not valid: {url} (`misena login --url http://...`)").format(
                     url=self.profile.url
@@ -158,7 +157,7 @@ class Api:
         except httpx.ConnectTimeout:
             raise not_running(self.profile) from None
         except httpx.TimeoutException:
-            raise CliFailure(
+            raise CliError(
                 ExitCode.UNAVAILABLE,
                 _("the service at {url} did not answer in time; retry later").format(url=self.profile.url),
             ) from None
@@ -166,14 +165,15 @@ class Api:
             raise not_running(self.profile) from None
 
 
-def remember_profile(ctx: click.Context, name: str | None) -> None:
+#: The ``--profile`` of the staff group running now (its callback runs before each command).
+_PROFILE: ContextVar[str | None] = ContextVar("misena_profile", default=None)
+
+
+def remember_profile(name: str | None) -> None:
     """A staff group's ``--profile``, kept for the command it runs."""
-    ctx.meta[PROFILE_KEY] = name
+    _PROFILE.set(name)
 
 
 def api() -> Api:
-    """The API behind the profile this command was asked to use (closed when it ends)."""
-    ctx = click.get_current_context()
-    client = Api(resolve(ctx.meta.get(PROFILE_KEY)))
-    ctx.call_on_close(client.close)
-    return client
+    """The API behind the profile this command was asked to use."""
+    return Api(resolve(_PROFILE.get()))

@@ -20,8 +20,8 @@ audit_cli = typer.Typer(help=_("The audit trail: who did what to whom, and why."
 
 
 @audit_cli.callback()
-def _group(ctx: typer.Context, profile: ProfileOption = None) -> None:
-    remember_profile(ctx, profile)
+def _group(profile: ProfileOption = None) -> None:
+    remember_profile(profile)
 
 
 def _instant(value: datetime | None, option: str) -> str | None:

@@ -34,8 +34,8 @@ brake_cli = typer.Typer(
 
 
 @brake_cli.callback()
-def _group(ctx: typer.Context, profile: ProfileOption = None) -> None:
-    remember_profile(ctx, profile)
+def _group(profile: ProfileOption = None) -> None:
+    remember_profile(profile)
 
 
 @brake_cli.command("list", help=_("List the held suspensions waiting for a decision."))

@@ -8,27 +8,55 @@ is not running.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
 from httplib2 import HttpLib2Error
 
 from app.cli.api import Api, not_running
-from app.cli.plumbing import CliFailure, ExitCode
+from app.cli.plumbing import CliError, ExitCode
 from app.cli.profiles import DEMO_PROFILE, Profile, load_book, store_profile
 from app.cli.rendering import err_console, out_console, text_cell
 from app.i18n import cli_gettext as _
+
+if TYPE_CHECKING:
+    from app.demo.run import DemoReady
 
 demo_cli = typer.Typer(
     help=_("Demo mode: everything on this machine, no credentials."), no_args_is_help=False
 )
 
 
-def _save_profile(url: str, token: str, emulator_url: str) -> tuple[Path, bool]:
-    path = store_profile(Profile(DEMO_PROFILE, url, token, emulator_url))
-    return path, load_book(path).default == DEMO_PROFILE
+def _ready(ready: DemoReady) -> None:
+    """Save the ``demo`` profile (the default when there is none) and say what to do next."""
+    path = store_profile(Profile(DEMO_PROFILE, ready.url, ready.token, ready.emulator_url))
+    which = (
+        _("the default one, so the staff commands need nothing more")
+        if load_book(path).default == DEMO_PROFILE
+        else _("use it with --profile demo or MISENA_PROFILE=demo")
+    )
+    lines = [
+        "",
+        "[bold green]" + _("misena — demo mode") + "[/bold green]",
+        _("  API:                 {url}  (docs: /docs, health: /readyz)").format(url=ready.url),
+        _("  Google emulator:     {url}").format(url=ready.emulator_url),
+        _("  Database:            {url}").format(url=ready.database_url),
+        _("  Service key:         {path}").format(path=ready.key_file),
+        _("  Webhook secret:      {secret}   (also in {path})").format(
+            secret=ready.webhook_secret, path=ready.secret_file
+        ),
+        _("  Profile «demo»:      in {path}, {which}").format(path=path, which=which),
+        "",
+        _("Send a signed enrollment from another terminal:"),
+        "  .venv/bin/misena demo enroll --document 1098765432 --email majo.pena@example.com",
+        _("and see the account created and the email received:"),
+        "  .venv/bin/misena demo show 1098765432",
+        _("or look it up as IT staff do:"),
+        "  .venv/bin/misena accounts search --document 1098765432",
+        "",
+    ]
+    err_console().print("\n".join(lines), soft_wrap=True)
 
 
 @demo_cli.callback(
@@ -39,16 +67,14 @@ def demo_run(ctx: typer.Context) -> None:
         return
     from app.demo.run import run_demo
 
-    run_demo(err_console(), _save_profile)
+    run_demo(_ready)
 
 
 def demo_profile() -> Profile:
     """The running demo's profile; exit 7 with what to do if ``make run`` never ran."""
     profile = load_book().profiles.get(DEMO_PROFILE)
     if profile is None:
-        raise CliFailure(
-            ExitCode.NOT_CONNECTED, _("the demo is not running: start `make run`"), prefixed=False
-        )
+        raise CliError(ExitCode.NOT_CONNECTED, _("the demo is not running: start `make run`"), prefixed=False)
     return profile
 
 
@@ -66,7 +92,7 @@ def demo_enroll(
     try:
         secret = SECRET_FILE.read_text("utf-8").strip()
     except OSError:
-        raise CliFailure(
+        raise CliError(
             ExitCode.NOT_CONNECTED,
             _("no demo webhook secret in {path}: start `make run` in this directory").format(
                 path=SECRET_FILE
@@ -79,7 +105,7 @@ def demo_enroll(
     except httpx.TransportError:
         raise not_running(profile) from None
     if response.status_code != 202:
-        raise CliFailure(
+        raise CliError(
             ExitCode.USAGE if response.status_code < 500 else ExitCode.ERROR,
             _("the service refused the enrollment (HTTP {status}): {body}").format(
                 status=response.status_code, body=response.text[:500]
@@ -102,7 +128,7 @@ def demo_show(
     try:
         page = client.get("/v1/people", {"document": document, "limit": 2})
         if not page["items"]:
-            raise CliFailure(
+            raise CliError(
                 ExitCode.NOT_FOUND,
                 _(
                     "nobody with document {document} yet: "
@@ -124,12 +150,13 @@ def _print_account(detail: dict[str, Any]) -> None:
         out.print(_("[bold]Account[/bold]: not in Google yet (state: {state}); the worker is on it").format(
             state=detail.get("account_status")))  # fmt: skip
         return
-    out.print(f"[bold]{_('Account')}[/bold] {user['primaryEmail']}  ({text_cell(user['name']['fullName'])})")
-    out.print("  " + _("org unit: {unit}").format(unit=user.get("orgUnitPath")))
+    full_name = (user.get("name") or {}).get("full_name")
+    out.print(f"[bold]{_('Account')}[/bold] {text_cell(user.get('primary_email'))}  ({text_cell(full_name)})")
+    out.print("  " + _("org unit: {unit}").format(unit=text_cell(user.get("org_unit_path"))))
     out.print("  " + _("change password at sign-in: {value}").format(
-        value=text_cell(bool(user.get("changePasswordAtNextLogin")))))  # fmt: skip
+        value=text_cell(bool(user.get("change_password_at_next_login")))))  # fmt: skip
     out.print("  " + _("recovery email: {email}  mobile: {phone}").format(
-        email=text_cell(user.get("recoveryEmail")), phone=text_cell(user.get("recoveryPhone"))))  # fmt: skip
+        email=text_cell(user.get("recovery_email")), phone=text_cell(user.get("recovery_phone"))))  # fmt: skip
 
 
 def _print_emails(detail: dict[str, Any], profile: Profile) -> None:
@@ -141,7 +168,7 @@ def _print_emails(detail: dict[str, Any], profile: Profile) -> None:
     try:
         mails = credential_emails(address, profile.emulator_url.rstrip("/") + "/")
     except (OSError, HttpLib2Error):
-        raise CliFailure(
+        raise CliError(
             ExitCode.NOT_CONNECTED,
             _("the demo's Google emulator at {url} is not running: start `make run`").format(
                 url=profile.emulator_url

@@ -45,8 +45,8 @@ jobs_cli = typer.Typer(
 
 
 @jobs_cli.callback()
-def _group(ctx: typer.Context, profile: ProfileOption = None) -> None:
-    remember_profile(ctx, profile)
+def _group(profile: ProfileOption = None) -> None:
+    remember_profile(profile)
 
 
 JobIdArgument = Annotated[int, typer.Argument(min=1, max=MAX_ID, help=_("The job's id."), show_default=False)]

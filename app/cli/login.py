@@ -13,7 +13,7 @@ import httpx
 import typer
 
 from app.cli.api import Api
-from app.cli.plumbing import CliFailure, ExitCode
+from app.cli.plumbing import CliError, ExitCode
 from app.cli.profiles import Profile, config_path, load_book, remove_profile, store_profile
 from app.cli.rendering import emit, err_console, make_table, out_console, print_json
 from app.i18n import cli_gettext as _
@@ -31,7 +31,7 @@ def check(profile: Profile) -> None:
                 return
     finally:
         client.close()
-    raise CliFailure(
+    raise CliError(
         ExitCode.REFUSED,
         _("the token is valid but can read neither people (accounts:read) nor sync runs (sync:run)"),
     )
@@ -58,7 +58,7 @@ def login(
     try:
         httpx.URL(url)
     except httpx.InvalidURL:
-        raise CliFailure(ExitCode.USAGE, _("--url: not a web address: {url}").format(url=url)) from None
+        raise CliError(ExitCode.USAGE, _("--url: not a web address: {url}").format(url=url)) from None
     stored = Profile(profile, url, token.strip())
     check(stored)
     path = store_profile(stored, make_default=default)
@@ -77,7 +77,7 @@ def logout(
 ) -> None:
     name = profile or load_book().default
     if name is None or not remove_profile(name):
-        raise CliFailure(ExitCode.NOT_FOUND, _("there is no profile «{name}»").format(name=name or "default"))
+        raise CliError(ExitCode.NOT_FOUND, _("there is no profile «{name}»").format(name=name or "default"))
     err_console().print("[green]✔[/green] " + _("profile «{name}» forgotten").format(name=name))
 
 

@@ -10,12 +10,13 @@ line and an exit code (:mod:`app.cli.plumbing`).
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Sequence
 from functools import partial
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 import uvicorn
 from typer.core import TyperGroup
@@ -26,7 +27,7 @@ from app.cli.brake import brake_cli
 from app.cli.demo_commands import demo_cli
 from app.cli.jobs import jobs_cli
 from app.cli.login import login, logout, profiles
-from app.cli.plumbing import CliFailure, ExitCode, usage_error
+from app.cli.plumbing import CliError, ExitCode, usage_error
 from app.cli.rendering import err_console
 from app.cli.server_side import check_google_credentials, database_url, load_settings
 from app.cli.sync import sync_cli
@@ -39,22 +40,65 @@ if TYPE_CHECKING:
 
 
 class SafeGroup(TyperGroup):
-    """The root group: Ctrl-C and any error no command expected end as one Spanish line."""
+    """The root group: every way a command ends badly is one Spanish line and an exit code.
 
-    def invoke(self, ctx: click.Context) -> Any:
+    Click's own usage errors, a :class:`CliError` from any command, Ctrl-C and any error no
+    command expected (told by its class only; the service's log has the rest). Typer would draw
+    its errors in a box; here each is one line, which a script can also read.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except (CliError, typer.TyperException, typer.Exit, typer.Abort):
             raise
         except KeyboardInterrupt:
-            raise CliFailure(ExitCode.INTERRUPTED, _("stopped with Ctrl-C")) from None
+            raise CliError(ExitCode.INTERRUPTED, _("stopped with Ctrl-C")) from None
         except Exception as exc:
-            raise CliFailure(
+            raise CliError(
                 ExitCode.ERROR,
                 _("unexpected failure ({kind}); nothing more is known here: see the service's log").format(
                     kind=type(exc).__name__
                 ),
             ) from exc
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+            code = result if isinstance(result, int) and not isinstance(result, bool) else 0
+        except CliError as failure:
+            failure.show()
+            code = failure.exit_code
+        except typer.TyperException as exc:
+            code = _usage_failure(exc)
+        except typer.Abort:
+            CliError(ExitCode.INTERRUPTED, _("stopped")).show()
+            code = ExitCode.INTERRUPTED
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _usage_failure(exc: typer.TyperException) -> int:
+    """Click's usage error as one line, with where to read the command's help."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # the help was printed: nothing to add
+        return exc.exit_code
+    ctx = getattr(exc, "ctx", None)
+    hint = (
+        " " + _("(see `{command} --help`)").format(command=ctx.command_path)
+        if ctx is not None and getattr(ctx, "command_path", None)
+        else ""
+    )
+    CliError(ExitCode.USAGE, exc.format_message() + hint).show()
+    return exc.exit_code
 
 
 cli = typer.Typer(
@@ -271,11 +315,11 @@ def migrate() -> None:
         upgrade(engine)
         revision = current_revision(engine)
     except ArgumentError:
-        raise CliFailure(
+        raise CliError(
             ExitCode.USAGE, _("configuration: MISENA_DATABASE_URL is not a database URL"), prefixed=False
         ) from None
     except OperationalError:
-        raise CliFailure(
+        raise CliError(
             ExitCode.UNAVAILABLE, _("cannot reach the database of MISENA_DATABASE_URL (is it running?)")
         ) from None
     err_console().print(_("database at version [bold]{revision}[/bold]").format(revision=revision))

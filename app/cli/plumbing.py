@@ -2,9 +2,10 @@
 the staff groups have in common.
 
 Every failure — the service unreachable, a token refused, a problem+json from the API, bad
-input, a file that is not there, Ctrl-C — is raised as a :class:`CliFailure`: one Spanish line
-on stderr and the exit code of its kind, never a traceback. Click shows it like its own usage
-errors (it is a :class:`click.ClickException`), so the commands need no ``try`` of their own.
+input, a file that is not there, Ctrl-C — is raised as a :class:`CliError`: one Spanish line
+on stderr and the exit code of its kind, never a traceback. The root group
+(:class:`app.cli.main.SafeGroup`) tells it, and Click's own usage errors alike, so the commands
+need no ``try`` of their own.
 
 Exit codes, so a script can tell "fix the input" from "try again later" (README, *IT staff*):
 
@@ -30,9 +31,8 @@ directly; :data:`EXIT_CODES` maps each class to the same codes the API's statuse
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import IO, Annotated, Any
+from typing import Annotated
 
-import click
 import typer
 from rich.markup import escape
 
@@ -107,14 +107,15 @@ def prefix(code: ExitCode) -> str:
     return words.get(code, _("Error"))
 
 
-class CliFailure(click.ClickException):
+class CliError(Exception):
     """A command that cannot go on: ``message`` (Spanish, one line) and its exit code."""
 
     def __init__(self, code: ExitCode, message: str, *, prefixed: bool = True) -> None:
-        super().__init__(f"{prefix(code)}: {message}" if prefixed else message)
+        self.message = f"{prefix(code)}: {message}" if prefixed else message
+        super().__init__(self.message)
         self.exit_code = int(code)
 
-    def show(self, file: IO[Any] | None = None) -> None:
+    def show(self) -> None:
         err_console().print(f"[red]{escape(self.message)}[/red]", soft_wrap=True)
 
 
@@ -141,19 +142,19 @@ def exit_code(exc: MisenaError) -> tuple[int, str]:
     return int(ExitCode.ERROR), prefix(ExitCode.ERROR)
 
 
-def refused(exc: MisenaError) -> CliFailure:
+def refused(exc: MisenaError) -> CliError:
     """A domain error met by a server-side command, as the failure to raise."""
     code, _words = exit_code(exc)
     if exc.text is not None:
         message = exc.text.es
     else:
         message = "; ".join(f"{field.field}: {field.message}" for field in exc.fields) or exc.title
-    return CliFailure(ExitCode(code), message)
+    return CliError(ExitCode(code), message)
 
 
-def usage_error(message: str, param: str | None = None) -> CliFailure:
+def usage_error(message: str, param: str | None = None) -> CliError:
     """Bad usage, told as Click tells its own (exit 2, the option named)."""
-    return CliFailure(ExitCode.USAGE, f"{param}: {message}" if param else message)
+    return CliError(ExitCode.USAGE, f"{param}: {message}" if param else message)
 
 
 def checked_reason(reason: str | None) -> str | None:

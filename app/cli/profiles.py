@@ -26,7 +26,7 @@ from typing import Any
 
 import tomli_w
 
-from app.cli.plumbing import CliFailure, ExitCode
+from app.cli.plumbing import CliError, ExitCode
 from app.i18n import cli_gettext as _
 
 DEMO_PROFILE = "demo"
@@ -72,7 +72,7 @@ def load_book(path: Path | None = None) -> ProfileBook:
     except FileNotFoundError:
         return ProfileBook()
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        raise CliFailure(
+        raise CliError(
             ExitCode.USAGE,
             _("cannot read the profiles file {path}: fix or delete it, then run `misena login`").format(
                 path=path
@@ -155,7 +155,7 @@ def resolve(option: str | None) -> Profile:
     name = chosen_name(option)
     book = load_book()
     if name is not None and name not in book.profiles and not (url_override and token_override):
-        raise CliFailure(
+        raise CliError(
             ExitCode.NOT_CONNECTED,
             _("there is no profile «{name}» in {path}: run `misena login --profile {name} ...`").format(
                 name=name, path=config_path()
@@ -165,7 +165,7 @@ def resolve(option: str | None) -> Profile:
     url = url_override or (base.url if base else None)
     token = token_override or (base.token if base else None)
     if url is None or token is None:
-        raise CliFailure(
+        raise CliError(
             ExitCode.NOT_CONNECTED,
             _(
                 "not logged in: run `misena login --url URL --token TOKEN` "

@@ -113,6 +113,20 @@ LABELS = {
     "suspended_at": _("suspended at"),
     "group_memberships": _("ficha groups"),
     "next_review_at": _("next review"),
+    "standing_reason": _("why"),
+    "review_at": _("review at"),
+    "groups": _("groups"),
+    "excluded_accounts": _("excluded accounts"),
+    "excluded_org_units": _("excluded org units"),
+    "name": _("name"),
+    "archived": _("archived"),
+    "is_admin": _("administrator"),
+    "change_password_at_next_login": _("change password at sign-in"),
+    "external_ids": _("external ids"),
+    "phones": _("phones"),
+    "aliases": _("aliases"),
+    "custom_schemas": _("custom schemas"),
+    "creation_time": _("created in Google"),
 }
 
 #: Colour by meaning: fine, on its way, wrong, or out of play. States of different vocabularies

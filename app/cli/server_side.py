@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.cli.plumbing import CliFailure, ExitCode, usage_error
+from app.cli.plumbing import CliError, ExitCode, usage_error
 from app.clock import Clock, system_clock
 from app.db.engine import make_engine, session_factory
 from app.i18n import cli_gettext as _
@@ -60,7 +60,8 @@ _RULES = (
 
 def _what_to_fix(error: dict[str, object]) -> str:
     """One pydantic error as the Spanish line an operator acts on: which variable, and why."""
-    loc = [str(part) for part in error.get("loc", ()) if isinstance(part, str | int)]
+    where = error.get("loc")
+    loc = [str(part) for part in where if isinstance(part, str | int)] if isinstance(where, tuple) else []
     message = str(error.get("msg", ""))
     named = _VARIABLE.findall(message)
     if not loc and named:  # a rule across settings (app/settings.py): name its variables
@@ -74,9 +75,9 @@ def _what_to_fix(error: dict[str, object]) -> str:
     return _("{variable} has a value that is not valid (see app/settings.py)").format(variable=variable)
 
 
-def _settings_failure(exc: ValidationError) -> CliFailure:
+def _settings_failure(exc: ValidationError) -> CliError:
     lines = "; ".join(_what_to_fix(dict(error)) for error in exc.errors())
-    return CliFailure(ExitCode.USAGE, _("configuration: {lines}").format(lines=lines), prefixed=False)
+    return CliError(ExitCode.USAGE, _("configuration: {lines}").format(lines=lines), prefixed=False)
 
 
 def load_settings() -> Settings:
@@ -97,7 +98,7 @@ def check_google_credentials(settings: Settings) -> None:
     """``serve`` and ``worker`` refuse at once, in one line, to run with no way to Google."""
     if settings.google_key_file is not None:
         if not Path(settings.google_key_file).is_file():
-            raise CliFailure(
+            raise CliError(
                 ExitCode.USAGE,
                 _("configuration: MISENA_GOOGLE_KEY_FILE names a file that does not exist: {path}").format(
                     path=settings.google_key_file
@@ -113,7 +114,7 @@ def check_google_credentials(settings: Settings) -> None:
     try:
         default()
     except DefaultCredentialsError:
-        raise CliFailure(
+        raise CliError(
             ExitCode.USAGE,
             _("configuration: MISENA_GOOGLE_KEY_FILE is missing (the service account's key, with "
               "domain-wide delegation), and there are no Application Default Credentials"),
@@ -126,13 +127,13 @@ def open_database(url: str | None = None) -> Iterator[sessionmaker[Session]]:
     try:
         engine = make_engine(url or database_url())
     except ArgumentError:
-        raise CliFailure(
+        raise CliError(
             ExitCode.USAGE, _("configuration: MISENA_DATABASE_URL is not a database URL"), prefixed=False
         ) from None
     try:
         yield session_factory(engine)
     except OperationalError:
-        raise CliFailure(
+        raise CliError(
             ExitCode.UNAVAILABLE,
             _(
                 "cannot use the database of MISENA_DATABASE_URL "

@@ -15,11 +15,10 @@ from email.message import Message
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 
 from app.cli.api import LONG_TIMEOUT, Api, api, remember_profile
-from app.cli.plumbing import MAX_ID, CliFailure, ExitCode, Json, Limit, PageToken, ProfileOption, usage_error
+from app.cli.plumbing import MAX_ID, CliError, ExitCode, Json, Limit, PageToken, ProfileOption, usage_error
 from app.cli.rendering import (
     RUN_STATES,
     emit,
@@ -40,8 +39,8 @@ sync_cli = typer.Typer(
 
 
 @sync_cli.callback()
-def _group(ctx: typer.Context, profile: ProfileOption = None) -> None:
-    remember_profile(ctx, profile)
+def _group(profile: ProfileOption = None) -> None:
+    remember_profile(profile)
 
 
 ACTION_NAMES = {
@@ -101,9 +100,9 @@ def _show(run: dict[str, Any]) -> None:
         out.print(_("Progress: ") + ", ".join(f"{k}={v}" for k, v in sorted(run["progress"].items())))
 
 
-def _refusal(run: dict[str, Any]) -> CliFailure:
+def _refusal(run: dict[str, Any]) -> CliError:
     why = run.get("refusal_es") or run.get("refusal_en") or ""
-    return CliFailure(
+    return CliError(
         ExitCode.REFUSED,
         _("plan {id} refused: {why} To apply it anyway, confirm its {n} suspensions: {command}").format(
             id=run["id"], why=why, n=run.get("suspensions", 0), command=confirm_command(run)
@@ -268,7 +267,7 @@ def export(
 def _download(client: Api, run_id: int, output: str | None) -> None:
     with client.stream(f"/v1/sync-runs/{run_id}/plan.csv", not_found=NO_RUN) as response:
         if output == "-":
-            stdout = click.get_binary_stream("stdout")
+            stdout = typer.get_binary_stream("stdout")
             for chunk in response.iter_bytes():
                 stdout.write(chunk)
             stdout.flush()

@@ -15,7 +15,7 @@ import typer
 from pydantic import TypeAdapter
 from rich.markup import escape
 
-from app.cli.plumbing import MAX_ID, CliFailure, ExitCode, Json, usage_error
+from app.cli.plumbing import MAX_ID, CliError, ExitCode, Json, usage_error
 from app.cli.rendering import emit, err_console, make_table, out_console, print_json, text_cell, when_cell
 from app.cli.server_side import Actor, actor_label, cli_clock, logs_to_stderr, open_database
 from app.i18n import cli_gettext as _
@@ -108,8 +108,8 @@ def tokens_revoke(
         if not revoke_token(sessions, token_id, who, clock=cli_clock):
             known = any(t.id == token_id for t in list_tokens(sessions))
             if known:
-                raise CliFailure(ExitCode.REFUSED, _("the token is already revoked"))
-            raise CliFailure(ExitCode.NOT_FOUND, _("no token with that id"))
+                raise CliError(ExitCode.REFUSED, _("the token is already revoked"))
+            raise CliError(ExitCode.NOT_FOUND, _("no token with that id"))
     if as_json:
         print_json({"action": "token.revoke", "token_id": token_id, "status": "revoked"})
         return
