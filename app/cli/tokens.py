@@ -81,7 +81,7 @@ def tokens_list(as_json: Json = False) -> None:
         status = (
             "[dim]" + _("revoked {when}").format(when=when_cell(t.revoked_at)) + "[/dim]"
             if t.revoked_at
-            else "[green]" + _("active") + "[/green]"
+            else "[green]" + _("valid") + "[/green]"
         )
         table.add_row(
             str(t.id),
