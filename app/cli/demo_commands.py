@@ -155,8 +155,8 @@ def _print_account(detail: dict[str, Any]) -> None:
     out.print("  " + _("org unit: {unit}").format(unit=text_cell(user.get("org_unit_path"))))
     out.print("  " + _("change password at sign-in: {value}").format(
         value=text_cell(bool(user.get("change_password_at_next_login")))))  # fmt: skip
-    out.print("  " + _("recovery email: {email}  mobile: {phone}").format(
-        email=text_cell(user.get("recovery_email")), phone=text_cell(user.get("recovery_phone"))))  # fmt: skip
+    email, phone = text_cell(user.get("recovery_email")), text_cell(user.get("recovery_phone"))
+    out.print("  " + _("recovery email: {email}  mobile: {phone}").format(email=email, phone=phone))
 
 
 def _print_emails(detail: dict[str, Any], profile: Profile) -> None:

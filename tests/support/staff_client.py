@@ -14,7 +14,7 @@ import httpx
 import pytest
 import structlog
 
-from app.cli.server_side import cli_clock
+from app.cli.server_side import cli_clock, logs_to_stderr
 from app.staff.tokens import Scope, issue_token
 from tests.support.harness import Harness
 
@@ -45,7 +45,7 @@ def staff_client(harness: Harness, *scopes: Scope, name: str = "mesa-de-ayuda") 
 def cli_environment(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[StaffClient]:
     """``misena`` at a terminal pointed at the harness: the staff commands at its API with an
     admin token (``MISENA_URL``/``MISENA_TOKEN``, no profiles file), the server-side ones at its
-    database; the logging the commands configure (to stderr) is put back afterwards. Yields the
+    database; the service's logs go to stderr, warnings up, and are put back afterwards. Yields the
     token's client (its audit actor is ``token:cli``)."""
     settings = harness.services.settings
     client = staff_client(harness, Scope.ADMIN, name="cli")
@@ -58,6 +58,8 @@ def cli_environment(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterat
     saved = structlog.get_config()
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
+    # The service runs in this process: its log lines must not land in the command's stdout.
+    logs_to_stderr()
     try:
         yield client
     finally:
