@@ -195,7 +195,7 @@ def test_the_cli_pulls_and_plans(pulling: Harness, sofia: respx.Route) -> None:
     enroll_known(pulling, PEOPLE)
     sofia.mock(return_value=roster_answer(export(), pulling.clock()))
     result = CliRunner().invoke(cli, ["sync", "pull", "--scope", "centro:9229", "--json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 4, "the plan suspends one of five: refused until confirmed"
     assert sofia.calls.last.request.url.params["scope"] == "centro:9229"
     shown = json.loads(result.stdout)
     run = pulling.services.sync.show(shown["id"])
@@ -204,8 +204,10 @@ def test_the_cli_pulls_and_plans(pulling: Harness, sofia: respx.Route) -> None:
     assert run.counts["create"] == shown["counts"]["create"] == 1
     assert SOFIA_TOKEN not in result.output
 
+    assert f"misena sync apply {run.id} --confirm 1" in result.stderr, "how to confirm it"
+
     table = CliRunner().invoke(cli, ["sync", "pull", "--scope", "centro:9229"])
-    assert table.exit_code == 0, table.output
+    assert table.exit_code == 4, table.output
     assert "crear" in table.stdout
     assert "alcance centro:9229" in table.stdout
 
