@@ -41,12 +41,13 @@ from app.cli.rendering import (
     state_cell,
     text_cell,
 )
+from app.cli.spanish_typer import SpanishTyper
 from app.db.states import AccountStatus
 from app.i18n import cli_gettext as _
 from app.lookup.schemas import PersonDetail, PersonSummary
 from sofia_sync.enums import DocumentType
 
-accounts_cli = typer.Typer(
+accounts_cli = SpanishTyper(
     help=_("People's Mi SENA accounts: search, see the whole picture, correct."), no_args_is_help=True
 )
 

@@ -25,10 +25,11 @@ from app.cli.rendering import (
     text_cell,
     when_cell,
 )
+from app.cli.spanish_typer import SpanishTyper
 from app.db.states import HoldState
 from app.i18n import cli_gettext as _
 
-brake_cli = typer.Typer(
+brake_cli = SpanishTyper(
     help=_("Suspension brake: suspensions held for going over the limit."), no_args_is_help=True
 )
 

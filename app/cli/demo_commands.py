@@ -18,12 +18,13 @@ from app.cli.api import Api, not_running
 from app.cli.plumbing import CliError, ExitCode
 from app.cli.profiles import DEMO_PROFILE, Profile, load_book, store_profile
 from app.cli.rendering import err_console, out_console, text_cell
+from app.cli.spanish_typer import SpanishTyper
 from app.i18n import cli_gettext as _
 
 if TYPE_CHECKING:
     from app.demo.run import DemoReady
 
-demo_cli = typer.Typer(
+demo_cli = SpanishTyper(
     help=_("Demo mode: everything on this machine, no credentials."), no_args_is_help=False
 )
 

@@ -35,11 +35,12 @@ from app.cli.rendering import (
     state_cell,
     text_cell,
 )
+from app.cli.spanish_typer import SpanishTyper
 from app.db.states import JobKind, JobState
 from app.i18n import cli_gettext as _
 from app.jobs.schemas import JobOut
 
-jobs_cli = typer.Typer(
+jobs_cli = SpanishTyper(
     help=_("The worker's job queue: list, see the last error, retry, cancel."), no_args_is_help=True
 )
 

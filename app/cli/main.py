@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
-from typer.core import TyperGroup
 
 from app.cli.accounts import accounts_cli
 from app.cli.audit import audit_cli
@@ -30,6 +29,7 @@ from app.cli.login import login, logout, profiles
 from app.cli.plumbing import CliError, ExitCode, usage_error
 from app.cli.rendering import err_console
 from app.cli.server_side import check_google_credentials, database_url, load_settings
+from app.cli.spanish_typer import SpanishGroup, SpanishTyper
 from app.cli.sync import sync_cli
 from app.cli.tokens import tokens_cli
 from app.i18n import cli_gettext as _
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from app.runtime.services import Services
 
 
-class SafeGroup(TyperGroup):
+class SafeGroup(SpanishGroup):
     """The root group: every way a command ends badly is one Spanish line and an exit code.
 
     Click's own usage errors, a :class:`CliError` from any command, Ctrl-C and any error no
@@ -50,8 +50,8 @@ class SafeGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (CliError, typer.TyperException, typer.Exit, typer.Abort):
-            raise
+        except (CliError, typer.TyperException, typer.Exit, typer.Abort, BrokenPipeError):
+            raise  # a closed pipe (`| head`) ends quietly, as Click ends it
         except KeyboardInterrupt:
             raise CliError(ExitCode.INTERRUPTED, _("stopped with Ctrl-C")) from None
         except Exception as exc:
@@ -101,7 +101,7 @@ def _usage_failure(exc: typer.TyperException) -> int:
     return exc.exit_code
 
 
-cli = typer.Typer(
+cli = SpanishTyper(
     name="misena",
     cls=SafeGroup,
     help=_("misena: Mi SENA accounts (Google Workspace) kept in step with Sofia Plus."),

@@ -10,6 +10,7 @@ look at runs. A plan the service refuses exits 4 and prints the exact command th
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from datetime import datetime
 from email.message import Message
 from pathlib import Path
@@ -31,9 +32,10 @@ from app.cli.rendering import (
     text_cell,
     when_cell,
 )
+from app.cli.spanish_typer import SpanishTyper
 from app.i18n import cli_gettext as _
 
-sync_cli = typer.Typer(
+sync_cli = SpanishTyper(
     help=_("Bulk sync from a Sofia Plus export: plan, review and apply."), no_args_is_help=True
 )
 
@@ -147,23 +149,16 @@ def plan(
         handle = roster.open("rb")
     except OSError as exc:
         raise usage_error(_("cannot read {path}: {why}").format(path=roster, why=exc.strerror)) from None
-    spinner = err_console().status(_("Reading the roster and Google…")) if sys.stderr.isatty() else _Quiet()
+    # A spinner where someone watches; piped (a script, a log), nothing to draw and erase.
+    spinner = (
+        err_console().status(_("Reading the roster and Google…")) if sys.stderr.isatty() else nullcontext()
+    )
     with handle, spinner:
         response = client.send(
                 "POST", "/v1/sync-runs", params=params, content=handle,
                 headers={"Content-Type": media}, timeout=LONG_TIMEOUT,
             )  # fmt: skip
     _answer(response.json(), as_json)
-
-
-class _Quiet:
-    """No spinner where no one watches (piped output, tests)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_: object) -> None:
-        return None
 
 
 @sync_cli.command(

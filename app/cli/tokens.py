@@ -18,10 +18,11 @@ from rich.markup import escape
 from app.cli.plumbing import MAX_ID, CliError, ExitCode, Json, usage_error
 from app.cli.rendering import emit, err_console, make_table, out_console, print_json, text_cell, when_cell
 from app.cli.server_side import Actor, actor_label, cli_clock, logs_to_stderr, open_database
+from app.cli.spanish_typer import SpanishTyper
 from app.i18n import cli_gettext as _
 from app.staff.tokens import Scope, TokenInfo, issue_token, list_tokens, revoke_token
 
-tokens_cli = typer.Typer(
+tokens_cli = SpanishTyper(
     help=_("The help desk API's tokens, on the server: create (shown only once), list, revoke."),
     no_args_is_help=True,
 )
