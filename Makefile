@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: catalogues run test lint typecheck contracts unit format emulator clean bench bench-bulk bench-provisioning bench-senders bench-intake
+.PHONY: catalogues run test lint typecheck contracts unit chromium promtool format emulator clean bench bench-bulk bench-provisioning bench-senders bench-intake
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,43 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
+unit: $(STAMP) chromium promtool
 	$(BIN)/pytest -n 2 -q
+
+# The browser tests (tests/support/browser.py) drive Debian's Chromium through Playwright, never a
+# browser Playwright downloads: nothing to do when it is there; installed with apt-get when this
+# is root on Debian (the package lists refreshed only if the first try cannot find it); else one line.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq chromium >/dev/null 2>&1 \
+	      || { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; }; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM): install Debian's package chromium (apt-get install chromium)" >&2; \
+	    exit 1; \
+	  fi; \
+	}
+
+# promtool, Prometheus' own rule checker and rule unit-test runner (tests/deploy/test_alerts_fire.py),
+# taken out of Debian's prometheus package without installing it (no server is set up or
+# started): apt-get download, dpkg -x, only promtool kept under var/tools. Else one line.
+PROMTOOL := var/tools/promtool
+promtool: $(PROMTOOL)
+$(PROMTOOL):
+	@command -v apt-get >/dev/null && command -v dpkg >/dev/null || { \
+	  echo "The alert tests need promtool at $(PROMTOOL): copy it there from Debian's package prometheus" >&2; \
+	  exit 1; \
+	}
+	@echo "Fetching promtool from Debian's prometheus package (apt-get download)"
+	@tmp=$$(mktemp -d) && cd $$tmp \
+	  && { apt-get download -qq prometheus >/dev/null 2>&1 \
+	       || { apt-get update -qq >/dev/null && apt-get download -qq prometheus >/dev/null 2>&1; }; } \
+	  && dpkg -x prometheus_*.deb root && cd - >/dev/null \
+	  && mkdir -p $(@D) && cp $$tmp/root/usr/bin/promtool $@ && rm -rf $$tmp \
+	  || { echo "Could not fetch Debian's prometheus package for promtool (apt-get download prometheus)" >&2; exit 1; }
 
 test: lint typecheck contracts unit
 

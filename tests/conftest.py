@@ -2,7 +2,7 @@
 
 The fixtures every suite may ask for live in :mod:`tests.support` and are registered here,
 once, as plugins (pytest only honours ``pytest_plugins`` in the root conftest): the parametrized
-``database_url`` (SQLite and PostgreSQL) and the whole-service harness.
+``database_url`` (SQLite and PostgreSQL), the whole-service harness and the browser.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import EmulatorServer
 from workspace.google_session import GoogleConnection
 
-pytest_plugins = ["tests.support.databases", "tests.support.harness"]
+pytest_plugins = ["tests.support.databases", "tests.support.harness", "tests.support.browser"]
 
 #: Google's limits, but Gmail's per-sender rate (150 a minute) raised to 10 a second: the suite's
 #: one sender mails hundreds of people in seconds. Tests of that limit set it themselves.

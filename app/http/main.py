@@ -22,6 +22,7 @@ from structlog.contextvars import bound_contextvars
 
 from app.db.engine import concurrent_writers
 from app.errors import MisenaError
+from app.http.docs import OPENAPI_URL, install_docs
 from app.http.guard import HttpGuard
 from app.http.health import install_health
 from app.http.openapi import install_openapi
@@ -120,6 +121,10 @@ def create_app(
         version="0.1.0",
         summary="Mi SENA Google Workspace accounts, kept in step with Sofia Plus.",
         lifespan=lifespan,
+        # /docs and /redoc are install_docs's: FastAPI's own load their files from CDNs.
+        openapi_url=OPENAPI_URL,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = services
     app.add_exception_handler(ProblemError, problem_error_handler)
@@ -130,6 +135,7 @@ def create_app(
     install_health(app, pool, worker_process)
     install_v1(app)
     install_openapi(app)
+    install_docs(app)
     app.add_middleware(HttpGuard)  # added late, so it wraps every other middleware (the schema gate too)
     app.add_middleware(RequestContext)  # outermost: the guard's answers and log lines carry the id
     return app

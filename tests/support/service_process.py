@@ -11,7 +11,8 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
@@ -25,7 +26,7 @@ from app.db.models import CredentialDelivery, Person
 from tests.support.google import ADMIN, SCOPE, google_service
 from tests.support.harness import SECRET, SENDER, enrollment
 from workspace.emulator.control_client import EmulatorControl
-from workspace.emulator.server import EmulatorServer
+from workspace.emulator.server import EmulatorServer, free_port
 
 DOMAIN = "misena.edu.co"
 #: The temporary password as the credentials email prints it (see the email template).
@@ -155,6 +156,33 @@ def start_misena(
         return subprocess.Popen(  # noqa: S603 - our own CLI
             [sys.executable, "-m", "app", *args], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd
         )
+
+
+@contextmanager
+def serving(
+    database_url: str, key_file: Path, emulator_url: str, log: Path, *args: str, **extra_env: str
+) -> Iterator[str]:
+    """``misena serve --no-worker`` on a free loopback port, migrating at start; yields its base
+    URL (ending in ``/``) once ``/readyz`` answers 200, and stops it afterwards."""
+    port = free_port()
+    env = service_env(
+        database_url, key_file, emulator_url, MISENA_PORT=str(port), MISENA_SCHEMA_ON_START="migrate",
+        **extra_env,
+    )  # fmt: skip
+    process = start_misena(["serve", "--host", "127.0.0.1", "--no-worker", *args], env, log)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        ready = wait_until(lambda: process.poll() is not None or get_json(base + "readyz")[0] == 200, 60)
+        assert process.poll() is None, log.read_text("utf-8")
+        assert ready, log.read_text("utf-8")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def get_json(url: str) -> tuple[int, dict[str, Any]]:
