@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from app.cli.profiles import load_book
-from tests.app.cli.conftest import Run, closed_port_url, refused_with
+from tests.support.cli_runs import Run, closed_port_url, refused_with
 from tests.support.service_process import get_json, start_misena, wait_until
 
 

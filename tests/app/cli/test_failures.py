@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.staff.tokens import Scope
-from tests.app.cli.conftest import Run, closed_port_url, refused_with
+from tests.support.cli_runs import Run, closed_port_url, refused_with
 from tests.support.harness import Harness
 from tests.support.service_process import start_misena
 from tests.support.staff_client import staff_client

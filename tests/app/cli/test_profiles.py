@@ -13,7 +13,7 @@ import pytest
 
 from app.cli.profiles import config_path
 from app.staff.tokens import Scope
-from tests.app.cli.conftest import Run, closed_port_url, refused_with
+from tests.support.cli_runs import Run, closed_port_url, refused_with
 from tests.support.harness import Harness
 from tests.support.staff_client import staff_client
 

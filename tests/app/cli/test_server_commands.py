@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.staff.tokens import Scope
-from tests.app.cli.conftest import Run, refused_with
+from tests.support.cli_runs import Run, refused_with
 
 SECRET = "whsec_" + base64.b64encode(b"a-secret-long-enough-for-misena!").decode()
 

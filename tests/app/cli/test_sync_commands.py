@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.cli.conftest import Run, refused_with
+from tests.support.cli_runs import Run, refused_with
 from tests.support.harness import Harness
 from tests.support.roster_files import csv_bytes
 from tests.support.roster_sync import KNOWN, enroll_known, row
