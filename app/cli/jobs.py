@@ -25,6 +25,7 @@ from app.cli.plumbing import (
     usage_error,
 )
 from app.cli.rendering import (
+    JOB_KINDS,
     JOB_STATES,
     grid_table,
     jobs_table,
@@ -79,11 +80,16 @@ def jobs_list(
     print_more(page.get("next_page_token"))
 
 
+def _job_cell(field: str, value: object) -> str:
+    if field == "state":
+        return state_cell(str(value), JOB_STATES)
+    if field == "kind":
+        return text_cell(JOB_KINDS.get(str(value), value))
+    return text_cell(value)
+
+
 def _print_job(console: Console, job: JobOut) -> None:
-    rows = [
-        (label(k), state_cell(v, JOB_STATES) if k == "state" else text_cell(v))
-        for k, v in job.model_dump().items()
-    ]
+    rows = [(label(k), _job_cell(k, v)) for k, v in job.model_dump().items()]
     console.print(grid_table(_("Job {id}").format(id=job.id), rows))
 
 
@@ -132,7 +138,11 @@ def jobs_retry(
             + _(
                 "job {id} closed ({state}): the person already had a pending {kind}, "
                 "brought forward to now, which will do the work"
-            ).format(id=job.id, state=JOB_STATES.get(job.state, job.state), kind=escape(job.kind))
+            ).format(
+                id=job.id,
+                state=JOB_STATES.get(job.state, job.state),
+                kind=escape(JOB_KINDS.get(job.kind, job.kind)),
+            )
             + "[/yellow]"
         )
 

@@ -21,7 +21,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from app.db.states import AccountStatus, DeliveryStatus, HoldState, JobState, SyncItemState, SyncRunStatus
+from app.db.states import (
+    AccountStatus,
+    DeliveryStatus,
+    HoldState,
+    JobKind,
+    JobState,
+    SyncItemState,
+    SyncRunStatus,
+)
 from app.i18n import cli_gettext as _
 from app.jobs.schemas import JobOut
 
@@ -36,6 +44,10 @@ ACCOUNT_STATES = {
     AccountStatus.SUSPENDED_OUTSIDE: _("suspended outside misena"),
     AccountStatus.CONFLICT: _("in conflict"),
     AccountStatus.EXCLUDED: _("excluded"),
+}
+JOB_KINDS: dict[str, str] = {
+    JobKind.RECONCILE: _("reconcile"),
+    JobKind.DELIVER: _("credentials email"),
 }
 JOB_STATES = {
     JobState.PENDING: _("pending"),
@@ -252,7 +264,8 @@ def jobs_table(console: Console, title: str, jobs: list[JobOut]) -> None:
     )
     for job in jobs:
         table.add_row(
-            str(job.id), escape(job.kind), str(job.person_id), state_cell(job.state, JOB_STATES),
-            f"{job.attempts}/{job.max_attempts}", when_cell(job.run_after), text_cell(job.last_error),
+            str(job.id), escape(JOB_KINDS.get(job.kind, job.kind)), str(job.person_id),
+            state_cell(job.state, JOB_STATES), f"{job.attempts}/{job.max_attempts}", when_cell(job.run_after),
+            text_cell(job.last_error),
         )  # fmt: skip
     emit(console, table)

@@ -196,7 +196,7 @@ def test_show_gives_the_whole_picture_and_never_the_password(harness: Harness, r
     shown = ok(run("accounts", "show", "1098765432"))
     for expected in (MAJO, MAJO_ACCOUNT, "María José", "Registro en Sofia Plus", "Matrículas", "2758392",
                      "Cuenta deseada", "/Aprendices/Distrito Capital", "Google Workspace", "Trabajos",
-                     "reconcile", "Envíos de credenciales", MAJO_EMAIL, "enviado", "tipo de documento",
+                     "conciliación", "Envíos de credenciales", MAJO_EMAIL, "enviado", "tipo de documento",
                      "Suspensiones retenidas", "Auditoría"):  # fmt: skip
         assert expected in shown.output, f"{expected!r} missing"
     detail = as_json(run("accounts", "show", "1.098.765.432", "--json"))
@@ -346,7 +346,7 @@ def test_jobs_list_show_cancel_and_retry(harness: Harness, run: Run) -> None:
     kinds = as_json(run("jobs", "list", "--kind", "deliver_credentials", "--json"))["items"]
     assert [j["person_id"] for j in kinds] == [carlos, majo]
     table = ok(run("jobs", "list", "--limit", "2")).output
-    assert "deliver_credentials" in table
+    assert "correo de credenciales" in table, "kinds by their Spanish names"
     assert "hecho" in table, "states by their Spanish names"
     assert "--page-token" in table
     assert run("jobs", "list", "--state", "asleep").exit_code == 2
