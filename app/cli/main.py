@@ -223,7 +223,7 @@ def serve(
     from app.http.main import create_app
     from app.runtime.worker_process import WorkerProcess
 
-    settings = server_settings()
+    settings = load_settings()
     health_port = settings.worker_health_port if worker_health_port is None else worker_health_port
     if worker and health_port == settings.port:
         raise usage_error(
@@ -231,6 +231,7 @@ def serve(
               "MISENA_WORKER_HEALTH_PORT or use --worker-health-port (0: none)").format(port=health_port),
             "--worker-health-port",
         )  # fmt: skip
+    check_google_credentials(settings)
     child = WorkerProcess(worker_child, (health_port, host)) if worker else None
     app = create_app(_services_for(settings), worker_process=child)
     uvicorn.run(app, **uvicorn_options(host=host, port=settings.port))
