@@ -51,7 +51,9 @@ def _group(profile: ProfileOption = None) -> None:
     remember_profile(profile)
 
 
-JobIdArgument = Annotated[int, typer.Argument(min=1, max=MAX_ID, help=_("The job's id."), show_default=False)]
+JobIdArgument = Annotated[
+    int, typer.Argument(min=1, max=MAX_ID, metavar="ID", help=_("The job's id."), show_default=False)
+]
 NO_JOB = _("no job with that id")
 
 
@@ -106,7 +108,9 @@ def jobs_show(job_id: JobIdArgument, as_json: Json = False) -> None:
 def jobs_retry(
     job_id: Annotated[
         int | None,
-        typer.Argument(min=1, max=MAX_ID, help=_("Id of the dead or cancelled job."), show_default=False),
+        typer.Argument(
+            min=1, max=MAX_ID, metavar="ID", help=_("Id of the dead or cancelled job."), show_default=False
+        ),
     ] = None,
     dead: Annotated[bool, typer.Option("--dead", help=_("Every dead job."))] = False,
     reason: Reason = None,

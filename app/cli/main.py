@@ -29,7 +29,7 @@ from app.cli.login import login, logout, profiles
 from app.cli.plumbing import CliError, ExitCode, usage_error
 from app.cli.rendering import err_console
 from app.cli.server_side import check_google_credentials, database_url, load_settings
-from app.cli.spanish_typer import SpanishGroup, SpanishTyper
+from app.cli.spanish_typer import SpanishGroup, SpanishTyper, usage_message
 from app.cli.sync import sync_cli
 from app.cli.tokens import tokens_cli
 from app.i18n import cli_gettext as _
@@ -97,7 +97,7 @@ def _usage_failure(exc: typer.TyperException) -> int:
         if ctx is not None and getattr(ctx, "command_path", None)
         else ""
     )
-    CliError(ExitCode.USAGE, exc.format_message() + hint).show()
+    CliError(ExitCode.USAGE, usage_message(exc) + hint).show()
     return exc.exit_code
 
 

@@ -61,7 +61,8 @@ ROSTER_TYPES = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 RunId = Annotated[
-    int, typer.Argument(min=1, max=MAX_ID, help=_("The sync run's id (from `misena sync plan`)."))
+    int,
+    typer.Argument(min=1, max=MAX_ID, metavar="ID", help=_("The sync run's id (from `misena sync plan`).")),
 ]
 Scope = Annotated[str, typer.Option(help=_("all, regional:<code> or centro:<code>."))]
 NO_RUN = _("no sync run with that id")

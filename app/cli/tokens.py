@@ -99,7 +99,8 @@ def tokens_list(as_json: Json = False) -> None:
 @tokens_cli.command("revoke", help=_("Revoke a token: it stops authenticating at once."))
 def tokens_revoke(
     token_id: Annotated[
-        int, typer.Argument(min=1, max=MAX_ID, help=_("The token's id (see `misena tokens list`)."))
+        int,
+        typer.Argument(min=1, max=MAX_ID, metavar="ID", help=_("The token's id (see `misena tokens list`).")),
     ],
     actor: Actor = None,
     as_json: Json = False,
