@@ -152,3 +152,23 @@ def test_the_installed_command_never_prints_a_traceback(tmp_path: Path) -> None:
             waiting.send_signal(signal.SIGINT)
             assert waiting.wait(timeout=60) == 130
     assert log.read_text("utf-8") == "Interrumpido: detenido con Ctrl-C\n"
+
+
+def test_clicks_own_words_are_spanish(misena: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The help's usage line and --help, and Click's usage errors, through the CLI's catalogue."""
+    monkeypatch.setenv("COLUMNS", "200")  # Typer folds its help at the terminal's width
+    shown = misena("accounts", "search", "--help")
+    assert shown.exit_code == 0, shown.output
+    assert "Uso: misena accounts search [OPCIONES]" in shown.stdout
+    assert "Muestra esta ayuda y termina." in shown.stdout
+    for english in ("Usage:", "Show this message and exit.", "[OPTIONS]"):
+        assert english not in shown.stdout
+    assert refused_with(misena("accounts", "search", "--nombre", "x"), 2).startswith(
+        "Entrada inválida: no existe la opción --nombre (¿quiso decir --name?)"
+    )
+    assert refused_with(misena("accounts", "suspend", "1098765432"), 2).startswith(
+        "Entrada inválida: falta '--reason', que es obligatorio"
+    )
+    assert refused_with(misena("jobs", "show", "uno"), 2).startswith(
+        "Entrada inválida: valor inválido para 'ID': "
+    )
