@@ -28,7 +28,11 @@ def search_people(
     services: ServicesDep,
     _: Reader,
     document: Annotated[
-        Annotated[str, StoredText(40)] | None, Query(description="Document number, separators allowed.")
+        Annotated[str, StoredText(40)] | None,
+        Query(
+            description="Document number, separators allowed, or type:number (TI:1098765432); "
+            "also finds a person by a former document (TI → CC)."
+        ),
     ] = None,
     email: Annotated[
         Annotated[str, StoredText(320)] | None, Query(description="Account or personal email (part).")

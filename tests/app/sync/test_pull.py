@@ -197,41 +197,39 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture
-def cli_env(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    """``misena`` pointed at the harness's database and the emulator; the logging the commands
-    configure is put back afterwards."""
-    monkeypatch.setenv("COLUMNS", "200")
+def pulling(make_harness: HarnessFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    """The service configured to pull from Sofia Plus, with ``misena`` pointed at its API."""
+    harness = make_harness(**PULL)
     with cli_environment(harness, monkeypatch):
-        yield monkeypatch
+        yield harness
 
 
-def test_the_cli_pulls_and_plans(harness: Harness, cli_env: pytest.MonkeyPatch, sofia: respx.Route) -> None:
-    enroll_known(harness, PEOPLE)
-    cli_env.setenv("MISENA_SOFIA_ROSTER_URL", ROSTER_URL)
-    cli_env.setenv("MISENA_SOFIA_ROSTER_TOKEN", SOFIA_TOKEN)
-    sofia.mock(return_value=roster_answer(export(), harness.clock()))
-    result = CliRunner().invoke(cli, ["sync", "pull", "--scope", "centro:9229", "--actor", "ana", "--json"])
-    assert result.exit_code == 0, result.output
+def test_the_cli_pulls_and_plans(pulling: Harness, sofia: respx.Route) -> None:
+    enroll_known(pulling, PEOPLE)
+    sofia.mock(return_value=roster_answer(export(), pulling.clock()))
+    result = CliRunner().invoke(cli, ["sync", "pull", "--scope", "centro:9229", "--json"])
+    assert result.exit_code == 4, "the plan suspends one of five: refused until confirmed"
     assert sofia.calls.last.request.url.params["scope"] == "centro:9229"
     shown = json.loads(result.stdout)
-    run = harness.services.sync.show(shown["id"])
+    run = pulling.services.sync.show(shown["id"])
     assert run.source_name == shown["source_name"] == "matriculas-9229.csv"
-    assert run.created_by == "cli:ana"
+    assert run.created_by == "token:cli", "the audit actor is the profile's token"
     assert run.counts["create"] == shown["counts"]["create"] == 1
     assert SOFIA_TOKEN not in result.output
 
-    table = CliRunner().invoke(cli, ["sync", "pull", "--scope", "centro:9229", "--actor", "ana"])
-    assert table.exit_code == 0, table.output
+    assert f"misena sync apply {run.id} --confirm 1" in result.stderr, "how to confirm it"
+
+    table = CliRunner().invoke(cli, ["sync", "pull", "--scope", "centro:9229"])
+    assert table.exit_code == 4, table.output
     assert "crear" in table.stdout
     assert "alcance centro:9229" in table.stdout
 
 
 def test_the_cli_refuses_in_spanish_when_not_configured(
-    harness: Harness, cli_env: pytest.MonkeyPatch, sofia: respx.Route
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, sofia: respx.Route
 ) -> None:
-    cli_env.delenv("MISENA_SOFIA_ROSTER_URL", raising=False)
-    cli_env.delenv("MISENA_SOFIA_ROSTER_TOKEN", raising=False)
-    result = CliRunner().invoke(cli, ["sync", "pull", "--actor", "ana"])
+    with cli_environment(harness, monkeypatch):
+        result = CliRunner().invoke(cli, ["sync", "pull"])
     assert result.exit_code == 4, result.output
     assert "No hay una URL de Sofia Plus configurada" in result.stderr
     assert "MISENA_SOFIA_ROSTER_URL" in result.stderr
@@ -240,18 +238,14 @@ def test_the_cli_refuses_in_spanish_when_not_configured(
     assert runs(harness) == 0
 
 
-def test_the_cli_tells_why_sofia_plus_failed(
-    harness: Harness, cli_env: pytest.MonkeyPatch, sofia: respx.Route
-) -> None:
-    cli_env.setenv("MISENA_SOFIA_ROSTER_URL", ROSTER_URL)
-    cli_env.setenv("MISENA_SOFIA_ROSTER_TOKEN", SOFIA_TOKEN)
+def test_the_cli_tells_why_sofia_plus_failed(pulling: Harness, sofia: respx.Route) -> None:
     sofia.mock(
         return_value=httpx.Response(
             200, text="<html>Iniciar sesión</html>", headers={"Content-Type": "text/html"}
         )
     )
-    result = CliRunner().invoke(cli, ["sync", "pull", "--actor", "ana"])
+    result = CliRunner().invoke(cli, ["sync", "pull"])
     assert result.exit_code == 5, result.output
     assert "no un reporte CSV o XLSX" in result.stderr
     assert SOFIA_TOKEN not in result.output
-    assert runs(harness) == 0
+    assert runs(pulling) == 0

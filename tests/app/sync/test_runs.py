@@ -230,7 +230,7 @@ def test_the_api_plans_shows_exports_and_applies(managed: Harness) -> None:
     assert reader.post(f"/v1/sync-runs/{run['id']}/apply", {}).status_code == 403
 
 
-def test_the_cli_plans_and_applies_with_a_progress_bar(
+def test_the_cli_plans_and_applies(
     make_harness: HarnessFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     harness = make_harness()
@@ -239,13 +239,13 @@ def test_the_cli_plans_and_applies_with_a_progress_bar(
     path.write_bytes(csv_bytes([row(d) for d in KNOWN[:3]] + [row("1033000111")], encoding="cp1252"))
     runner = CliRunner()
     with cli_environment(harness, monkeypatch):
-        planned = runner.invoke(cli, ["sync", "plan", str(path), "--json", "--actor", "ana"])
+        planned = runner.invoke(cli, ["sync", "plan", str(path), "--json"])
         assert planned.exit_code == 0, planned.output
         assert '"create": 1' in planned.output
         with harness.services.sessions() as session:
             session.execute(update(SyncItem).values(detail=SyncItem.detail))  # the run is there
         run_id = int(planned.output.split('"id": ')[1].split(",")[0])
-        applied = runner.invoke(cli, ["sync", "apply", str(run_id), "--actor", "ana"])
+        applied = runner.invoke(cli, ["sync", "apply", str(run_id)])
         assert applied.exit_code == 0, applied.output
         shown = runner.invoke(cli, ["sync", "show", str(run_id), "--json"])
         assert '"status": "applied"' in shown.output
