@@ -1,0 +1,34 @@
+"""The console as an ASGI application: its routes, sessions, static files and error pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
+
+from app.console import ops_pages, people_pages, signin_pages, sync_pages
+from app.console.rendering import BASE, STATIC
+from app.console.settings import ConsoleSettings
+from app.console.web import HANDLERS
+from app.runtime.services import Services
+
+
+def console_app(services: Services, settings: ConsoleSettings) -> FastAPI:
+    console = FastAPI(title="misena console", docs_url=None, redoc_url=None, openapi_url=None)
+    console.state.services = services
+    console.state.console_settings = settings
+    for kind, handler in HANDLERS.items():
+        console.add_exception_handler(kind, handler)
+    for router in (signin_pages.router, people_pages.router, ops_pages.router, sync_pages.router):
+        console.include_router(router)
+    console.mount("/static", StaticFiles(directory=STATIC), name="static")
+    console.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.session_secret.get_secret_value(),
+        session_cookie="misena_console",
+        max_age=int(settings.session_hours * 3600),
+        path=BASE,
+        same_site="lax",
+        https_only=settings.secure_cookie,
+    )
+    return console

@@ -1,0 +1,70 @@
+"""The console's pages: Jinja2 templates shipped in the package, their words from the
+``misena_console`` gettext catalogue (Spanish), and what every page is given."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from app.console.staff import CSRF_FIELD, Staff, csrf_token
+from app.i18n import CONSOLE_DOMAIN, STAFF_LANGUAGE, translations
+from app.staff.tokens import Scope
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+#: Where the console is mounted; every link and form names it.
+BASE = "/console"
+FLASH_KEY = "flash"
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # The i18n extension adds this method to the instance (``Environment.extend``); typed
+    # stubs do not know it, the instance's dict does.
+    install = vars(environment)["install_gettext_translations"]
+    install(translations(STAFF_LANGUAGE, CONSOLE_DOMAIN), newstyle=True)
+    environment.filters["when"] = _when
+    environment.globals |= {"base": BASE, "Scope": Scope, "csrf_field": CSRF_FIELD}
+    return environment
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def _(message: str) -> str:
+    """A message of the console's Python code (an English msgid), in the console's Spanish."""
+    return translations(STAFF_LANGUAGE, CONSOLE_DOMAIN).gettext(message)
+
+
+ENVIRONMENT = _environment()
+
+
+def flash(request: Request, kind: str, message: str) -> None:
+    """A message for the next page the browser shows (after the redirect of a POST)."""
+    request.session.setdefault(FLASH_KEY, []).append({"kind": kind, "text": message})
+
+
+def render(
+    request: Request, template: str, staff: Staff | None, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    messages = request.session.pop(FLASH_KEY, [])
+    page = ENVIRONMENT.get_template(template).render(
+        staff=staff,
+        csrf=csrf_token(request),
+        messages=messages,
+        path=request.url.path,
+        **context,
+    )
+    return HTMLResponse(page, status_code=status_code)

@@ -1,0 +1,122 @@
+"""What every console route shares: the services, the signed-in staff member, posted forms
+(CSRF checked first), and how a refusal becomes a page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from app.console.rendering import BASE, _, flash, render
+from app.console.staff import (
+    CSRF_FIELD,
+    CsrfRefusedError,
+    NotAllowedError,
+    SignInRequiredError,
+    Staff,
+    check_csrf,
+    current_staff,
+    require,
+)
+from app.errors import ConflictError, ForbiddenError, InvalidInputError, MisenaError, NotFoundError
+from app.runtime.services import Services
+from app.staff.tokens import Scope
+
+#: How long a reason the audit trail keeps; the same limit as the API's.
+REASON_MAX = 500
+REASON_MIN = 3
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def viewer(request: Request, scope: Scope) -> Staff:
+    """The signed-in staff member, if they hold ``scope`` (else sign-in, or 403)."""
+    return await run_in_threadpool(require, request, services_of(request), scope)
+
+
+async def posted(request: Request, scope: Scope) -> tuple[Staff, FormData]:
+    """A posted form from a signed-in staff member: the CSRF token is checked before the
+    scope, and before anything is done."""
+    services = services_of(request)
+    if await run_in_threadpool(current_staff, request, services) is None:
+        raise SignInRequiredError
+    form = await request.form()
+    submitted = form.get(CSRF_FIELD)
+    check_csrf(request, submitted if isinstance(submitted, str) else None)
+    return await viewer(request, scope), form
+
+
+def text_field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def reason_problem(reason: str, *, required: bool) -> str | None:
+    """Spanish for what is wrong with a reason, or ``None``."""
+    if required and len(reason) < REASON_MIN:
+        return _("Give the reason (at least %(count)s characters).") % {"count": REASON_MIN}
+    if len(reason) > REASON_MAX:
+        return _("The reason takes up to %(count)s characters.") % {"count": REASON_MAX}
+    return None
+
+
+def spanish_of(error: MisenaError) -> str:
+    """The refusal as a SENA person reads it."""
+    return error.text.es if error.text is not None else str(error)
+
+
+def back(request: Request, to: str, kind: str, message: str) -> RedirectResponse:
+    flash(request, kind, message)
+    return RedirectResponse(f"{BASE}{to}", status_code=303)
+
+
+ERROR_STATUS: dict[type[MisenaError], int] = {
+    NotFoundError: 404,
+    ConflictError: 409,
+    InvalidInputError: 422,
+    ForbiddenError: 403,
+}
+
+
+def error_page(request: Request, staff: Staff | None, status: int, message: str) -> HTMLResponse:
+    return render(request, "error.html.j2", staff, status_code=status, status=status, message=message)
+
+
+async def on_sign_in_required(request: Request, exc: Exception) -> Response:
+    if request.method == "GET":
+        return RedirectResponse(f"{BASE}/sign-in?next={request.url.path}", status_code=303)
+    return error_page(request, None, 401, _("Sign in to continue."))
+
+
+async def on_not_allowed(request: Request, exc: Exception) -> Response:
+    scope = exc.scope.value if isinstance(exc, NotAllowedError) else "?"
+    staff = current_staff(request, services_of(request))
+    message = _("Your account lacks the «%(scope)s» permission this needs.") % {"scope": scope}
+    return error_page(request, staff, 403, message)
+
+
+async def on_csrf(request: Request, exc: Exception) -> Response:
+    staff = current_staff(request, services_of(request))
+    message = _("The form lacks your session's security code; reload the page and try again.")
+    return error_page(request, staff, 403, message)
+
+
+async def on_misena_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, MisenaError):
+        raise exc
+    status = next((code for kind, code in ERROR_STATUS.items() if isinstance(exc, kind)), 400)
+    return error_page(request, current_staff(request, services_of(request)), status, spanish_of(exc))
+
+
+HANDLERS: dict[type[Exception], Any] = {
+    SignInRequiredError: on_sign_in_required,
+    NotAllowedError: on_not_allowed,
+    CsrfRefusedError: on_csrf,
+    MisenaError: on_misena_error,
+}

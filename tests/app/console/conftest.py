@@ -1,0 +1,138 @@
+"""One console per test module: the service over real HTTP (SQLite, a frozen clock, the worker
+driven step by step), the emulator as Google (Directory, Gmail, and its OpenID Connect sign-in),
+staff who may sign in, and pages in real Chromium (``tests/support/browser.py``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page
+
+from app.clock import FrozenClock
+from app.db.engine import make_engine
+from app.db.migrate import upgrade
+from app.http.main import create_app
+from app.runtime.services import build_services
+from app.staff.tokens import Scope, issue_token
+from sofia_sync.policy import SOFIA_SCHEMA_DEFINITION
+from tests.support.harness import SENDER, Harness, service_settings
+from workspace.emulator.config import EmulatorConfig
+from workspace.emulator.control_client import EmulatorControl
+from workspace.emulator.server import BackgroundServer, EmulatorServer
+
+DOMAIN = "misena.edu.co"
+CLIENT_ID = "misena-console-test.apps.googleusercontent.com"
+CLIENT_SECRET = "console-client-secret-for-tests"  # noqa: S105 - a test fixture's client secret
+#: Staff of the Workspace tenant: the help-desk agent (by group), a read-only colleague (by
+#: list), someone of the domain on no list, and an account of another domain.
+AGENT = ("ana.agente@misena.edu.co", "Agente-Clave-2026")
+READER = ("rita.lectora@misena.edu.co", "Lectora-Clave-2026")
+STRANGER = ("pedro.ajeno@misena.edu.co", "Ajeno-Clave-2026")
+OUTSIDER = ("olga.personal@gmail.com", "Personal-Clave-2026")  # a personal Google account: no hd
+HELP_DESK_GROUP = "mesa-de-ayuda@misena.edu.co"
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Console:
+    harness: Harness
+    admin_token: str
+    reader_token: str
+
+    @property
+    def url(self) -> str:
+        return self.harness.base_url + "console"
+
+    def sign_in_with_token(self, page: Page, token: str) -> None:
+        page.goto(self.url + "/sign-in")
+        page.get_by_label("Token de API").fill(token)
+        page.get_by_role("button", name="Iniciar sesión").click()
+        page.wait_for_url(self.url + "/")
+
+
+def _staff_user(address: str, password: str, given: str) -> dict[str, Any]:
+    return {"primaryEmail": address, "name": {"givenName": given, "familyName": "SENA"}, "password": password}
+
+
+@pytest.fixture(scope="module")
+def console(
+    emulator_server: EmulatorServer, key_info: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Console]:
+    directory = tmp_path_factory.mktemp("console")
+    key_file = directory / "service-account.json"
+    key_file.write_text(json.dumps(key_info), encoding="utf-8")
+    control = EmulatorControl(emulator_server.base_url)
+    control.reset(EmulatorConfig(gmail_sends_per_minute=600))
+    control.seed(
+        schemas=[SOFIA_SCHEMA_DEFINITION],
+        users=[
+            _staff_user(SENDER, "Sender-Password-2026", "Notificaciones"),
+            *(_staff_user(a, p, a.split(".")[0].title()) for a, p in (AGENT, READER, STRANGER)),
+        ],
+        groups=[{"email": HELP_DESK_GROUP, "name": "Mesa de ayuda"}],
+    )
+    _add_member(emulator_server, key_info, HELP_DESK_GROUP, AGENT[0])
+    registered = httpx.post(
+        emulator_server.base_url + "_emulator/oidc/clients",
+        json={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        timeout=10,
+    )
+    registered.raise_for_status()
+    personal = httpx.post(
+        emulator_server.base_url + "_emulator/oidc/personal-accounts",
+        json={"email": OUTSIDER[0], "password": OUTSIDER[1]},
+        timeout=10,
+    )
+    personal.raise_for_status()
+    roles = [
+        {"scopes": ["accounts:read", "accounts:write", "jobs:write", "sync:run"], "group": HELP_DESK_GROUP},
+        {"scopes": ["accounts:read"], "emails": [READER[0]]},
+    ]
+    url = f"sqlite:///{directory / 'misena.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    clock = FrozenClock()
+    settings = service_settings(
+        url, key_file, emulator_server.base_url, brake={"limit": 1, "window_seconds": 3600}
+    )
+    services = build_services(settings, engine=engine, clock=clock)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {
+            "GOOGLE_ISSUER": emulator_server.base_url.rstrip("/"),
+            "GOOGLE_CLIENT_ID": CLIENT_ID,
+            "GOOGLE_CLIENT_SECRET": CLIENT_SECRET,
+            "GOOGLE_DOMAIN": DOMAIN,
+            "ROLES": json.dumps(roles),
+        }.items():
+            patch.setenv(f"MISENA_CONSOLE_{name}", value)
+        app = create_app(services)
+    server = BackgroundServer(app, name="misena-console")
+    server.start()
+    admin = issue_token(services.sessions, "mesa-admin", [Scope.ADMIN], created_by="test", clock=clock)
+    reader = issue_token(
+        services.sessions, "mesa-lectura", [Scope.ACCOUNTS_READ], created_by="test", clock=clock
+    )
+    harness = Harness(services, server.base_url, control, emulator_server, key_info, clock)
+    yield Console(harness, admin.token, reader.token)
+    server.stop()
+    engine.dispose()
+    control.close()
+
+
+def _add_member(server: EmulatorServer, key: dict[str, Any], group: str, address: str) -> None:
+    from tests.support.google import google_service
+
+    admin = google_service(server, key, "admin", "directory_v1")
+    admin.members().insert(groupKey=group, body={"email": address, "role": "MEMBER"}).execute()
+
+
+def csrf_of(page: Page) -> str:
+    found = CSRF_INPUT.search(page.content())
+    assert found is not None, "the page has no CSRF field"
+    return found.group(1)
