@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
-from app.console import ops_pages, people_pages, signin_pages, sync_pages
+from app.console import google_signin, ops_pages, people_pages, signin_pages, sync_pages
 from app.console.rendering import BASE, STATIC
 from app.console.settings import ConsoleSettings
 from app.console.web import HANDLERS
@@ -19,7 +19,14 @@ def console_app(services: Services, settings: ConsoleSettings) -> FastAPI:
     console.state.console_settings = settings
     for kind, handler in HANDLERS.items():
         console.add_exception_handler(kind, handler)
-    for router in (signin_pages.router, people_pages.router, ops_pages.router, sync_pages.router):
+    console.state.oauth = google_signin.google_client(settings)
+    for router in (
+        signin_pages.router,
+        google_signin.router,
+        people_pages.router,
+        ops_pages.router,
+        sync_pages.router,
+    ):
         console.include_router(router)
     console.mount("/static", StaticFiles(directory=STATIC), name="static")
     console.add_middleware(

@@ -28,7 +28,7 @@ from workspace.emulator.server import BackgroundServer, EmulatorServer
 
 DOMAIN = "misena.edu.co"
 CLIENT_ID = "misena-console-test.apps.googleusercontent.com"
-CLIENT_SECRET = "console-client-secret-for-tests"  # noqa: S105 - a test fixture's client secret
+CLIENT_SECRET = "console-client-secret-for-tests"
 #: Staff of the Workspace tenant: the help-desk agent (by group), a read-only colleague (by
 #: list), someone of the domain on no list, and an account of another domain.
 AGENT = ("ana.agente@misena.edu.co", "Agente-Clave-2026")
@@ -54,6 +54,14 @@ class Console:
         page.get_by_label("Token de API").fill(token)
         page.get_by_role("button", name="Iniciar sesión").click()
         page.wait_for_url(self.url + "/")
+
+    def sign_in_with_google(self, page: Page, address: str, password: str) -> None:
+        """Through the emulator's Google sign-in form, as a person would."""
+        page.goto(self.url + "/sign-in")
+        page.get_by_role("link", name="Iniciar sesión con Google").click()
+        page.get_by_label("Correo electrónico").fill(address)
+        page.get_by_label("Contraseña").fill(password)
+        page.get_by_role("button", name="Siguiente").click()
 
 
 def _staff_user(address: str, password: str, given: str) -> dict[str, Any]:
