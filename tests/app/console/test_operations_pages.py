@@ -1,0 +1,78 @@
+"""The operations pages in real Chromium: release a suspension the brake held (an admin's
+decision, as in ``/v1``), retry a dead job (signed in with Google as the help-desk agent) — each
+with the audit entry its ``/v1`` twin leaves, the signed-in person as its actor."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.app.console.conftest import AGENT, Console
+from tests.support.browser import PageOpener
+from tests.support.events import enrolled, person, status_changed
+from tests.support.staff_api import INVALID_INSERT, apprentice, enroll
+
+
+def _audit(console: Console, action: str) -> list[tuple[str, str | None]]:
+    from sqlalchemy import select
+
+    from app.db.models import AuditEvent
+
+    with console.harness.services.sessions() as session:
+        rows = session.scalars(select(AuditEvent).where(AuditEvent.action == action))
+        return [(row.actor, row.reason) for row in rows]
+
+
+def test_release_a_held_suspension(console: Console, open_page: PageOpener) -> None:
+    harness = console.harness
+    start = harness.clock() - timedelta(days=2)
+    people = [person(d, "CC", personal_email=f"p{d}@example.com") for d in ("1044000001", "1044000002")]
+    for who in people:
+        harness.post(enrolled(start, who=who))
+    harness.drain()
+    for who in people:
+        harness.post(status_changed(start + timedelta(hours=1), "CANCELADO", who=who))
+    harness.drain()
+    harness.clock.advance(days=31)
+    harness.sweep()
+    harness.drain()  # the brake's limit is 1: one suspended, one held
+    browsed = open_page()
+    page = browsed.page
+    console.sign_in_with_token(page, console.admin_token)
+    assert page.locator(".tile", has_text="suspensiones retenidas").inner_text().startswith("1")
+    browsed.screenshot("dashboard")
+    page.get_by_role("link", name="Suspensiones retenidas").first.click()
+    boxes = page.get_by_role("checkbox")
+    assert boxes.count() == 1
+    boxes.first.check()
+    page.get_by_label("Motivo").fill("Verificado con Sofia Plus")
+    browsed.screenshot("holds")
+    page.get_by_role("button", name="Liberar (suspender)").click()
+    page.get_by_role("status").filter(has_text="Liberadas: se suspenden 1 cuentas").wait_for()
+    harness.drain()
+    suspended = [harness.get_user(f"{d}@misena.edu.co") for d in ("1044000001", "1044000002")]
+    assert [bool(user and user["suspended"]) for user in suspended] == [True, True]
+    assert _audit(console, "suspension.release") == [("token:mesa-admin", "Verificado con Sofia Plus")]
+    assert browsed.blocked == []
+
+
+def test_retry_a_dead_job(console: Console, open_page: PageOpener) -> None:
+    harness = console.harness
+    harness.emulator.set_faults([INVALID_INSERT])
+    enroll(harness, apprentice("1055000001", "muerto@example.com", "Luis", "Pérez"))
+    harness.emulator.clear_faults()
+    assert harness.get_user("1055000001@misena.edu.co") is None
+    browsed = open_page()
+    page = browsed.page
+    console.sign_in_with_google(page, *AGENT)
+    page.wait_for_url(console.url + "/")
+    page.get_by_role("link", name="Trabajos muertos").first.click()
+    rows = page.locator("tbody tr")
+    assert rows.count() == 1
+    rows.first.get_by_label("Motivo").fill("Google ya acepta la cuenta")
+    browsed.screenshot("dead-jobs")
+    rows.first.get_by_role("button", name="Reintentar").click()
+    page.get_by_role("status").filter(has_text="volvió a la cola").wait_for()
+    assert page.get_by_text("No hay trabajos muertos.").count() == 1
+    harness.drain()
+    assert harness.get_user("1055000001@misena.edu.co") is not None
+    assert _audit(console, "job.retry") == [(f"google:{AGENT[0]}", "Google ya acepta la cuenta")]
