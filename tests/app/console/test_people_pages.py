@@ -55,8 +55,10 @@ def test_find_by_document_with_separators_and_by_a_name_without_accents(
     browsed.screenshot("search")
     page.get_by_role("link", name="María José Muñoz Peña").click()
     page.get_by_role("heading", name="Por qué está en este estado").wait_for()
-    assert page.get_by_text(f"{DOCUMENT}@misena.edu.co").count() >= 1
-    browsed.screenshot("person", full_page=True)
+    google_now = page.locator("section", has=page.get_by_role("heading", name="La cuenta en Google ahora"))
+    assert google_now.get_by_text(f"{DOCUMENT}@misena.edu.co").count() == 1  # read from Google now
+    assert google_now.get_by_text("/Aprendices").count() == 1
+    browsed.screenshot("person")
     _stayed_local(browsed)
 
 
