@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from app.accounts.holds import holds_page
 from app.accounts.schemas import HoldOut
 from app.console.rendering import _, render
-from app.console.web import back, posted, reason_problem, services_of, spanish_of, text_field, viewer
+from app.console.web import RowId, back, posted, reason_problem, services_of, spanish_of, text_field, viewer
 from app.credentials.delivery_jobs import count_waiting
 from app.db.states import HoldState, JobState
 from app.errors import MisenaError
@@ -64,7 +64,7 @@ async def decide_hold(request: Request, decision: str) -> RedirectResponse:
     if decision not in ("release", "discard"):
         return back(request, "/holds", "error", _("Unknown action."))
     reason = text_field(form, "reason")
-    problem = reason_problem(reason, required=True)
+    problem = reason_problem(reason)
     ids = [int(value) for value in form.getlist("hold") if isinstance(value, str) and value.isdigit()]
     if problem is None and not ids:
         problem = _("Choose at least one held suspension.")
@@ -98,10 +98,10 @@ def _dead(services: Services) -> list[JobOut]:
 
 
 @router.post("/jobs/{job_id}/retry", response_class=RedirectResponse)
-async def retry_job(request: Request, job_id: int) -> RedirectResponse:
+async def retry_job(request: Request, job_id: RowId) -> RedirectResponse:
     staff, form = await posted(request, Scope.JOBS_WRITE)
     reason = text_field(form, "reason")
-    problem = reason_problem(reason, required=True)
+    problem = reason_problem(reason)
     if problem is not None:
         return back(request, "/jobs", "error", problem)
     try:

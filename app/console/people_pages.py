@@ -7,6 +7,7 @@ API twin leaves, with this staff member as the actor.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,7 +15,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.console.rendering import _, render
-from app.console.web import back, posted, reason_problem, services_of, spanish_of, text_field, viewer
+from app.console.web import (
+    RowId,
+    back,
+    posted,
+    reason_problem,
+    services_of,
+    spanish_of,
+    text_field,
+    text_problem,
+    viewer,
+)
 from app.errors import MisenaError
 from app.lookup import queries
 from app.lookup.schemas import PersonDetail, PersonSummary
@@ -24,17 +35,37 @@ from workspace.errors import WorkspaceError
 
 router = APIRouter()
 SEARCH_FIELDS = ("document", "name", "email", "ficha")
+#: The API's limits for the same search (``GET /v1/people``).
+SEARCH_LIMITS = {"document": 40, "name": 100, "email": 320, "ficha": 20}
+FICHA = re.compile(r"[0-9A-Za-z-]+")
 RESULTS = 50
 
 
 @router.get("/people", response_class=HTMLResponse)
 async def search(request: Request) -> HTMLResponse:
     staff = await viewer(request, Scope.ACCOUNTS_READ)
-    asked = {field: (request.query_params.get(field) or "").strip()[:100] for field in SEARCH_FIELDS}
+    asked = {field: (request.query_params.get(field) or "").strip() for field in SEARCH_FIELDS}
+    problem = _search_problem(asked)
+    if problem is not None:
+        return render(
+            request, "people.html.j2", staff, status_code=422, asked=asked, people=None, error=problem
+        )
     people: list[PersonSummary] | None = None
     if any(asked.values()):
         people = await run_in_threadpool(_search, services_of(request), asked)
     return render(request, "people.html.j2", staff, asked=asked, people=people)
+
+
+def _search_problem(asked: dict[str, str]) -> str | None:
+    labels = {"document": _("Document number"), "name": _("Name or surname"), "email": _("Email"),
+              "ficha": _("Ficha")}  # fmt: skip
+    for field, value in asked.items():
+        problem = text_problem(labels[field], value, SEARCH_LIMITS[field])
+        if problem is not None:
+            return problem
+    if asked["ficha"] and not FICHA.fullmatch(asked["ficha"]):
+        return _("«%(field)s» takes only digits, letters and hyphens.") % {"field": labels["ficha"]}
+    return None
 
 
 def _search(services: Services, asked: dict[str, str]) -> list[PersonSummary]:
@@ -50,7 +81,7 @@ def _search(services: Services, asked: dict[str, str]) -> list[PersonSummary]:
 
 
 @router.get("/people/{person_id}", response_class=HTMLResponse)
-async def person_page(request: Request, person_id: int) -> HTMLResponse:
+async def person_page(request: Request, person_id: RowId) -> HTMLResponse:
     staff = await viewer(request, Scope.ACCOUNTS_READ)
     services = services_of(request)
     detail = await run_in_threadpool(_detail, services, person_id)
@@ -127,13 +158,13 @@ def _done(action: str) -> str:
 
 
 @router.post("/people/{person_id}/{action}", response_class=RedirectResponse)
-async def person_action(request: Request, person_id: int, action: str) -> RedirectResponse:
+async def person_action(request: Request, person_id: RowId, action: str) -> RedirectResponse:
     if action not in ACTIONS:
         return back(request, f"/people/{person_id}", "error", _("Unknown action."))
     staff, form = await posted(request, Scope.ACCOUNTS_WRITE)
     method = ACTIONS[action]
     reason = text_field(form, "reason")
-    problem = reason_problem(reason, required=True)
+    problem = reason_problem(reason)
     if problem is not None:
         return back(request, f"/people/{person_id}", "error", problem)
     call = getattr(services_of(request).staff, method)

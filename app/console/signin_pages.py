@@ -12,6 +12,7 @@ from app.console.web import services_of, text_field
 from app.staff.tokens import authenticate
 
 router = APIRouter()
+TOKEN_MAX = 200
 
 
 def safe_next(target: str | None) -> str:

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.console.rendering import _, render
-from app.console.web import back, posted, services_of, spanish_of, text_field, viewer
+from app.console.web import RowId, back, posted, services_of, spanish_of, text_field, text_problem, viewer
 from app.db.models import SyncRun
 from app.errors import MisenaError
 from app.runtime.services import Services
@@ -59,14 +59,17 @@ async def upload(request: Request) -> RedirectResponse:
     if roster.size is not None and roster.size > MAX_ROSTER_BYTES:
         return back(request, "/sync", "error", _("The file is larger than 200 MB."))
     scope = text_field(form, "scope") or "all"
+    problem = text_problem(_("Scope"), scope, 64) or text_problem(_("Roster file"), roster.filename, 300)
+    if problem is not None:
+        return back(request, "/sync", "error", problem)
     services = services_of(request)
     try:
         run_id = await run_in_threadpool(
             services.sync.plan,
             roster.file,
-            scope=scope[:64],
+            scope=scope,
             actor=staff.actor,
-            source_name=roster.filename[:300],
+            source_name=roster.filename,
         )
     except MisenaError as exc:
         return back(request, "/sync", "error", spanish_of(exc))
@@ -74,7 +77,7 @@ async def upload(request: Request) -> RedirectResponse:
 
 
 @router.get("/sync/{run_id}", response_class=HTMLResponse)
-async def run_page(request: Request, run_id: int) -> HTMLResponse:
+async def run_page(request: Request, run_id: RowId) -> HTMLResponse:
     staff = await viewer(request, Scope.SYNC_RUN)
     services = services_of(request)
     run = await run_in_threadpool(services.sync.show, run_id)
@@ -99,7 +102,7 @@ def _name(record: Any) -> str:
 
 
 @router.post("/sync/{run_id}/apply", response_class=RedirectResponse)
-async def apply(request: Request, run_id: int) -> RedirectResponse:
+async def apply(request: Request, run_id: RowId) -> RedirectResponse:
     staff, form = await posted(request, Scope.SYNC_RUN)
     typed = text_field(form, "confirm")
     if typed and not typed.isdigit():

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Path, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -24,7 +25,10 @@ from app.console.staff import (
 from app.errors import ConflictError, ForbiddenError, InvalidInputError, MisenaError, NotFoundError
 from app.runtime.services import Services
 from app.staff.tokens import Scope
+from sofia_sync.storable import refuse_control_characters
 
+#: A row id in a path, as the API takes it (a 32-bit id; anything else is 422, not a 500).
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 #: How long a reason the audit trail keeps; the same limit as the API's.
 REASON_MAX = 500
 REASON_MIN = 3
@@ -57,13 +61,26 @@ def text_field(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def reason_problem(reason: str, *, required: bool) -> str | None:
-    """Spanish for what is wrong with a reason, or ``None``."""
-    if required and len(reason) < REASON_MIN:
-        return _("Give the reason (at least %(count)s characters).") % {"count": REASON_MIN}
-    if len(reason) > REASON_MAX:
-        return _("The reason takes up to %(count)s characters.") % {"count": REASON_MAX}
+def text_problem(label: str, value: str, limit: int) -> str | None:
+    """What is wrong with a typed value by the rule for every stored string
+    (:mod:`sofia_sync.storable`: no NUL or control characters, a length limit), naming the
+    field by its label; ``None`` if nothing."""
+    try:
+        refuse_control_characters(value)
+    except ValueError:
+        return _("«%(field)s» holds a character that cannot be kept (a control character).") % {
+            "field": label
+        }
+    if len(value) > limit:
+        return _("«%(field)s» takes up to %(count)s characters.") % {"field": label, "count": limit}
     return None
+
+
+def reason_problem(reason: str) -> str | None:
+    """Spanish for what is wrong with a reason (required for every console action), or ``None``."""
+    if len(reason) < REASON_MIN:
+        return _("Give the reason (at least %(count)s characters).") % {"count": REASON_MIN}
+    return text_problem(_("Reason"), reason, REASON_MAX)
 
 
 def spanish_of(error: MisenaError) -> str:
@@ -114,7 +131,16 @@ async def on_misena_error(request: Request, exc: Exception) -> Response:
     return error_page(request, current_staff(request, services_of(request)), status, spanish_of(exc))
 
 
+async def on_invalid_request(request: Request, exc: Exception) -> Response:
+    """A path or query value of the wrong shape (``/console/people/abc``): 422, naming it."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    named = ", ".join(str(error.get("loc", ["?"])[-1]) for error in errors) or "?"
+    message = _("Invalid value for: %(fields)s.") % {"fields": named}
+    return error_page(request, current_staff(request, services_of(request)), 422, message)
+
+
 HANDLERS: dict[type[Exception], Any] = {
+    RequestValidationError: on_invalid_request,
     SignInRequiredError: on_sign_in_required,
     NotAllowedError: on_not_allowed,
     CsrfRefusedError: on_csrf,
