@@ -66,6 +66,8 @@ async def decide_hold(request: Request, decision: str) -> RedirectResponse:
     reason = text_field(form, "reason")
     problem = reason_problem(reason)
     ids = [int(value) for value in form.getlist("hold") if isinstance(value, str) and value.isdigit()]
+    if any(not 1 <= hold_id < 2**31 for hold_id in ids):
+        problem = problem or _("Invalid value for: %(fields)s.") % {"fields": "hold"}
     if problem is None and not ids:
         problem = _("Choose at least one held suspension.")
     if problem is not None:

@@ -37,9 +37,12 @@ async def sign_in_with_token(request: Request) -> Response:
     submitted = form.get("csrf_token")
     check_csrf(request, submitted if isinstance(submitted, str) else None)
     services = services_of(request)
-    caller = await run_in_threadpool(
-        authenticate, services.sessions, text_field(form, "token"), services.clock
-    )
+    typed = text_field(form, "token")
+    # A token is printable ASCII of about 60 characters: anything else is no token, and never
+    # reaches the database (where a NUL would be an error rather than a miss).
+    caller = None
+    if 0 < len(typed) <= TOKEN_MAX and typed.isascii() and typed.isprintable():
+        caller = await run_in_threadpool(authenticate, services.sessions, typed, services.clock)
     if caller is None:
         google = request.app.state.console_settings.google_enabled
         error = _("That token is not valid (unknown, revoked or mistyped).")

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -68,11 +70,12 @@ def _staff_user(address: str, password: str, given: str) -> dict[str, Any]:
     return {"primaryEmail": address, "name": {"givenName": given, "familyName": "SENA"}, "password": password}
 
 
-@pytest.fixture(scope="module")
-def console(
-    emulator_server: EmulatorServer, key_info: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def serving_console(
+    emulator_server: EmulatorServer, key_info: dict[str, Any], directory: Path, database: str | None = None
 ) -> Iterator[Console]:
-    directory = tmp_path_factory.mktemp("console")
+    """The service with the console (on SQLite unless ``database`` is given), the emulator's
+    tenant reset and seeded with staff, a group, an OIDC client and a personal account."""
     key_file = directory / "service-account.json"
     key_file.write_text(json.dumps(key_info), encoding="utf-8")
     control = EmulatorControl(emulator_server.base_url)
@@ -86,23 +89,16 @@ def console(
         groups=[{"email": HELP_DESK_GROUP, "name": "Mesa de ayuda"}],
     )
     _add_member(emulator_server, key_info, HELP_DESK_GROUP, AGENT[0])
-    registered = httpx.post(
-        emulator_server.base_url + "_emulator/oidc/clients",
-        json={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
-        timeout=10,
-    )
-    registered.raise_for_status()
-    personal = httpx.post(
-        emulator_server.base_url + "_emulator/oidc/personal-accounts",
-        json={"email": OUTSIDER[0], "password": OUTSIDER[1]},
-        timeout=10,
-    )
-    personal.raise_for_status()
+    for path, body in (
+        ("oidc/clients", {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}),
+        ("oidc/personal-accounts", {"email": OUTSIDER[0], "password": OUTSIDER[1]}),
+    ):
+        httpx.post(f"{emulator_server.base_url}_emulator/{path}", json=body, timeout=10).raise_for_status()
     roles = [
         {"scopes": ["accounts:read", "accounts:write", "jobs:write", "sync:run"], "group": HELP_DESK_GROUP},
         {"scopes": ["accounts:read"], "emails": [READER[0]]},
     ]
-    url = f"sqlite:///{directory / 'misena.db'}"
+    url = database or f"sqlite:///{directory / 'misena.db'}"
     engine = make_engine(url)
     upgrade(engine)
     clock = FrozenClock()
@@ -127,10 +123,20 @@ def console(
         services.sessions, "mesa-lectura", [Scope.ACCOUNTS_READ], created_by="test", clock=clock
     )
     harness = Harness(services, server.base_url, control, emulator_server, key_info, clock)
-    yield Console(harness, admin.token, reader.token)
-    server.stop()
-    engine.dispose()
-    control.close()
+    try:
+        yield Console(harness, admin.token, reader.token)
+    finally:
+        server.stop()
+        engine.dispose()
+        control.close()
+
+
+@pytest.fixture(scope="module")
+def console(
+    emulator_server: EmulatorServer, key_info: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Console]:
+    with serving_console(emulator_server, key_info, tmp_path_factory.mktemp("console")) as served:
+        yield served
 
 
 def _add_member(server: EmulatorServer, key: dict[str, Any], group: str, address: str) -> None:

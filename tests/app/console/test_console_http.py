@@ -1,0 +1,189 @@
+"""The console's HTTP contract without a browser, on SQLite and PostgreSQL: the session cookie's
+flags, a revoked token ending its session, no open redirect, bad input answered with a page
+naming the field (never a 500, on either store), sign-out needing the CSRF token, and an action
+leaving exactly the audit entry its ``/v1`` twin leaves."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from app.console.application import console_app
+from app.console.settings import ConsoleSettings
+from app.db.models import AuditEvent
+from app.staff.tokens import Scope, issue_token, revoke_token
+from tests.app.console.conftest import Console, serving_console
+from tests.support.databases import DIALECTS, postgres_schema
+from tests.support.staff_api import apprentice, enroll, person_id
+from workspace.emulator.server import BackgroundServer, EmulatorServer
+
+DOCUMENT = "1066000001"
+KEY = f"CC:{DOCUMENT}"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module", params=DIALECTS)
+def site(
+    request: pytest.FixtureRequest,
+    emulator_server: EmulatorServer,
+    key_info: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Console]:
+    with ExitStack() as stack:
+        database = stack.enter_context(postgres_schema()) if request.param == "postgresql" else None
+        served = stack.enter_context(
+            serving_console(emulator_server, key_info, tmp_path_factory.mktemp("console-http"), database)
+        )
+        enroll(served.harness, apprentice(DOCUMENT, "caso@example.com", "Luz", "Ávila"))
+        yield served
+
+
+def _browser(site: Console) -> httpx.Client:
+    return httpx.Client(base_url=site.url, follow_redirects=False, timeout=10)
+
+
+def _csrf(client: httpx.Client, path: str = "/sign-in") -> str:
+    found = CSRF.search(client.get(path).text)
+    assert found is not None
+    return found.group(1)
+
+
+def _signed_in(site: Console, token: str, next_: str = "") -> tuple[httpx.Client, httpx.Response]:
+    client = _browser(site)
+    answer = client.post("/sign-in/token", data={"token": token, "csrf_token": _csrf(client), "next": next_})
+    return client, answer
+
+
+def test_the_session_cookie_is_httponly_lax_scoped_and_expires(site: Console) -> None:
+    client, answer = _signed_in(site, site.admin_token)
+    assert answer.status_code == 303
+    cookie = answer.headers["set-cookie"].lower()
+    assert cookie.startswith("misena_console=")
+    for flag in ("httponly", "samesite=lax", "path=/console", "max-age=28800"):
+        assert flag in cookie, cookie
+    assert "secure" not in cookie  # served over http here
+    assert client.get("/").status_code == 200
+
+
+def test_the_cookie_is_secure_behind_https(site: Console) -> None:
+    settings = ConsoleSettings(public_url="https://misena.sena.edu.co")
+    server = BackgroundServer(console_app(site.harness.services, settings), name="console-https")
+    server.start()
+    try:
+        answer = httpx.get(server.base_url + "sign-in", timeout=10)
+    finally:
+        server.stop()
+    assert "; secure" in answer.headers["set-cookie"].lower()
+
+
+def test_a_revoked_token_ends_its_session(site: Console) -> None:
+    services = site.harness.services
+    issued = issue_token(
+        services.sessions, "temporal", [Scope.ACCOUNTS_READ], created_by="test", clock=site.harness.clock
+    )
+    client, _ = _signed_in(site, issued.token)
+    assert client.get("/people").status_code == 200
+    assert revoke_token(services.sessions, issued.id, "test", clock=site.harness.clock)
+    answer = client.get("/people")
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/console/sign-in")
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/console/", "/console\\@evil"])
+def test_sign_in_never_redirects_off_the_console(site: Console, target: str) -> None:
+    _, answer = _signed_in(site, site.admin_token, target)
+    assert answer.headers["location"] == "/console/"
+
+
+def test_a_known_next_page_is_kept(site: Console) -> None:
+    _, answer = _signed_in(site, site.admin_token, "/console/jobs")
+    assert answer.headers["location"] == "/console/jobs"
+
+
+def test_bad_input_is_a_page_naming_the_field_never_a_500(site: Console) -> None:
+    client, _ = _signed_in(site, site.admin_token)
+    for path in ("/people/abc", "/people/0", f"/people/{2**40}", "/jobs/-1/retry", "/sync/x"):
+        answer = client.get(path) if not path.endswith("retry") else client.post(path, data={})
+        assert answer.status_code == 422, (path, answer.status_code)
+        assert "Valor no válido" in answer.text
+    assert client.get("/people/999999").status_code == 404
+    for field, value in (
+        ("document", "1\x002"),
+        ("name", "a" * 101),
+        ("ficha", "12;drop"),
+        ("email", "x\x07"),
+    ):
+        answer = client.get("/people", params={field: value})
+        assert answer.status_code == 422, field
+        assert "«" in answer.text
+    nul = _browser(site)
+    refused = nul.post("/sign-in/token", data={"token": "msn_\x00_x", "csrf_token": _csrf(nul)})
+    assert refused.status_code == 401
+    page = client.get(f"/people/{person_id(site.harness, KEY)}")
+    token = CSRF.search(page.text)
+    assert token is not None
+    action = client.post(f"/people/{person_id(site.harness, KEY)}/suspend",
+                         data={"reason": "motivo\x00oculto", "csrf_token": token.group(1)})  # fmt: skip
+    assert action.status_code == 303
+    assert "carácter" in client.get(f"/people/{person_id(site.harness, KEY)}").text
+    assert site.harness.person(KEY).staff_suspended is False
+    csrf = token.group(1)
+    held = client.post(
+        "/holds/release", data={"hold": str(2**40), "reason": "verificado", "csrf_token": csrf}
+    )
+    assert held.status_code == 303
+    assert "Valor no válido en: hold" in client.get("/holds").text
+    roster = {"roster": ("r\x00.csv", b"a;b\r\n", "text/csv")}
+    upload = client.post("/sync", data={"scope": "centro:\x00", "csrf_token": csrf}, files=roster)
+    assert upload.status_code == 303
+    assert "carácter" in client.get("/sync").text
+
+
+def test_without_a_session_pages_send_to_sign_in_and_posts_are_401(site: Console) -> None:
+    client = _browser(site)
+    answer = client.get("/holds")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/console/sign-in?next=/console/holds"
+    assert (
+        client.post(f"/people/{person_id(site.harness, KEY)}/reconcile", data={"reason": "x"}).status_code
+        == 401
+    )
+
+
+def test_sign_out_needs_the_csrf_token_and_ends_the_session(site: Console) -> None:
+    client, _ = _signed_in(site, site.admin_token)
+    assert client.post("/sign-out", data={}).status_code == 403
+    assert client.get("/").status_code == 200
+    answer = client.post("/sign-out", data={"csrf_token": _csrf(client, "/")})
+    assert answer.status_code == 303
+    assert client.get("/").status_code == 303
+
+
+def test_a_console_action_leaves_the_audit_entry_of_its_api_twin(site: Console) -> None:
+    harness = site.harness
+    target = person_id(harness, KEY)
+    api = httpx.post(f"{harness.base_url}v1/people/{target}/reconcile", json={"reason": "Ticket 4711"},
+                     headers={"Authorization": f"Bearer {site.admin_token}"}, timeout=10)  # fmt: skip
+    assert api.status_code == 202, api.text
+    client, _ = _signed_in(site, site.admin_token)
+    page = client.get(f"/people/{target}")
+    token = CSRF.search(page.text)
+    assert token is not None
+    answer = client.post(
+        f"/people/{target}/reconcile", data={"reason": "Ticket 4711", "csrf_token": token.group(1)}
+    )
+    assert answer.status_code == 303
+    with harness.services.sessions() as session:
+        entries = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "person.reconcile").order_by(AuditEvent.id)
+        ).all()
+        shapes = [(e.actor, e.action, e.person_id, e.target, e.reason, e.details) for e in entries]
+    assert len(shapes) == 2
+    assert shapes[0] == shapes[1]
+    assert shapes[0][:2] == ("token:mesa-admin", "person.reconcile")
