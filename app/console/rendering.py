@@ -11,7 +11,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from app.console.labels import label
 from app.console.staff import CSRF_FIELD, Staff, csrf_token
+from app.console.words import _
 from app.i18n import CONSOLE_DOMAIN, STAFF_LANGUAGE, translations
 from app.staff.tokens import Scope
 
@@ -35,6 +37,7 @@ def _environment() -> Environment:
     install = vars(environment)["install_gettext_translations"]
     install(translations(STAFF_LANGUAGE, CONSOLE_DOMAIN), newstyle=True)
     environment.filters["when"] = _when
+    environment.filters["label"] = label
     environment.globals |= {"base": BASE, "Scope": Scope, "csrf_field": CSRF_FIELD}
     return environment
 
@@ -43,12 +46,8 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
-def _(message: str) -> str:
-    """A message of the console's Python code (an English msgid), in the console's Spanish."""
-    return translations(STAFF_LANGUAGE, CONSOLE_DOMAIN).gettext(message)
-
-
 ENVIRONMENT = _environment()
+__all__ = ["BASE", "ENVIRONMENT", "STATIC", "_", "flash", "render"]
 
 
 def flash(request: Request, kind: str, message: str) -> None:
