@@ -38,7 +38,8 @@ def test_release_a_held_suspension(console: Console, open_page: PageOpener) -> N
     browsed = open_page()
     page = browsed.page
     console.sign_in_with_token(page, console.admin_token)
-    assert page.locator(".tile", has_text="suspensiones retenidas").inner_text().startswith("1")
+    tile = page.locator(".tile", has_text="retenida por el freno").inner_text()
+    assert tile.split() == ["1", "suspensión", "retenida", "por", "el", "freno"]
     browsed.screenshot("dashboard")
     page.get_by_role("link", name="Suspensiones retenidas").first.click()
     boxes = page.get_by_role("checkbox")
