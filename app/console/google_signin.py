@@ -93,7 +93,7 @@ async def callback(request: Request) -> Response:
         message = _("%(email)s is not on the console's staff list nor in its groups.") % {"email": email}
         return _refused(request, message)
     target = safe_next(request.session.get(NEXT_KEY))
-    sign_in(request, Staff(email, f"google:{email}", scopes, "google"))
+    sign_in(request, Staff(email, f"google:{email}", scopes, "google"), services_of(request).clock())
     flash(request, "ok", _("Signed in as %(email)s.") % {"email": email})
     log.info("console_signed_in", via="google", scopes=sorted(scopes))
     return RedirectResponse(target, status_code=303)

@@ -119,7 +119,7 @@ def _why(detail: PersonDetail) -> list[str]:
         reasons.append(_("IT staff suspended the account: %(reason)s") % {"reason": _staff_reason(detail)})
     if detail.status_reason:
         reasons.append(_("State reason recorded by misena: %(reason)s") % {"reason": detail.status_reason})
-    if detail.workspace.suspension_reason:
+    if detail.workspace.suspension_reason and detail.workspace.suspension_reason != detail.status_reason:
         reasons.append(_("Suspension reason: %(reason)s") % {"reason": detail.workspace.suspension_reason})
     held = [hold for hold in detail.holds if hold.state == "held"]
     if held:

@@ -48,7 +48,9 @@ async def sign_in_with_token(request: Request) -> Response:
         error = _("That token is not valid (unknown, revoked or mistyped).")
         return render(request, "sign_in.html.j2", None, status_code=401, google=google, error=error,
                       next=safe_next(text_field(form, "next")))  # fmt: skip
-    sign_in(request, Staff(caller.name, caller.actor, caller.scopes, "token", caller.token_id))
+    sign_in(
+        request, Staff(caller.name, caller.actor, caller.scopes, "token", caller.token_id), services.clock()
+    )
     return RedirectResponse(safe_next(text_field(form, "next")), status_code=303)
 
 

@@ -1,7 +1,8 @@
 """Who is signed in to the console, what they may do, and the CSRF token of their session.
 
 The session (a signed cookie, Starlette's ``SessionMiddleware``) holds the staff member's name,
-the actor the audit trail records, their scopes and the CSRF token of every form. A session
+the actor the audit trail records, their scopes, the CSRF token of every form and when it began
+(by the service's clock: it ends ``MISENA_CONSOLE_SESSION_HOURS`` later). A session
 made from an API token keeps the token's id and ends when the token is revoked. Scopes are
 checked with the API's own rule (:meth:`app.staff.tokens.Caller.may`).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -23,6 +25,7 @@ from app.staff.tokens import Caller, Scope
 STAFF_KEY = "staff"
 CSRF_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
+SINCE_KEY = "since"
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,13 @@ class CsrfRefusedError(Exception):
     """A form posted without this session's CSRF token (403)."""
 
 
-def sign_in(request: Request, staff: Staff) -> None:
-    """A fresh session for ``staff`` (a new CSRF token too: nothing from before sign-in carries over)."""
+def sign_in(request: Request, staff: Staff, now: datetime) -> None:
+    """A fresh session for ``staff`` (a new CSRF token too: nothing from before sign-in carries
+    over), stamped with when it began: it ends ``session_hours`` later however busy it is."""
     request.session.clear()
     request.session[STAFF_KEY] = staff.as_session()
     request.session[CSRF_KEY] = secrets.token_urlsafe(32)
+    request.session[SINCE_KEY] = now.isoformat()
 
 
 def current_staff(request: Request, services: Services) -> Staff | None:
@@ -85,19 +90,23 @@ def current_staff(request: Request, services: Services) -> Staff | None:
         return None
     try:
         staff = Staff.from_session(data)
+        since = datetime.fromisoformat(str(request.session[SINCE_KEY]))
     except (KeyError, ValueError):
+        request.session.clear()
         return None
-    if staff.token_id is not None and not _token_live(services, staff.token_id):
+    hours: float = request.app.state.console_settings.session_hours
+    expired = services.clock() - since > timedelta(hours=hours)
+    if expired or (staff.token_id is not None and not _token_live(services, staff.token_id)):
         request.session.clear()
         return None
     return staff
 
 
 def _token_live(services: Services, token_id: int) -> bool:
+    """The token still exists and is not revoked."""
     with services.sessions() as session:
-        revoked = session.scalar(select(ApiToken.revoked_at).where(ApiToken.id == token_id))
-        exists = session.scalar(select(ApiToken.id).where(ApiToken.id == token_id))
-    return exists is not None and revoked is None
+        row = session.execute(select(ApiToken.revoked_at).where(ApiToken.id == token_id)).first()
+    return row is not None and row[0] is None
 
 
 def require(request: Request, services: Services, scope: Scope) -> Staff:

@@ -146,6 +146,36 @@ def _add_member(server: EmulatorServer, key: dict[str, Any], group: str, address
     admin.members().insert(groupKey=group, body={"email": address, "role": "MEMBER"}).execute()
 
 
+#: Every visible form control has a label (or an aria-label), every button a name, the page is in
+#: Spanish and nothing overflows a 1280-pixel-wide screen.
+_ACCESSIBILITY = """() => {
+  const problems = [];
+  for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    const labelled = (el.labels && el.labels.length) || el.getAttribute("aria-label");
+    if (!labelled) problems.push("unlabelled " + el.name);
+  }
+  for (const el of document.querySelectorAll("button, a")) {
+    if (!el.textContent.trim() && !el.getAttribute("aria-label")) problems.push("nameless " + el.tagName);
+  }
+  if (document.documentElement.lang !== "es") problems.push("lang " + document.documentElement.lang);
+  if (document.documentElement.scrollWidth > 1280) problems.push("wider than 1280px");
+  return problems;
+}"""
+
+
+def assert_accessible(page: Page) -> None:
+    """Labels, names, language and width, as the page is now."""
+    assert page.evaluate(_ACCESSIBILITY) == []
+
+
+def assert_keyboard_first_reaches_the_skip_link(page: Page) -> None:
+    """On a page just loaded: Tab focuses "skip to content" first, and it moves focus to main."""
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
 def csrf_of(page: Page) -> str:
     found = CSRF_INPUT.search(page.content())
     assert found is not None, "the page has no CSRF field"

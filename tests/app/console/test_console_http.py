@@ -187,3 +187,13 @@ def test_a_console_action_leaves_the_audit_entry_of_its_api_twin(site: Console) 
     assert len(shapes) == 2
     assert shapes[0] == shapes[1]
     assert shapes[0][:2] == ("token:mesa-admin", "person.reconcile")
+
+
+def test_a_session_ends_after_its_hours_however_busy(site: Console) -> None:
+    client, _ = _signed_in(site, site.admin_token)
+    site.harness.clock.advance(hours=7, minutes=59)
+    assert client.get("/").status_code == 200
+    site.harness.clock.advance(minutes=2)
+    answer = client.get("/")
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/console/sign-in")

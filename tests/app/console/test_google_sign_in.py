@@ -5,7 +5,7 @@ are refused."""
 
 from __future__ import annotations
 
-from tests.app.console.conftest import AGENT, OUTSIDER, READER, STRANGER, Console
+from tests.app.console.conftest import AGENT, OUTSIDER, READER, STRANGER, Console, assert_accessible
 from tests.support.browser import PageOpener
 
 
@@ -15,6 +15,7 @@ def test_staff_in_the_group_sign_in_with_google_and_get_its_scopes(
     browsed = open_page()
     page = browsed.page
     page.goto(console.url + "/sign-in")
+    assert_accessible(page)
     browsed.screenshot("sign-in")
     page.get_by_role("link", name="Iniciar sesión con Google").click()
     assert page.url.startswith(console.harness.emulator_server.base_url + "o/oauth2/v2/auth?")

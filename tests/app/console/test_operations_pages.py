@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.app.console.conftest import AGENT, Console
+from tests.app.console.conftest import AGENT, Console, assert_accessible
 from tests.support.browser import PageOpener
 from tests.support.events import enrolled, person, status_changed
 from tests.support.staff_api import INVALID_INSERT, apprentice, enroll
@@ -46,6 +46,7 @@ def test_release_a_held_suspension(console: Console, open_page: PageOpener) -> N
     assert boxes.count() == 1
     boxes.first.check()
     page.get_by_label("Motivo").fill("Verificado con Sofia Plus")
+    assert_accessible(page)
     browsed.screenshot("holds")
     page.get_by_role("button", name="Liberar (suspender)").click()
     page.get_by_role("status").filter(has_text="Liberadas: se suspenden 1 cuentas").wait_for()
@@ -70,6 +71,7 @@ def test_retry_a_dead_job(console: Console, open_page: PageOpener) -> None:
     rows = page.locator("tbody tr")
     assert rows.count() == 1
     rows.first.get_by_label("Motivo").fill("Google ya acepta la cuenta")
+    assert_accessible(page)
     browsed.screenshot("dead-jobs")
     rows.first.get_by_role("button", name="Reintentar").click()
     page.get_by_role("status").filter(has_text="volvió a la cola").wait_for()

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.console.conftest import Console, csrf_of
+from tests.app.console.conftest import (
+    Console,
+    assert_accessible,
+    assert_keyboard_first_reaches_the_skip_link,
+    csrf_of,
+)
 from tests.support.browser import BrowsedPage, PageOpener
 from tests.support.service_process import PASSWORD_LINE
 from tests.support.staff_api import apprentice, enroll, person_id
@@ -42,6 +47,8 @@ def test_find_by_document_with_separators_and_by_a_name_without_accents(
     browsed = open_page()
     page = browsed.page
     enrolled.sign_in_with_token(page, enrolled.admin_token)
+    assert_keyboard_first_reaches_the_skip_link(page)
+    assert_accessible(page)
     browsed.screenshot("dashboard")
     page.get_by_role("link", name="Personas").click()
     for typed in ("1.023.456.789", "1 023 456 789"):
@@ -52,12 +59,14 @@ def test_find_by_document_with_separators_and_by_a_name_without_accents(
     page.get_by_label("Número de documento").fill("")
     page.get_by_label("Nombre o apellido").fill("munoz pena")
     page.get_by_role("button", name="Buscar").click()
+    assert_accessible(page)
     browsed.screenshot("search")
     page.get_by_role("link", name="María José Muñoz Peña").click()
     page.get_by_role("heading", name="Por qué está en este estado").wait_for()
     google_now = page.locator("section", has=page.get_by_role("heading", name="La cuenta en Google ahora"))
     assert google_now.get_by_text(f"{DOCUMENT}@misena.edu.co").count() == 1  # read from Google now
     assert google_now.get_by_text("/Aprendices").count() == 1
+    assert_accessible(page)
     browsed.screenshot("person")
     _stayed_local(browsed)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.db.models import AuditEvent
-from tests.app.console.conftest import Console
+from tests.app.console.conftest import Console, assert_accessible
 from tests.support.browser import PageOpener
 from tests.support.roster_files import csv_bytes
 from tests.support.roster_sync import KNOWN, enroll_known, row
@@ -36,6 +36,7 @@ def test_upload_a_windows_1252_roster_and_apply_its_plan_with_the_confirmation(
     assert page.get_by_role("row", name="Crear 1").count() == 1
     assert page.get_by_role("cell", name="JOSÉ NÚÑEZ", exact=False).count() == 1
     assert page.get_by_role("alert").filter(has_text="suspendería 5 de 20").count() == 1
+    assert_accessible(page)
     browsed.screenshot("plan", full_page=True)
     page.get_by_label("Para aplicarlo de todos modos").fill("4")
     page.get_by_role("button", name="Aplicar el plan").click()
