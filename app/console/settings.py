@@ -8,9 +8,9 @@ the union of the roles they match. Nobody matches no role: they are refused.
 
 from __future__ import annotations
 
-import secrets
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.staff.tokens import Scope
@@ -35,7 +35,7 @@ class ConsoleSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MISENA_CONSOLE_", extra="ignore")
 
     #: Signs the session cookie. Unset: a random one per process (sessions end at restart).
-    session_secret: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
+    session_secret: SecretStr | None = Field(default=None, min_length=32)
     session_hours: float = Field(default=8.0, gt=0, le=24)
     #: Where staff reach the service (``https://misena.sena.edu.co``): the redirect URI Google
     #: is given is ``<public_url>/console/auth/google/callback``; ``https`` makes the cookie Secure.
@@ -48,6 +48,22 @@ class ConsoleSettings(BaseSettings):
     google_domain: str | None = None
     #: JSON: ``[{"scopes": ["accounts:read"], "group": "mesa-de-ayuda@sena.edu.co"}, ...]``
     roles: list[ConsoleRole] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _google_whole(self) -> Self:
+        """Google sign-in is configured whole or not at all: half a configuration is a mistake
+        to refuse at start-up, not a sign-in button that fails for everyone."""
+        given = {
+            "MISENA_CONSOLE_GOOGLE_CLIENT_ID": self.google_client_id,
+            "MISENA_CONSOLE_GOOGLE_CLIENT_SECRET": self.google_client_secret,
+            "MISENA_CONSOLE_GOOGLE_DOMAIN": self.google_domain,
+        }
+        missing = [name for name, value in given.items() if not value]
+        if missing and len(missing) < len(given):
+            raise ValueError(f"Google sign-in needs {', '.join(missing)} as well")
+        if not missing and not self.roles:
+            raise ValueError("Google sign-in needs MISENA_CONSOLE_ROLES: nobody could sign in")
+        return self
 
     @property
     def google_enabled(self) -> bool:

@@ -197,3 +197,21 @@ def test_a_session_ends_after_its_hours_however_busy(site: Console) -> None:
     answer = client.get("/")
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/console/sign-in")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("email", "CASO@example"), ("email", f"{DOCUMENT}@misena"), ("ficha", "2758392"), ("name", "luz avila")],
+)
+def test_search_by_email_part_ficha_and_name(site: Console, field: str, value: str) -> None:
+    client, _ = _signed_in(site, site.admin_token)
+    answer = client.get("/people", params={field: value})
+    assert answer.status_code == 200
+    assert f'href="/console/people/{person_id(site.harness, KEY)}"' in answer.text
+    assert "Luz Ávila" in answer.text
+
+
+def test_a_search_that_matches_nobody_says_so(site: Console) -> None:
+    client, _ = _signed_in(site, site.admin_token)
+    answer = client.get("/people", params={"ficha": "1111111"})
+    assert "Nadie coincide." in answer.text
