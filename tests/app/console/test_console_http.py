@@ -215,3 +215,23 @@ def test_a_search_that_matches_nobody_says_so(site: Console) -> None:
     client, _ = _signed_in(site, site.admin_token)
     answer = client.get("/people", params={"ficha": "1111111"})
     assert "Nadie coincide." in answer.text
+
+
+def test_the_person_page_says_so_when_google_cannot_be_read(site: Console) -> None:
+    harness = site.harness
+    client, _ = _signed_in(site, site.admin_token)
+    fault = {
+        "method": "directory.users.get",
+        "status": 400,
+        "reason": "invalid",
+        "message": "Invalid",
+        "times": 1,
+    }
+    harness.emulator.set_faults([fault])
+    try:
+        answer = client.get(f"/people/{person_id(harness, KEY)}")
+    finally:
+        harness.emulator.clear_faults()
+    assert answer.status_code == 200
+    assert "No se pudo consultar Google ahora" in answer.text
+    assert "Registro de Sofia Plus" in answer.text

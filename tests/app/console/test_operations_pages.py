@@ -1,5 +1,5 @@
-"""The operations pages in real Chromium: release a suspension the brake held (an admin's
-decision, as in ``/v1``), retry a dead job (signed in with Google as the help-desk agent) — each
+"""The operations pages in real Chromium: release and discard suspensions the brake held (an
+admin's decision, as in ``/v1``), retry a dead job (signed in with Google as the help-desk agent) — each
 with the audit entry its ``/v1`` twin leaves, the signed-in person as its actor."""
 
 from __future__ import annotations
@@ -22,10 +22,13 @@ def _audit(console: Console, action: str) -> list[tuple[str, str | None]]:
         return [(row.actor, row.reason) for row in rows]
 
 
-def test_release_a_held_suspension(console: Console, open_page: PageOpener) -> None:
+HELD = ("1044000001", "1044000002", "1044000003")
+
+
+def test_release_and_discard_held_suspensions(console: Console, open_page: PageOpener) -> None:
     harness = console.harness
     start = harness.clock() - timedelta(days=2)
-    people = [person(d, "CC", personal_email=f"p{d}@example.com") for d in ("1044000001", "1044000002")]
+    people = [person(d, "CC", personal_email=f"p{d}@example.com") for d in HELD]
     for who in people:
         harness.post(enrolled(start, who=who))
     harness.drain()
@@ -34,26 +37,39 @@ def test_release_a_held_suspension(console: Console, open_page: PageOpener) -> N
     harness.drain()
     harness.clock.advance(days=31)
     harness.sweep()
-    harness.drain()  # the brake's limit is 1: one suspended, one held
+    harness.drain()  # the brake's limit is 1: one suspended, two held
     browsed = open_page()
     page = browsed.page
     console.sign_in_with_token(page, console.admin_token)
-    tile = page.locator(".tile", has_text="retenida por el freno").inner_text()
-    assert tile.split() == ["1", "suspensión", "retenida", "por", "el", "freno"]
+    assert [" ".join(tile.split()) for tile in page.locator(".tile").all_inner_texts()] == [
+        "0 trabajos muertos",
+        "2 suspensiones retenidas por el freno",
+        "0 correos de credenciales esperando un remitente",
+        "0 s ha esperado el trabajo vencido más antiguo",
+    ]
     browsed.screenshot("dashboard")
     page.get_by_role("link", name="Suspensiones retenidas").first.click()
     boxes = page.get_by_role("checkbox")
-    assert boxes.count() == 1
+    assert boxes.count() == 2
     boxes.first.check()
     page.get_by_label("Motivo").fill("Verificado con Sofia Plus")
     assert_accessible(page)
     browsed.screenshot("holds")
     page.get_by_role("button", name="Liberar (suspender)").click()
     page.get_by_role("status").filter(has_text="Liberadas: se suspenden 1 cuentas").wait_for()
+    assert page.get_by_role("checkbox").count() == 1
+    page.get_by_role("checkbox").check()
+    page.get_by_label("Motivo").fill("El reporte de Sofia Plus venía errado")
+    page.get_by_role("button", name="Descartar (mantener activas)").click()
+    page.get_by_role("status").filter(has_text="Descartadas: 1 cuentas siguen activas").wait_for()
+    assert page.get_by_text("No hay suspensiones retenidas.").count() == 1
     harness.drain()
-    suspended = [harness.get_user(f"{d}@misena.edu.co") for d in ("1044000001", "1044000002")]
-    assert [bool(user and user["suspended"]) for user in suspended] == [True, True]
+    suspended = [harness.get_user(f"{d}@misena.edu.co") for d in HELD]
+    assert sorted(bool(user and user["suspended"]) for user in suspended) == [False, True, True]
     assert _audit(console, "suspension.release") == [("token:mesa-admin", "Verificado con Sofia Plus")]
+    assert _audit(console, "suspension.discard") == [
+        ("token:mesa-admin", "El reporte de Sofia Plus venía errado")
+    ]
     assert browsed.blocked == []
 
 
