@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,16 @@ def _environment() -> Environment:
     return environment
 
 
+#: Colombia's time (no daylight saving): what a help-desk agent's clock says.
+COLOMBIA = timezone(timedelta(hours=-5), "COT")
+
+
 def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
+    """A stored instant (UTC; naive from SQLite) as Colombia's local time."""
+    if moment is None:
+        return "—"
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(COLOMBIA).strftime("%Y-%m-%d %H:%M")
 
 
 ENVIRONMENT = _environment()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -187,6 +188,11 @@ def test_a_console_action_leaves_the_audit_entry_of_its_api_twin(site: Console) 
     assert len(shapes) == 2
     assert shapes[0] == shapes[1]
     assert shapes[0][:2] == ("token:mesa-admin", "person.reconcile")
+    local = (harness.clock() - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")  # Colombia, UTC-5
+    assert (
+        f"<td>{local}</td><td>token:mesa-admin</td><td>person.reconcile</td>"
+        in client.get(f"/people/{target}").text
+    )
 
 
 def test_a_session_ends_after_its_hours_however_busy(site: Console) -> None:
