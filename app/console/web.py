@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.console.rendering import BASE, _, flash, render
 from app.console.staff import (
@@ -139,7 +140,15 @@ async def on_invalid_request(request: Request, exc: Exception) -> Response:
     return error_page(request, current_staff(request, services_of(request)), 422, message)
 
 
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    """A page that does not exist (404) or a method it does not take (405), as a page."""
+    status = exc.status_code if isinstance(exc, StarletteHTTPException) else 400
+    message = _("There is no such page.") if status == 404 else _("This page does not take that request.")
+    return error_page(request, current_staff(request, services_of(request)), status, message)
+
+
 HANDLERS: dict[type[Exception], Any] = {
+    StarletteHTTPException: on_http_error,
     RequestValidationError: on_invalid_request,
     SignInRequiredError: on_sign_in_required,
     NotAllowedError: on_not_allowed,

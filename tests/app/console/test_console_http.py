@@ -113,7 +113,14 @@ def test_bad_input_is_a_page_naming_the_field_never_a_500(site: Console) -> None
         answer = client.get(path) if not path.endswith("retry") else client.post(path, data={})
         assert answer.status_code == 422, (path, answer.status_code)
         assert "Valor no válido" in answer.text
-    assert client.get("/people/999999").status_code == 404
+    missing = client.get("/people/999999")
+    assert missing.status_code == 404
+    assert "No hay ninguna persona con ese id." in missing.text
+    for path, status, words in (("/nowhere", 404, "Esa página no existe."), ("/holds", 405, "no admite")):
+        answer = client.put(path) if status == 405 else client.get(path)
+        assert answer.status_code == status
+        assert words in answer.text
+        assert answer.headers["content-type"].startswith("text/html")
     for field, value in (
         ("document", "1\x002"),
         ("name", "a" * 101),
