@@ -9,6 +9,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
 from app.console import google_signin, ops_pages, people_pages, signin_pages, sync_pages
+from app.console.headers import ConsoleHeaders
 from app.console.rendering import BASE, STATIC
 from app.console.settings import ConsoleSettings
 from app.console.web import HANDLERS
@@ -54,4 +55,5 @@ def console_app(services: Services, settings: ConsoleSettings) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookie,
     )
+    console.add_middleware(ConsoleHeaders)
     return console

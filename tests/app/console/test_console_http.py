@@ -248,3 +248,16 @@ def test_the_person_page_says_so_when_google_cannot_be_read(site: Console) -> No
     assert answer.status_code == 200
     assert "No se pudo consultar Google ahora" in answer.text
     assert "Registro de Sofia Plus" in answer.text
+
+
+@pytest.mark.parametrize("path", ["/sign-in", "/", "/nowhere"])
+def test_pages_are_never_cached_framed_or_sniffed(site: Console, path: str) -> None:
+    client, _ = _signed_in(site, site.admin_token)
+    headers = client.get(path).headers
+    assert headers["cache-control"] == "no-store"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
+    policy = headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
