@@ -67,6 +67,14 @@ def test_release_and_discard_held_suspensions(console: Console, open_page: PageO
     suspended = [harness.get_user(f"{d}@misena.edu.co") for d in HELD]
     assert sorted(bool(user and user["suspended"]) for user in suspended) == [False, True, True]
     assert _audit(console, "suspension.release") == [("token:mesa-admin", "Verificado con Sofia Plus")]
+    page.get_by_role("link", name="Tablero").click()
+    discarded = [d for d, user in zip(HELD, suspended, strict=True) if user and not user["suspended"]]
+    page.goto(f"{console.url}/people/{harness.person('CC:' + discarded[0]).id}")
+    holds = page.locator(
+        "section", has=page.get_by_role("heading", name="Suspensiones retenidas por el freno")
+    )
+    assert holds.get_by_role("cell", name="Descartada").count() == 1
+    assert holds.get_by_role("cell", name="token:mesa-admin").count() == 1
     assert _audit(console, "suspension.discard") == [
         ("token:mesa-admin", "El reporte de Sofia Plus venía errado")
     ]
