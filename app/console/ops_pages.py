@@ -13,6 +13,7 @@ from app.accounts.holds import holds_page
 from app.accounts.schemas import HoldOut
 from app.console.rendering import _, render
 from app.console.web import RowId, back, posted, reason_problem, services_of, spanish_of, text_field, viewer
+from app.console.words import ngettext
 from app.credentials.delivery_jobs import count_waiting
 from app.db.states import HoldState, JobState
 from app.errors import MisenaError
@@ -79,11 +80,14 @@ async def decide_hold(request: Request, decision: str) -> RedirectResponse:
         )
     except MisenaError as exc:
         return back(request, "/holds", "error", spanish_of(exc))
-    message = (
-        _("Released: %(count)s accounts are suspended.")
-        if release
-        else _("Discarded: %(count)s accounts stay active.")
-    )
+    if release:
+        message = ngettext(
+            "Released: %(count)s account is suspended.", "Released: %(count)s accounts are suspended.", count
+        )
+    else:
+        message = ngettext(
+            "Discarded: %(count)s account stays active.", "Discarded: %(count)s accounts stay active.", count
+        )
     return back(request, "/holds", "ok", message % {"count": count})
 
 
@@ -97,6 +101,24 @@ async def dead_jobs(request: Request) -> HTMLResponse:
 def _dead(services: Services) -> list[JobOut]:
     with services.sessions() as session:
         return list(jobs_page(session, state=JobState.DEAD, limit=LISTED).items)
+
+
+@router.post("/jobs/retry-dead", response_class=RedirectResponse)
+async def retry_dead(request: Request) -> RedirectResponse:
+    """Every dead job at once (``POST /v1/jobs/retry-dead``), for after an outage is over."""
+    staff, form = await posted(request, Scope.JOBS_WRITE)
+    reason = text_field(form, "reason")
+    problem = reason_problem(reason)
+    if problem is not None:
+        return back(request, "/jobs", "error", problem)
+    count = await run_in_threadpool(services_of(request).staff.retry_dead, staff.actor, reason)
+    return back(
+        request,
+        "/jobs",
+        "ok",
+        ngettext("%(count)s dead job queued again.", "%(count)s dead jobs queued again.", count)
+        % {"count": count},
+    )
 
 
 @router.post("/jobs/{job_id}/retry", response_class=RedirectResponse)

@@ -21,7 +21,7 @@ from app.db.models import AuditEvent
 from app.staff.tokens import Scope, issue_token, revoke_token
 from tests.app.console.conftest import Console, serving_console
 from tests.support.databases import DIALECTS, postgres_schema
-from tests.support.staff_api import apprentice, enroll, person_id
+from tests.support.staff_api import INVALID_INSERT, apprentice, enroll, person_id
 from workspace.emulator.server import BackgroundServer, EmulatorServer
 
 DOCUMENT = "1066000001"
@@ -261,3 +261,29 @@ def test_pages_are_never_cached_framed_or_sniffed(site: Console, path: str) -> N
     policy = headers["content-security-policy"]
     assert "default-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
+
+
+def test_retry_every_dead_job_at_once(site: Console) -> None:
+    harness = site.harness
+    harness.emulator.set_faults([INVALID_INSERT])
+    enroll(harness, apprentice("1066000101", "d1@example.com", "Uno", "Muerto"))
+    enroll(harness, apprentice("1066000102", "d2@example.com", "Dos", "Muerto"))
+    harness.emulator.clear_faults()
+    client, _ = _signed_in(site, site.admin_token)
+    page = client.get("/jobs")
+    assert page.text.count('action="/console/jobs/') == 3  # two retries and "retry all"
+    answer = client.post(
+        "/jobs/retry-dead", data={"reason": "Google volvió", "csrf_token": _csrf(client, "/jobs")}
+    )
+    assert answer.status_code == 303
+    assert "2 trabajos muertos volvieron a la cola." in client.get("/jobs").text
+    harness.drain()
+    for document in ("1066000101", "1066000102"):
+        assert harness.get_user(f"{document}@misena.edu.co") is not None
+    with harness.services.sessions() as session:
+        entry = session.scalars(select(AuditEvent).where(AuditEvent.action == "job.retry_dead")).one()
+        assert (entry.actor, entry.reason, len(entry.details["jobs"])) == (
+            "token:mesa-admin",
+            "Google volvió",
+            2,
+        )

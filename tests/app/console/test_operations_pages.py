@@ -56,12 +56,12 @@ def test_release_and_discard_held_suspensions(console: Console, open_page: PageO
     assert_accessible(page)
     browsed.screenshot("holds")
     page.get_by_role("button", name="Liberar (suspender)").click()
-    page.get_by_role("status").filter(has_text="Liberadas: se suspenden 1 cuentas").wait_for()
+    page.get_by_role("status").filter(has_text="Liberada: se suspende 1 cuenta.").wait_for()
     assert page.get_by_role("checkbox").count() == 1
     page.get_by_role("checkbox").check()
     page.get_by_label("Motivo").fill("El reporte de Sofia Plus venía errado")
     page.get_by_role("button", name="Descartar (mantener activas)").click()
-    page.get_by_role("status").filter(has_text="Descartadas: 1 cuentas siguen activas").wait_for()
+    page.get_by_role("status").filter(has_text="Descartada: 1 cuenta sigue activa.").wait_for()
     assert page.get_by_text("No hay suspensiones retenidas.").count() == 1
     harness.drain()
     suspended = [harness.get_user(f"{d}@misena.edu.co") for d in HELD]
