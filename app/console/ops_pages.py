@@ -7,6 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.accounts.holds import holds_page
@@ -15,10 +17,12 @@ from app.console.rendering import _, render
 from app.console.web import RowId, back, posted, reason_problem, services_of, spanish_of, text_field, viewer
 from app.console.words import ngettext
 from app.credentials.delivery_jobs import count_waiting
+from app.db.models import Person
 from app.db.states import HoldState, JobState
 from app.errors import MisenaError
 from app.jobs.queries import jobs_page
 from app.jobs.schemas import JobOut
+from app.lookup.schemas import PersonSummary
 from app.runtime.services import Services
 from app.staff.tokens import Scope
 
@@ -50,13 +54,23 @@ def _figures(services: Services) -> dict[str, Any]:
 @router.get("/holds", response_class=HTMLResponse)
 async def holds(request: Request) -> HTMLResponse:
     staff = await viewer(request, Scope.ACCOUNTS_READ)
-    items = await run_in_threadpool(_held, services_of(request))
-    return render(request, "holds.html.j2", staff, holds=items)
+    items, names = await run_in_threadpool(_held, services_of(request))
+    return render(request, "holds.html.j2", staff, holds=items, names=names)
 
 
-def _held(services: Services) -> list[HoldOut]:
+def _held(services: Services) -> tuple[list[HoldOut], dict[int, str]]:
     with services.sessions() as session:
-        return list(holds_page(session, state=HoldState.HELD, limit=LISTED).items)
+        items = list(holds_page(session, state=HoldState.HELD, limit=LISTED).items)
+        return items, names_of(session, {hold.person_id for hold in items})
+
+
+def names_of(session: Session, person_ids: set[int]) -> dict[int, str]:
+    """Each person's names as the record has them, for lists that hold only ids."""
+    if not person_ids:
+        return {}
+    found = session.scalars(select(Person).where(Person.id.in_(person_ids)))
+    return {person.id: f"{summary.first_names} {summary.last_names}".strip()
+            for person in found if (summary := PersonSummary.of(person))}  # fmt: skip
 
 
 @router.post("/holds/{decision}", response_class=RedirectResponse)
@@ -94,13 +108,14 @@ async def decide_hold(request: Request, decision: str) -> RedirectResponse:
 @router.get("/jobs", response_class=HTMLResponse)
 async def dead_jobs(request: Request) -> HTMLResponse:
     staff = await viewer(request, Scope.ACCOUNTS_READ)
-    items = await run_in_threadpool(_dead, services_of(request))
-    return render(request, "jobs.html.j2", staff, jobs=items)
+    items, names = await run_in_threadpool(_dead, services_of(request))
+    return render(request, "jobs.html.j2", staff, jobs=items, names=names)
 
 
-def _dead(services: Services) -> list[JobOut]:
+def _dead(services: Services) -> tuple[list[JobOut], dict[int, str]]:
     with services.sessions() as session:
-        return list(jobs_page(session, state=JobState.DEAD, limit=LISTED).items)
+        items = list(jobs_page(session, state=JobState.DEAD, limit=LISTED).items)
+        return items, names_of(session, {job.person_id for job in items})
 
 
 @router.post("/jobs/retry-dead", response_class=RedirectResponse)

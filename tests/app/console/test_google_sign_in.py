@@ -27,7 +27,8 @@ def test_staff_in_the_group_sign_in_with_google_and_get_its_scopes(
     page.get_by_role("button", name="Siguiente").click()
     page.wait_for_url(console.url + "/")
     page.get_by_role("status").filter(has_text=f"Sesión iniciada como {AGENT[0]}").wait_for()
-    assert page.get_by_text("accounts:write").count() == 1
+    permissions = "accounts:read, accounts:write, jobs:write, sync:run"
+    assert page.get_by_text(f"Sesión de {AGENT[0]}, con los permisos: {permissions}.").count() == 1
     assert page.get_by_role("link", name="Sincronizaciones").count() == 1
     assert browsed.blocked == []
     assert browsed.page_errors == []
@@ -37,7 +38,7 @@ def test_a_listed_reader_signs_in_read_only(console: Console, open_page: PageOpe
     browsed = open_page()
     console.sign_in_with_google(browsed.page, *READER)
     browsed.page.wait_for_url(console.url + "/")
-    assert browsed.page.get_by_text("(accounts:read)").count() == 1
+    assert browsed.page.get_by_text(f"Sesión de {READER[0]}, con los permisos: accounts:read.").count() == 1
     assert browsed.page.get_by_role("link", name="Sincronizaciones").count() == 0
 
 

@@ -51,6 +51,7 @@ def test_release_and_discard_held_suspensions(console: Console, open_page: PageO
     page.get_by_role("link", name="Suspensiones retenidas").first.click()
     boxes = page.get_by_role("checkbox")
     assert boxes.count() == 2
+    assert page.locator("tbody a").all_inner_texts() == ["María José Peña de la Torre"] * 2
     boxes.first.check()
     page.get_by_label("Motivo").fill("Verificado con Sofia Plus")
     assert_accessible(page)
@@ -94,6 +95,7 @@ def test_retry_a_dead_job(console: Console, open_page: PageOpener) -> None:
     page.get_by_role("link", name="Trabajos muertos").first.click()
     rows = page.locator("tbody tr")
     assert rows.count() == 1
+    assert rows.first.get_by_role("link", name="Luis Pérez").count() == 1
     rows.first.get_by_label("Motivo").fill("Google ya acepta la cuenta")
     assert_accessible(page)
     browsed.screenshot("dead-jobs")
