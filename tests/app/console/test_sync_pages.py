@@ -47,6 +47,13 @@ def test_upload_a_windows_1252_roster_and_apply_its_plan_with_the_confirmation(
     page.get_by_role("button", name="Aplicar el plan").click()
     page.get_by_role("status").filter(has_text="Plan aplicado").wait_for()
     assert page.get_by_role("button", name="Aplicar el plan").count() == 0
+    assert page.get_by_role("alert").count() == 0  # no longer refused
+    assert (
+        page.get_by_text(
+            "Rechazado al principio (too_many_suspensions); lo confirmó token:mesa-admin."
+        ).count()
+        == 1
+    )
     browsed.screenshot("applied")
     harness.drain()
     created = harness.get_user("1033000111@misena.edu.co")
