@@ -19,7 +19,7 @@ from app.console.application import console_app
 from app.console.settings import ConsoleSettings
 from app.db.models import AuditEvent
 from app.staff.tokens import Scope, issue_token, revoke_token
-from tests.app.console.conftest import Console, serving_console
+from tests.app.console.conftest import AGENT, Console, serving_console
 from tests.support.databases import DIALECTS, postgres_schema
 from tests.support.staff_api import INVALID_INSERT, apprentice, enroll, person_id
 from workspace.emulator.server import BackgroundServer, EmulatorServer
@@ -287,3 +287,25 @@ def test_retry_every_dead_job_at_once(site: Console) -> None:
             "Google volvió",
             2,
         )
+
+
+def test_google_sign_in_by_hand_and_its_callback_works_once(site: Console) -> None:
+    """The redirects a browser follows, followed one by one: the callback is good once; replayed
+    (same state, same code) it is refused and makes no session."""
+    client = _browser(site)
+    start = client.get("/auth/google", params={"next": "/console/jobs"})
+    assert start.status_code == 302
+    authorize = httpx.URL(start.headers["location"])
+    assert authorize.params["code_challenge_method"] == "S256"
+    assert authorize.params["redirect_uri"] == site.url + "/auth/google/callback"
+    form = {**dict(authorize.params), "email": AGENT[0], "password": AGENT[1]}
+    with httpx.Client(timeout=10, follow_redirects=False) as google:
+        answer = google.post(str(authorize.copy_with(query=None)), data=form)
+    assert answer.status_code == 302
+    callback = answer.headers["location"]
+    signed_in = client.get(callback)
+    assert signed_in.status_code == 303
+    assert signed_in.headers["location"] == "/console/jobs"
+    assert client.get("/jobs").status_code == 200
+    assert _browser(site).get(callback).status_code == 401  # another browser: no state of its own
+    assert client.get(callback).status_code == 401  # the state was used up in this session too
