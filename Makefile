@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: catalogues run test lint typecheck contracts unit chromium format emulator clean bench bench-bulk bench-provisioning bench-senders bench-intake
+.PHONY: catalogues run test lint typecheck contracts unit chromium promtool format emulator clean bench bench-bulk bench-provisioning bench-senders bench-intake
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-unit: $(STAMP) chromium
+unit: $(STAMP) chromium promtool
 	$(BIN)/pytest -n 2 -q
 
 # The browser tests (tests/support/browser.py) drive Debian's Chromium through Playwright, never a
@@ -41,6 +41,24 @@ chromium:
 	    exit 1; \
 	  fi; \
 	}
+
+# promtool, Prometheus' own rule checker and rule unit-test runner (tests/deploy/test_alerts_fire.py),
+# taken out of Debian's prometheus package without installing it (no server is set up or
+# started): apt-get download, dpkg -x, only promtool kept under var/tools. Else one line.
+PROMTOOL := var/tools/promtool
+promtool: $(PROMTOOL)
+$(PROMTOOL):
+	@command -v apt-get >/dev/null && command -v dpkg >/dev/null || { \
+	  echo "The alert tests need promtool at $(PROMTOOL): copy it there from Debian's package prometheus" >&2; \
+	  exit 1; \
+	}
+	@echo "Fetching promtool from Debian's prometheus package (apt-get download)"
+	@tmp=$$(mktemp -d) && cd $$tmp \
+	  && { apt-get download -qq prometheus >/dev/null 2>&1 \
+	       || { apt-get update -qq >/dev/null && apt-get download -qq prometheus >/dev/null 2>&1; }; } \
+	  && dpkg -x prometheus_*.deb root && cd - >/dev/null \
+	  && mkdir -p $(@D) && cp $$tmp/root/usr/bin/promtool $@ && rm -rf $$tmp \
+	  || { echo "Could not fetch Debian's prometheus package for promtool (apt-get download prometheus)" >&2; exit 1; }
 
 test: lint typecheck contracts unit
 
@@ -74,9 +92,12 @@ bench-intake: $(STAMP)
 # Message catalogues (app/i18n.py): extract the msgids, merge them into each language's .po,
 # compile the .mo files the service reads. Run after changing any message; fill in the new msgstr.
 LOCALE := app/locale
+# The service also marks messages with Text(...) (app.texts) and Message(...) (sofia_sync.messages);
+# the CLI domain does not, since Rich's Text(...) in Typer is no message of ours.
 EXTRACT := $(BIN)/pybabel -q extract --no-location --sort-output --omit-header -k N_
+SERVICE_KEYWORDS := -k Text -k Message
 catalogues: $(STAMP)
-	$(EXTRACT) -F $(LOCALE)/service.cfg -o $(LOCALE)/misena.pot .
+	$(EXTRACT) $(SERVICE_KEYWORDS) -F $(LOCALE)/service.cfg -o $(LOCALE)/misena.pot .
 	site=$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
 	$(EXTRACT) -F $(LOCALE)/cli.cfg -o $(LOCALE)/misena_cli.pot app/cli $$site/typer
 	$(EXTRACT) -F $(LOCALE)/console.cfg -o $(LOCALE)/misena_console.pot app/console

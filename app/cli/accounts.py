@@ -1,135 +1,127 @@
 """``misena accounts``: people's Mi SENA accounts at a terminal — search, the whole picture of
-one person, and the IT staff's corrections (help in Spanish, for SENA's IT staff).
+one person, and the IT staff's corrections.
 
-The same code answers here and over HTTP: people are found and pictured by
-:mod:`app.lookup.queries`, every change to a person goes through :class:`app.staff.actions.StaffActions`
-(so it lands in the audit trail as ``cli:<actor>``, in the same transaction), and ``--json``
-prints the very schemas the API answers with. Apart from ``misena jobs`` and ``misena tokens``
-because only this group names a person (by document or ``--id``) and draws a person's picture.
+A client of ``/v1/people``: the service finds and pictures people and makes every change, so it
+lands in the audit trail under the profile's token, and ``--json`` prints the API's answer.
+Apart from ``misena jobs`` because only this group names a person (by document or ``--id``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.orm import Session, sessionmaker
 
+from app.cli.api import Api, api, remember_profile
 from app.cli.person_picture import show
 from app.cli.plumbing import (
     MAX_ID,
-    Actor,
+    CliError,
+    ExitCode,
     Json,
     Limit,
     PageToken,
+    ProfileOption,
     Reason,
     RequiredReason,
-    actor_label,
     checked_reason,
-    cli_clock,
-    load_settings,
-    logs_to_stderr,
-    open_database,
-    refused,
     required_reason,
     usage_error,
 )
 from app.cli.rendering import (
-    dump_json,
+    ACCOUNT_STATES,
     emit,
     err_console,
     make_table,
     out_console,
+    print_json,
     print_more,
     state_cell,
     text_cell,
 )
-from app.db.models import Person
+from app.cli.spanish_typer import SpanishTyper
 from app.db.states import AccountStatus
-from app.errors import MisenaError, NotFoundError, not_found
-from app.http.v1.schemas import Accepted, PageOf
-from app.lookup import queries as people_queries
-from app.lookup.schemas import PersonSummary
-from app.people import repository as people_repository
-from app.staff.actions import StaffActions
-from app.texts import Text
+from app.i18n import cli_gettext as _
+from app.lookup.schemas import PersonDetail, PersonSummary
+from sofia_sync.enums import DocumentType
 
-accounts_cli = typer.Typer(
-    help="Cuentas Mi SENA de las personas: buscar, ver el cuadro completo y corregir.",
-    no_args_is_help=True,
+accounts_cli = SpanishTyper(
+    help=_("People's Mi SENA accounts: search, see the whole picture, correct."), no_args_is_help=True
 )
-accounts_cli.callback()(logs_to_stderr)
+
+
+@accounts_cli.callback()
+def _group(profile: ProfileOption = None) -> None:
+    remember_profile(profile)
 
 
 Document = Annotated[
     str | None,
     typer.Argument(
-        metavar="DOCUMENTO",
-        help="Número de documento (1098765432, con o sin separadores) o tipo:número (TI:1098765432);"
-        " también encuentra a quien cambió de documento (TI → CC) por el anterior.",
+        metavar=_("DOCUMENT"),
+        help=_(
+            "Document number (1098765432, with or without separators) or type:number (TI:1098765432);"
+            " also finds whoever changed document (TI → CC) by the former one."
+        ),
         show_default=False,
     ),
 ]
 PersonIdOption = Annotated[
     int | None,
-    typer.Option("--id", min=1, max=MAX_ID, help="El id de la persona en misena, en lugar del documento."),
+    typer.Option("--id", min=1, max=MAX_ID, help=_("The person's id in misena, instead of the document.")),
 ]
+NO_PERSON = _("no person has that document")
 
 
-def _person(sessions: sessionmaker[Session], document: str | None, person_id: int | None) -> tuple[int, str]:
-    """The one person meant: ``(id, person_key)``; exits 3 if nobody matches, 2 (say which) if
-    several do."""
+def _checked_document(document: str) -> str:
+    kind, colon, number = document.strip().rpartition(":")
+    known = ", ".join(t.value for t in DocumentType)
+    if not number.strip() or (colon and kind.strip().upper() not in set(DocumentType)):
+        raise usage_error(
+            _("use 1098765432 or type:number, e.g. TI:1098765432 (types {types})").format(types=known),
+            _("DOCUMENT"),
+        )
+    return document.strip()
+
+
+def _person(client: Api, document: str | None, person_id: int | None) -> tuple[int, str | None]:
+    """The one person meant: ``(id, person_key)``; exits 3 if nobody matches, 2 (saying which)
+    if several do."""
     if document is None and person_id is not None:
-        return _person_by_id(sessions, person_id)
+        return person_id, None
     if document is None or person_id is not None:
-        usage_error("indique el documento o --id (uno de los dos)")
-    return _person_by_document(sessions, document)
+        raise usage_error(_("give the document or --id (one of the two)"))
+    page = client.get("/v1/people", {"document": _checked_document(document), "limit": 20})
+    people = [PersonSummary.model_validate(item) for item in page["items"]]
+    if not people:
+        raise CliError(ExitCode.NOT_FOUND, NO_PERSON)
+    if len(people) > 1:
+        _print_people(err_console(), _("Several people have that number: {n}").format(n=len(people)), people)
+        raise CliError(
+            ExitCode.USAGE,
+            _("say which: with the document type (e.g. TI:1098765432) or with --id"),
+            prefixed=False,
+        )
+    return people[0].id, people[0].person_key
 
 
-def _person_by_id(sessions: sessionmaker[Session], person_id: int) -> tuple[int, str]:
-    with sessions() as session:
-        person = people_repository.get(session, person_id)
-        if person is None:
-            refused(not_found("person"))
-        return person.id, person.person_key
-
-
-def _person_by_document(sessions: sessionmaker[Session], document: str) -> tuple[int, str]:
-    with sessions() as session:
-        try:
-            people = people_repository.find_by_document(session, document)
-        except ValueError:
-            usage_error("use 1098765432 o tipo:número, p. ej. TI:1098765432 (tipos CC, TI, CE, PEP, PPT, PA)")
-        if not people:
-            refused(
-                NotFoundError(
-                    Text(es="ninguna persona tiene ese documento.", en="No person has that document.")
-                )
-            )
-        if len(people) > 1:
-            _print_people(err_console(), f"Varias personas tienen ese número: {len(people)}", people)
-            err_console().print(
-                "[red]Indique cuál: con el tipo de documento (p. ej. [bold]TI:1098765432[/bold]) "
-                "o con [bold]--id[/bold].[/red]"
-            )
-            raise typer.Exit(2)
-        return people[0].id, people[0].person_key
-
-
-def _print_people(console: Console, title: str, people: list[Person]) -> None:
-    table = make_table(title, ("id", "documento", "nombres", "cuenta", "estado", "motivo"))
-    for person in people:
-        summary = PersonSummary.of(person)
-        flags = [f for f, on in (("excluida", summary.excluded), ("susp. TI", summary.staff_suspended)) if on]
+def _print_people(console: Console, title: str, people: list[PersonSummary]) -> None:
+    table = make_table(title, (_("id"), _("document"), _("names"), _("account"), _("state"), _("reason")))
+    for summary in people:
+        flags = [
+            f
+            for f, on in ((_("excluded"), summary.excluded), (_("susp. by IT"), summary.staff_suspended))
+            if on
+        ]
         table.add_row(
             str(summary.id),
             escape(summary.person_key),
             escape(f"{summary.first_names} {summary.last_names}"),
             text_cell(summary.account_email),
-            state_cell(summary.account_status) + "".join(f" [magenta]{f}[/magenta]" for f in flags),
+            state_cell(summary.account_status, ACCOUNT_STATES)
+            + "".join(f" [magenta]{f}[/magenta]" for f in flags),
             text_cell(summary.status_reason),
         )
     emit(console, table)
@@ -137,172 +129,149 @@ def _print_people(console: Console, title: str, people: list[Person]) -> None:
 
 def _ficha(value: str | None) -> str | None:
     if value is not None and not (len(value) <= 20 and value.replace("-", "").isalnum() and value.isascii()):
-        raise typer.BadParameter("solo letras, dígitos y guiones (hasta 20)")
+        raise typer.BadParameter(_("only letters, digits and hyphens (up to 20)"))
     return value
 
 
-@accounts_cli.command("search")
+@accounts_cli.command("search", help=_("Search people (newest first); filters combine."))
 def accounts_search(
-    document: Annotated[str | None, typer.Option(help="Número de documento, con o sin separadores.")] = None,
-    email: Annotated[str | None, typer.Option(help="Correo de la cuenta o personal (o parte).")] = None,
-    name: Annotated[str | None, typer.Option(help="Parte de los nombres o apellidos.")] = None,
-    ficha: Annotated[str | None, typer.Option(help="Ficha (completa).", callback=_ficha)] = None,
-    state: Annotated[AccountStatus | None, typer.Option(help="Estado de la cuenta.")] = None,
+    document: Annotated[
+        str | None, typer.Option(help=_("Document number, with or without separators."), show_default=False)
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option(help=_("Account or personal email (or part)."), show_default=False)
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help=_("Part of the names or surnames."), show_default=False)
+    ] = None,
+    ficha: Annotated[
+        str | None, typer.Option(help=_("Ficha (whole)."), callback=_ficha, show_default=False)
+    ] = None,
+    state: Annotated[AccountStatus | None, typer.Option(help=_("Account state."), show_default=False)] = None,
     limit: Limit = 50,
     page_token: PageToken = None,
     as_json: Json = False,
 ) -> None:
-    """Busca personas (las más recientes primero); los filtros se combinan."""
-    filters = people_queries.PeopleFilter(document=document, email=email, name=name, ficha=ficha, state=state)
-    with open_database() as sessions, sessions() as session:
-        try:
-            page = people_queries.search_people(session, filters, page_token, limit)
-        except MisenaError as exc:
-            refused(exc)
-        if as_json:
-            found = PageOf[PersonSummary](
-                items=[PersonSummary.of(p) for p in page.items], next_page_token=page.next_page_token
-            )
-            dump_json(found)
-            return
-        _print_people(out_console(), f"Personas: {len(page.items)}", page.items)
-    print_more(page.next_page_token)
-
-
-@accounts_cli.command("show")
-def accounts_show(document: Document = None, person_id: PersonIdOption = None, as_json: Json = False) -> None:
-    """Todo sobre una persona: registro de Sofia Plus, cuenta deseada, estado en Workspace,
-    trabajos, envíos de credenciales (nunca la contraseña), retenciones y auditoría."""
-    settings = load_settings()
-    with open_database(settings) as sessions:
-        found, _ = _person(sessions, document, person_id)
-        with sessions() as session:
-            try:
-                detail = people_queries.person_detail(session, settings.policy, cli_clock(), found)
-            except MisenaError as exc:
-                refused(exc)
+    if document is not None:
+        document = _checked_document(document)
+    params = {"document": document, "email": email, "name": name, "ficha": ficha,
+              "state": state.value if state else None, "limit": limit, "page_token": page_token}  # fmt: skip
+    page = api().get("/v1/people", params)
     if as_json:
-        dump_json(detail)
+        print_json(page)
         return
-    show(out_console(), detail)
+    people = [PersonSummary.model_validate(item) for item in page["items"]]
+    _print_people(out_console(), _("People: {n}").format(n=len(people)), people)
+    print_more(page.get("next_page_token"))
+
+
+@accounts_cli.command(
+    "show",
+    help=_(
+        "Everything about one person: Sofia Plus record, desired account, state in Workspace, jobs, "
+        "credential deliveries (never the password), held suspensions and audit trail."
+    ),
+)
+def accounts_show(
+    document: Document = None,
+    person_id: PersonIdOption = None,
+    live: Annotated[
+        bool, typer.Option("--live", help=_("Also read the account from Google now (one call)."))
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    client = api()
+    found, _key = _person(client, document, person_id)
+    detail: dict[str, Any] = client.get(
+        f"/v1/people/{found}", {"live": "true" if live else None}, not_found=_("no person with that id")
+    )
+    if as_json:
+        print_json(detail)
+        return
+    show(out_console(), PersonDetail.model_validate(detail))
+
+
+APPLIED = _("the worker applies it at the next reconcile")
 
 
 def _act(
     document: str | None,
     person_id: int | None,
     action: str,
-    change: Callable[[StaffActions, int], None],
+    body: dict[str, Any],
     done: str,
     as_json: bool,
 ) -> None:
-    with open_database() as sessions:
-        found, key = _person(sessions, document, person_id)
-        try:
-            change(StaffActions(sessions, cli_clock), found)
-        except MisenaError as exc:
-            refused(exc)
+    client = api()
+    found, key = _person(client, document, person_id)
+    accepted = client.post(f"/v1/people/{found}/{action}", body, not_found=_("no person with that id"))
     if as_json:
-        dump_json(Accepted(action=action, person_id=found))
+        print_json(accepted)
         return
-    out_console().print(f"[green]✔[/green] {done}: {escape(key)} (id {found})")
+    who = f"{escape(key)} (id {found})" if key else f"id {found}"
+    out_console().print(f"[green]✔[/green] {done}: {who}")
 
 
-APPLIED = "el worker lo aplica en la próxima reconciliación"
-
-
-@accounts_cli.command("resend-credentials")
+@accounts_cli.command(
+    "resend-credentials", help=_("Generate a new password and email it to the personal email Sofia Plus has.")
+)
 def accounts_resend_credentials(
-    document: Document = None,
-    person_id: PersonIdOption = None,
-    reason: Reason = None,
-    actor: Actor = None,
-    as_json: Json = False,
+    document: Document = None, person_id: PersonIdOption = None, reason: Reason = None, as_json: Json = False
 ) -> None:
-    """Genera una contraseña nueva y la envía al correo personal registrado en Sofia Plus."""
-    why, who = checked_reason(reason), actor_label(actor)
-    _act(
-        document, person_id, "person.resend_credentials",
-        lambda staff, pid: staff.resend_credentials(pid, who, why),
-        "credenciales nuevas en camino al correo personal", as_json,
-    )  # fmt: skip
+    _act(document, person_id, "resend-credentials", {"reason": checked_reason(reason)},
+         _("new credentials on their way to the personal email"), as_json)  # fmt: skip
 
 
-@accounts_cli.command("suspend")
+@accounts_cli.command(
+    "suspend", help=_("Suspend the account (misuse), whatever Sofia Plus says, until `unsuspend`.")
+)
 def accounts_suspend(
-    reason: RequiredReason,
-    document: Document = None,
-    person_id: PersonIdOption = None,
-    actor: Actor = None,
-    as_json: Json = False,
+    reason: RequiredReason, document: Document = None, person_id: PersonIdOption = None, as_json: Json = False
 ) -> None:
-    """Suspende la cuenta (uso indebido), diga lo que diga Sofia Plus, hasta `unsuspend`."""
-    why, who = required_reason(reason), actor_label(actor)
-    _act(
-        document, person_id, "person.suspend", lambda staff, pid: staff.suspend(pid, who, why),
-        f"suspensión registrada ({APPLIED})", as_json,
-    )  # fmt: skip
+    _act(document, person_id, "suspend", {"reason": required_reason(reason)},
+         _("suspension recorded ({applied})").format(applied=APPLIED), as_json)  # fmt: skip
 
 
-@accounts_cli.command("unsuspend")
+@accounts_cli.command(
+    "unsuspend",
+    help=_(
+        "Lift a suspension made by IT staff or outside misena (in Google's console). "
+        "Sofia Plus still decides: a withdrawn apprentice stays suspended."
+    ),
+)
 def accounts_unsuspend(
-    document: Document = None,
-    person_id: PersonIdOption = None,
-    reason: Reason = None,
-    actor: Actor = None,
-    as_json: Json = False,
+    document: Document = None, person_id: PersonIdOption = None, reason: Reason = None, as_json: Json = False
 ) -> None:
-    """Levanta una suspensión hecha por TI o fuera de misena (en la consola de Google).
-    Sofia Plus sigue decidiendo: un aprendiz retirado sigue suspendido."""
-    why, who = checked_reason(reason), actor_label(actor)
-    _act(
-        document, person_id, "person.unsuspend", lambda staff, pid: staff.unsuspend(pid, who, why),
-        f"suspensión levantada ({APPLIED})", as_json,
-    )  # fmt: skip
+    _act(document, person_id, "unsuspend", {"reason": checked_reason(reason)},
+         _("suspension lifted ({applied})").format(applied=APPLIED), as_json)  # fmt: skip
 
 
-@accounts_cli.command("reconcile")
+@accounts_cli.command(
+    "reconcile", help=_("Reconcile the account with Sofia Plus now (undoes what was changed by hand).")
+)
 def accounts_reconcile(
-    document: Document = None,
-    person_id: PersonIdOption = None,
-    reason: Reason = None,
-    actor: Actor = None,
-    as_json: Json = False,
+    document: Document = None, person_id: PersonIdOption = None, reason: Reason = None, as_json: Json = False
 ) -> None:
-    """Concilia ya la cuenta con Sofia Plus (corrige lo que se haya cambiado a mano)."""
-    why, who = checked_reason(reason), actor_label(actor)
-    _act(
-        document, person_id, "person.reconcile", lambda staff, pid: staff.reconcile(pid, who, why),
-        "reconciliación encolada", as_json,
-    )  # fmt: skip
+    _act(document, person_id, "reconcile", {"reason": checked_reason(reason)},
+         _("reconcile queued"), as_json)  # fmt: skip
 
 
-@accounts_cli.command("exclude")
+@accounts_cli.command(
+    "exclude",
+    help=_("Take the person out of misena's management: the account is not touched until `include`."),
+)
 def accounts_exclude(
-    reason: RequiredReason,
-    document: Document = None,
-    person_id: PersonIdOption = None,
-    actor: Actor = None,
-    as_json: Json = False,
+    reason: RequiredReason, document: Document = None, person_id: PersonIdOption = None, as_json: Json = False
 ) -> None:
-    """Saca a la persona de la gestión de misena: su cuenta no se toca hasta `include`."""
-    why, who = required_reason(reason), actor_label(actor)
-    _act(
-        document, person_id, "person.exclude", lambda staff, pid: staff.exclude(pid, who, why),
-        "excluida de la gestión de misena", as_json,
-    )  # fmt: skip
+    _act(document, person_id, "exclude", {"reason": required_reason(reason)},
+         _("excluded from misena's management"), as_json)  # fmt: skip
 
 
-@accounts_cli.command("include")
+@accounts_cli.command(
+    "include", help=_("Bring the person back under misena's management (and reconcile the account).")
+)
 def accounts_include(
-    document: Document = None,
-    person_id: PersonIdOption = None,
-    reason: Reason = None,
-    actor: Actor = None,
-    as_json: Json = False,
+    document: Document = None, person_id: PersonIdOption = None, reason: Reason = None, as_json: Json = False
 ) -> None:
-    """Devuelve a la persona a la gestión de misena (y concilia su cuenta)."""
-    why, who = checked_reason(reason), actor_label(actor)
-    _act(
-        document, person_id, "person.include", lambda staff, pid: staff.include(pid, who, why),
-        f"de nuevo bajo la gestión de misena ({APPLIED})", as_json,
-    )  # fmt: skip
+    _act(document, person_id, "include", {"reason": checked_reason(reason)},
+         _("back under misena's management ({applied})").format(applied=APPLIED), as_json)  # fmt: skip

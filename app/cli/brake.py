@@ -1,87 +1,101 @@
-"""``misena brake``: the suspension circuit breaker at a terminal (help in Spanish, for IT staff).
+"""``misena brake``: the suspension circuit breaker at a terminal — the suspensions it held and
+IT staff's decision on them.
 
-The REST endpoints for the same decisions come with the IT staff API; until then, and for
-anyone at a server console, this is how held suspensions are reviewed and decided.
+A client of ``/v1/suspension-holds`` (releasing and discarding need an ``admin`` token), so a
+decision is the service's and is audited under the profile's token.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from app.accounts.brake import SuspensionBrake
-from app.cli.plumbing import cli_clock, load_settings, logs_to_stderr, refused
-from app.db.engine import make_engine, session_factory
-from app.errors import MisenaError
-from app.settings import Settings
-from app.staff.actions import StaffActions
-
-brake_cli = typer.Typer(
-    help="Freno de suspensiones: suspensiones retenidas por exceder el límite.", no_args_is_help=True
+from app.accounts.schemas import HoldOut
+from app.cli.api import api, remember_profile
+from app.cli.plumbing import Json, Limit, PageToken, ProfileOption, Reason, checked_reason, usage_error
+from app.cli.rendering import (
+    HOLD_STATES,
+    emit,
+    make_table,
+    out_console,
+    print_json,
+    print_more,
+    state_cell,
+    text_cell,
+    when_cell,
 )
-out = Console()
-brake_cli.callback()(logs_to_stderr)
+from app.cli.spanish_typer import SpanishTyper
+from app.db.states import HoldState
+from app.i18n import cli_gettext as _
+
+brake_cli = SpanishTyper(
+    help=_("Suspension brake: suspensions held for going over the limit."), no_args_is_help=True
+)
 
 
-def _brake(settings: Settings) -> SuspensionBrake:
-    return SuspensionBrake(session_factory(make_engine(settings.database_url)), settings.brake, cli_clock)
+@brake_cli.callback()
+def _group(profile: ProfileOption = None) -> None:
+    remember_profile(profile)
 
 
-def _staff(settings: Settings) -> StaffActions:
-    return StaffActions(session_factory(make_engine(settings.database_url)), cli_clock)
-
-
-@brake_cli.command("list")
+@brake_cli.command("list", help=_("List the held suspensions waiting for a decision."))
 def list_held(
-    as_json: Annotated[bool, typer.Option("--json", help="Salida JSON en lugar de tabla.")] = False,
+    state: Annotated[
+        HoldState, typer.Option(help=_("Those in this state (held: waiting for a decision)."))
+    ] = HoldState.HELD,
+    limit: Limit = 50,
+    page_token: PageToken = None,
+    as_json: Json = False,
 ) -> None:
-    """Lista las suspensiones retenidas que esperan una decisión."""
-    held = _brake(load_settings()).held()
+    page = api().get("/v1/suspension-holds", {"state": state.value, "limit": limit, "page_token": page_token})
     if as_json:
-        rows = [
-            {"id": h.id, "person_id": h.person_id, "reason": h.reason, "held_at": h.held_at.isoformat()}
-            for h in held
-        ]
-        out.print_json(json.dumps(rows))
+        print_json(page)
         return
-    table = Table(title=f"Suspensiones retenidas: {len(held)}")
-    for column in ("id", "persona", "motivo", "retenida"):
-        table.add_column(column)
-    for h in held:
-        table.add_row(str(h.id), str(h.person_id), h.reason, f"{h.held_at:%Y-%m-%d %H:%M} UTC")
-    out.print(table)
+    holds = [HoldOut.model_validate(item) for item in page["items"]]
+    table = make_table(
+        _("Held suspensions: {n}").format(n=len(holds)),
+        (_("id"), _("person"), _("reason"), _("state"), _("held"), _("decided"), _("by")),
+    )
+    for h in holds:
+        table.add_row(str(h.id), str(h.person_id), text_cell(h.reason), state_cell(h.state, HOLD_STATES),
+                      when_cell(h.held_at), when_cell(h.decided_at), text_cell(h.decided_by))  # fmt: skip
+    emit(out_console(), table)
+    print_more(page.get("next_page_token"))
 
 
-def _decide(ids: list[int] | None, every: bool, actor: str, reason: str | None, release: bool) -> None:
-    if not ids and not every:
-        out.print("[red]indique los id de las retenciones o --all[/red]")
-        raise typer.Exit(2)
-    staff = _staff(load_settings())
-    try:
-        count = staff.decide_holds(None if every else ids, release, f"cli:{actor}", reason)
-    except MisenaError as exc:
-        refused(exc)
-    verb = "liberadas (se suspenderán)" if release else "descartadas (las cuentas siguen activas)"
-    out.print(f"{count} suspensiones {verb}")
+def _decide(ids: list[int] | None, every: bool, reason: str | None, release: bool, as_json: bool) -> None:
+    if bool(ids) == every:
+        raise usage_error(_("give the ids of the held suspensions or --all (one of the two)"))
+    body = {"ids": None if every else ids, "reason": checked_reason(reason)}
+    counted = api().post(
+        "/v1/suspension-holds/release" if release else "/v1/suspension-holds/discard",
+        body,
+        not_found=_("no held suspension with that id"),
+    )
+    if as_json:
+        print_json(counted)
+        return
+    done = (
+        _("{n} suspensions released (the accounts will be suspended)")
+        if release
+        else _("{n} suspensions discarded (the accounts stay active)")
+    )
+    out_console().print("[green]✔[/green] " + done.format(n=counted["count"]))
 
 
-Ids = Annotated[list[int] | None, typer.Argument(help="Id de las retenciones (ver `misena brake list`).")]
-All = Annotated[bool, typer.Option("--all", help="Todas las retenidas.")]
-Actor = Annotated[str, typer.Option(help="Quién decide (queda en la auditoría).")]
-Reason = Annotated[str | None, typer.Option(help="Por qué (queda en la auditoría).")]
+Ids = Annotated[
+    list[int] | None,
+    typer.Argument(help=_("Ids of the held suspensions (see `misena brake list`)."), show_default=False),
+]
+All = Annotated[bool, typer.Option("--all", help=_("Every held one."))]
 
 
-@brake_cli.command()
-def release(ids: Ids = None, every: All = False, actor: Actor = "cli", reason: Reason = None) -> None:
-    """Libera suspensiones retenidas: las cuentas se suspenden en la próxima reconciliación."""
-    _decide(ids, every, actor, reason, release=True)
+@brake_cli.command(help=_("Release held suspensions: the accounts are suspended at the next reconcile."))
+def release(ids: Ids = None, every: All = False, reason: Reason = None, as_json: Json = False) -> None:
+    _decide(ids, every, reason, release=True, as_json=as_json)
 
 
-@brake_cli.command()
-def discard(ids: Ids = None, every: All = False, actor: Actor = "cli", reason: Reason = None) -> None:
-    """Descarta suspensiones retenidas: las cuentas siguen activas mientras el motivo no cambie."""
-    _decide(ids, every, actor, reason, release=False)
+@brake_cli.command(help=_("Discard held suspensions: the accounts stay active while the reason holds."))
+def discard(ids: Ids = None, every: All = False, reason: Reason = None, as_json: Json = False) -> None:
+    _decide(ids, every, reason, release=False, as_json=as_json)

@@ -1,9 +1,8 @@
-"""``misena jobs``: the worker's job queue at a terminal — list, the last error, retry, cancel
-(help in Spanish, for SENA's IT staff).
+"""``misena jobs``: the worker's job queue at a terminal — list, the last error, retry, cancel.
 
-Apart from ``misena accounts`` because a job is named by its own id, not by a person. Retrying
-and cancelling go through :class:`app.staff.actions.StaffActions`, so they land in the audit trail as
-``cli:<actor>`` in the same transaction, and ``--json`` prints the API's ``JobOut``.
+A client of ``/v1/jobs``: retrying and cancelling are the service's, audited under the profile's
+token, and ``--json`` prints the API's ``JobOut``. Apart from ``misena accounts`` because a job
+is named by its own id, not by a person.
 """
 
 from __future__ import annotations
@@ -13,155 +12,149 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.orm import Session, sessionmaker
 
+from app.cli.api import api, remember_profile
 from app.cli.plumbing import (
     MAX_ID,
-    Actor,
     Json,
     Limit,
     PageToken,
+    ProfileOption,
     Reason,
-    actor_label,
     checked_reason,
-    cli_clock,
-    logs_to_stderr,
-    open_database,
-    refused,
     usage_error,
 )
 from app.cli.rendering import (
-    dump_json,
+    JOB_KINDS,
+    JOB_STATES,
     grid_table,
     jobs_table,
+    label,
     out_console,
+    print_json,
     print_more,
     state_cell,
     text_cell,
 )
+from app.cli.spanish_typer import SpanishTyper
 from app.db.states import JobKind, JobState
-from app.errors import MisenaError
-from app.http.v1.schemas import Counted, PageOf
-from app.jobs.queries import job_out, jobs_page
+from app.i18n import cli_gettext as _
 from app.jobs.schemas import JobOut
-from app.staff.actions import StaffActions
 
-jobs_cli = typer.Typer(
-    help="La cola de trabajos del worker: listar, ver el último error, reintentar, cancelar.",
-    no_args_is_help=True,
+jobs_cli = SpanishTyper(
+    help=_("The worker's job queue: list, see the last error, retry, cancel."), no_args_is_help=True
 )
-jobs_cli.callback()(logs_to_stderr)
 
 
-JobIdArgument = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="Id del trabajo.")]
+@jobs_cli.callback()
+def _group(profile: ProfileOption = None) -> None:
+    remember_profile(profile)
 
 
-@jobs_cli.command("list")
+JobIdArgument = Annotated[
+    int, typer.Argument(min=1, max=MAX_ID, metavar="ID", help=_("The job's id."), show_default=False)
+]
+NO_JOB = _("no job with that id")
+
+
+@jobs_cli.command("list", help=_("List the jobs, newest first."))
 def jobs_list(
-    state: Annotated[JobState | None, typer.Option(help="Solo los de este estado.")] = None,
-    kind: Annotated[JobKind | None, typer.Option(help="Solo los de este tipo.")] = None,
+    state: Annotated[
+        JobState | None, typer.Option(help=_("Only those in this state."), show_default=False)
+    ] = None,
+    kind: Annotated[
+        JobKind | None, typer.Option(help=_("Only those of this kind."), show_default=False)
+    ] = None,
     person_id: Annotated[
-        int | None, typer.Option(min=1, max=MAX_ID, help="Solo los de esta persona (id).")
+        int | None, typer.Option(min=1, max=MAX_ID, help=_("Only this person's (id)."), show_default=False)
     ] = None,
     limit: Limit = 50,
     page_token: PageToken = None,
     as_json: Json = False,
 ) -> None:
-    """Lista los trabajos, los más recientes primero."""
-    with open_database() as sessions, sessions() as session:
-        try:
-            page = jobs_page(
-                session, state=state, kind=kind, person_id=person_id, page_token=page_token, limit=limit
-            )
-        except MisenaError as exc:
-            refused(exc)
-        jobs = page.items
+    params = {"state": state.value if state else None, "kind": kind.value if kind else None,
+              "person_id": person_id, "limit": limit, "page_token": page_token}  # fmt: skip
+    page = api().get("/v1/jobs", params)
     if as_json:
-        dump_json(PageOf(items=jobs, next_page_token=page.next_page_token))
+        print_json(page)
         return
-    jobs_table(out_console(), "Trabajos", jobs)
-    print_more(page.next_page_token)
+    jobs_table(out_console(), _("Jobs"), [JobOut.model_validate(item) for item in page["items"]])
+    print_more(page.get("next_page_token"))
 
 
-def _job(sessions: sessionmaker[Session], job_id: int) -> JobOut:
-    with sessions() as session:
-        try:
-            return job_out(session, job_id)
-        except MisenaError as exc:
-            refused(exc)
+def _job_cell(field: str, value: object) -> str:
+    if field == "state":
+        return state_cell(str(value), JOB_STATES)
+    if field == "kind":
+        return text_cell(JOB_KINDS.get(str(value), value))
+    return text_cell(value)
 
 
 def _print_job(console: Console, job: JobOut) -> None:
-    rows = [(k, state_cell(v) if k == "state" else text_cell(v)) for k, v in job.model_dump().items()]
-    console.print(grid_table(f"Trabajo {job.id}", rows))
+    rows = [(label(k), _job_cell(k, v)) for k, v in job.model_dump().items()]
+    console.print(grid_table(_("Job {id}").format(id=job.id), rows))
 
 
-@jobs_cli.command("show")
+@jobs_cli.command("show", help=_("One job and its last error."))
 def jobs_show(job_id: JobIdArgument, as_json: Json = False) -> None:
-    """Un trabajo y su último error."""
-    with open_database() as sessions:
-        job = _job(sessions, job_id)
+    job = api().get(f"/v1/jobs/{job_id}", not_found=NO_JOB)
     if as_json:
-        dump_json(job)
+        print_json(job)
         return
-    _print_job(out_console(), job)
+    _print_job(out_console(), JobOut.model_validate(job))
 
 
-@jobs_cli.command("retry")
+@jobs_cli.command("retry", help=_("Retry a dead or cancelled job, or with --dead every dead one."))
 def jobs_retry(
     job_id: Annotated[
-        int | None, typer.Argument(min=1, max=MAX_ID, help="Id del trabajo muerto o cancelado.")
+        int | None,
+        typer.Argument(
+            min=1, max=MAX_ID, metavar="ID", help=_("Id of the dead or cancelled job."), show_default=False
+        ),
     ] = None,
-    dead: Annotated[bool, typer.Option("--dead", help="Todos los trabajos muertos.")] = False,
+    dead: Annotated[bool, typer.Option("--dead", help=_("Every dead job."))] = False,
     reason: Reason = None,
-    actor: Actor = None,
     as_json: Json = False,
 ) -> None:
-    """Reintenta un trabajo muerto o cancelado, o con --dead todos los muertos."""
     if (job_id is None) == (not dead):
-        usage_error("indique el id del trabajo o --dead (uno de los dos)")
-    why, who = checked_reason(reason), actor_label(actor)
-    with open_database() as sessions:
-        staff = StaffActions(sessions, cli_clock)
-        try:
-            if job_id is None:
-                counted = Counted(action="job.retry_dead", count=staff.retry_dead(who, why))
-            else:
-                staff.retry_job(job_id, who, why)
-        except MisenaError as exc:
-            refused(exc)
-        if job_id is not None:
-            job = _job(sessions, job_id)
+        raise usage_error(_("give the job's id or --dead (one of the two)"))
+    body = {"reason": checked_reason(reason)}
+    client = api()
     if job_id is None:
+        counted = client.post("/v1/jobs/retry-dead", body)
         if as_json:
-            dump_json(counted)
+            print_json(counted)
         else:
-            out_console().print(f"[green]✔[/green] {counted.count} trabajos muertos de nuevo pendientes")
+            out_console().print(
+                "[green]✔[/green] " + _("{n} dead jobs pending again").format(n=counted["count"])
+            )
         return
+    answer = client.post(f"/v1/jobs/{job_id}/retry", body, not_found=NO_JOB)
     if as_json:
-        dump_json(job)
-    elif job.state == JobState.PENDING:
-        out_console().print(f"[green]✔[/green] trabajo {job.id} de nuevo pendiente")
+        print_json(answer)
+        return
+    job = JobOut.model_validate(answer)
+    if job.state == JobState.PENDING:
+        out_console().print("[green]✔[/green] " + _("job {id} pending again").format(id=job.id))
     else:
         out_console().print(
-            f"[yellow]trabajo {job.id} cerrado ({job.state}): la persona ya tenía un {escape(job.kind)} "
-            "pendiente, adelantado a ahora, que hará el trabajo[/yellow]"
+            "[yellow]"
+            + _(
+                "job {id} closed ({state}): the person already had a pending {kind}, "
+                "brought forward to now, which will do the work"
+            ).format(
+                id=job.id,
+                state=JOB_STATES.get(job.state, job.state),
+                kind=escape(JOB_KINDS.get(job.kind, job.kind)),
+            )
+            + "[/yellow]"
         )
 
 
-@jobs_cli.command("cancel")
-def jobs_cancel(
-    job_id: JobIdArgument, reason: Reason = None, actor: Actor = None, as_json: Json = False
-) -> None:
-    """Cancela un trabajo pendiente."""
-    why, who = checked_reason(reason), actor_label(actor)
-    with open_database() as sessions:
-        try:
-            StaffActions(sessions, cli_clock).cancel_job(job_id, who, why)
-        except MisenaError as exc:
-            refused(exc)
-        job = _job(sessions, job_id)
+@jobs_cli.command("cancel", help=_("Cancel a pending job."))
+def jobs_cancel(job_id: JobIdArgument, reason: Reason = None, as_json: Json = False) -> None:
+    answer = api().post(f"/v1/jobs/{job_id}/cancel", {"reason": checked_reason(reason)}, not_found=NO_JOB)
     if as_json:
-        dump_json(job)
+        print_json(answer)
         return
-    out_console().print(f"[green]✔[/green] trabajo {job.id} cancelado")
+    out_console().print("[green]✔[/green] " + _("job {id} cancelled").format(id=answer["id"]))

@@ -1,46 +1,124 @@
-"""The ``misena`` command line (Typer). Help faces SENA's IT staff, so it is in Spanish."""
+"""The ``misena`` command line (Typer): the server's commands and IT staff's, in Spanish.
+
+Server-side commands (``serve``, ``worker``, ``migrate``, ``tokens``, ``emulator``, ``demo``) run
+the service or touch its database; the staff commands (``accounts``, ``jobs``, ``brake``,
+``sync``, ``audit``) are clients of its API through a profile (``login``). :class:`SafeGroup`
+makes sure nothing reaches a person as a traceback: Ctrl-C and any unexpected error become one
+line and an exit code (:mod:`app.cli.plumbing`).
+"""
 
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Sequence
 from functools import partial
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
-from rich.console import Console
 
 from app.cli.accounts import accounts_cli
+from app.cli.audit import audit_cli
 from app.cli.brake import brake_cli
+from app.cli.demo_commands import demo_cli
 from app.cli.jobs import jobs_cli
-from app.cli.plumbing import load_settings, usage_error
+from app.cli.login import login, logout, profiles
+from app.cli.plumbing import CliError, ExitCode, usage_error
+from app.cli.rendering import err_console
+from app.cli.server_side import check_google_credentials, database_url, load_settings
+from app.cli.spanish_typer import SpanishGroup, SpanishTyper, usage_message
 from app.cli.sync import sync_cli
 from app.cli.tokens import tokens_cli
+from app.i18n import cli_gettext as _
 from app.settings import Settings
-from workspace.emulator.config import EmulatorConfig
-from workspace.emulator.server import EmulatorServer
 
 if TYPE_CHECKING:
     from app.runtime.services import Services
 
-cli = typer.Typer(
+
+class SafeGroup(SpanishGroup):
+    """The root group: every way a command ends badly is one Spanish line and an exit code.
+
+    Click's own usage errors, a :class:`CliError` from any command, Ctrl-C and any error no
+    command expected (told by its class only; the service's log has the rest). Typer would draw
+    its errors in a box; here each is one line, which a script can also read.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (CliError, typer.TyperException, typer.Exit, typer.Abort, BrokenPipeError):
+            raise  # a closed pipe (`| head`) ends quietly, as Click ends it
+        except KeyboardInterrupt:
+            raise CliError(ExitCode.INTERRUPTED, _("stopped with Ctrl-C")) from None
+        except Exception as exc:
+            raise CliError(
+                ExitCode.ERROR,
+                _("unexpected failure ({kind}); nothing more is known here: see the service's log").format(
+                    kind=type(exc).__name__
+                ),
+            ) from exc
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+            code = result if isinstance(result, int) and not isinstance(result, bool) else 0
+        except CliError as failure:
+            failure.show()
+            code = failure.exit_code
+        except typer.TyperException as exc:
+            code = _usage_failure(exc)
+        except typer.Abort:
+            CliError(ExitCode.INTERRUPTED, _("stopped")).show()
+            code = ExitCode.INTERRUPTED
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _usage_failure(exc: typer.TyperException) -> int:
+    """Click's usage error as one line, with where to read the command's help."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # the help was printed: nothing to add
+        return exc.exit_code
+    ctx = getattr(exc, "ctx", None)
+    hint = (
+        " " + _("(see `{command} --help`)").format(command=ctx.command_path)
+        if ctx is not None and getattr(ctx, "command_path", None)
+        else ""
+    )
+    CliError(ExitCode.USAGE, usage_message(exc) + hint).show()
+    return exc.exit_code
+
+
+cli = SpanishTyper(
     name="misena",
-    help="misena: cuentas Mi SENA (Google Workspace) sincronizadas con Sofia Plus.",
+    cls=SafeGroup,
+    help=_("misena: Mi SENA accounts (Google Workspace) kept in step with Sofia Plus."),
     no_args_is_help=True,
     add_completion=False,
-)
-demo_cli = typer.Typer(
-    help="Modo demostración: todo en esta máquina, sin credenciales.", no_args_is_help=False
+    pretty_exceptions_enable=False,
 )
 cli.add_typer(demo_cli, name="demo")
-cli.add_typer(brake_cli, name="brake")
-cli.add_typer(sync_cli, name="sync")
-cli.add_typer(tokens_cli, name="tokens")
 cli.add_typer(accounts_cli, name="accounts")
 cli.add_typer(jobs_cli, name="jobs")
-console = Console(stderr=True)
+cli.add_typer(brake_cli, name="brake")
+cli.add_typer(sync_cli, name="sync")
+cli.add_typer(audit_cli, name="audit")
+cli.add_typer(tokens_cli, name="tokens")
+cli.command("login", help=_("Check a URL and token against the service and save them as a profile."))(login)
+cli.command("logout", help=_("Forget a profile (its token included)."))(logout)
+cli.command("profiles", help=_("List the saved profiles (tokens masked)."))(profiles)
 
 
 def _print_version(asked: bool) -> None:
@@ -49,52 +127,54 @@ def _print_version(asked: bool) -> None:
         raise typer.Exit
 
 
-@cli.callback()
+@cli.callback(help=_("misena: Mi SENA accounts (Google Workspace) kept in step with Sofia Plus."))
 def _root(
     version: Annotated[
         bool,
         typer.Option(
-            "--version",
-            callback=_print_version,
-            is_eager=True,
-            help="Muestra la versión y termina.",
+            "--version", callback=_print_version, is_eager=True, help=_("Show the version and exit.")
         ),
     ] = False,
 ) -> None:
-    """misena: cuentas Mi SENA (Google Workspace) sincronizadas con Sofia Plus."""
+    """The root: only ``--version`` of its own."""
 
 
-@cli.command()
+@cli.command(help=_("Run the local Google Workspace emulator (Directory API + Gmail API)."))
 def emulator(
-    host: Annotated[str, typer.Option(help="Interfaz de escucha (loopback por defecto).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Puerto TCP.")] = 8787,
+    host: Annotated[str, typer.Option(help=_("Interface to listen on (loopback by default)."))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=_("TCP port."))] = 8787,
     key_file: Annotated[
         Path | None,
-        typer.Option(help="Escribe aquí una llave de cuenta de servicio que el emulador acepta."),
+        typer.Option(help=_("Write here a service-account key the emulator accepts."), show_default=False),
     ] = None,
     no_limits: Annotated[
-        bool, typer.Option("--no-limits", help="Sin las cuotas de Google (pruebas, benchmarks).")
+        bool, typer.Option("--no-limits", help=_("Without Google's quotas (tests, benchmarks)."))
     ] = False,
-    latency_ms: Annotated[int, typer.Option(help="Latencia añadida por llamada, en ms.")] = 0,
+    latency_ms: Annotated[int, typer.Option(help=_("Latency added to each call, in ms."))] = 0,
     consistency_delay: Annotated[
         float,
-        typer.Option(help="Segundos en que un usuario nuevo responde 404/412 antes de ser visible."),
+        typer.Option(help=_("Seconds a new user answers 404/412 before it is visible.")),
     ] = 0.0,
 ) -> None:
-    """Ejecuta el emulador local de Google Workspace (Directory API + Gmail API)."""
+    from workspace.emulator.config import EmulatorConfig
+    from workspace.emulator.server import EmulatorServer
+
     config = EmulatorConfig(
         limits_enabled=not no_limits,
         latency_ms=latency_ms,
         consistency_delay_seconds=consistency_delay,
     )
     server = EmulatorServer(config, host=host, port=port)
+    console = err_console()
     if key_file is not None:
         server.write_key_file(key_file)
-        console.print(f"llave de cuenta de servicio escrita en [bold]{key_file}[/bold]")
+        console.print(_("service-account key written to [bold]{path}[/bold]").format(path=key_file))
     console.print(
-        f"Emulador de Google en [bold]{server.base_url}[/bold] (dominio {config.domain}, "
-        f"admin {config.admin_email}, cuotas {'activas' if config.limits_enabled else 'desactivadas'})"
-    )
+        _("Google emulator at [bold]{url}[/bold] (domain {domain}, admin {admin}, quotas {quotas})").format(
+            url=server.base_url, domain=config.domain, admin=config.admin_email,
+            quotas=_("on") if config.limits_enabled else _("off"),
+        )
+    )  # fmt: skip
     server.serve_forever()
 
 
@@ -104,7 +184,7 @@ def _services_for(settings: Settings) -> Services:
     from app.runtime.services import build_services
     from app.settings import OnStart
 
-    configure_logging()
+    configure_logging(settings.log_level, capture_uncaught=True)
     services = build_services(settings)
     if settings.schema_on_start is OnStart.MIGRATE:
         services.schema.migrate()
@@ -113,24 +193,32 @@ def _services_for(settings: Settings) -> Services:
     return services
 
 
-@cli.command()
+def server_settings() -> Settings:
+    settings = load_settings()
+    check_google_credentials(settings)
+    return settings
+
+
+@cli.command(
+    help=_("API (Sofia Plus webhook, health, metrics) and, by default, the worker in its own process.")
+)
 def serve(
     worker: Annotated[
         bool,
-        typer.Option(
-            help="Ejecutar también el worker, en un proceso hijo supervisado (reiniciado si muere)."
-        ),
+        typer.Option(help=_("Also run the worker, in a supervised child process (restarted if it dies).")),
     ] = True,
-    host: Annotated[str, typer.Option(help="Interfaz de escucha.")] = "0.0.0.0",  # noqa: S104 - a server
+    host: Annotated[str, typer.Option(help=_("Interface to listen on."))] = "0.0.0.0",  # noqa: S104 - a server
     worker_health_port: Annotated[
         int | None,
         typer.Option(
-            help="Puerto de /livez, /readyz y /metrics del worker hijo "
-            "(por defecto MISENA_WORKER_HEALTH_PORT; 0: ninguno)."
+            help=_(
+                "Port of the child worker's /livez, /readyz and /metrics "
+                "(by default MISENA_WORKER_HEALTH_PORT; 0: none)."
+            ),
+            show_default=False,
         ),
     ] = None,
 ) -> None:
-    """API (webhook de Sofia Plus, salud, métricas) y, por defecto, el worker en su propio proceso."""
     from app.http.guard import uvicorn_options
     from app.http.main import create_app
     from app.runtime.worker_process import WorkerProcess
@@ -138,32 +226,35 @@ def serve(
     settings = load_settings()
     health_port = settings.worker_health_port if worker_health_port is None else worker_health_port
     if worker and health_port == settings.port:
-        usage_error(
-            f"el worker no puede servir su salud en el puerto de la API ({health_port}): "
-            "cambie MISENA_WORKER_HEALTH_PORT o use --worker-health-port (0: ninguno)",
+        raise usage_error(
+            _("the worker cannot serve its health on the API's port ({port}): change "
+              "MISENA_WORKER_HEALTH_PORT or use --worker-health-port (0: none)").format(port=health_port),
             "--worker-health-port",
-        )
+        )  # fmt: skip
+    check_google_credentials(settings)
     child = WorkerProcess(worker_child, (health_port, host)) if worker else None
     app = create_app(_services_for(settings), worker_process=child)
     uvicorn.run(app, **uvicorn_options(host=host, port=settings.port))
 
 
-@cli.command("worker")
+@cli.command("worker", help=_("Only the worker: reconciles people and sends credentials."))
 def worker_command(
     threads: Annotated[
         int | None,
-        typer.Option(min=1, max=64, help="Hilos de trabajo (por defecto MISENA_WORKER_THREADS)."),
+        typer.Option(
+            min=1, max=64, help=_("Worker threads (by default MISENA_WORKER_THREADS)."), show_default=False
+        ),
     ] = None,
     health_port: Annotated[
         int | None,
         typer.Option(
-            help="Puerto de /livez, /readyz y /metrics (por defecto MISENA_WORKER_HEALTH_PORT; 0: ninguno)."
+            help=_("Port of /livez, /readyz and /metrics (by default MISENA_WORKER_HEALTH_PORT; 0: none)."),
+            show_default=False,
         ),
     ] = None,
-    host: Annotated[str, typer.Option(help="Interfaz de escucha de la salud.")] = "0.0.0.0",  # noqa: S104 - a server
+    host: Annotated[str, typer.Option(help=_("Interface the health listens on."))] = "0.0.0.0",  # noqa: S104 - a server
 ) -> None:
-    """Solo el worker: concilia personas y envía credenciales."""
-    settings = load_settings()
+    settings = server_settings()
     if threads is not None:
         settings = settings.model_copy(update={"worker_threads": threads})
     port = settings.worker_health_port if health_port is None else health_port
@@ -213,67 +304,38 @@ def run_worker(settings: Settings, health_port: int, host: str, *, in_child: boo
         pool.stop()
 
 
-@cli.command()
+@cli.command(help=_("Apply the database migrations (Alembic) up to the latest version."))
 def migrate() -> None:
-    """Aplica las migraciones de base de datos (Alembic) hasta la última versión."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
     from app.db.engine import make_engine
     from app.db.migrate import current_revision, upgrade
 
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    console.print(f"base de datos en la versión [bold]{current_revision(engine)}[/bold]")
+    try:
+        engine = make_engine(database_url())
+        upgrade(engine)
+        revision = current_revision(engine)
+    except ArgumentError:
+        raise CliError(
+            ExitCode.USAGE, _("configuration: MISENA_DATABASE_URL is not a database URL"), prefixed=False
+        ) from None
+    except OperationalError:
+        raise CliError(
+            ExitCode.UNAVAILABLE, _("cannot reach the database of MISENA_DATABASE_URL (is it running?)")
+        ) from None
+    err_console().print(_("database at version [bold]{revision}[/bold]").format(revision=revision))
 
 
-@cli.command()
+@cli.command(help=_("Regenerate the service's OpenAPI document."))
 def openapi(
-    output: Annotated[Path, typer.Option(help="Archivo de salida.")] = Path("openapi/openapi.json"),
+    output: Annotated[Path, typer.Option(help=_("Output file."))] = Path("openapi/openapi.json"),
 ) -> None:
-    """Regenera el documento OpenAPI del servicio."""
     from app.http.main import openapi_document
 
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    console.print(f"OpenAPI escrito en [bold]{output}[/bold]")
-
-
-@demo_cli.callback(invoke_without_command=True)
-def demo_run(ctx: typer.Context) -> None:
-    """Arranca el servicio en modo demostración (SQLite + emulador de Google)."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from app.demo.run import run_demo
-
-    run_demo(console)
-
-
-@demo_cli.command("enroll")
-def demo_enroll(
-    document: Annotated[str, typer.Option(help="Número de documento del aprendiz.")] = "1098765432",
-    email: Annotated[str, typer.Option(help="Correo personal del aprendiz.")] = "majo.pena@example.com",
-    first_names: Annotated[str, typer.Option(help="Nombres.")] = "MARÍA JOSÉ",
-    last_names: Annotated[str, typer.Option(help="Apellidos.")] = "PEÑA DE LA TORRE",
-    ficha: Annotated[str, typer.Option(help="Ficha.")] = "2758392",
-) -> None:
-    """Envía al servicio en demostración una matrícula firmada (enrollment.created)."""
-    from app.demo.environment import SECRET_FILE, sample_enrollment, send_signed
-
-    port = Settings(demo_mode=True).port
-    secret = SECRET_FILE.read_text("utf-8").strip()
-    event = sample_enrollment(document, email, first_names, last_names, ficha)
-    response = send_signed(f"http://127.0.0.1:{port}/webhooks/sofia-plus", secret, event)
-    console.print(f"HTTP {response.status_code}: {response.text}")
+    err_console().print(_("OpenAPI written to [bold]{path}[/bold]").format(path=output))
 
 
 def main() -> None:
     cli()
-
-
-@demo_cli.command("show")
-def demo_show(
-    document: Annotated[str, typer.Argument(help="Número de documento del aprendiz.")],
-) -> None:
-    """Muestra la cuenta creada en el emulador y el correo de credenciales enviado."""
-    from app.demo.show import show_account
-
-    show_account(document, console)

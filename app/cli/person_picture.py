@@ -14,20 +14,52 @@ from rich.console import Console
 from rich.markup import escape
 
 from app.accounts.schemas import HoldOut
-from app.cli.rendering import emit, grid_table, jobs_table, make_table, state_cell, text_cell, when_cell
+from app.cli.rendering import (
+    ACCOUNT_STATES,
+    DELIVERY_STATES,
+    HOLD_STATES,
+    emit,
+    fields_table,
+    grid_table,
+    jobs_table,
+    make_table,
+    state_cell,
+    text_cell,
+    when_cell,
+)
 from app.credentials.schemas import DeliveryOut
+from app.db.states import DeliveryReason
+from app.i18n import cli_gettext as _
 from app.lookup.schemas import PersonDetail
 from app.staff.schemas import AuditOut
 
+DELIVERY_REASONS = {
+    DeliveryReason.NEW_ACCOUNT: _("new account"),
+    DeliveryReason.ACCOUNT_RECREATED: _("account created again"),
+    DeliveryReason.ACCOUNT_RESTORED: _("account restored"),
+    DeliveryReason.STAFF_RESET: _("reset by IT"),
+}
+
 #: Of each enrollment in the record, what a table at a terminal shows (``--json`` has all).
-ENROLLMENT_COLUMNS = ("ficha", "program_name", "centro_name", "regional_name", "modality", "status",
-                      "start_date", "end_date")  # fmt: skip
+ENROLLMENT_COLUMNS = {
+    "ficha": _("ficha"),
+    "program_name": _("program"),
+    "centro_name": _("centro"),
+    "regional_name": _("regional"),
+    "modality": _("modality"),
+    "status": _("status"),
+    "start_date": _("start"),
+    "end_date": _("end"),
+}
 
 
 def show(console: Console, detail: PersonDetail) -> None:
     flags = [
         f
-        for f, on in (("excluida de misena", detail.excluded), ("suspendida por TI", detail.staff_suspended))
+        for f, on in (
+            (_("excluded from misena"), detail.excluded),
+            (_("suspended by IT"), detail.staff_suspended),
+        )
         if on
     ]
     console.print(
@@ -36,37 +68,33 @@ def show(console: Console, detail: PersonDetail) -> None:
     )
     console.print(
         grid_table(
-            "Cuenta",
+            _("Account"),
             [
-                ("correo", text_cell(detail.account_email)),
-                ("estado", state_cell(detail.account_status)),
-                ("motivo", text_cell(detail.status_reason)),
-                ("actualizado", when_cell(detail.updated_at)),
+                (_("email"), text_cell(detail.account_email)),
+                (_("state"), state_cell(detail.account_status, ACCOUNT_STATES)),
+                (_("reason"), text_cell(detail.status_reason)),
+                (_("updated"), when_cell(detail.updated_at)),
             ],
         )
     )
     record = {k: v for k, v in detail.record.items() if k not in ("enrollments", "field_times")}
-    console.print(grid_table("Registro en Sofia Plus", [(k, text_cell(v)) for k, v in record.items()]))
+    console.print(fields_table(_("Sofia Plus record"), record))
     enrollments = detail.record.get("enrollments") or []
     if enrollments:
-        table = make_table("Matrículas", ENROLLMENT_COLUMNS)
+        table = make_table(_("Enrollments"), tuple(ENROLLMENT_COLUMNS.values()))
         for enrollment in enrollments:
             table.add_row(*(state_cell(enrollment.get(c)) if c == "status" else text_cell(enrollment.get(c))
                             for c in ENROLLMENT_COLUMNS))  # fmt: skip
         emit(console, table)
     if detail.desired is None:
-        console.print("[bold]Cuenta deseada[/bold]: ninguna (la política no le da cuenta hoy)")
+        console.print(_("[bold]Desired account[/bold]: none (the policy gives them no account today)"))
     else:
-        console.print(
-            grid_table("Cuenta deseada (política)", [(k, text_cell(v)) for k, v in detail.desired.items()])
-        )
+        console.print(fields_table(_("Desired account (policy)"), detail.desired))
     workspace = detail.workspace.model_dump(exclude={"live"})
-    console.print(
-        grid_table(
-            "Google Workspace (lo último que misena supo)", [(k, text_cell(v)) for k, v in workspace.items()]
-        )
-    )
-    jobs_table(console, "Trabajos", detail.jobs)
+    console.print(fields_table(_("Google Workspace (what misena last knew)"), workspace))
+    if detail.workspace.live is not None:
+        console.print(fields_table(_("Google Workspace now (read live)"), detail.workspace.live))
+    jobs_table(console, _("Jobs"), detail.jobs)
     _deliveries_table(console, detail.deliveries)
     _holds_table(console, detail.holds)
     _audit_table(console, detail.audit)
@@ -74,25 +102,25 @@ def show(console: Console, detail: PersonDetail) -> None:
 
 def _deliveries_table(console: Console, deliveries: list[DeliveryOut]) -> None:
     table = make_table(
-        f"Envíos de credenciales: {len(deliveries)}",
+        _("Credential deliveries: {n}").format(n=len(deliveries)),
         (
-            "id",
-            "estado",
-            "cuenta",
-            "destinatario",
-            "remitente",
-            "intentos",
-            "solicitado",
-            "entregado",
-            "próximo intento",
-            "motivo",
-            "último error",
+            _("id"),
+            _("state"),
+            _("account"),
+            _("recipient"),
+            _("sender"),
+            _("attempts"),
+            _("requested"),
+            _("delivered"),
+            _("next attempt"),
+            _("reason"),
+            _("last error"),
         ),
     )
     for d in deliveries:
         table.add_row(
             str(d.id),
-            state_cell(d.status),
+            state_cell(d.status, DELIVERY_STATES),
             text_cell(d.account_email),
             text_cell(d.recipient_email),
             text_cell(d.sender),
@@ -100,7 +128,7 @@ def _deliveries_table(console: Console, deliveries: list[DeliveryOut]) -> None:
             when_cell(d.requested_at),
             when_cell(d.delivered_at),
             when_cell(d.next_attempt_at),
-            text_cell(d.reason),
+            text_cell(DELIVERY_REASONS.get(d.reason, d.reason)),
             text_cell(d.last_error),
         )
     emit(console, table)
@@ -108,13 +136,14 @@ def _deliveries_table(console: Console, deliveries: list[DeliveryOut]) -> None:
 
 def _holds_table(console: Console, holds: list[HoldOut]) -> None:
     table = make_table(
-        f"Suspensiones retenidas: {len(holds)}", ("id", "motivo", "estado", "retenida", "decidida", "por")
+        _("Held suspensions: {n}").format(n=len(holds)),
+        (_("id"), _("reason"), _("state"), _("held"), _("decided"), _("by")),
     )
     for h in holds:
         table.add_row(
             str(h.id),
             text_cell(h.reason),
-            state_cell(h.state),
+            state_cell(h.state, HOLD_STATES),
             when_cell(h.held_at),
             when_cell(h.decided_at),
             text_cell(h.decided_by),
@@ -124,7 +153,8 @@ def _holds_table(console: Console, holds: list[HoldOut]) -> None:
 
 def _audit_table(console: Console, entries: list[AuditOut]) -> None:
     table = make_table(
-        f"Auditoría: {len(entries)}", ("id", "cuándo", "quién", "acción", "objeto", "motivo", "detalles")
+        _("Audit trail: {n}").format(n=len(entries)),
+        (_("id"), _("when"), _("who"), _("action"), _("target"), _("reason"), _("details")),
     )
     for a in entries:
         table.add_row(

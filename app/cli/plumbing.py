@@ -1,43 +1,42 @@
-"""What every IT staff command needs before it acts: logs kept off stdout, the database, who
-acts and why, refusals and bad usage told in Spanish, and the options the groups share.
+"""What every command shares: the exit codes, the one way a failure is told, and the options
+the staff groups have in common.
 
-Apart from the command groups (``misena tokens``, ``accounts``, ``jobs``, and ``sync`` and
-``brake`` for the logs) so each group states only its own commands, and the rules they share —
-``cli:<actor>`` in the audit trail, reasons checked by the API's own request schemas, a refused
-action told in one red Spanish line on stderr — are written once.
+Every failure — the service unreachable, a token refused, a problem+json from the API, bad
+input, a file that is not there, Ctrl-C — is raised as a :class:`CliError`: one Spanish line
+on stderr and the exit code of its kind, never a traceback. The root group
+(:class:`app.cli.main.SafeGroup`) tells it, and Click's own usage errors alike, so the commands
+need no ``try`` of their own.
 
-Exit codes, by the class of :mod:`app.errors` a command was refused with (:data:`EXIT_CODES`),
-so a script can tell "try again later" from "fix the input":
+Exit codes, so a script can tell "fix the input" from "try again later" (README, *IT staff*):
 
 * 0 — done.
-* 1 — any other error.
-* 2 — bad usage or input (Typer's own, and :class:`~app.errors.InvalidInputError`: a bad scope,
-  an unreadable roster, a page token this service did not issue, a document more than one
-  person has).
-* 3 — not found (:class:`~app.errors.NotFoundError`: no such person, job, token or sync run).
-* 4 — refused: the action conflicts with the current state and nothing was changed
-  (:class:`~app.errors.ConflictError`), or is not allowed (too large, forbidden).
-* 5 — Google or Sofia Plus failed (:class:`~app.errors.UpstreamError`).
-* 6 — a dependency is unavailable right now; retry later (:class:`~app.errors.UnavailableError`).
+* 1 — any other error (the service failed unexpectedly: a 500).
+* 2 — bad usage or input: Click's own usage errors, a 400/415/422 from the API (a bad scope,
+  an unreadable roster, a page token this service did not issue), a document more than one
+  person has, a file that cannot be read.
+* 3 — not found (404: no such person, job, hold or sync run).
+* 4 — refused: the action conflicts with the current state and nothing was changed (409: already
+  suspended, a plan refused until confirmed), or is not allowed (403: the token lacks the
+  scope; 413: too large).
+* 5 — Google or Sofia Plus failed (502).
+* 6 — unavailable right now; retry later (503).
+* 7 — cannot reach the service, or not logged in (no profile): see ``misena login``.
+* 8 — the service refused the token (401: unknown, revoked or mistyped).
+* 130 — interrupted (Ctrl-C).
+
+Server-side commands (``tokens``, ``migrate``) still meet the domain errors of :mod:`app.errors`
+directly; :data:`EXIT_CODES` maps each class to the same codes the API's statuses map to.
 """
 
 from __future__ import annotations
 
-import getpass
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
-from typing import Annotated, NoReturn
+from enum import IntEnum
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.markup import escape
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.cli.rendering import err_console
-from app.clock import Clock, system_clock
-from app.db.engine import make_engine, session_factory
 from app.errors import (
     ConflictError,
     ForbiddenError,
@@ -50,144 +49,150 @@ from app.errors import (
     UnsupportedMediaError,
     UpstreamError,
 )
-from app.http.v1.schemas import ActionRequest, SuspendRequest
-from app.logging_setup import configure_logging
-from app.settings import Settings
-
-
-class CommandClock:
-    """The staff commands' one clock: the machine's. Every command reads it (through
-    :data:`cli_clock`) instead of the system time, so a test driving the commands against a
-    running service points it at that service's clock and both read the same time."""
-
-    def __init__(self) -> None:
-        self.source: Clock = system_clock
-
-    def __call__(self) -> datetime:
-        return self.source()
-
-
-cli_clock = CommandClock()
+from app.i18n import cli_gettext as _
 
 MAX_ID = 2**31 - 1
-MAX_ACTOR = 196  # the audit trail's actor column holds 200 characters, "cli:" included
+#: The API's limit on a reason (``audit_events.reason``), checked here before a round trip.
+MAX_REASON = 500
 
 
-class _Stderr:
-    """``sys.stderr`` as it is at each write (a test runner swaps it while a command runs)."""
-
-    def write(self, text: str) -> int:
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        sys.stderr.flush()
-
-
-def logs_to_stderr() -> None:
-    """Keep stdout for tables and ``--json``: the service's logs (structlog prints to stdout
-    unless configured) go to stderr, and only from warnings up — at a terminal, what happened
-    is told in Spanish and recorded in the audit trail."""
-    configure_logging("WARNING", stream=_Stderr())
+class ExitCode(IntEnum):
+    DONE = 0
+    ERROR = 1
+    USAGE = 2
+    NOT_FOUND = 3
+    REFUSED = 4
+    UPSTREAM = 5
+    UNAVAILABLE = 6
+    NOT_CONNECTED = 7
+    UNAUTHENTICATED = 8
+    INTERRUPTED = 130
 
 
-def load_settings() -> Settings:
-    from pydantic import ValidationError
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        for error in exc.errors():
-            err_console().print(f"[red]configuración inválida[/red]: {error['msg']}")
-        raise typer.Exit(2) from None
-
-
-@contextmanager
-def open_database(settings: Settings | None = None) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine((settings or load_settings()).database_url)
-    try:
-        yield session_factory(engine)
-    finally:
-        engine.dispose()
+#: The exit code of each HTTP status the API answers with (other 4xx: 2, other 5xx: 1).
+EXIT_BY_STATUS: dict[int, ExitCode] = {
+    400: ExitCode.USAGE,
+    401: ExitCode.UNAUTHENTICATED,
+    403: ExitCode.REFUSED,
+    404: ExitCode.NOT_FOUND,
+    409: ExitCode.REFUSED,
+    413: ExitCode.REFUSED,
+    415: ExitCode.USAGE,
+    422: ExitCode.USAGE,
+    431: ExitCode.USAGE,
+    502: ExitCode.UPSTREAM,
+    503: ExitCode.UNAVAILABLE,
+    504: ExitCode.UPSTREAM,
+}
 
 
-#: Exit code and Spanish prefix per domain error; the most specific class in the MRO wins.
-EXIT_CODES: dict[type[MisenaError], tuple[int, str]] = {
-    InvalidInputError: (2, "Entrada inválida"),
-    UnsupportedMediaError: (2, "Formato no admitido"),
-    NotFoundError: (3, "No encontrado"),
-    ConflictError: (4, "No se puede (conflicto con el estado actual; no se cambió nada)"),
-    TooLargeError: (4, "Demasiado grande"),
-    ForbiddenError: (4, "No permitido"),
-    UnauthenticatedError: (4, "No autenticado"),
-    UpstreamError: (5, "Falló un sistema externo"),
-    UnavailableError: (6, "No disponible por ahora; reintente más tarde"),
+def exit_for_status(status: int) -> ExitCode:
+    if status in EXIT_BY_STATUS:
+        return EXIT_BY_STATUS[status]
+    return ExitCode.USAGE if 400 <= status < 500 else ExitCode.ERROR
+
+
+def prefix(code: ExitCode) -> str:
+    """The few Spanish words a refusal of each kind starts with."""
+    words = {
+        ExitCode.USAGE: _("Invalid input"),
+        ExitCode.NOT_FOUND: _("Not found"),
+        ExitCode.REFUSED: _("Refused (nothing was changed)"),
+        ExitCode.UPSTREAM: _("An external system failed"),
+        ExitCode.UNAVAILABLE: _("Unavailable for now; retry later"),
+        ExitCode.NOT_CONNECTED: _("No connection to misena"),
+        ExitCode.UNAUTHENTICATED: _("Token refused"),
+        ExitCode.INTERRUPTED: _("Interrupted"),
+    }
+    return words.get(code, _("Error"))
+
+
+class CliError(Exception):
+    """A command that cannot go on: ``message`` (Spanish, one line) and its exit code."""
+
+    def __init__(self, code: ExitCode, message: str, *, prefixed: bool = True) -> None:
+        self.message = f"{prefix(code)}: {message}" if prefixed else message
+        super().__init__(self.message)
+        self.exit_code = int(code)
+
+    def show(self) -> None:
+        err_console().print(f"[red]{escape(self.message)}[/red]", soft_wrap=True)
+
+
+#: Server-side commands meet domain errors directly: each class's code is its status's code.
+EXIT_CODES: dict[type[MisenaError], int] = {
+    InvalidInputError: ExitCode.USAGE,
+    UnsupportedMediaError: ExitCode.USAGE,
+    NotFoundError: ExitCode.NOT_FOUND,
+    ConflictError: ExitCode.REFUSED,
+    TooLargeError: ExitCode.REFUSED,
+    ForbiddenError: ExitCode.REFUSED,
+    UnauthenticatedError: ExitCode.UNAUTHENTICATED,
+    UpstreamError: ExitCode.UPSTREAM,
+    UnavailableError: ExitCode.UNAVAILABLE,
 }
 
 
 def exit_code(exc: MisenaError) -> tuple[int, str]:
+    """The exit code and Spanish prefix of a domain error; the most specific class wins."""
     for cls in type(exc).__mro__:
         if cls in EXIT_CODES:
-            return EXIT_CODES[cls]
-    return 1, "Error"
+            code = ExitCode(EXIT_CODES[cls])
+            return int(code), prefix(code)
+    return int(ExitCode.ERROR), prefix(ExitCode.ERROR)
 
 
-def refused(exc: MisenaError) -> NoReturn:
-    """One Spanish line on stderr, then the exit code of the error's class."""
-    code, prefix = exit_code(exc)
+def refused(exc: MisenaError) -> CliError:
+    """A domain error met by a server-side command, as the failure to raise."""
+    code, _words = exit_code(exc)
     if exc.text is not None:
         message = exc.text.es
     else:
-        message = "; ".join(f"{field.field}: {field.message}" for field in exc.fields) or exc.title
-    err_console().print(f"[red]{prefix}: {escape(message)}[/red]", soft_wrap=True)
-    raise typer.Exit(code)
+        message = "; ".join(f"{field.field}: {field.message.es}" for field in exc.fields) or exc.title.es
+    return CliError(ExitCode(code), message)
 
 
-def usage_error(message: str, param: str | None = None) -> NoReturn:
-    raise typer.BadParameter(message, param_hint=param)
-
-
-def actor_label(actor: str | None) -> str:
-    """How the audit trail names whoever runs the command: ``cli:<actor>``."""
-    if actor is None:
-        try:
-            actor = getpass.getuser()
-        except (KeyError, OSError):
-            usage_error("no se pudo saber el usuario del sistema; indique quién actúa", "--actor")
-    actor = actor.strip()
-    if not actor or len(actor) > MAX_ACTOR:
-        usage_error(f"entre 1 y {MAX_ACTOR} caracteres", "--actor")
-    return f"cli:{actor}"
+def usage_error(message: str, param: str | None = None) -> CliError:
+    """Bad usage, told as Click tells its own (exit 2, the option named)."""
+    return CliError(ExitCode.USAGE, f"{param}: {message}" if param else message)
 
 
 def checked_reason(reason: str | None) -> str | None:
-    """The optional reason, checked by the same rules the API applies to its request bodies."""
-    try:
-        return ActionRequest(reason=(reason or "").strip() or None).reason
-    except ValidationError:
-        usage_error("el motivo debe tener hasta 500 caracteres", "--reason")
+    """The optional reason, trimmed; over the API's limit is bad usage before any request."""
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > MAX_REASON:
+        raise usage_error(_("the reason may have at most {n} characters").format(n=MAX_REASON), "--reason")
+    return reason
 
 
 def required_reason(reason: str | None) -> str:
-    """The reason a suspension or exclusion must give, by the API's rules."""
-    try:
-        return SuspendRequest(reason=(reason or "").strip()).reason
-    except ValidationError:
-        usage_error("el motivo debe tener entre 3 y 500 caracteres", "--reason")
+    """The reason a suspension or exclusion must give: 3 to 500 characters, as the API asks."""
+    reason = (reason or "").strip()
+    if not 3 <= len(reason) <= MAX_REASON:
+        raise usage_error(
+            _("the reason must have between 3 and {n} characters").format(n=MAX_REASON), "--reason"
+        )
+    return reason
 
 
-Json = Annotated[bool, typer.Option("--json", help="Salida JSON (los esquemas de la API) en vez de tablas.")]
-Actor = Annotated[
+Json = Annotated[
+    bool, typer.Option("--json", help=_("Print the API's JSON instead of tables."), show_default=False)
+]
+ProfileOption = Annotated[
     str | None,
     typer.Option(
-        help="Quién actúa; queda en la auditoría como cli:<actor>. Por defecto, el usuario del sistema.",
+        "--profile",
+        help=_("The profile to use (see `misena profiles`); by default MISENA_PROFILE or the default one."),
         show_default=False,
     ),
 ]
-Reason = Annotated[str | None, typer.Option(help="Por qué (queda en la auditoría).")]
+Reason = Annotated[str | None, typer.Option(help=_("Why (kept in the audit trail)."), show_default=False)]
 RequiredReason = Annotated[
-    str, typer.Option(help="Por qué, según el reglamento del SENA (obligatorio; queda en la auditoría).")
+    str,
+    typer.Option(help=_("Why, per SENA's rules (required; kept in the audit trail)."), show_default=False),
 ]
-Limit = Annotated[int, typer.Option(min=1, max=200, help="Resultados por página.")]
+Limit = Annotated[int, typer.Option(min=1, max=200, help=_("Results per page."))]
 PageToken = Annotated[
-    str | None, typer.Option(help="Siguiente página: el valor que indicó la consulta anterior.")
+    str | None,
+    typer.Option(help=_("Next page: the value the previous listing gave."), show_default=False),
 ]

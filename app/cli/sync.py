@@ -1,172 +1,280 @@
-"""``misena sync``: bulk reconciliation from a Sofia Plus roster at a terminal (Spanish help).
+"""``misena sync``: bulk reconciliation from a Sofia Plus roster at a terminal.
 
-``misena sync plan reporte.csv --scope centro:9229`` reads Google once and shows what would
-change (``misena sync pull --scope centro:9229`` does the same with the export Sofia Plus
-publishes over HTTP); ``misena sync apply RUN_ID [--confirm N]`` queues the work with a
-progress bar; ``misena sync show RUN_ID`` and ``misena sync export RUN_ID`` look at a run.
+A client of ``/v1/sync-runs`` (a ``sync:run`` token): ``misena sync plan reporte.csv --scope
+centro:9229`` uploads the export and the service reads Google once and stores the plan
+(``misena sync pull --scope ...`` has the service fetch the export from Sofia Plus instead);
+``misena sync apply RUN_ID [--confirm N]`` queues the work; ``show``, ``list`` and ``export``
+look at runs. A plan the service refuses exits 4 and prints the exact command that confirms it.
 """
 
 from __future__ import annotations
 
+import sys
+from contextlib import nullcontext
 from datetime import datetime
+from email.message import Message
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app.cli.plumbing import Actor, Json, actor_label, cli_clock, load_settings, logs_to_stderr, refused
-from app.cli.rendering import emit, err_console, make_table, out_console, print_json
-from app.errors import MisenaError
-from app.http.v1.sync import MAX_ROSTER_BYTES, SyncRunOut, sync_run_out
-from app.runtime.services import Services, build_services
-from app.sync.pull import pull_and_plan
-
-sync_cli = typer.Typer(
-    help="Sincronización masiva desde un reporte de Sofia Plus: plan, revisión y aplicación.",
-    no_args_is_help=True,
+from app.cli.api import LONG_TIMEOUT, Api, api, remember_profile
+from app.cli.plumbing import MAX_ID, CliError, ExitCode, Json, Limit, PageToken, ProfileOption, usage_error
+from app.cli.rendering import (
+    RUN_STATES,
+    emit,
+    err_console,
+    make_table,
+    out_console,
+    print_json,
+    print_more,
+    state_cell,
+    text_cell,
+    when_cell,
 )
-sync_cli.callback()(logs_to_stderr)
+from app.cli.spanish_typer import SpanishTyper
+from app.i18n import cli_gettext as _
+
+sync_cli = SpanishTyper(
+    help=_("Bulk sync from a Sofia Plus export: plan, review and apply."), no_args_is_help=True
+)
+
+
+@sync_cli.callback()
+def _group(profile: ProfileOption = None) -> None:
+    remember_profile(profile)
+
 
 ACTION_NAMES = {
-    "create": "crear",
-    "rename": "renombrar",
-    "suspend": "suspender",
-    "reactivate": "reactivar",
-    "move": "mover de unidad",
-    "update": "actualizar",
-    "groups": "grupos de ficha",
-    "left_alone": "sin tocar",
-    "unchanged": "sin cambios",
+    "create": _("create"),
+    "rename": _("rename"),
+    "suspend": _("suspend"),
+    "reactivate": _("reactivate"),
+    "move": _("move to another unit"),
+    "update": _("update"),
+    "groups": _("ficha groups"),
+    "left_alone": _("left alone"),
+    "unchanged": _("unchanged"),
 }
+ROSTER_TYPES = {
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+RunId = Annotated[
+    int,
+    typer.Argument(min=1, max=MAX_ID, metavar="ID", help=_("The sync run's id (from `misena sync plan`).")),
+]
+Scope = Annotated[str, typer.Option(help=_("all, regional:<code> or centro:<code>."))]
+NO_RUN = _("no sync run with that id")
 
 
-def _services() -> Services:
-    return build_services(load_settings(), clock=cli_clock)
+def confirm_command(run: dict[str, Any]) -> str:
+    return f"misena sync apply {run['id']} --confirm {run.get('suspensions', 0)}"
 
 
-def _show(run: SyncRunOut, as_json: bool) -> None:
-    if as_json:
-        print_json(run.model_dump(mode="json"))
-        return
-    table = make_table(
-        f"Sincronización {run.id} · alcance {run.scope} · {run.status}", ("acción", "personas")
-    )
-    for action, count in run.counts.items():
-        table.add_row(ACTION_NAMES.get(action, action), str(count))
-    emit(out_console(), table)
+def _show(run: dict[str, Any]) -> None:
     out = out_console()
-    out.print(
-        f"Reporte: {run.roster_rows} filas, {run.roster_people} personas en el alcance, "
-        f"{run.bad_rows} filas con errores · cuentas gestionadas en el alcance: {run.managed_in_scope} · "
-        f"llamadas a Directory: {run.directory_calls}"
+    status = state_cell(run.get("status"), RUN_STATES)
+    table = make_table(
+        _("Sync run {id} · scope {scope} · {status}").format(
+            id=run["id"], scope=run.get("scope"), status=status
+        ),
+        (_("action"), _("people")),
     )
-    for error in run.roster_errors[:20]:
-        out.print(f"  [yellow]línea {error['line']}[/yellow]: {error['reason']}")
-    if run.refusal_es:
-        out.print(f"[bold red]Plan rechazado[/bold red]: {run.refusal_es}")
-        out.print(f"[dim]{run.refusal_en}[/dim]")
-    if run.progress:
-        out.print("Progreso: " + ", ".join(f"{k}={v}" for k, v in sorted(run.progress.items())))
+    for action, count in (run.get("counts") or {}).items():
+        table.add_row(ACTION_NAMES.get(action, action), str(count))
+    emit(out, table)
+    out.print(
+        _("Roster: {rows} rows, {people} people in scope, {bad} rows with errors · managed accounts in "
+          "scope: {managed} · Directory calls: {calls}").format(
+            rows=run.get("roster_rows"), people=run.get("roster_people"), bad=run.get("bad_rows"),
+            managed=run.get("managed_in_scope"), calls=run.get("directory_calls"),
+        )
+    )  # fmt: skip
+    for error in (run.get("roster_errors") or [])[:20]:
+        out.print(
+            "  [yellow]"
+            + _("line {line}").format(line=error.get("line"))
+            + f"[/yellow]: {text_cell(error.get('reason'))}"
+        )
+    if run.get("applied_at"):
+        out.print(_("Applied: {when}").format(when=when_cell(datetime.fromisoformat(run["applied_at"]))))
+    if run.get("progress"):
+        out.print(_("Progress: ") + ", ".join(f"{k}={v}" for k, v in sorted(run["progress"].items())))
 
 
-@sync_cli.command("plan")
+def _refusal(run: dict[str, Any]) -> CliError:
+    why = run.get("refusal_es") or run.get("refusal_en") or ""
+    return CliError(
+        ExitCode.REFUSED,
+        _("plan {id} refused: {why} To apply it anyway, confirm its {n} suspensions: {command}").format(
+            id=run["id"], why=why, n=run.get("suspensions", 0), command=confirm_command(run)
+        ),
+        prefixed=False,
+    )
+
+
+def _answer(run: dict[str, Any], as_json: bool) -> None:
+    """The run, as JSON or tables; a refused plan then exits 4 saying how to confirm it."""
+    if as_json:
+        print_json(run)
+    else:
+        _show(run)
+    if run.get("status") == "refused":
+        raise _refusal(run)
+
+
+@sync_cli.command(
+    "plan", help=_("Compute the plan (changes nothing): create, update, move, rename, suspend, reactivate.")
+)
 def plan(
     roster: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="Reporte de Sofia Plus (CSV o XLSX).")
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help=_("Sofia Plus export (CSV or XLSX).")
+        ),
     ],
-    scope: Annotated[str, typer.Option(help="all, regional:<código> o centro:<código>.")] = "all",
+    scope: Scope = "all",
     exported_at: Annotated[
-        datetime | None, typer.Option(help="Cuándo lo exportó Sofia Plus (por defecto, ahora).")
+        datetime | None,
+        typer.Option(help=_("When Sofia Plus exported it (default: now)."), show_default=False),
     ] = None,
-    actor: Actor = None,
     as_json: Json = False,
 ) -> None:
-    """Calcula el plan (no cambia nada): crear, actualizar, mover, renombrar, suspender, reactivar."""
-    services = _services()
-    who = actor_label(actor)
-    when = exported_at.astimezone() if exported_at is not None else None
+    params = {"scope": scope, "source_name": roster.name[:300]}
+    if exported_at is not None:
+        params["exported_at"] = (exported_at if exported_at.tzinfo else exported_at.astimezone()).isoformat()
+    media = ROSTER_TYPES.get(roster.suffix.lower(), "application/octet-stream")
+    client = api()
     try:
-        run_id = services.sync.plan(roster, scope=scope, actor=who, source_name=roster.name, exported_at=when)
-        _show(sync_run_out(services, run_id), as_json)
-    except MisenaError as exc:
-        refused(exc)
+        handle = roster.open("rb")
+    except OSError as exc:
+        raise usage_error(_("cannot read {path}: {why}").format(path=roster, why=exc.strerror)) from None
+    # A spinner where someone watches; piped (a script, a log), nothing to draw and erase.
+    spinner = (
+        err_console().status(_("Reading the roster and Google…")) if sys.stderr.isatty() else nullcontext()
+    )
+    with handle, spinner:
+        response = client.send(
+                "POST", "/v1/sync-runs", params=params, content=handle,
+                headers={"Content-Type": media}, timeout=LONG_TIMEOUT,
+            )  # fmt: skip
+    _answer(response.json(), as_json)
 
 
-@sync_cli.command("pull")
-def pull(
-    scope: Annotated[str, typer.Option(help="all, regional:<código> o centro:<código>.")] = "all",
-    actor: Actor = None,
-    as_json: Json = False,
-) -> None:
-    """Descarga el reporte desde Sofia Plus (MISENA_SOFIA_ROSTER_URL) y calcula el plan (no cambia nada)."""
-    services = _services()
-    who = actor_label(actor)
-    try:
-        with err_console().status("Descargando el reporte de Sofia Plus…"):
-            run_id = pull_and_plan(
-                services.settings, services.sync, scope=scope, actor=who, max_bytes=MAX_ROSTER_BYTES
-            )
-        _show(sync_run_out(services, run_id), as_json)
-    except MisenaError as exc:
-        refused(exc)
+@sync_cli.command(
+    "pull",
+    help=_(
+        "Have the service download the export from Sofia Plus (MISENA_SOFIA_ROSTER_URL) "
+        "and plan it (changes nothing)."
+    ),
+)
+def pull(scope: Scope = "all", as_json: Json = False) -> None:
+    run = api().post("/v1/sync-runs/pull", {"scope": scope}, long=True)
+    _answer(run, as_json)
 
 
-@sync_cli.command("apply")
+@sync_cli.command(
+    "apply", help=_("Apply the plan: queue its work (resumable; what was applied is not repeated).")
+)
 def apply(
-    run_id: Annotated[int, typer.Argument(min=1, help="Id de la sincronización (de `misena sync plan`).")],
+    run_id: RunId,
     confirm: Annotated[
         int | None,
         typer.Option(
-            help="Para un plan rechazado: el número exacto de suspensiones. Confirmadas, pasan "
-            "una vez el freno de suspensiones."
+            min=0,
+            max=MAX_ID,
+            help=_(
+                "For a refused plan: its exact number of suspensions. Confirmed, they pass the "
+                "suspension brake once."
+            ),
+            show_default=False,
         ),
     ] = None,
-    actor: Actor = None,
     as_json: Json = False,
 ) -> None:
-    """Aplica el plan: encola el trabajo (reanudable; lo ya aplicado no se repite)."""
-    services = _services()
-    who = actor_label(actor)
-    with Progress(
-        TextColumn("[bold]Aplicando[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console(), disable=as_json,
-    ) as bar:  # fmt: skip
-        task = bar.add_task("apply", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        try:
-            services.sync.apply(run_id, actor=who, confirm=confirm, progress=advance)
-        except MisenaError as exc:
-            bar.stop()
-            refused(exc)
-    _show(sync_run_out(services, run_id), as_json)
+    client = api()
+    if confirm is None:
+        run = client.get(f"/v1/sync-runs/{run_id}", not_found=NO_RUN)
+        if run.get("status") == "refused":
+            raise _refusal(run)  # nothing started: no request that would only be refused
+    applied = client.post(f"/v1/sync-runs/{run_id}/apply", {"confirm": confirm}, not_found=NO_RUN, long=True)
+    if as_json:
+        print_json(applied)
+        return
+    _show(applied)
 
 
-@sync_cli.command("show")
-def show(run_id: Annotated[int, typer.Argument(min=1)], as_json: Json = False) -> None:
-    """Muestra una sincronización: conteos, rechazo, errores del reporte y progreso."""
-    services = _services()
-    try:
-        _show(sync_run_out(services, run_id), as_json)
-    except MisenaError as exc:
-        refused(exc)
+@sync_cli.command("show", help=_("Show a sync run: counts, refusal, roster errors and progress."))
+def show(run_id: RunId, as_json: Json = False) -> None:
+    run = api().get(f"/v1/sync-runs/{run_id}", not_found=NO_RUN)
+    if as_json:
+        print_json(run)
+        return
+    _show(run)
+    if run.get("status") == "refused":
+        err_console().print(f"[red]{_refusal(run).message}[/red]", soft_wrap=True)
 
 
-@sync_cli.command("export")
+@sync_cli.command("list", help=_("List the sync runs, newest first."))
+def list_runs(limit: Limit = 20, page_token: PageToken = None, as_json: Json = False) -> None:
+    page = api().get("/v1/sync-runs", {"limit": limit, "page_token": page_token})
+    if as_json:
+        print_json(page)
+        return
+    runs = page["items"]
+    table = make_table(
+        _("Sync runs: {n}").format(n=len(runs)),
+        (_("id"), _("created"), _("by"), _("scope"), _("roster"), _("state"), _("suspensions")),
+    )
+    for run in runs:
+        table.add_row(str(run["id"]), when_cell(datetime.fromisoformat(run["created_at"])),
+                      text_cell(run.get("created_by")), text_cell(run.get("scope")),
+                      text_cell(run.get("source_name")), state_cell(run.get("status"), RUN_STATES),
+                      str(run.get("suspensions", 0)))  # fmt: skip
+    emit(out_console(), table)
+    print_more(page.get("next_page_token"))
+
+
+def _file_name(disposition: str | None, run_id: int) -> str:
+    """The name the service gives its export (``Content-Disposition``), without any path."""
+    message = Message()
+    message["content-disposition"] = disposition or ""
+    name = message.get_filename() or f"sync-{run_id}.csv"
+    return Path(name).name or f"sync-{run_id}.csv"
+
+
+@sync_cli.command("export", help=_("Download the whole plan, person by person, as the service exports it."))
 def export(
-    run_id: Annotated[int, typer.Argument(min=1)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Archivo CSV de salida.")],
+    run_id: RunId,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help=_("Output file; - for standard output. By default, the name the service gives."),
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Exporta el plan completo, persona por persona, a CSV."""
-    services = _services()
-    try:
-        sync_run_out(services, run_id)
-    except MisenaError as exc:
-        refused(exc)
-    with output.open("w", encoding="utf-8", newline="") as handle:
-        for chunk in services.sync.export_csv(run_id):
-            handle.write(chunk)
-    err_console().print(f"Plan escrito en {output}")
+    _download(api(), run_id, output)
+
+
+def _download(client: Api, run_id: int, output: str | None) -> None:
+    with client.stream(f"/v1/sync-runs/{run_id}/plan.csv", not_found=NO_RUN) as response:
+        if output == "-":
+            stdout = typer.get_binary_stream("stdout")
+            for chunk in response.iter_bytes():
+                stdout.write(chunk)
+            stdout.flush()
+            return
+        path = (
+            Path(output) if output else Path(_file_name(response.headers.get("content-disposition"), run_id))
+        )
+        try:
+            with path.open("wb") as handle:
+                for chunk in response.iter_bytes():
+                    handle.write(chunk)
+        except OSError as exc:
+            raise usage_error(_("cannot write {path}: {why}").format(path=path, why=exc.strerror)) from None
+    err_console().print(_("Plan written to {path}").format(path=path), soft_wrap=True)

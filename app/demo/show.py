@@ -1,18 +1,18 @@
-"""``misena demo show``: what the demo created, read back from the emulator with the real
-Google clients — the account, and the credentials email as the person received it."""
+"""``misena demo show``'s second half: the credentials email as the person received it, read
+back from the demo's Google emulator with the real Gmail client (the account itself comes from
+the API, read live from Google: ``GET /v1/people/{id}?live=true``)."""
 
 from __future__ import annotations
 
 import base64
 import email
 import email.policy
-import os
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
-from rich.console import Console
 
 from app.demo.environment import KEY_FILE
 from app.settings import Settings
@@ -20,35 +20,34 @@ from app.settings import Settings
 SCOPE = "https://www.googleapis.com/auth/"
 
 
-def _client(api: str, version: str, subject: str, scope: str, endpoint: str) -> Any:
+@dataclass(frozen=True)
+class SentMail:
+    sender: str
+    to: str
+    subject: str
+    text: str
+
+
+def _gmail(subject: str, endpoint: str) -> Any:
     credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-        str(KEY_FILE), scopes=[SCOPE + scope]
+        str(KEY_FILE), scopes=[SCOPE + "gmail.readonly"]
     ).with_subject(subject)
     return build(
-        api,
-        version,
+        "gmail",
+        "v1",
         credentials=credentials,
         client_options={"api_endpoint": endpoint},
         static_discovery=True,
     )
 
 
-def show_account(document: str, console: Console) -> None:
-    settings = Settings(demo_mode=True)
-    endpoint = f"http://127.0.0.1:{os.environ.get('MISENA_EMULATOR_PORT', settings.emulator_port)}/"
-    address = f"{document.lower()}@{settings.policy.domain}"
-    admin = _client("admin", "directory_v1", settings.google_admin, "admin.directory.user", endpoint)
-    user = admin.users().get(userKey=address, projection="full").execute()
-    console.print(f"[bold]Cuenta[/bold] {user['primaryEmail']}  ({user['name']['fullName']})")
-    console.print(f"  unidad organizativa: {user['orgUnitPath']}")
-    console.print(f"  cambiar contraseña al ingresar: {user['changePasswordAtNextLogin']}")
-    console.print(
-        f"  correo de recuperación: {user.get('recoveryEmail')}  celular: {user.get('recoveryPhone')}"
-    )
-    for sender in settings.mail_senders:
-        gmail = _client("gmail", "v1", sender, "gmail.readonly", endpoint)
+def credential_emails(address: str, endpoint: str) -> list[SentMail]:
+    """Every email the demo's senders sent about ``address``, oldest first."""
+    found: list[SentMail] = []
+    for sender in Settings(demo_mode=True).mail_senders:
+        gmail = _gmail(sender, endpoint)
         listed = gmail.users().messages().list(userId="me").execute()
-        for ref in listed.get("messages", []):
+        for ref in reversed(listed.get("messages", [])):
             raw = gmail.users().messages().get(userId="me", id=ref["id"], format="raw").execute()
             message = email.message_from_bytes(
                 base64.urlsafe_b64decode(raw["raw"] + "=="), policy=email.policy.default
@@ -56,8 +55,6 @@ def show_account(document: str, console: Console) -> None:
             if not isinstance(message, EmailMessage) or address not in message.as_string():
                 continue
             body = message.get_body(preferencelist=("plain",))
-            console.print(
-                f"\n[bold]Correo enviado[/bold] de {sender} a {message['To']}: {message['Subject']}\n"
-            )
-            if isinstance(body, EmailMessage):
-                console.print(body.get_content())
+            text = body.get_content() if isinstance(body, EmailMessage) else ""
+            found.append(SentMail(sender, str(message["To"]), str(message["Subject"]), text))
+    return found

@@ -15,13 +15,14 @@ from app.credentials.schemas import DeliveryOut
 from app.db.models import AuditEvent, CredentialDelivery, Job, Person, SuspensionHold
 from app.db.paging import Page, fetch_page
 from app.db.states import AccountStatus
-from app.errors import not_found
+from app.errors import FieldProblem, InvalidInputError, not_found
 from app.jobs.schemas import JobOut
 from app.lookup.schemas import PersonDetail, PersonSummary, WorkspaceState
 from app.people import repository as people
 from app.people.index import search_form
-from app.people.repository import compact_document, escape_like
+from app.people.repository import escape_like
 from app.staff.schemas import AuditOut
+from app.texts import Text
 from sofia_sync.policy import PolicySettings, desired_account, staff_suspension
 
 #: How many jobs, deliveries, holds and audit entries the detail shows, newest first.
@@ -47,7 +48,18 @@ def people_query(filters: PeopleFilter) -> Select[Any]:
     statement = select(Person)
     record_text = cast(Person.record, String)
     if filters.document:
-        statement = statement.where(Person.document_number == compact_document(filters.document))
+        try:
+            ids = people.document_ids(filters.document)
+        except ValueError as exc:
+            raise InvalidInputError(
+                Text("The document is a number (1098765432) or type:number (TI:1098765432)."),
+                fields=[
+                    FieldProblem(
+                        "document", Text("Expected a number, or a type and a number: TI:1098765432.")
+                    )
+                ],
+            ) from exc
+        statement = statement.where(Person.id.in_(ids))
     if filters.email:
         pattern = _like(filters.email.strip().lower())
         statement = statement.where(

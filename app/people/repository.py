@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Final, Literal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CompoundSelect, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Person, PersonAlias
@@ -199,6 +199,12 @@ def find_by_document(session: Session, text: str) -> list[Person]:
     number someone was known by before a document change (TI → CC) finds them too.
     ``ValueError`` for an unknown document type or an empty number.
     """
+    return list(session.scalars(select(Person).where(Person.id.in_(document_ids(text))).order_by(Person.id)))
+
+
+def document_ids(text: str) -> CompoundSelect[tuple[int]]:
+    """The ids of the people a document refers to (see :func:`find_by_document`), as a query,
+    so a search can filter by it; ``ValueError`` for an unknown type or an empty number."""
     kind, colon, number = text.strip().rpartition(":")
     number = compact_document(number)
     if not number:
@@ -215,8 +221,7 @@ def find_by_document(session: Session, text: str) -> list[Person]:
         aliases = select(PersonAlias.person_id).where(
             PersonAlias.person_key.like(f"%:{escape_like(number)}", escape="\\")
         )
-    ids = set(session.scalars(people)) | set(session.scalars(aliases))
-    return list(session.scalars(select(Person).where(Person.id.in_(ids)).order_by(Person.id)))
+    return union(people, aliases)
 
 
 def claim_due_reviews(session: Session, now: datetime, limit: int) -> list[int]:

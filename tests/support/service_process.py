@@ -148,11 +148,13 @@ def service_env(database_url: str, key_file: Path, emulator_url: str, **extra: s
     return env
 
 
-def start_misena(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """``python -m app <args>`` as its own process, stdout and stderr to ``log``."""
+def start_misena(
+    args: list[str], env: dict[str, str], log: Path, *, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """``python -m app <args>`` as its own process (in ``cwd``), stdout and stderr to ``log``."""
     with log.open("ab") as out:
         return subprocess.Popen(  # noqa: S603 - our own CLI
-            [sys.executable, "-m", "app", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "app", *args], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd
         )
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import structlog
 
-from app.cli.plumbing import cli_clock
+from app.cli.server_side import cli_clock, logs_to_stderr
 from app.staff.tokens import Scope, issue_token
 from tests.support.harness import Harness
 
@@ -40,21 +42,26 @@ def staff_client(harness: Harness, *scopes: Scope, name: str = "mesa-de-ayuda") 
 
 
 @contextmanager
-def cli_environment(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """``misena`` at a terminal pointed at the harness's database and the emulator; the logging
-    the commands configure (to stderr) is put back afterwards."""
+def cli_environment(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[StaffClient]:
+    """``misena`` at a terminal pointed at the harness: the staff commands at its API with an
+    admin token (``MISENA_URL``/``MISENA_TOKEN``, no profiles file), the server-side ones at its
+    database; the service's logs go to stderr, warnings up, and are put back afterwards. Yields the
+    token's client (its audit actor is ``token:cli``)."""
     settings = harness.services.settings
-    monkeypatch.setenv("MISENA_DEMO_MODE", "true")
+    client = staff_client(harness, Scope.ADMIN, name="cli")
+    monkeypatch.setenv("MISENA_CONFIG", str(Path(tempfile.mkdtemp(prefix="misena-cli-")) / "config.toml"))
+    monkeypatch.setenv("MISENA_URL", harness.base_url)
+    monkeypatch.setenv("MISENA_TOKEN", client.token)
+    monkeypatch.delenv("MISENA_PROFILE", raising=False)
     monkeypatch.setenv("MISENA_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("MISENA_GOOGLE_KEY_FILE", str(settings.google_key_file))
-    monkeypatch.setenv("MISENA_GOOGLE_API_ENDPOINT", str(settings.google_api_endpoint))
-    monkeypatch.setenv("MISENA_GOOGLE_ADMIN", settings.google_admin)
-    monkeypatch.setattr(cli_clock, "source", harness.clock)  # the commands read the service's time
+    monkeypatch.setattr(cli_clock, "source", harness.clock)  # server-side commands read its time
     saved = structlog.get_config()
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
+    # The service runs in this process: its log lines must not land in the command's stdout.
+    logs_to_stderr()
     try:
-        yield
+        yield client
     finally:
         structlog.configure(**saved)
         root.handlers[:] = handlers

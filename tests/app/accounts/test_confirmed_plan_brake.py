@@ -124,7 +124,7 @@ def test_the_cli_confirms_a_plan_and_its_suspensions_pass_the_brake(
     run_id = _refused_plan(braked)
     with cli_environment(braked, monkeypatch):
         result = CliRunner().invoke(
-            cli, ["sync", "apply", str(run_id), "--confirm", str(len(GONE)), "--json", "--actor", "ana"]
+            cli, ["sync", "apply", str(run_id), "--confirm", str(len(GONE)), "--json"]
         )
     assert result.exit_code == 0, result.output
     braked.drain()

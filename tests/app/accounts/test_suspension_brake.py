@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from app.cli.main import cli
 from tests.support.events import enrolled, person, status_changed
 from tests.support.harness import Harness, HarnessFactory
+from tests.support.staff_client import cli_environment
 
 PEOPLE = [f"10{n:08d}" for n in range(1, 8)]  # seven apprentices
 LIMIT = 3
@@ -125,16 +126,15 @@ def test_the_window_slides(braked: Harness) -> None:
 
 def test_the_cli_lists_and_releases_holds(braked: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     _cancel_everyone(braked)
-    monkeypatch.setenv("MISENA_DEMO_MODE", "true")
-    monkeypatch.setenv("MISENA_DATABASE_URL", braked.services.settings.database_url)
     runner = CliRunner()
-    listed = runner.invoke(cli, ["brake", "list", "--json"])
-    assert listed.exit_code == 0, listed.output
-    assert listed.output.count('"reason"') == len(PEOPLE) - LIMIT
-    first = braked.services.brake.held()[0]
-    released = runner.invoke(cli, ["brake", "release", str(first.id), "--actor", "mesa-de-ayuda"])
-    assert released.exit_code == 0, released.output
-    assert "1 suspensiones liberadas" in released.output
-    assert len(braked.services.brake.held()) == len(PEOPLE) - LIMIT - 1
-    refused = runner.invoke(cli, ["brake", "discard"])
-    assert refused.exit_code == 2
+    with cli_environment(braked, monkeypatch):
+        listed = runner.invoke(cli, ["brake", "list", "--json"])
+        assert listed.exit_code == 0, listed.output
+        assert listed.output.count('"reason"') == len(PEOPLE) - LIMIT
+        first = braked.services.brake.held()[0]
+        released = runner.invoke(cli, ["brake", "release", str(first.id)])
+        assert released.exit_code == 0, released.output
+        assert "1 suspensiones liberadas" in released.output
+        assert len(braked.services.brake.held()) == len(PEOPLE) - LIMIT - 1
+        refused = runner.invoke(cli, ["brake", "discard"])
+        assert refused.exit_code == 2
