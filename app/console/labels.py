@@ -50,6 +50,7 @@ def _labels() -> dict[str, str]:
         "create": _("Create"),
         "rename": _("Rename"),
         "suspend": _("Suspend"),
+        "grace": _("Suspended when the grace ends"),
         "reactivate": _("Reactivate"),
         "move": _("Move"),
         "update": _("Update"),

@@ -16,7 +16,7 @@ from app.accounts.schemas import HoldOut
 from app.console.rendering import _, render
 from app.console.web import RowId, back, posted, reason_problem, services_of, spanish_of, text_field, viewer
 from app.console.words import ngettext
-from app.credentials.delivery_jobs import count_waiting
+from app.credentials.delivery_jobs import count_by_state
 from app.db.models import Person
 from app.db.states import HoldState, JobState
 from app.errors import MisenaError
@@ -40,7 +40,7 @@ async def dashboard(request: Request) -> HTMLResponse:
 def _figures(services: Services) -> dict[str, Any]:
     queue = services.queue.health()
     with services.sessions() as session:
-        waiting = count_waiting(session)
+        waiting = count_by_state(session)["waiting_capacity"]  # what operators alert on
     return {
         "jobs": dict(sorted(queue.counts.items())),
         "oldest_due_seconds": round(queue.oldest_due_seconds),
