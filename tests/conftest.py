@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from app.logging_setup import configure_logging
-
 from tests.support.google import google_service
 from workspace.emulator.config import EmulatorConfig
 from workspace.emulator.control_client import EmulatorControl
@@ -31,6 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
     real stderr (file descriptor 2) and shows it beside a failure.
     """
     configure_logging("INFO", stream=sys.__stderr__)
+
 
 pytest_plugins = ["tests.support.databases", "tests.support.harness", "tests.support.browser"]
 
