@@ -120,17 +120,24 @@ class RequestMetrics:
             return
         started = time.perf_counter()
         status = 500  # nothing answered: the server answers 500 (or drops the connection)
+        observed = False
 
         async def send_observed(message: Message) -> None:
-            nonlocal status
+            # Counted and logged just before the answer's last bytes go out, so a client that
+            # has its answer finds the request in the metrics and the log already.
+            nonlocal status, observed
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body") and not observed:
+                observed = True
+                self._observe(scope, status, time.perf_counter() - started)
             await send(message)
 
         try:
             await self.app(scope, receive, send_observed)
         finally:
-            self._observe(scope, status, time.perf_counter() - started)
+            if not observed:  # no complete answer (an error mid-stream, a client gone)
+                self._observe(scope, status, time.perf_counter() - started)
 
     @staticmethod
     def _observe(scope: Scope, status: int, seconds: float) -> None:
