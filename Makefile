@@ -92,9 +92,12 @@ bench-intake: $(STAMP)
 # Message catalogues (app/i18n.py): extract the msgids, merge them into each language's .po,
 # compile the .mo files the service reads. Run after changing any message; fill in the new msgstr.
 LOCALE := app/locale
+# The service also marks messages with Text(...) (app.texts) and Message(...) (sofia_sync.messages);
+# the CLI domain does not, since Rich's Text(...) in Typer is no message of ours.
 EXTRACT := $(BIN)/pybabel -q extract --no-location --sort-output --omit-header -k N_
+SERVICE_KEYWORDS := -k Text -k Message
 catalogues: $(STAMP)
-	$(EXTRACT) -F $(LOCALE)/service.cfg -o $(LOCALE)/misena.pot .
+	$(EXTRACT) $(SERVICE_KEYWORDS) -F $(LOCALE)/service.cfg -o $(LOCALE)/misena.pot .
 	site=$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
 	$(EXTRACT) -F $(LOCALE)/cli.cfg -o $(LOCALE)/misena_cli.pot app/cli $$site/typer
 	for domain in misena misena_cli; do \

@@ -16,73 +16,71 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.texts import Text
+from app.field_messages import field_message
+from app.texts import Said, Text
 
 
 @dataclass(frozen=True, slots=True)
 class FieldProblem:
-    """One input to fix: where (a dotted path) and why (English, as the API shows it)."""
+    """One input to fix: where (a dotted path) and why (a message in any language)."""
 
     field: str
-    message: str
+    message: Text
 
 
 class MisenaError(Exception):
     """Base of every refusal a person or client is told about.
 
     ``text`` is the message (``None`` when the field errors say it all); ``title`` overrides
-    the class's short English title in the API; ``bilingual`` puts both languages in the API's
-    ``detail`` (English, then Spanish), for refusals IT staff read off the API as well.
+    the class's short title in the API.
     """
 
-    title = "Error"
+    title = Text("Error")
 
     def __init__(
         self,
-        text: Text | None = None,
+        text: Said | None = None,
         *,
-        title: str | None = None,
+        title: Text | None = None,
         fields: Sequence[FieldProblem] = (),
-        bilingual: bool = False,
     ) -> None:
-        super().__init__(text.en if text else (title or self.title))
+        super().__init__(text.en if text else (title or self.title).en)
         self.text = text
         if title is not None:
             self.title = title
         self.fields = tuple(fields)
-        self.bilingual = bilingual
 
 
 class NotFoundError(MisenaError):
     """The thing named (a person, job, run, token) does not exist."""
 
-    title = "Not found"
+    title = Text("Not found")
 
 
 class ConflictError(MisenaError):
     """The action does not fit the current state; nothing was changed."""
 
-    title = "Conflict"
+    title = Text("Conflict")
 
 
 class InvalidInputError(MisenaError):
     """The input breaks a rule; ``fields`` names what to fix."""
 
-    title = "Invalid input"
+    title = Text("Invalid input")
 
 
 class InvalidPageTokenError(InvalidInputError):
     """A page token this service did not issue: a bad request rather than a bad field value."""
 
-    title = "Invalid page token"
+    title = Text("Invalid page token")
 
 
 class UnauthenticatedError(MisenaError):
     """No valid credentials; ``scheme`` is the one wanted (``Bearer``), if the client should be told."""
 
-    title = "Unauthorized"
+    title = Text("Unauthorized")
 
-    def __init__(self, text: Text, *, title: str | None = None, scheme: str | None = None) -> None:
+    def __init__(self, text: Text, *, title: Text | None = None, scheme: str | None = None) -> None:
         super().__init__(text, title=title)
         self.scheme = scheme
 
@@ -90,31 +88,31 @@ class UnauthenticatedError(MisenaError):
 class ForbiddenError(MisenaError):
     """Valid credentials without the permission the action needs."""
 
-    title = "Forbidden"
+    title = Text("Forbidden")
 
 
 class TooLargeError(MisenaError):
     """The input is over its size limit."""
 
-    title = "Payload too large"
+    title = Text("Payload too large")
 
 
 class UnsupportedMediaError(MisenaError):
     """The input is not in a format misena reads."""
 
-    title = "Unsupported media type"
+    title = Text("Unsupported media type")
 
 
 class UpstreamError(MisenaError):
     """Google or Sofia Plus failed, or answered something unusable."""
 
-    title = "Upstream failed"
+    title = Text("Upstream failed")
 
 
 class UnavailableError(MisenaError):
     """A dependency (the database, Google) cannot be reached right now; retrying later may work."""
 
-    title = "Service unavailable"
+    title = Text("Service unavailable")
 
 
 def field_problems(errors: Iterable[Any], *, skip_prefix: Sequence[str] = ()) -> list[FieldProblem]:
@@ -122,26 +120,30 @@ def field_problems(errors: Iterable[Any], *, skip_prefix: Sequence[str] = ()) ->
     result = []
     for error in errors:
         if error.get("type") == "json_invalid":  # its loc is ("body", <character offset>)
-            result.append(FieldProblem("body", str(error.get("msg", ""))))
+            result.append(FieldProblem("body", field_message(error)))
             continue
         loc = [str(part) for part in error.get("loc", ())]
         while loc and loc[0] in skip_prefix:
             loc.pop(0)
         # Discriminated unions put the tag in the path (data -> 'enrollment.created' -> ...).
         loc = [part for part in loc if "." not in part or not part[0].isalpha()]
-        result.append(FieldProblem(".".join(loc) or "body", str(error.get("msg", ""))))
+        result.append(FieldProblem(".".join(loc) or "body", field_message(error)))
     return result
 
 
-#: What a missing thing is called in Spanish, after "No hay".
-_NONE_ES = {
-    "person": "ninguna persona",
-    "job": "ningún trabajo",
-    "held suspension": "ninguna suspensión retenida",
-    "token": "ningún token",
+#: What IT staff look up by id, and what the answer says when there is none.
+_NOT_FOUND = {
+    "person": Text("No person with that id."),
+    "job": Text("No job with that id."),
+    "held suspension": Text("No held suspension with that id."),
+    "token": Text("No token with that id."),
 }
+
+
+#: A document number that names nobody misena knows.
+NO_SUCH_DOCUMENT = Text("No person has that document.")
 
 
 def not_found(what: str) -> NotFoundError:
     """Nothing of kind ``what`` (person, job, held suspension, token) has the id asked for."""
-    return NotFoundError(Text(es=f"No hay {_NONE_ES[what]} con ese id.", en=f"No {what} with that id."))
+    return NotFoundError(_NOT_FOUND[what])

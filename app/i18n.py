@@ -42,6 +42,36 @@ def translations(language: str, domain: str = SERVICE_DOMAIN) -> gettext.NullTra
     return gettext.translation(domain, LOCALE_DIR, languages=[language])
 
 
+def negotiate(accept_language: str | None) -> str:
+    """The language to answer in, from an ``Accept-Language`` header (RFC 9110 §12.5.4): the
+    most preferred of :data:`LANGUAGES` by q-value, a regional tag (``es-CO``) counting as its
+    language, ties kept in the header's order; English when none is acceptable or the header
+    is absent or malformed. ``*`` stands for English, and ``q=0`` refuses a language."""
+    best, best_q = "en", 0.0
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, parameters = part.strip().partition(";")
+        language = tag.strip().lower().split("-", 1)[0]
+        language = "en" if language == "*" else language
+        q = _quality(parameters)
+        if language in LANGUAGES and q > best_q:
+            best, best_q = language, q
+        if position > 50:  # a header is a short list; a long one is not worth reading on
+            break
+    return best
+
+
+def _quality(parameters: str) -> float:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                q = float(value.strip())
+            except ValueError:
+                return 0.0
+            return q if 0.0 <= q <= 1.0 else 0.0
+    return 1.0
+
+
 def translate(message: str, language: str, domain: str = SERVICE_DOMAIN) -> str:
     """``message`` (an English msgid) in ``language``."""
     return translations(language, domain).gettext(message)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -22,6 +22,8 @@ from workspace.google_quotas import (
     BudgetBook,
 )
 
+#: What ``MISENA_LOG_LEVEL`` may be (the standard library's level names).
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 #: Secrets that appear in docs and examples; never acceptable outside demo mode.
 WELL_KNOWN_SECRETS = frozenset({"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "changeme", "secret"})
 
@@ -49,6 +51,8 @@ class Settings(BaseSettings):
     )
 
     demo_mode: bool = False
+    #: The lowest level logged (``MISENA_LOG_LEVEL``; any case): every line is JSON whatever it is.
+    log_level: LogLevel = "INFO"
     database_url: str = "sqlite:///var/misena.db"
     port: int = 8000
     emulator_port: int = 8787
@@ -120,6 +124,15 @@ class Settings(BaseSettings):
     #: ``misena worker`` serves ``/livez``, ``/readyz`` and ``/metrics`` on this port (0: none).
     worker_health_port: int = Field(default=8001, ge=0, le=65535)
     job_max_attempts: int = Field(default=10, ge=1)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_level(cls, value: object) -> object:
+        """Any case; anything else stops the start-up, naming the variable and what it may be."""
+        level = value.strip().upper() if isinstance(value, str) else value
+        if level not in get_args(LogLevel):
+            raise ValueError(f"MISENA_LOG_LEVEL must be one of {', '.join(get_args(LogLevel))}")
+        return level
 
     @field_validator("webhook_secrets", mode="before")
     @classmethod

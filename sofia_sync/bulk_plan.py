@@ -5,8 +5,14 @@ merged into misena's record with the same per-field rule as events (the newer wi
 *same* policy and planner as the event path decide the account, against the snapshot instead
 of a ``get`` per person. People misena manages in the scope but absent from the export are
 treated as if their in-scope enrollments ended at the export (the lifecycle's grace period
-applies); they are the plan's suspensions, and what the safety check weighs. How roster facts
-become dated records is :mod:`sofia_sync.roster_records`.
+applies): those whose grace has run out are suspended now (``suspend``), those still inside it
+are counted apart (``grace``: the reconcile suspends them when it ends unless Sofia Plus lists
+them again). Both are what the safety check weighs. How roster facts become dated records is
+:mod:`sofia_sync.roster_records`.
+
+Each item says why as a :class:`~sofia_sync.messages.Message` (``reason``; ``detail`` is its
+English) and carries the person's names as the roster gave them (misena's record's, for a
+person the export left out), for IT staff to review the plan by name.
 
 The preview is what the reconcile the apply queues will do: it weighs what the reconcile
 weighs besides the record — IT staff's exclusion and suspension (through the policy), and IT
@@ -14,14 +20,15 @@ staff's decision on a suspension the circuit breaker held (:mod:`sofia_sync.held
 
 Safety: a plan is refused — until applied with a confirmation naming the number of
 suspensions — when the scope has nobody in the roster, when the file looks truncated, or when
-the suspensions exceed a share of the scope's managed accounts. The refusal says why in
-Spanish (for IT staff) and English (for logs and the API).
+the suspensions exceed a share of the scope's managed accounts. The refusal says why as a
+:class:`~sofia_sync.messages.Message` that app translates (Spanish for IT staff, English for
+logs and the API).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -29,6 +36,7 @@ from sofia_sync.account_lookup import find_account
 from sofia_sync.contract import Role
 from sofia_sync.directory_snapshot import Snapshot
 from sofia_sync.held_suspensions import LatestHold, previewed, staff_decision
+from sofia_sync.messages import Message
 from sofia_sync.person import PersonRecord
 from sofia_sync.planner import (
     CreateAccount,
@@ -77,6 +85,8 @@ class PlanAction(StrEnum):
     CREATE = "create"
     RENAME = "rename"
     SUSPEND = "suspend"
+    #: Absent from the roster, still inside the grace period: suspended when it ends.
+    GRACE = "grace"
     REACTIVATE = "reactivate"
     MOVE = "move"
     UPDATE = "update"
@@ -109,19 +119,27 @@ class KnownPerson:
 class PlanItem:
     person_key: str
     action: PlanAction
-    detail: str
+    reason: Message
     source: Source
     #: The record to store when applying (roster facts merged in); ``None``: nothing to store.
     record: PersonRecord | None = None
+    #: The names as the roster gave them (misena's record's for an absent person): references
+    #: to strings the roster or the record holds already, not copies.
+    first_names: str = field(default="", compare=False)
+    last_names: str = field(default="", compare=False)
+
+    @property
+    def detail(self) -> str:
+        """Why, in English."""
+        return self.reason.en
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class Refusal:
-    """Why a plan is refused; keyword-only (like ``app.texts.Text``) so the languages cannot swap."""
+    """Why a plan is refused: a code for machines, a message for people."""
 
     code: str
-    es: str
-    en: str
+    message: Message
 
 
 @dataclass
@@ -135,7 +153,9 @@ class BulkPlan:
 
     @property
     def suspensions(self) -> int:
-        return self.counts.get(PlanAction.SUSPEND.value, 0)
+        """The suspensions the plan makes, now or when the grace of the people it leaves out
+        ends: what the safety check weighs and a confirmation must name."""
+        return self.counts.get(PlanAction.SUSPEND.value, 0) + self.counts.get(PlanAction.GRACE.value, 0)
 
 
 @dataclass(frozen=True)
@@ -158,6 +178,7 @@ _PRIORITY = [
     PlanAction.CREATE,
     PlanAction.RENAME,
     PlanAction.SUSPEND,
+    PlanAction.GRACE,
     PlanAction.REACTIVATE,
     PlanAction.MOVE,
     PlanAction.UPDATE,
@@ -191,13 +212,13 @@ def plan_person(
     circuit-breaker decisions."""
     desired = decision_of(merged, known, settings, now)
     if isinstance(desired, LeftAlone):
-        return PlanItem(key, PlanAction.LEFT_ALONE, "excluded from management by IT staff", source)
+        return PlanItem(key, PlanAction.LEFT_ALONE, _EXCLUDED, source)
     if isinstance(desired, NoAccount):
-        return PlanItem(key, PlanAction.UNCHANGED, "nothing warrants an account", source)
+        return PlanItem(key, PlanAction.UNCHANGED, _NOTHING_WARRANTS, source)
     google_user_id = known.google_user_id if known else None
     actual = find_account(snapshot.get, desired, google_user_id, settings.domain)
-    found: list[tuple[PlanAction, str]] = []
-    held_back: list[str] = []
+    found: list[tuple[PlanAction, Message]] = []
+    held_back: list[Message] = []
     actions = plan(desired, actual, we_suspended=known.suspended_by_misena if known else False)
     for action in actions:
         if isinstance(action, RefuseForeignAccount | LeaveExcluded | LeaveSuspended):
@@ -210,57 +231,77 @@ def plan_person(
     if actual is not None:
         groups = plan_groups(desired, known.group_memberships if known else None)
         if groups:
-            found.append((PlanAction.GROUPS, f"{len(groups)} ficha group change(s)"))
+            found.append((PlanAction.GROUPS, Message("{count} ficha group change(s)", count=len(groups))))
     already = actual is not None and actual.suspended
-    ending = desired.suspended or desired.review_at is not None
-    if source is Source.ABSENT and ending and not already and not held_back:
-        found.insert(0, (PlanAction.SUSPEND, f"absent from the roster: {desired.standing_reason}"))
-    notes = "; ".join(held_back)
+    if source is Source.ABSENT and not already and not held_back and (ending := _absence(desired)):
+        found.insert(0, ending)
     if not found:  # nothing will change: left alone when only IT staff's decision stops it
-        kind = PlanAction.LEFT_ALONE if notes else PlanAction.UNCHANGED
-        return PlanItem(key, kind, notes or _why_unchanged(desired, actual), source)
+        if held_back:
+            return PlanItem(key, PlanAction.LEFT_ALONE, Message.joined(held_back), source)
+        return PlanItem(key, PlanAction.UNCHANGED, _why_unchanged(desired, actual), source)
     found.sort(key=lambda item: _PRIORITY.index(item[0]))
-    detail = "; ".join([*(detail for _, detail in found), *held_back])
-    return PlanItem(key, found[0][0], detail, source, merged)
+    reason = Message.joined([*(reason for _, reason in found), *held_back])
+    return PlanItem(key, found[0][0], reason, source, merged)
 
 
-def _held_back(known: KnownPerson | None, reason: str) -> str | None:
+_EXCLUDED = Message("excluded from management by IT staff")
+_NOTHING_WARRANTS = Message("nothing warrants an account")
+_NO_CHANGE = Message.verbatim("")
+_RENAME = Message("rename (document change)")
+
+
+def _absence(desired: DesiredAccount) -> tuple[PlanAction, Message] | None:
+    """What being left out of the export does to an account: suspended now when the grace has
+    run out, or at the end of the grace period (``review_at``) unless Sofia Plus lists them."""
+    if desired.suspended:
+        return PlanAction.SUSPEND, Message("absent from the roster: {reason}", reason=desired.standing_reason)
+    if desired.review_at is not None:
+        grace = Message(
+            "absent from the roster: in grace until {date}, then suspended ({reason})",
+            date=desired.review_at.date().isoformat(),
+            reason=desired.standing_reason,
+        )
+        return PlanAction.GRACE, grace
+    return None
+
+
+def _held_back(known: KnownPerson | None, reason: str) -> Message | None:
     """Why the reconcile will not make this suspension: IT staff's decision on a held one."""
     if known is None or known.staff is not None:  # a staff suspension never meets the brake
         return None
     return previewed(staff_decision(known.hold, reason), reason)
 
 
-def _left_alone(action: RefuseForeignAccount | LeaveExcluded | LeaveSuspended) -> str:
+def _left_alone(action: RefuseForeignAccount | LeaveExcluded | LeaveSuspended) -> Message:
     """Says, as the person's page does (``account_status``), whether it is a conflict."""
     if isinstance(action, RefuseForeignAccount):
-        return f"conflict: {action.reason}"
+        return Message("conflict: {reason}", reason=action.reason)
     if isinstance(action, LeaveExcluded):
-        return f"excluded: {action.reason}"
-    return action.reason
+        return Message("excluded: {reason}", reason=action.reason)
+    return Message.verbatim(action.reason)
 
 
-def _why_unchanged(desired: DesiredAccount, actual: WorkspaceUser | None) -> str:
+def _why_unchanged(desired: DesiredAccount, actual: WorkspaceUser | None) -> Message:
     if actual is None:
-        return f"no account created: {desired.standing_reason}"
+        return Message("no account created: {reason}", reason=desired.standing_reason)
     if desired.suspended and actual.suspended:
-        return f"stays suspended: {desired.standing_reason}"
-    return ""
+        return Message("stays suspended: {reason}", reason=desired.standing_reason)
+    return _NO_CHANGE
 
 
-def _classify(action: object) -> tuple[PlanAction, str]:
+def _classify(action: object) -> tuple[PlanAction, Message]:
     if isinstance(action, CreateAccount):
-        return PlanAction.CREATE, f"create in {action.desired.org_unit_path}"
+        return PlanAction.CREATE, Message("create in {org_unit}", org_unit=action.desired.org_unit_path)
     if isinstance(action, SuspendAccount):
-        return PlanAction.SUSPEND, action.reason
+        return PlanAction.SUSPEND, Message.verbatim(action.reason)
     if isinstance(action, ReactivateAccount):
-        return PlanAction.REACTIVATE, action.reason
+        return PlanAction.REACTIVATE, Message.verbatim(action.reason)
     assert isinstance(action, UpdateAccount)  # noqa: S101 - the remaining planner action
     if action.changes.primary_email is not None:
-        return PlanAction.RENAME, "rename (document change)"
+        return PlanAction.RENAME, _RENAME
     if action.changes.org_unit_path is not None:
-        return PlanAction.MOVE, f"move to {action.changes.org_unit_path}"
-    return PlanAction.UPDATE, "update " + ", ".join(action.reasons)
+        return PlanAction.MOVE, Message("move to {org_unit}", org_unit=action.changes.org_unit_path)
+    return PlanAction.UPDATE, Message("update {fields}", fields=", ".join(action.reasons))
 
 
 def plan_bulk(
@@ -290,7 +331,8 @@ def plan_bulk(
             listed[key] = _listed(key, person, mine, snapshot, settings, now, exported_at)
         elif key not in refused_keys and _known_in_scope(mine, scope, settings):
             ended = absent_record(mine.record, scope, settings, exported_at)
-            absent.append(plan_person(key, ended, mine, snapshot, settings, now, Source.ABSENT))
+            item = plan_person(key, ended, mine, snapshot, settings, now, Source.ABSENT)
+            absent.append(_named(item, mine.record.first_names, mine.record.last_names))
     items = [
         listed.get(key) or _listed(key, person, None, snapshot, settings, now, exported_at)
         for key, person in roster.items()
@@ -316,39 +358,48 @@ def _listed(
     """A person the export lists, planned with the roster's facts merged into misena's."""
     merged = with_roster_facts(mine.record if mine else None, person, exported_at)
     item = plan_person(key, merged, mine, snapshot, settings, now, Source.ROSTER)
-    if item.action is not PlanAction.CREATE:
-        return item
-    undated = endings_undated(merged, mine.record if mine else None, settings, exported_at)
-    if undated is merged:
-        return item
-    return plan_person(key, undated, mine, snapshot, settings, now, Source.ROSTER)
+    if item.action is PlanAction.CREATE:
+        undated = endings_undated(merged, mine.record if mine else None, settings, exported_at)
+        if undated is not merged:
+            item = plan_person(key, undated, mine, snapshot, settings, now, Source.ROSTER)
+    return _named(item, person.person.first_names, person.person.last_names)
+
+
+def _named(item: PlanItem, first_names: str, last_names: str) -> PlanItem:
+    return replace(item, first_names=first_names, last_names=last_names)
 
 
 def _refusal(result: BulkPlan, safety: SafetySettings, truncated_at_line: int | None) -> Refusal | None:
     scope = result.scope
     if result.roster_people == 0:
         return Refusal(
-            code="empty",
-            es=f"El reporte no trae ninguna persona del alcance {scope}: aplicarlo suspendería a todos.",
-            en=f"The roster has nobody in scope {scope}: applying it would suspend everyone.",
+            "empty",
+            Message(
+                "The roster has nobody in scope {scope}: applying it would suspend everyone.", scope=scope
+            ),
         )
     if truncated_at_line is not None:
         return Refusal(
-            code="truncated",
-            es=f"El reporte parece truncado: su última fila (línea {truncated_at_line}) está incompleta.",
-            en=f"The roster looks truncated: its last row (line {truncated_at_line}) is incomplete.",
+            "truncated",
+            Message(
+                "The roster looks truncated: its last row (line {line}) is incomplete.",
+                line=truncated_at_line,
+            ),
         )
     managed = max(result.managed_in_scope, 1)
     share = result.suspensions / managed
     if result.suspensions and share > safety.max_suspension_share:
-        limit = safety.max_suspension_share
         return Refusal(
-            code="too_many_suspensions",
-            es=f"El plan suspendería {result.suspensions} de {result.managed_in_scope} cuentas gestionadas "
-            f"del alcance {scope} ({share:.1%}), más que el límite de {limit:.1%}. Revise el reporte; "
-            f"si es correcto, aplíquelo confirmando {result.suspensions}.",
-            en=f"The plan would suspend {result.suspensions} of {result.managed_in_scope} managed accounts "
-            f"in scope {scope} ({share:.1%}), above the {limit:.1%} limit. Check the export; if it is "
-            f"right, apply it confirming {result.suspensions}.",
+            "too_many_suspensions",
+            Message(
+                "The plan would suspend {suspensions} of {managed} managed accounts in scope {scope} "
+                "({share:.1%}), above the {limit:.1%} limit. Check the export; if it is right, apply it "
+                "confirming {suspensions}.",
+                suspensions=result.suspensions,
+                managed=result.managed_in_scope,
+                scope=scope,
+                share=share,
+                limit=safety.max_suspension_share,
+            ),
         )
     return None

@@ -36,6 +36,7 @@ from pydantic import (
 
 from sofia_sync.contract_examples import EVENT_EXAMPLES
 from sofia_sync.enums import DocumentType, EnrollmentStatus, EventType, Modality, Role
+from sofia_sync.messages import Message, MessageError
 from sofia_sync.normalize import normalize_document, spanish_name
 from sofia_sync.storable import StorableInstant, StoredText
 
@@ -95,7 +96,7 @@ _FICHA = re.compile(r"[0-9A-Za-z-]+")
 
 def _names_a_group(ficha: str) -> str:
     if _FICHA.fullmatch(ficha) is None:
-        raise ValueError("may only hold letters, digits and hyphens (it names a Google Group)")
+        raise MessageError(Message("may only hold letters, digits and hyphens (it names a Google Group)"))
     return ficha
 
 
@@ -114,7 +115,7 @@ LATEST_EVENT = datetime(2999, 12, 31, tzinfo=UTC)
 
 def _plausible_instant(value: datetime) -> datetime:
     if not EARLIEST_EVENT <= value.astimezone(UTC) <= LATEST_EVENT:
-        raise ValueError("is outside the years 1990 to 2999")
+        raise MessageError(Message("is outside the years 1990 to 2999"))
     return value
 
 

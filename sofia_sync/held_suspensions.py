@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sofia_sync.messages import Message
+
 __all__ = ["HoldDecision", "LatestHold", "previewed", "staff_decision"]
 
 
@@ -41,10 +43,10 @@ def staff_decision(latest: LatestHold | None, reason: str) -> HoldDecision | Non
         return None
 
 
-def previewed(decision: HoldDecision | None, reason: str) -> str | None:
+def previewed(decision: HoldDecision | None, reason: str) -> Message | None:
     """What a plan says instead of "suspend" when the decision holds the suspension back."""
     if decision is HoldDecision.HELD:
-        return f"suspension held for IT staff (misena brake list): {reason}"
+        return Message("suspension held for IT staff (misena brake list): {reason}", reason=reason)
     if decision is HoldDecision.DISCARDED:
-        return f"suspension discarded by IT staff: {reason}"
+        return Message("suspension discarded by IT staff: {reason}", reason=reason)
     return None

@@ -15,6 +15,8 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
+from sofia_sync.messages import Message, MessageError
+
 MAX_NAME_LENGTH = 60
 
 #: Lower-case unless they open the name: "María del Pilar", but "De la Hoz Juan" keeps "De".
@@ -41,7 +43,7 @@ def spanish_name(raw: str) -> str:
     cased = [_case_word(word, first=index == 0) for index, word in enumerate(words)]
     result = _truncate(cased)
     if not result:
-        raise ValueError("the name has no letters")
+        raise MessageError(Message("the name has no letters"))
     return result
 
 

@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 from sofia_sync.enums import DocumentType
+from sofia_sync.messages import Message, MessageError
 from sofia_sync.names import MAX_NAME_LENGTH, PARTICLES, spanish_name
 
 __all__ = [
@@ -42,17 +43,18 @@ class _DocumentRule:
     pattern: re.Pattern[str]
     shortest: int
     longest: int
-    description: str
+    description: Message
 
 
-_DIGITS_ONLY = _DocumentRule(_DIGITS, 3, 15, "digits")
+_DIGITS_ONLY = _DocumentRule(_DIGITS, 3, 15, Message("digits"))
+_LETTERS_OR_DIGITS = Message("letters or digits")
 _RULES: dict[DocumentType, _DocumentRule] = {
     DocumentType.CC: _DIGITS_ONLY,
     DocumentType.TI: _DIGITS_ONLY,
-    DocumentType.CE: _DocumentRule(_ALPHANUMERIC, 3, 15, "letters or digits"),
-    DocumentType.PEP: _DocumentRule(_ALPHANUMERIC, 3, 20, "letters or digits"),
-    DocumentType.PPT: _DocumentRule(_ALPHANUMERIC, 3, 20, "letters or digits"),
-    DocumentType.PA: _DocumentRule(_ALPHANUMERIC, 3, 20, "letters or digits"),
+    DocumentType.CE: _DocumentRule(_ALPHANUMERIC, 3, 15, _LETTERS_OR_DIGITS),
+    DocumentType.PEP: _DocumentRule(_ALPHANUMERIC, 3, 20, _LETTERS_OR_DIGITS),
+    DocumentType.PPT: _DocumentRule(_ALPHANUMERIC, 3, 20, _LETTERS_OR_DIGITS),
+    DocumentType.PA: _DocumentRule(_ALPHANUMERIC, 3, 20, _LETTERS_OR_DIGITS),
 }
 
 #: A recovery phone must take SMS; a landline would make recovery silently impossible.
@@ -70,17 +72,30 @@ def normalize_document(document_type: DocumentType | str, raw: str) -> str:
     try:
         kind = DocumentType(document_type)
     except ValueError:
-        raise ValueError("unknown document type") from None
+        raise MessageError(Message("unknown document type")) from None
     compact = _SEPARATORS.sub("", raw)
     if not compact:
-        raise ValueError(f"the {kind} document number is empty")
+        raise MessageError(Message("the {kind} document number is empty", kind=kind.value))
     rule = _RULES[kind]
     # isascii() first: str.lower() maps some non-ASCII letters (the Kelvin sign) to ASCII.
     lowered = compact.lower() if compact.isascii() else ""
     if rule.pattern.fullmatch(lowered) is None:
-        raise ValueError(f"a {kind} document number may only contain {rule.description}")
+        raise MessageError(
+            Message(
+                "a {kind} document number may only contain {allowed}",
+                kind=kind.value,
+                allowed=rule.description,
+            )
+        )
     if not rule.shortest <= len(lowered) <= rule.longest:
-        raise ValueError(f"a {kind} document number has {rule.shortest} to {rule.longest} characters")
+        raise MessageError(
+            Message(
+                "a {kind} document number has {shortest} to {longest} characters",
+                kind=kind.value,
+                shortest=rule.shortest,
+                longest=rule.longest,
+            )
+        )
     return lowered
 
 

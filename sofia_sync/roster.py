@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sofia_sync.contract import EnrollmentPayload, PersonPayload, Role
+from sofia_sync.messages import Message, MessageError
 from sofia_sync.normalize import normalize_email, spanish_name, to_e164
 from sofia_sync.roster_columns import BY_FIELD
 from sofia_sync.roster_reader import Source, open_roster
@@ -125,7 +126,7 @@ class Scope:
         kind, colon, code = value.partition(":")
         kind, code = kind.strip().lower(), code.strip()
         if not colon or not code or kind not in {"regional", "centro"}:
-            raise ValueError("a scope is 'all', 'regional:<code>' or 'centro:<code>'")
+            raise MessageError(Message("a scope is 'all', 'regional:<code>' or 'centro:<code>'"))
         return cls("regional" if kind == "regional" else "centro", code)
 
     def __str__(self) -> str:
@@ -254,8 +255,10 @@ def _fold(
                 duplicates.append(
                     RosterError(
                         line,
-                        f"{BY_FIELD['ficha'].spanish}: the same ficha is listed twice "
-                        "for this person; the first row is kept",
+                        Message(
+                            "{column}: the same ficha is listed twice for this person; the first row is kept",
+                            column=BY_FIELD["ficha"].spanish,
+                        ),
                         person_key=key,
                     )
                 )

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sofia_sync.messages import Message
 from sofia_sync.roster_rows import RosterFormatError
 
 __all__ = ["BY_FIELD", "ENROLLMENT_FIELDS", "HEADER_NAMES", "SPANISH_HEADERS", "fold", "map_headers"]
@@ -93,14 +94,21 @@ def map_headers(headers: Sequence[str]) -> dict[str, tuple[int, str]]:
             continue
         if name in found:
             raise RosterFormatError(
-                f"columns {found[name][1]!r} and {header.strip()!r} both mean {_describe(name)}"
+                Message(
+                    "columns {first!r} and {second!r} both mean {column}",
+                    first=found[name][1],
+                    second=header.strip(),
+                    column=_describe(name),
+                )
             )
         found[name] = (index, header.strip())
     missing = [
         _describe(column.field) for column in _COLUMNS if column.required and column.field not in found
     ]
     if missing:
-        raise RosterFormatError(f"the roster is missing required columns: {', '.join(missing)}")
+        raise RosterFormatError(
+            Message("the roster is missing required columns: {columns}", columns=", ".join(missing))
+        )
     return found
 
 

@@ -30,6 +30,7 @@ import csv
 import re
 from collections.abc import Iterable, Iterator
 
+from sofia_sync.messages import Message, MessageError
 from sofia_sync.roster_columns import HEADER_NAMES, fold
 from sofia_sync.roster_rows import RosterFormatError
 
@@ -57,7 +58,7 @@ _UTF8_LATIN1 = re.compile(rb"[\xc2\xc3][\x80-\xbf]|\xe2[\x80-\x82][\x80-\xbf]")
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
-class DecodingError(Exception):
+class DecodingError(MessageError):
     """Raised through :mod:`csv` by the decoder; the reader adds the line number."""
 
 
@@ -85,7 +86,9 @@ class Decoder:
             self._pending = self._pending[len(_UTF8_BOM) :]
             self._choose("utf-8-sig")
         elif self._pending.startswith(_UTF16_BOMS):
-            raise RosterFormatError("UTF-16 files are not supported: export the roster as CSV UTF-8 or XLSX")
+            raise RosterFormatError(
+                Message("UTF-16 files are not supported: export the roster as CSV UTF-8 or XLSX")
+            )
 
     def _choose(self, encoding: str) -> None:
         self.encoding = encoding
@@ -123,7 +126,7 @@ class Decoder:
         assert self._decoder is not None  # noqa: S101 - chosen before anything is decoded
         if self.encoding == "cp1252" and (mixed := _UTF8_LATIN1.search(data)):
             yield self._decoder.decode(data[: mixed.start()])
-            raise DecodingError("UTF-8 letters in a Windows-1252 file: it mixes encodings")
+            raise DecodingError(Message("UTF-8 letters in a Windows-1252 file: it mixes encodings"))
         held: bytes = getattr(self._decoder, "buffer", b"")  # an incomplete UTF-8 sequence
         try:
             text = self._decoder.decode(data)
@@ -131,7 +134,9 @@ class Decoder:
             valid = (held + data)[: error.start]
             yield valid.decode("cp1252" if self.encoding == "cp1252" else "utf-8")
             name = "Windows-1252" if self.encoding == "cp1252" else "UTF-8"
-            raise DecodingError(f"the file stops being valid {name} here: it mixes encodings") from None
+            raise DecodingError(
+                Message("the file stops being valid {encoding} here: it mixes encodings", encoding=name)
+            ) from None
         yield text
 
     def _detect(self, window: bytes) -> str:
@@ -145,13 +150,15 @@ class Decoder:
             return "utf-8"
         if _UTF8_LATIN1.search(window):
             raise RosterFormatError(
-                "the file is not valid UTF-8 but holds UTF-8 letters: it mixes encodings; "
-                "save it as CSV UTF-8"
+                Message(
+                    "the file is not valid UTF-8 but holds UTF-8 letters: it mixes encodings; "
+                    "save it as CSV UTF-8"
+                )
             )
         try:
             window.decode("cp1252")
         except UnicodeDecodeError:
-            raise RosterFormatError("the file is neither UTF-8 nor Windows-1252 text") from None
+            raise RosterFormatError(Message("the file is neither UTF-8 nor Windows-1252 text")) from None
         return "cp1252"
 
 
@@ -168,7 +175,9 @@ def physical_lines(pieces: Iterable[str]) -> Iterator[str]:
             start = match.end()
         buffer = buffer[start:]
         if len(buffer) > MAX_LINE_CHARS:
-            raise RosterFormatError("a line is longer than a roster line can be: is this a CSV file?")
+            raise RosterFormatError(
+                Message("a line is longer than a roster line can be: is this a CSV file?")
+            )
     if buffer:
         yield buffer
 

@@ -24,6 +24,7 @@ from typing import IO, Any, Literal, TypeAlias
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from sofia_sync.messages import Message, message_of
 from sofia_sync.roster_columns import map_headers
 from sofia_sync.roster_encoding import Decoder, DecodingError, detect_delimiter, physical_lines
 from sofia_sync.roster_row_parser import RowParser
@@ -39,6 +40,14 @@ Source: TypeAlias = str | os.PathLike[str] | IO[bytes]
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+_EMPTY = Message("the roster is empty")
+_TOO_MANY_CELLS = Message("the row has more cells than the header (a delimiter inside a value?)")
+
+
+def _mixed(line: int, error: DecodingError) -> Message:
+    return Message("line {line}: {error}; save it again as CSV UTF-8", line=line, error=error.message)
 
 
 class RosterReader:
@@ -69,7 +78,7 @@ class RosterReader:
                 self._rows = self._open_xlsx(stream)
             elif head.startswith(_OLE2_MAGIC):
                 raise RosterFormatError(
-                    "legacy .xls workbooks are not supported: save the roster as XLSX or CSV"
+                    Message("legacy .xls workbooks are not supported: save the roster as XLSX or CSV")
                 )
             else:
                 self.file_format = "csv"
@@ -97,13 +106,15 @@ class RosterReader:
 
     def _open_xlsx(self, stream: IO[bytes]) -> Iterator[tuple[int, Sequence[Cell]]]:
         if not stream.seekable():
-            raise RosterFormatError("an XLSX roster must be read from a file or a seekable stream")
+            raise RosterFormatError(Message("an XLSX roster must be read from a file or a seekable stream"))
         try:
             self._workbook = load_workbook(stream, read_only=True, data_only=True)
         except (zipfile.BadZipFile, InvalidFileException, KeyError):
-            raise RosterFormatError("the file is a ZIP archive but not a readable XLSX workbook") from None
+            raise RosterFormatError(
+                Message("the file is a ZIP archive but not a readable XLSX workbook")
+            ) from None
         if not self._workbook.worksheets:
-            raise RosterFormatError("the workbook has no sheet")
+            raise RosterFormatError(Message("the workbook has no sheet"))
         sheet = self._workbook.worksheets[0]
         # Some exporters declare a wrong sheet size ("A1"); read the rows as they are instead.
         sheet.reset_dimensions()
@@ -127,9 +138,9 @@ class RosterReader:
                     break
                 skipped += 1
             else:
-                raise RosterFormatError("the roster is empty")
+                raise RosterFormatError(_EMPTY)
         except DecodingError as error:
-            raise RosterFormatError(f"line {skipped + 1}: {error}; save it again as CSV UTF-8") from None
+            raise RosterFormatError(_mixed(skipped + 1, error)) from None
         self.delimiter = detect_delimiter(first)
         reader = csv.reader(_chain(first, lines), delimiter=self.delimiter)
 
@@ -141,11 +152,11 @@ class RosterReader:
                     previous = reader.line_num
                     yield skipped + start, cells
             except csv.Error as error:
-                raise RosterFormatError(f"line {skipped + previous + 1}: {error}") from None
-            except DecodingError as error:
                 raise RosterFormatError(
-                    f"line {skipped + previous + 1}: {error}; save it again as CSV UTF-8"
+                    Message("line {line}: {error}", line=skipped + previous + 1, error=message_of(error))
                 ) from None
+            except DecodingError as error:
+                raise RosterFormatError(_mixed(skipped + previous + 1, error)) from None
 
         return rows()
 
@@ -154,7 +165,7 @@ class RosterReader:
             texts = [cell_text(cell) for cell in cells]
             if any(texts):
                 return line, texts
-        raise RosterFormatError("the roster is empty")
+        raise RosterFormatError(_EMPTY)
 
     def __iter__(self) -> Iterator[RosterRow]:
         if self._iterated:
@@ -166,9 +177,7 @@ class RosterReader:
             self.rows_read += 1
             self.last_line = line
             if self.file_format == "csv" and not _blank(cells[self._header_width :]):
-                self.errors.append(
-                    RosterError(line, "the row has more cells than the header (a delimiter inside a value?)")
-                )
+                self.errors.append(RosterError(line, _TOO_MANY_CELLS))
                 continue
             row, errors = self._parser.parse(cells, line)
             self.errors.extend(errors)

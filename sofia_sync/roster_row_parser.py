@@ -33,6 +33,7 @@ from sofia_sync.contract import (
     Role,
     person_key,
 )
+from sofia_sync.messages import Message, message_of
 from sofia_sync.normalize import normalize_document, normalize_email
 from sofia_sync.roster_columns import BY_FIELD, ENROLLMENT_FIELDS
 from sofia_sync.roster_rows import Cell, RosterError, RosterRow
@@ -51,6 +52,9 @@ from sofia_sync.roster_values import (
 __all__ = ["RowParser"]
 
 _Word = TypeVar("_Word", DocumentType, EnrollmentStatus, Modality, Role)
+_UNUSABLE = Message("the row cannot be used")
+_KEPT = Message("the row is kept without it")
+_EMPTY = Message("is empty")
 
 
 class _RowProblems:
@@ -58,22 +62,27 @@ class _RowProblems:
 
     def __init__(self, headers: Mapping[str, tuple[int, str]]) -> None:
         self.headers = headers
-        self.refusals: list[tuple[int, str]] = []
-        self.warnings: list[tuple[int, str]] = []
+        self.refusals: list[tuple[int, Message]] = []
+        self.warnings: list[tuple[int, Message]] = []
 
-    def _describe(self, name: str, problem: str) -> tuple[int, str]:
+    def _describe(self, name: str, problem: Message) -> tuple[int, Message]:
         index, header = self.headers.get(name, (len(self.headers), BY_FIELD[name].spanish))
-        return index, f"{header}: {problem}"
+        return index, Message("{column}: {problem}", column=header, problem=problem)
 
-    def refuse(self, name: str, problem: str) -> None:
+    def refuse(self, name: str, problem: Message) -> None:
         self.refusals.append(self._describe(name, problem))
 
-    def warn(self, name: str, problem: str) -> None:
+    def warn(self, name: str, problem: Message) -> None:
         self.warnings.append(self._describe(name, problem))
 
-    def reason(self) -> str:
-        """Refusals, then warnings."""
-        return "; ".join(text for _, text in [*sorted(self.refusals), *sorted(self.warnings)])
+    def reason(self) -> Message | None:
+        """Refusals, then warnings (each list in column order)."""
+        ordered = [*sorted(self.refusals, key=_column), *sorted(self.warnings, key=_column)]
+        return Message.joined([message for _, message in ordered]) if ordered else None
+
+
+def _column(problem: tuple[int, Message]) -> int:
+    return problem[0]
 
 
 class RowParser:
@@ -99,7 +108,7 @@ class RowParser:
         errors: list[RosterError] = []
         row: RosterRow | None = None
         if problems.refusals or person is None or role is None:
-            reason = problems.reason() or "the row cannot be used"
+            reason = problems.reason() or _UNUSABLE
             errors.append(RosterError(line, reason, person_key=key))
         else:
             # Every part is validated already; constructing skips validating it all again.
@@ -113,8 +122,8 @@ class RowParser:
                 regional_code=places["regional_code"],
             )
             if problems.warnings:
-                reason = problems.reason() + "; the row is kept without it"
-                errors.append(RosterError(line, reason, person_key=key, kept=True))
+                kept = Message.joined([problems.reason() or _UNUSABLE, _KEPT])
+                errors.append(RosterError(line, kept, person_key=key, kept=True))
         return row, errors
 
     def _person(
@@ -124,32 +133,32 @@ class RowParser:
             texts,
             "document_type",
             DOCUMENT_TYPES,
-            "unknown document type (expected CC, TI, CE, PEP, PPT or PA)",
+            Message("unknown document type (expected CC, TI, CE, PEP, PPT or PA)"),
             problems,
         )
         number = texts["document_number"]
         key: str | None = None
         if not number:
-            problems.refuse("document_number", "is empty")
+            problems.refuse("document_number", _EMPTY)
         elif spreadsheet_number(number):
             problems.refuse("document_number", SPREADSHEET_NUMBER)
         elif document_type is not None:
             try:
                 key = person_key(document_type, normalize_document(document_type, number))
             except ValueError as error:
-                problems.refuse("document_number", str(error))
+                problems.refuse("document_number", message_of(error))
         for name in ("first_names", "last_names"):
             if not texts[name]:
-                problems.refuse(name, "is empty")
+                problems.refuse(name, _EMPTY)
         email = texts["personal_email"] or None
         if email is not None and normalize_email(email) is None:
-            problems.warn("personal_email", "is not a usable email address")
+            problems.warn("personal_email", Message("is not a usable email address"))
         birth: date | None = None
         if texts["birth_date"]:
             try:
                 birth = cell_date(raw["birth_date"], texts["birth_date"])
             except ValueError as error:
-                problems.warn("birth_date", str(error))
+                problems.warn("birth_date", message_of(error))
         if problems.refusals or document_type is None:
             return None, key
         payload = {
@@ -172,7 +181,9 @@ class RowParser:
     def _role(texts: Mapping[str, str], problems: _RowProblems) -> Role | None:
         if not texts["role"]:
             return Role.APRENDIZ  # a Sofia report lists apprentices unless it says otherwise
-        return _choice(texts, "role", ROLES, "only APRENDIZ and INSTRUCTOR rows are imported", problems)
+        return _choice(
+            texts, "role", ROLES, Message("only APRENDIZ and INSTRUCTOR rows are imported"), problems
+        )
 
     def _enrollment(
         self, raw: Mapping[str, Cell], texts: Mapping[str, str], role: Role | None, problems: _RowProblems
@@ -185,16 +196,16 @@ class RowParser:
             return None, places  # an instructor's row need not describe an enrollment
         for name in ENROLLMENT_FIELDS:
             if not texts[name] and name not in _CHOICES:
-                problems.refuse(name, "is empty")
-        status = _choice(texts, "status", STATUSES, "unknown enrollment status", problems)
-        modality = _choice(texts, "modality", MODALITIES, "unknown modality", problems)
+                problems.refuse(name, _EMPTY)
+        status = _choice(texts, "status", STATUSES, Message("unknown enrollment status"), problems)
+        modality = _choice(texts, "modality", MODALITIES, Message("unknown modality"), problems)
         dates: dict[str, date] = {}
         for name in ("start_date", "end_date"):
             if texts[name]:
                 try:
                     dates[name] = cell_date(raw[name], texts[name])
                 except ValueError as error:
-                    problems.refuse(name, str(error))
+                    problems.refuse(name, message_of(error))
         if problems.refusals or status is None or modality is None or len(dates) < 2:
             return None, places
         payload = {
@@ -256,12 +267,12 @@ _CHOICES = frozenset({"document_type", "role", "status", "modality"})
 
 
 def _choice(
-    texts: Mapping[str, str], name: str, words: Mapping[str, _Word], problem: str, problems: _RowProblems
+    texts: Mapping[str, str], name: str, words: Mapping[str, _Word], problem: Message, problems: _RowProblems
 ) -> _Word | None:
     """A closed-vocabulary cell (``En formación`` → ``EN_FORMACION``), or a refusal."""
     text = texts[name]
     if not text:
-        problems.refuse(name, "is empty")
+        problems.refuse(name, _EMPTY)
         return None
     found = words.get(word(text))
     if found is None:
@@ -285,7 +296,11 @@ def _report(
 ) -> None:
     for detail in error.errors(include_input=False, include_url=False):
         name = to_field(detail["loc"])
-        message = str(detail["msg"]).removeprefix("Value error, ")
+        cause = (detail.get("ctx") or {}).get("error")
+        if isinstance(cause, BaseException):
+            message = message_of(cause)
+        else:
+            message = Message.verbatim(str(detail["msg"]).removeprefix("Value error, "))
         if name in BY_FIELD:
             problems.refuse(name, message)
         else:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import TypeAlias
 
 from sofia_sync.contract import ContractModel, EnrollmentPayload, PersonPayload, Role
+from sofia_sync.messages import Message, MessageError
 
 __all__ = ["Cell", "RosterError", "RosterFormatError", "RosterRow"]
 
@@ -20,7 +21,7 @@ __all__ = ["Cell", "RosterError", "RosterFormatError", "RosterRow"]
 Cell: TypeAlias = str | int | float | date | datetime | bool | None
 
 
-class RosterFormatError(ValueError):
+class RosterFormatError(MessageError):
     """The file as a whole cannot be read as a roster (missing columns, unknown encoding...)."""
 
 
@@ -29,15 +30,21 @@ class RosterError:
     """A row that was refused, or (``kept``) a problem in a row that was still used.
 
     ``line`` is the physical line (the CSV line or the sheet row; the header is line 1 when it
-    is the first line). ``reason`` names the column as written in the file and never carries
-    the value. ``person_key`` is the key of the row's person when the document was readable:
-    the planner must not take that person's absence from the roster at face value.
+    is the first line). ``message`` names the column as written in the file and never carries
+    the value; app translates it for IT staff. ``person_key`` is the key of the row's person
+    when the document was readable: the planner must not take that person's absence from the
+    roster at face value.
     """
 
     line: int
-    reason: str
+    message: Message
     person_key: str | None = field(default=None, repr=False)
     kept: bool = False
+
+    @property
+    def reason(self) -> str:
+        """The reason in English."""
+        return self.message.en
 
 
 class RosterRow(ContractModel):

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from sofia_sync.contract import DocumentType, EnrollmentStatus, Modality, Role
+from sofia_sync.messages import Message, MessageError
 from sofia_sync.roster_columns import fold
 from sofia_sync.roster_rows import Cell
 
@@ -93,10 +94,10 @@ def cell_date(value: Cell, text: str) -> date:
             return date(int(year), int(month), int(day))
     except ValueError:
         pass
-    raise ValueError("not a date (expected 2026-01-20 or 20/01/2026)")
+    raise MessageError(Message("not a date (expected 2026-01-20 or 20/01/2026)"))
 
 
-SPREADSHEET_NUMBER = "was turned into a number by a spreadsheet (format the column as text)"
+SPREADSHEET_NUMBER = Message("was turned into a number by a spreadsheet (format the column as text)")
 
 
 def spreadsheet_number(text: str) -> bool:

@@ -1,11 +1,13 @@
-"""The Spanish email that hands an apprentice their new Mi SENA credentials.
+"""The email that hands an apprentice their new Mi SENA credentials, in Spanish.
 
 Built with the standard library's modern email API (``EmailMessage`` and
 ``email.policy``) so that names with accents and "ñ" are RFC 2047-encoded, bodies are
 UTF-8 with a safe transfer encoding and lines stay within RFC 5322's limit, all without
-hand-written header code. The wording lives in Jinja2 templates next to this module so it
-can be edited without touching Python; the HTML template is autoescaped because names
-come from Sofia Plus, not from us.
+hand-written header code. The layout lives in Jinja2 templates next to this module and the
+words in the service's message catalogue: the templates say them in English through
+``jinja2.ext.i18n`` (``{% trans %}``, ``_()``), and the caller hands in the translations to
+render them with (app's Spanish catalogue; this package never imports app). The HTML template
+is autoescaped because names come from Sofia Plus, not from us.
 """
 
 from __future__ import annotations
@@ -18,19 +20,19 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from functools import cache
-from typing import Any
+from gettext import NullTranslations
+from typing import Any, cast
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 __all__ = [
-    "SUBJECT",
     "CredentialEmail",
     "HelpChannels",
     "render_credential_email",
     "to_gmail_raw",
 ]
 
-SUBJECT = "Tu cuenta Mi SENA está lista: credenciales de acceso"
+_SUBJECT_TEMPLATE = "credential_email.subject.j2"
 _TEXT_TEMPLATE = "credential_email.txt.j2"
 _HTML_TEMPLATE = "credential_email.html.j2"
 
@@ -60,25 +62,29 @@ def render_credential_email(
     data: CredentialEmail,
     *,
     sender: str,
+    translations: NullTranslations,
     sender_name: str = "Mi SENA",
     now: datetime | None = None,
 ) -> EmailMessage:
-    """Build the multipart/alternative message, ready for :func:`to_gmail_raw`.
+    """Build the multipart/alternative message, ready for :func:`to_gmail_raw`, in the
+    language of ``translations`` (a gettext catalogue: its ``Language`` header names it).
 
     ``now`` exists for reproducible tests; production leaves it to the current time.
     """
+    language = translations.info().get("language", "en")
+    subject = _render(_SUBJECT_TEMPLATE, {}, translations)
     sender_address = Address(display_name=sender_name, addr_spec=sender)
     message = EmailMessage(policy=policy.SMTP)  # CRLF line ends, as RFC 5322 wants on the wire
-    message["Subject"] = SUBJECT
+    message["Subject"] = subject
     message["From"] = sender_address
     message["To"] = Address(display_name=_display_name(data.recipient_name), addr_spec=data.recipient_email)
     message["Date"] = format_datetime(now or datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=sender_address.domain)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: keeps out-of-office replies away
-    context = _context(data)
-    message.set_content(_render(_TEXT_TEMPLATE, context), subtype="plain", charset="utf-8")
-    message.add_alternative(_render(_HTML_TEMPLATE, context), subtype="html", charset="utf-8")
-    message["Content-Language"] = "es"  # after the bodies: set_content drops Content-* headers
+    context = {**_context(data), "subject": subject, "language": language}
+    message.set_content(_render(_TEXT_TEMPLATE, context, translations), subtype="plain", charset="utf-8")
+    message.add_alternative(_render(_HTML_TEMPLATE, context, translations), subtype="html", charset="utf-8")
+    message["Content-Language"] = language  # after the bodies: set_content drops Content-* headers
     return message
 
 
@@ -90,7 +96,6 @@ def to_gmail_raw(message: EmailMessage) -> str:
 def _context(data: CredentialEmail) -> dict[str, Any]:
     context = asdict(data)
     context["recipient_name"] = _display_name(data.recipient_name)
-    context["subject"] = SUBJECT
     return context
 
 
@@ -100,16 +105,21 @@ def _display_name(name: str) -> str:
     return " ".join(name.split())
 
 
-def _render(template_name: str, context: dict[str, Any]) -> str:
-    return _environment().get_template(template_name).render(context)
+def _render(template_name: str, context: dict[str, Any], translations: NullTranslations) -> str:
+    return _environment(translations).get_template(template_name).render(context)
 
 
 @cache
-def _environment() -> Environment:
-    """One environment for the process: Jinja2 caches compiled templates on it."""
-    return Environment(
+def _environment(translations: NullTranslations) -> Environment:
+    """One environment per catalogue (a process has one or two): Jinja2 caches compiled
+    templates on it, and its gettext is installed once, never swapped under another thread."""
+    environment = Environment(
         loader=PackageLoader("workspace", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # jinja2.ext.i18n adds this method to the environment when it loads, hence the cast.
+    cast(Any, environment).install_gettext_translations(translations, newstyle=False)
+    return environment

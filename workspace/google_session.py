@@ -24,6 +24,7 @@ from google.oauth2 import service_account
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from workspace.call_metrics import recorded
 from workspace.errors import classify_http_error, classify_transport_error
 
 SCOPE = "https://www.googleapis.com/auth/"
@@ -113,11 +114,13 @@ def execute(request: Any, *, recently_created: bool = False) -> Any:
     """Run one prepared request once, turning every failure into a typed WorkspaceError.
 
     Retrying is the caller's business (``num_retries=0``): the library's own retry loop knows
-    neither our pacing nor Google's Retry-After.
+    neither our pacing nor Google's Retry-After. Every call is counted and timed here
+    (:mod:`workspace.call_metrics`), whatever its outcome.
     """
-    try:
-        return request.execute(num_retries=0)
-    except HttpError as exc:
-        raise classify_http_error(exc, recently_created=recently_created) from None
-    except TRANSPORT_ERRORS as exc:
-        raise classify_transport_error(exc) from exc
+    with recorded(request):
+        try:
+            return request.execute(num_retries=0)
+        except HttpError as exc:
+            raise classify_http_error(exc, recently_created=recently_created) from None
+        except TRANSPORT_ERRORS as exc:
+            raise classify_transport_error(exc) from exc

@@ -39,6 +39,7 @@ __all__ = [
     "commit",
     "current_rate",
     "earliest",
+    "headroom",
     "refuse",
 ]
 
@@ -128,6 +129,15 @@ def earliest(state: BucketState, budget: Budget, now: float, cost: int) -> float
     if math.isinf(rate):
         return max(now, state.paused_until)
     return max(now, state.paused_until, state.tat + (cost - budget.burst) / rate)
+
+
+def headroom(state: BucketState, budget: Budget, now: float) -> int:
+    """How many permits the bucket would grant at ``now`` without waiting (0 to ``burst``).
+
+    Derived from :func:`earliest` itself, so what the metrics report is exactly what a caller
+    would be granted: ``n`` permits are available now when ``n`` of them conform at ``now``.
+    """
+    return sum(1 for n in range(1, budget.burst + 1) if earliest(state, budget, now, n) <= now)
 
 
 def commit(state: BucketState, budget: Budget, at: float, cost: int) -> BucketState:

@@ -94,12 +94,7 @@ class SuspensionBrake:
             session, person_id, reason, now
         ):
             return Decision.ADMITTED
-        in_window = session.scalar(
-            select(func.count(Suspension.id)).where(
-                Suspension.admitted_at > since, Suspension.source.in_(COUNTED)
-            )
-        )
-        if (in_window or 0) < self._settings.limit:
+        if not self._window_full(session, now):
             session.add(
                 Suspension(person_id=person_id, reason=reason, admitted_at=now, source=SuspensionSource.BRAKE)
             )
@@ -115,6 +110,22 @@ class SuspensionBrake:
             detail="lifecycle suspensions exceed the limit; held for IT staff to release or discard",
         )
         return Decision.HELD
+
+    def _window_full(self, session: Session, now: datetime) -> bool:
+        """The one rule of when the brake holds: the sliding window already counts ``limit``
+        admitted suspensions, so the next one not admitted before is held."""
+        since = now - timedelta(seconds=self._settings.window_seconds)
+        in_window = session.scalar(
+            select(func.count(Suspension.id)).where(
+                Suspension.admitted_at > since, Suspension.source.in_(COUNTED)
+            )
+        )
+        return (in_window or 0) >= self._settings.limit
+
+    def engaged(self) -> bool:
+        """Would a new lifecycle suspension be held now (``misena_suspension_brake_engaged``)?"""
+        with self._sessions() as session:
+            return self._window_full(session, self._clock())
 
     @staticmethod
     def _admitted_before(session: Session, person_id: int, reason: str, since: datetime) -> bool:

@@ -362,6 +362,8 @@ class Reconciler:
                 people.apply_account(person, found)
                 return DeliveryReason.ACCOUNT_RECREATED
             people.apply_account(person, found)
+            if created:
+                recovery.note_creation(session, person_id, user, now)
             first_time = person.account_status == AccountStatus.PENDING and not self._has_delivery(
                 session, person_id
             )

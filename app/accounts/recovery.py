@@ -33,6 +33,7 @@ from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus
 from app.logging_setup import get_logger
 from app.people import repository as people
 from app.people.repository import AccountUpdate
+from app.staff.audit import SYSTEM_ACTOR
 from app.staff.audit import record as audit
 from sofia_sync.normalize import mask_email
 from workspace.errors import AlreadyExists, NotFound, NotReady
@@ -41,9 +42,11 @@ from workspace.ports import Directory
 
 log = get_logger(__name__)
 
-ACTOR = "misena"
+ACTOR = SYSTEM_ACTOR
 RESTORED = "account.restored"
 RECREATED = "account.recreated"
+#: An account misena created for a person Sofia Plus enrolled or made an instructor.
+CREATED = "account.create"
 RESTORED_REASON = "restored by misena after it was deleted in Google"
 RECREATED_REASON = (
     "recreated by misena after the account was deleted in Google and could not be restored; "
@@ -206,3 +209,18 @@ def memberships_to_plan(
     if restored:
         return dict.fromkeys(recorded or {}, "")  # no role recorded: each is joined again
     return recorded
+
+
+def note_creation(session: Session, person_id: int, user: WorkspaceUser, now: datetime) -> None:
+    """The audit entry of an account misena created by itself, in the transaction that records
+    it: IT staff see automatic creations in ``GET /v1/audit-events`` beside their own actions."""
+    audit(
+        session,
+        actor=ACTOR,
+        action=CREATED,
+        at=now,
+        person_id=person_id,
+        target=user.primary_email,
+        reason="enrolled in Sofia Plus",
+        details={"org_unit": user.org_unit_path, "google_user_id": user.id},
+    )

@@ -184,7 +184,7 @@ def _services_for(settings: Settings) -> Services:
     from app.runtime.services import build_services
     from app.settings import OnStart
 
-    configure_logging()
+    configure_logging(settings.log_level, capture_uncaught=True)
     services = build_services(settings)
     if settings.schema_on_start is OnStart.MIGRATE:
         services.schema.migrate()

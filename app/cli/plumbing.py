@@ -148,7 +148,7 @@ def refused(exc: MisenaError) -> CliError:
     if exc.text is not None:
         message = exc.text.es
     else:
-        message = "; ".join(f"{field.field}: {field.message}" for field in exc.fields) or exc.title
+        message = "; ".join(f"{field.field}: {field.message.es}" for field in exc.fields) or exc.title.es
     return CliError(ExitCode(code), message)
 
 

@@ -39,6 +39,7 @@ from app.credentials.passwords import generate_password
 from app.credentials.senders import NoCapacity, Reservation, SenderPool
 from app.db.models import CredentialDelivery, Person
 from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus, JobKind
+from app.i18n import STAFF_LANGUAGE, translations
 from app.jobs.outbox import enqueue
 from app.logging_setup import get_logger
 from app.people import repository as people
@@ -241,6 +242,7 @@ class Courier:
             ),
             sender=reservation.sender,
             sender_name=self._settings.mail_sender_name,
+            translations=translations(STAFF_LANGUAGE),  # what a SENA person reads is Spanish
         )
 
     def _pause(self, reservation: Reservation, exc: RateLimited) -> None:

@@ -120,12 +120,22 @@ def _has_job(session: Session, person_id: int) -> bool:
     return found is not None
 
 
-def count_waiting(session: Session) -> int:
-    """Deliveries waiting for sender capacity (every sender at its daily limit): a gauge IT staff
-    alert on, since each is a person who has an account and no password yet."""
-    count = session.scalar(
-        select(func.count())
-        .select_from(CredentialDelivery)
-        .where(CredentialDelivery.status == DeliveryStatus.WAITING)
+#: The delivery states ``misena_credentials{state}`` reports, by the name operators alert on:
+#: ``waiting_capacity`` is a person who has an account and no password yet because every sender
+#: is at its daily limit.
+REPORTED = {
+    DeliveryStatus.PENDING: "pending",
+    DeliveryStatus.SENT: "sent",
+    DeliveryStatus.WAITING: "waiting_capacity",
+}
+
+
+def count_by_state(session: Session) -> dict[str, int]:
+    """Credential deliveries in each reported state, zero if none (one grouped query)."""
+    rows = session.execute(
+        select(CredentialDelivery.status, func.count())
+        .where(CredentialDelivery.status.in_(list(REPORTED)))
+        .group_by(CredentialDelivery.status)
     )
-    return int(count or 0)
+    found = {DeliveryStatus(status): int(count) for status, count in rows}
+    return {label: found.get(status, 0) for status, label in REPORTED.items()}

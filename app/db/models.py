@@ -345,6 +345,12 @@ class SyncItem(Base):
     person_key: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str] = mapped_column(String(1000))
+    #: The reason in Spanish, for IT staff (``detail`` is its English).
+    detail_es: Mapped[str | None] = mapped_column(String(1000))
+    #: The names as the roster gave them, and the document masked (never the whole number).
+    first_names: Mapped[str | None] = mapped_column(String(300))
+    last_names: Mapped[str | None] = mapped_column(String(300))
+    document: Mapped[str | None] = mapped_column(String(24))
     source: Mapped[str] = mapped_column(String(8))
     #: pending (to apply), applied, or skipped (nothing to do: unchanged, left alone).
     state: Mapped[SyncItemState] = mapped_column(column_type(SyncItemState, 8))

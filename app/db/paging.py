@@ -47,11 +47,8 @@ def decode_token(token: str) -> int:
             raise ValueError("not an id")
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidPageTokenError(
-            Text(
-                es="El token de página debe ser uno que indicó una consulta anterior.",
-                en="page_token must be a token returned by a previous page.",
-            ),
-            fields=[FieldProblem("page_token", "not a token this API issued")],
+            Text("page_token must be a token returned by a previous page."),
+            fields=[FieldProblem("page_token", Text("not a token this API issued"))],
         ) from exc
     return before
 

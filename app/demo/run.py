@@ -55,9 +55,9 @@ def run_demo(on_ready: Callable[[DemoReady], None]) -> None:
     port = int(os.environ.get("MISENA_PORT", "8000"))
     emulator_port = int(os.environ.get("MISENA_EMULATOR_PORT", "8787"))
     demo = start_demo(port, emulator_port)
+    configure_logging(demo.settings.log_level, capture_uncaught=True)
     engine = make_engine(demo.settings.database_url)
     upgrade(engine)
-    configure_logging()
     services = build_services(demo.settings, engine=engine)
     on_ready(
         DemoReady(

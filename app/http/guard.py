@@ -58,7 +58,12 @@ def uvicorn_options(*, host: str, port: int) -> dict[str, Any]:
         "http": "h11",
         "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
-        "log_level": "warning",
+        # uvicorn leaves logging alone: its loggers propagate to the process's JSON pipeline
+        # (app.logging_setup) at the level the process logs at. Its access line is off: it
+        # carries the raw path and query; app.http.request_metrics writes one by route instead.
+        "log_config": None,
+        "log_level": None,
+        "access_log": False,
         "server_header": False,
     }
 

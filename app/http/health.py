@@ -14,21 +14,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.credentials.delivery_jobs import count_waiting
 from app.db.states import JobState
 from app.http.guard import HttpGuard
 from app.http.problems import Problem, problem_response
+from app.http.request_metrics import RequestMetrics
+from app.http.scrape_metrics import collect_for
 from app.http.v1.deps import ServicesDep
 from app.runtime.schema_gate import SchemaGate
 from app.runtime.services import Services
@@ -94,84 +92,6 @@ def _workers(pool: WorkerPool | None) -> dict[str, Any] | None:
     return {"loops": len(beats), "failing": failing, "dead": pool.dead_threads()}
 
 
-def waiting_deliveries(services: Services) -> int:
-    with services.sessions() as session:
-        return count_waiting(session)
-
-
-class QueueCollector(Collector):
-    """Queue gauges read from the database at scrape time (shared by every replica, so any
-    replica's scrape tells the truth about the whole queue)."""
-
-    def __init__(self, services: Services, pool: WorkerPool | None) -> None:
-        self._services = services
-        self._pool = pool
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        up = GaugeMetricFamily("misena_database_up", "1 when the database answered this scrape")
-        try:
-            health = self._services.queue.health() if self._services.schema.is_current() else None
-            held = self._services.brake.held_count() if health is not None else 0
-            waiting = waiting_deliveries(self._services) if health is not None else 0
-        except Exception:
-            up.add_metric([], 0)
-            yield up
-            yield from self._loops()
-            return
-        up.add_metric([], 1)
-        yield up
-        if health is not None:
-            jobs = GaugeMetricFamily("misena_jobs", "Jobs in the queue by state", labels=["state"])
-            for state, count in sorted(health.counts.items()):
-                jobs.add_metric([state], count)
-            yield jobs
-            yield GaugeMetricFamily(
-                "misena_oldest_due_job_seconds",
-                "How long the longest-waiting due job has waited",
-                value=health.oldest_due_seconds,
-            )
-            yield GaugeMetricFamily(
-                "misena_credentials_waiting",
-                "Credential deliveries waiting for sender capacity (whole database)",
-                value=waiting,
-            )
-            yield GaugeMetricFamily(
-                "misena_suspensions_held",
-                "Lifecycle suspensions held by the circuit breaker, waiting for IT staff",
-                value=held,
-            )
-        yield from self._loops()
-
-    def _loops(self) -> Iterator[GaugeMetricFamily]:
-        if self._pool is None:
-            return
-        ages = GaugeMetricFamily(
-            "misena_loop_heartbeat_age_seconds", "Seconds since each loop of this process made a turn",
-            labels=["loop"],
-        )  # fmt: skip
-        for name, age in sorted(self._pool.heartbeats.ages().items()):
-            ages.add_metric([name], age)
-        yield ages
-
-
-class _LatestApp(Collector):
-    """The one collector registered with Prometheus, speaking for the latest app created.
-
-    A process serves one app; tests create many, and registering each would collide on the
-    metric names.
-    """
-
-    current: QueueCollector | None = None
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        if self.current is not None:
-            yield from self.current.collect()
-
-
-_LATEST = _LatestApp()
-REGISTRY.register(_LATEST)
-
-
 class SchemaGateGuard:
     """Pure ASGI middleware: 503 + ``Retry-After`` on webhooks and ``/v1`` while the schema is
     behind. Not ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware`` runs every
@@ -197,7 +117,7 @@ def install_health(
     app: FastAPI, pool: WorkerPool | None, worker_process: WorkerProcess | None = None
 ) -> None:
     services: Services = app.state.services
-    _LATEST.current = QueueCollector(services, pool)
+    collect_for(services, pool)
 
     app.add_middleware(SchemaGateGuard, schema=services.schema)
 
@@ -232,4 +152,5 @@ def create_health_app(pool: WorkerPool) -> FastAPI:
     app.state.services = pool.services
     install_health(app, pool)
     app.add_middleware(HttpGuard)
+    app.add_middleware(RequestMetrics)
     return app

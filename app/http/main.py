@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from structlog.contextvars import bound_contextvars
 
 from app.db.engine import concurrent_writers
-from app.errors import MisenaError
+from app.errors import MisenaError, TooLargeError
 from app.http.docs import OPENAPI_URL, install_docs
 from app.http.guard import HttpGuard
 from app.http.health import install_health
@@ -37,6 +37,7 @@ from app.http.problems import (
     status_of,
 )
 from app.http.request_context import RequestContext
+from app.http.request_metrics import RequestMetrics
 from app.http.v1 import install_v1
 from app.http.v1.deps import ServicesDep
 from app.people.intake import (
@@ -50,6 +51,7 @@ from app.people.intake_writer import IntakeWriter
 from app.runtime.services import Services
 from app.runtime.worker import WorkerPool
 from app.runtime.worker_process import WorkerProcess
+from app.texts import Text
 from sofia_sync.contract import EVENT_EXAMPLES, Event
 
 WEBHOOKS = Counter("misena_webhooks_total", "Sofia Plus webhooks answered", ["status"])
@@ -81,13 +83,17 @@ class WebhookAccepted(BaseModel):
 async def _read_limited(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ProblemError(413, "Payload too large", f"The limit is {MAX_BODY_BYTES} bytes.")
+        raise ProblemError(
+            413, TooLargeError.title, Text("The limit is {limit} bytes.", limit=MAX_BODY_BYTES)
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise ProblemError(413, "Payload too large", f"The limit is {MAX_BODY_BYTES} bytes.")
+            raise ProblemError(
+                413, TooLargeError.title, Text("The limit is {limit} bytes.", limit=MAX_BODY_BYTES)
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -137,6 +143,7 @@ def create_app(
     install_openapi(app)
     install_docs(app)
     app.add_middleware(HttpGuard)  # added late, so it wraps every other middleware (the schema gate too)
+    app.add_middleware(RequestMetrics)  # counts the guard's answers too
     app.add_middleware(RequestContext)  # outermost: the guard's answers and log lines carry the id
     return app
 
@@ -167,7 +174,7 @@ def _webhook_routes(app: FastAPI, writer: IntakeWriter) -> None:
                 event = parse_contract(payload)
                 accepted = await asyncio.wrap_future(writer.submit(webhook_id, event, payload))
         except ProblemError as exc:
-            WEBHOOKS.labels(str(exc.problem.status)).inc()
+            WEBHOOKS.labels(str(exc.status)).inc()
             raise
         except MisenaError as exc:
             WEBHOOKS.labels(str(status_of(exc))).inc()

@@ -62,11 +62,31 @@ class QueueSettings:
     max_attempts: int | None = None
 
 
+#: The states every count reports, zero when no job is in them.
+REPORTED_STATES: tuple[str, ...] = (JobState.PENDING, JobState.RUNNING, JobState.DONE, JobState.DEAD)
+
+
 @dataclass(frozen=True)
 class QueueHealth:
-    counts: dict[str, int]
-    #: Seconds the longest-waiting due pending job has waited (0 when none is due).
-    oldest_due_seconds: float
+    """The queue by job kind and state, and how long each kind's longest-waiting due job has
+    waited — every kind and every reported state present, zero if none."""
+
+    by_kind: dict[str, dict[str, int]]
+    #: Seconds the longest-waiting due pending job of each kind has waited (0 when none is due).
+    oldest_due_by_kind: dict[str, float]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Jobs by state, whatever their kind."""
+        totals: dict[str, int] = {}
+        for states in self.by_kind.values():
+            for state, count in states.items():
+                totals[state] = totals.get(state, 0) + count
+        return totals
+
+    @property
+    def oldest_due_seconds(self) -> float:
+        return max(self.oldest_due_by_kind.values(), default=0.0)
 
 
 @dataclass(frozen=True)
@@ -269,26 +289,29 @@ class JobQueue:
 
     def counts(self) -> dict[str, int]:
         """Jobs by state (every state present, zero if none) — for metrics and the API."""
-        with self._sessions() as session:
-            rows = session.execute(select(JOBS.c.state, func.count()).group_by(JOBS.c.state))
-            found = {state: int(count) for state, count in rows}
-        return {
-            state: found.get(state, 0)
-            for state in (JobState.PENDING, JobState.RUNNING, JobState.DONE, JobState.DEAD)
-        } | found
+        return self.health().counts
 
     def health(self) -> QueueHealth:
-        """Jobs by state and how long the oldest due job has waited (``/readyz``, metrics).
+        """Jobs by kind and state and how long each kind's oldest due job has waited (``/readyz``,
+        metrics), in one grouped query whatever the number of kinds.
 
         The wait counts from when the job became due (``run_after``), not from its creation: a
         retry scheduled for an hour from now is not a backlog, a job due an hour ago is.
         """
         now = self._clock()
+        oldest_due = func.min(case((pending_due(now), JOBS.c.run_after)))
+        statement = select(JOBS.c.kind, JOBS.c.state, func.count(), oldest_due).group_by(
+            JOBS.c.kind, JOBS.c.state
+        )
+        by_kind: dict[str, dict[str, int]] = {kind: dict.fromkeys(REPORTED_STATES, 0) for kind in JobKind}
+        oldest: dict[str, float] = dict.fromkeys(JobKind, 0.0)
         with self._sessions() as session:
-            oldest = session.scalar(select(func.min(JOBS.c.run_after)).where(pending_due(now)))
-        counts = self.counts()
-        wait = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
-        return QueueHealth(counts=counts, oldest_due_seconds=wait)
+            rows = session.execute(statement).all()
+        for kind, state, count, due in rows:
+            by_kind.setdefault(kind, dict.fromkeys(REPORTED_STATES, 0))[state] = int(count)
+            if due is not None:
+                oldest[kind] = max(oldest.get(kind, 0.0), (now - due).total_seconds(), 0.0)
+        return QueueHealth(by_kind=by_kind, oldest_due_by_kind=oldest)
 
     # -- helpers ------------------------------------------------------------------------------
 

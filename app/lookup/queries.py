@@ -25,6 +25,7 @@ from app.staff.schemas import AuditOut
 from app.texts import Text
 from sofia_sync.policy import PolicySettings, desired_account, staff_suspension
 
+DOCUMENT_SHAPE = Text("The document is a number (1098765432) or type:number (TI:1098765432).")
 #: How many jobs, deliveries, holds and audit entries the detail shows, newest first.
 HISTORY = 50
 
@@ -52,11 +53,7 @@ def people_query(filters: PeopleFilter) -> Select[Any]:
             ids = people.document_ids(filters.document)
         except ValueError as exc:
             raise InvalidInputError(
-                Text(
-                    es="El documento es un número (1098765432) o tipo:número (TI:1098765432).",
-                    en="The document is a number (1098765432) or type:number (TI:1098765432).",
-                ),
-                fields=[FieldProblem("document", str(exc))],
+                DOCUMENT_SHAPE, fields=[FieldProblem("document", DOCUMENT_SHAPE)]
             ) from exc
         statement = statement.where(Person.id.in_(ids))
     if filters.email:

@@ -62,7 +62,7 @@ MAX_JSON_DEPTH = 32
 MAX_NUMBER_LENGTH = 100
 WEBHOOK_ID_LENGTH = column_length(WebhookEvent.__table__.c.webhook_id)
 log = get_logger(__name__)
-_NOT_UTF8_JSON = Text(es="El cuerpo no es JSON UTF-8 válido.", en="The body is not valid UTF-8 JSON.")
+_NOT_UTF8_JSON = Text("The body is not valid UTF-8 JSON.")
 
 
 class WebhookVerifier:
@@ -89,11 +89,8 @@ class WebhookVerifier:
                 continue
             return
         raise UnauthenticatedError(
-            Text(
-                es="Firma ausente, mal formada, equivocada o vencida.",
-                en="Missing, malformed, wrong or stale signature.",
-            ),
-            title="Invalid webhook signature",
+            Text("Missing, malformed, wrong or stale signature."),
+            title=Text("Invalid webhook signature"),
         )
 
 
@@ -106,20 +103,23 @@ def webhook_id_of(headers: Mapping[str, str]) -> str:
             raise ValueError(f"has more than {WEBHOOK_ID_LENGTH} characters")
         refuse_control_characters(value)
     except ValueError as exc:
-        raise _refused("webhook-id", str(exc), title="The webhook headers break the contract") from None
+        raise _refused(
+            "webhook-id", Text.verbatim(str(exc)), title=Text("The webhook headers break the contract")
+        ) from None
     return value
 
 
-def _refused(field: str, message: str, *, title: str = "The event breaks the contract") -> InvalidInputError:
+_BREAKS_CONTRACT = Text("The event breaks the contract")
+
+
+def _refused(field: str, message: Text, *, title: Text = _BREAKS_CONTRACT) -> InvalidInputError:
     return InvalidInputError(title=title, fields=[FieldProblem(field, message)])
 
 
 def check_content_type(content_type: str | None) -> None:
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
-        raise UnsupportedMediaError(
-            Text(es="El cuerpo debe ser application/json.", en="The body must be application/json.")
-        )
+        raise UnsupportedMediaError(Text("The body must be application/json."))
 
 
 class _RefusedNumberError(ValueError):
@@ -168,19 +168,19 @@ def decode_json(body: bytes) -> Any:
     """The body as JSON, refused (422 naming ``body`` or the path) when it could not be
     stored and read back the same on both stores, or would exhaust the parser."""
     if nested_too_deep(body):
-        raise _refused("body", f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+        raise _refused("body", Text("JSON nested more than {depth} levels deep", depth=MAX_JSON_DEPTH))
     try:
         text = body.decode("utf-8")
         payload = _DECODER.decode(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UnsupportedMediaError(_NOT_UTF8_JSON) from exc
     except _RefusedNumberError as exc:
-        raise _refused("body", str(exc)) from exc
+        raise _refused("body", Text.verbatim(str(exc))) from exc
     # NUL and lone surrogates can only arrive as \u escapes: a body without one holds neither.
     found = unstorable_path(payload) if "\\u" in text else None
     if found is not None:
         path, reason = found
-        raise _refused(".".join(path) or "body", reason)
+        raise _refused(".".join(path) or "body", Text.verbatim(reason))
     return payload
 
 
@@ -189,7 +189,7 @@ def parse_contract(payload: Any) -> Event | UnknownEvent:
         return parse_event(payload)
     except ValidationError as exc:
         raise InvalidInputError(
-            title="The event breaks the contract",
+            title=_BREAKS_CONTRACT,
             fields=field_problems(exc.errors(), skip_prefix=("body", "query", "path", "header")),
         ) from exc
 
@@ -297,7 +297,7 @@ def accept(
         except OperationalError as exc:
             log.error("webhook_store_failed", webhook_id=webhook_id, error=type(exc).__name__)
             raise UnavailableError(
-                Text(es="Reintente más tarde.", en="Retry later."), title="Cannot store the event right now"
+                Text("Retry later."), title=Text("Cannot store the event right now")
             ) from exc
         log_accepted(accepted, event)
         return accepted

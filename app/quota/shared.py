@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import wall_seconds
 from app.db.budget_models import QuotaBucket
-from workspace.google_quotas import BudgetBook, bucket_kind
-from workspace.rate_rule import BucketState, Budget, commit, current_rate, earliest, refuse
+from workspace.google_quotas import DIRECTORY_QUERIES, USER_CREATES, BudgetBook, bucket_kind, gmail_sends
+from workspace.rate_rule import BucketState, Budget, commit, current_rate, earliest, headroom, refuse
 
 WAITS = Histogram(
     "misena_quota_wait_seconds",
@@ -123,6 +123,30 @@ class SharedQuota:
             .execution_options(populate_existing=True)
         )
         return {row.name: row for row in rows}
+
+
+def headroom_by_kind(
+    sessions: sessionmaker[Session], budgets: BudgetBook, now: float, senders: Sequence[str] = ()
+) -> dict[str, int]:
+    """Permits each shared budget could grant right now, as every process sees it (the metric
+    ``misena_quota_headroom``), read without locking at scrape time.
+
+    Keyed by :func:`~workspace.google_quotas.bucket_kind`: the sender mailboxes are one kind, and
+    report the most any one of them could send now (0 only when none can). The Directory buckets
+    and the configured ``senders`` are reported before any process has used them (at their burst).
+    """
+    with sessions() as session:
+        rows = {row.name: state_of(row) for row in session.scalars(select(QuotaBucket))}
+    names = dict.fromkeys([DIRECTORY_QUERIES, USER_CREATES, *map(gmail_sends, senders), *rows])
+    found: dict[str, int] = {}
+    for name in names:
+        try:
+            budget = budgets.budget(name)
+        except ValueError:
+            continue  # a bucket this code no longer spends from (a renamed one): nothing to report
+        kind = bucket_kind(name)
+        found[kind] = max(found.get(kind, 0), headroom(rows.get(name, BucketState()), budget, now))
+    return found
 
 
 def state_of(row: QuotaBucket) -> BucketState:

@@ -150,9 +150,14 @@ class WorkerProcess:
 
 
 def run_child(target: Callable[..., None], args: tuple[Any, ...]) -> None:
-    """The child's entry point: its own process group, then ``target``."""
+    """The child's entry point: its own process group, then ``target``. A crash is logged as
+    a JSON line (multiprocessing would print a plain traceback) and ends the child with 1."""
     os.setpgid(0, 0)
-    target(*args)
+    try:
+        target(*args)
+    except Exception:
+        log.exception("worker_process_crashed")
+        raise SystemExit(1) from None
 
 
 def watch_parent(on_gone: Callable[[], None]) -> None:

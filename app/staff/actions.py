@@ -35,10 +35,7 @@ RETRIABLE = (JobState.DEAD, JobState.CANCELLED)
 
 
 #: What IT staff look up by id, and how Spanish says there is none.
-_EXCLUDED = Text(
-    es="La persona está excluida de la gestión; inclúyala primero.",
-    en="The person is excluded from management; include them first.",
-)
+_EXCLUDED = Text("The person is excluded from management; include them first.")
 
 
 class StaffActions:
@@ -81,24 +78,16 @@ class StaffActions:
 
         self._person_action(person_id, actor, "person.reconcile", reason, change)
 
-    def resend_credentials(self, person_id: int, actor: str, reason: str | None) -> None:
+    def resend_credentials(self, person_id: int, actor: str, reason: str) -> None:
         def change(session: Session, person: Person, now: datetime) -> dict[str, Any]:
             if person.excluded:
                 raise ConflictError(_EXCLUDED)
             if person.primary_email is None:
                 raise ConflictError(
-                    Text(
-                        es="La persona aún no tiene cuenta; las credenciales se envían cuando se crea.",
-                        en="The person has no account yet; credentials go out when it is created.",
-                    )
+                    Text("The person has no account yet; credentials go out when it is created.")
                 )
             if not people.record_of(person).personal_email:
-                raise ConflictError(
-                    Text(
-                        es="No hay un correo personal registrado al cual enviar las credenciales.",
-                        en="There is no personal email on record to send the credentials to.",
-                    )
-                )
+                raise ConflictError(Text("There is no personal email on record to send the credentials to."))
             session.execute(
                 update(CredentialDelivery)
                 .where(CredentialDelivery.person_id == person.id, CredentialDelivery.status.in_(OPEN))
@@ -117,25 +106,12 @@ class StaffActions:
         def change(session: Session, person: Person, now: datetime) -> None:
             if person.excluded:
                 raise ConflictError(
-                    Text(
-                        es="La persona está excluida de la gestión; misena no toca la cuenta.",
-                        en="The person is excluded from management; misena does not touch the account.",
-                    )
+                    Text("The person is excluded from management; misena does not touch the account.")
                 )
             if person.staff_suspended:
-                raise ConflictError(
-                    Text(
-                        es="La cuenta ya está suspendida por el personal de TI.",
-                        en="The account is already suspended by IT staff.",
-                    )
-                )
+                raise ConflictError(Text("The account is already suspended by IT staff."))
             if person.primary_email is None:
-                raise ConflictError(
-                    Text(
-                        es="La persona no tiene cuenta que suspender.",
-                        en="The person has no account to suspend.",
-                    )
-                )
+                raise ConflictError(Text("The person has no account to suspend."))
             person.staff_suspended, person.staff_reason = True, reason
             enqueue(session, JobKind.RECONCILE, person.id, now=now)
 
@@ -151,10 +127,9 @@ class StaffActions:
                 state = person.status_reason or person.account_status
                 raise ConflictError(
                     Text(
-                        es="La cuenta no está suspendida por el personal de TI ni fuera de misena; "
-                        f"su estado sigue a Sofia Plus ({state}).",
-                        en="The account is not suspended by IT staff nor outside misena; "
-                        f"its state follows Sofia Plus ({state}).",
+                        "The account is not suspended by IT staff nor outside misena; "
+                        "its state follows Sofia Plus ({state}).",
+                        state=state,
                     )
                 )
             person.staff_suspended, person.staff_reason = False, None
@@ -168,12 +143,7 @@ class StaffActions:
     def exclude(self, person_id: int, actor: str, reason: str) -> None:
         def change(session: Session, person: Person, now: datetime) -> None:
             if person.excluded:
-                raise ConflictError(
-                    Text(
-                        es="La persona ya está excluida de la gestión.",
-                        en="The person is already excluded from management.",
-                    )
-                )
+                raise ConflictError(Text("The person is already excluded from management."))
             person.excluded = True
 
         self._person_action(person_id, actor, "person.exclude", reason, change)
@@ -181,7 +151,7 @@ class StaffActions:
     def include(self, person_id: int, actor: str, reason: str | None) -> None:
         def change(session: Session, person: Person, now: datetime) -> None:
             if not person.excluded:
-                raise ConflictError(Text(es="La persona no está excluida.", en="The person is not excluded."))
+                raise ConflictError(Text("The person is not excluded."))
             person.excluded = False
             enqueue(session, JobKind.RECONCILE, person.id, now=now)
 
@@ -197,10 +167,7 @@ class StaffActions:
                 raise not_found("job")
             if job.state not in RETRIABLE:
                 raise ConflictError(
-                    Text(
-                        es=f"Solo se reintentan trabajos muertos o cancelados; este está {job.state}.",
-                        en=f"Only dead or cancelled jobs are retried; this one is {job.state}.",
-                    )
+                    Text("Only dead or cancelled jobs are retried; this one is {state}.", state=job.state)
                 )
             retry_job(session, job.id, now=now, states=RETRIABLE)
             audit(session, actor=actor, action="job.retry", at=now, person_id=job.person_id,
@@ -223,10 +190,7 @@ class StaffActions:
                 raise not_found("job")
             if job.state != JobState.PENDING:
                 raise ConflictError(
-                    Text(
-                        es=f"Solo se cancelan trabajos pendientes; este está {job.state}.",
-                        en=f"Only pending jobs can be cancelled; this one is {job.state}.",
-                    )
+                    Text("Only pending jobs can be cancelled; this one is {state}.", state=job.state)
                 )
             job.state, job.finished_at, job.updated_at = JobState.CANCELLED, now, now
             job.last_error = f"cancelled by {actor}"
@@ -251,12 +215,7 @@ class StaffActions:
                 statement = statement.where(SuspensionHold.id.in_(wanted))
             holds = list(session.scalars(statement))
             if hold_ids is not None and len(holds) != len(set(hold_ids)):
-                raise ConflictError(
-                    Text(
-                        es="Algunas de estas suspensiones ya no están retenidas.",
-                        en="Some of these suspensions are no longer held.",
-                    )
-                )
+                raise ConflictError(Text("Some of these suspensions are no longer held."))
             for hold in holds:
                 hold.state, hold.decided_at, hold.decided_by = state, now, actor
                 # released: the reconcile suspends; discarded: it records why it does not

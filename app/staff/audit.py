@@ -13,6 +13,10 @@ from sqlalchemy.orm import Session
 
 from app.db.models import AuditEvent
 
+#: The actor of what misena does by itself (an account created for an enrollment, a deleted
+#: account restored), as the audit trail lists it beside IT staff's ``api:``/``cli:`` actors.
+SYSTEM_ACTOR = "misena"
+
 
 def record(
     session: Session,

@@ -95,6 +95,10 @@ def issue_token(
     return IssuedToken(token_id, name, chosen, token)
 
 
+#: What revoking a token twice is told.
+ALREADY_REVOKED = Text("The token is already revoked.")
+
+
 def revoke_token(sessions: sessionmaker[Session], token_id: int, actor: str, *, clock: Clock) -> bool:
     """Revoke it (with its ``token.revoke`` audit entry); False if unknown or already revoked."""
     now = clock()
@@ -153,10 +157,7 @@ def authenticate(sessions: sessionmaker[Session], token: str, clock: Clock) -> C
 
 _bearer = HTTPBearer(auto_error=False, description="An IT staff API token: `Authorization: Bearer msn_...`")
 
-UNAUTHORIZED = Text(
-    es="Se requiere un token de API válido (Authorization: Bearer msn_...).",
-    en="A valid API token is required (Authorization: Bearer msn_...).",
-)
+UNAUTHORIZED = Text("A valid API token is required (Authorization: Bearer msn_...).")
 
 
 def require(scope: Scope) -> Callable[..., Caller]:
@@ -172,12 +173,7 @@ def require(scope: Scope) -> Callable[..., Caller]:
         if caller is None:
             raise _unauthorized()
         if not caller.may(scope):
-            raise ForbiddenError(
-                Text(
-                    es=f"Este token no tiene el alcance '{scope.value}'.",
-                    en=f"This token lacks the '{scope.value}' scope.",
-                )
-            )
+            raise ForbiddenError(Text("This token lacks the '{scope}' scope.", scope=scope.value))
         return caller
 
     dependency.__name__ = f"require_{scope.value.replace(':', '_')}"

@@ -5,7 +5,8 @@ Shared by ``misena sync pull`` and ``POST /v1/sync-runs/pull`` so both refuse al
 configured → :class:`~app.errors.ConflictError` (409), an export over the limit →
 :class:`~app.errors.TooLargeError` (413, as for an upload), anything else Sofia Plus got wrong →
 :class:`~app.errors.UpstreamError` (502) naming the reason. Each refusal's API detail holds
-both languages, since IT staff read it off the API too; the terminal prints the Spanish.
+the language the client asks for (IT staff read it off the API too); the terminal prints the
+Spanish.
 """
 
 from __future__ import annotations
@@ -32,13 +33,10 @@ def roster_puller(settings: Settings, client: httpx.Client | None = None) -> Ros
     if settings.sofia_roster_url is None or settings.sofia_roster_token is None:
         raise ConflictError(
             Text(
-                es="No hay una URL de Sofia Plus configurada para descargar el reporte "
-                "(MISENA_SOFIA_ROSTER_URL y MISENA_SOFIA_ROSTER_TOKEN); cargue el archivo exportado.",
-                en="No Sofia Plus roster URL is configured (MISENA_SOFIA_ROSTER_URL and "
-                "MISENA_SOFIA_ROSTER_TOKEN); upload the export instead.",
+                "No Sofia Plus roster URL is configured (MISENA_SOFIA_ROSTER_URL and "
+                "MISENA_SOFIA_ROSTER_TOKEN); upload the export instead."
             ),
-            title="Sofia Plus roster pull not configured",
-            bilingual=True,
+            title=Text("Sofia Plus roster pull not configured"),
         )
     return RosterPuller(
         str(settings.sofia_roster_url),
@@ -68,10 +66,11 @@ def pull_and_plan(
             pulled = puller.pull(chosen, spool, max_bytes=max_bytes)
         except RosterPullError as exc:
             log.warning("sync_pull_failed", reason=exc.reason.value, upstream_status=exc.status)
-            text = Text(es=exc.es, en=f"{exc.reason.value}: {exc.en}")
+            # The reason code leads the detail in every language: clients match on it.
+            text = Text("{reason}: {message}", reason=exc.reason.value, message=exc.text)
             if exc.reason is PullFailure.TOO_LARGE:
-                raise TooLargeError(text, title="Roster export too large", bilingual=True) from exc
-            raise UpstreamError(text, title="Sofia Plus did not deliver the roster", bilingual=True) from exc
+                raise TooLargeError(text, title=Text("Roster export too large")) from exc
+            raise UpstreamError(text, title=Text("Sofia Plus did not deliver the roster")) from exc
         log.info(
             "sync_pulled", size=pulled.size, media_type=pulled.media_type, source_name=pulled.source_name
         )

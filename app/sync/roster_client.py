@@ -7,8 +7,8 @@ uploaded file goes through (:func:`sofia_sync.roster.load_roster`), so a pulled 
 same export uploaded make the same plan. CSV bytes pass through untouched: the importer, not
 the ``charset`` a web server claims, detects the encoding.
 
-Everything that can go wrong is one :class:`RosterPullError`, with a reason code and an English
-and a Spanish message (API clients read English; SENA's IT staff read Spanish). The bearer
+Everything that can go wrong is one :class:`RosterPullError`, with a reason code and a
+:class:`~app.texts.Text` (API clients read English; SENA's IT staff read Spanish). The bearer
 token is a :class:`~pydantic.SecretStr` and reaches no message, repr or exception chain: the
 httpx errors this wraps hold the request, headers included, so they are never chained.
 """
@@ -28,6 +28,7 @@ from typing import IO
 import httpx
 from pydantic import SecretStr
 
+from app.texts import Text
 from sofia_sync.roster import Scope
 
 CSV_MEDIA_TYPE = "text/csv"
@@ -55,18 +56,24 @@ class PullFailure(StrEnum):
 class RosterPullError(Exception):
     """The roster could not be pulled. ``status`` is Sofia Plus's HTTP status when it answered;
     ``retryable`` marks the failures after which nothing was written (connection not made,
-    5xx), the only ones worth one more attempt. ``en`` and ``es`` are keyword-only, so they
-    cannot be swapped."""
+    5xx), the only ones worth one more attempt."""
 
     def __init__(
-        self, reason: PullFailure, *, en: str, es: str, status: int | None = None, retryable: bool = False
+        self, reason: PullFailure, text: Text, *, status: int | None = None, retryable: bool = False
     ) -> None:
-        super().__init__(f"{reason.value}: {en}")
+        super().__init__(f"{reason.value}: {text.en}")
         self.reason = reason
-        self.en = en
-        self.es = es
+        self.text = text
         self.status = status
         self.retryable = retryable
+
+    @property
+    def en(self) -> str:
+        return self.text.en
+
+    @property
+    def es(self) -> str:
+        return self.text.es
 
 
 @dataclass(frozen=True)
@@ -139,8 +146,11 @@ class RosterPuller:
         except httpx.TimeoutException:
             failure = RosterPullError(
                 PullFailure.TIMEOUT,
-                en=f"Sofia Plus at {self._where} did not answer within {self._timeout_seconds:g} seconds.",
-                es=f"Sofia Plus en {self._where} no respondió en {self._timeout_seconds:g} segundos.",
+                Text(
+                    "Sofia Plus at {where} did not answer within {seconds:g} seconds.",
+                    where=self._where,
+                    seconds=self._timeout_seconds,
+                ),
             )
         except httpx.HTTPError as exc:
             failure = self._unreachable(exc, retryable=False)
@@ -160,13 +170,14 @@ class RosterPuller:
         self._check_status(response.status_code)
         media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type not in ACCEPTED_MEDIA_TYPES:
-            shown = media_type or "no media type"
             raise RosterPullError(
                 PullFailure.WRONG_MEDIA_TYPE,
-                en=f"Sofia Plus at {self._where} sent {shown}, not a CSV or XLSX roster "
-                "(a login or error page?).",
-                es=f"Sofia Plus en {self._where} envió {media_type or 'contenido sin tipo'}, no un reporte "
-                "CSV o XLSX (¿una página de inicio de sesión o de error?).",
+                Text(
+                    "Sofia Plus at {where} sent {media_type}, not a CSV or XLSX roster "
+                    "(a login or error page?).",
+                    where=self._where,
+                    media_type=media_type or Text("no media type"),
+                ),
             )
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
@@ -180,8 +191,7 @@ class RosterPuller:
         if size == 0:
             raise RosterPullError(
                 PullFailure.EMPTY,
-                en=f"Sofia Plus at {self._where} sent an empty roster.",
-                es=f"Sofia Plus en {self._where} envió un reporte vacío.",
+                Text("Sofia Plus at {where} sent an empty roster.", where=self._where),
             )
         return PulledRoster(
             size=size,
@@ -196,23 +206,30 @@ class RosterPuller:
         if status in (401, 403):
             raise RosterPullError(
                 PullFailure.AUTH_REFUSED,
-                en=f"Sofia Plus at {self._where} refused the roster token (HTTP {status}); "
-                "check the configured token.",
-                es=f"Sofia Plus en {self._where} rechazó el token del reporte (HTTP {status}); "
-                "revise el token configurado.",
+                Text(
+                    "Sofia Plus at {where} refused the roster token (HTTP {status}); "
+                    "check the configured token.",
+                    where=self._where,
+                    status=status,
+                ),
                 status=status,
             )
         if status == 404:
             raise RosterPullError(
                 PullFailure.NOT_FOUND,
-                en=f"Sofia Plus has no roster at {self._where} (HTTP 404); check the configured URL.",
-                es=f"Sofia Plus no tiene el reporte en {self._where} (HTTP 404); revise la URL configurada.",
+                Text(
+                    "Sofia Plus has no roster at {where} (HTTP 404); check the configured URL.",
+                    where=self._where,
+                ),
                 status=status,
             )
         raise RosterPullError(
             PullFailure.UPSTREAM_STATUS,
-            en=f"Sofia Plus at {self._where} answered HTTP {status} instead of the roster.",
-            es=f"Sofia Plus en {self._where} respondió HTTP {status} en lugar del reporte.",
+            Text(
+                "Sofia Plus at {where} answered HTTP {status} instead of the roster.",
+                where=self._where,
+                status=status,
+            ),
             status=status,
             retryable=status >= 500,
         )
@@ -230,8 +247,11 @@ class RosterPuller:
     def _too_large(self, max_bytes: int) -> RosterPullError:
         return RosterPullError(
             PullFailure.TOO_LARGE,
-            en=f"The roster from {self._where} is larger than the limit of {max_bytes} bytes.",
-            es=f"El reporte de {self._where} supera el límite de {max_bytes} bytes.",
+            Text(
+                "The roster from {where} is larger than the limit of {limit} bytes.",
+                where=self._where,
+                limit=max_bytes,
+            ),
         )
 
     def _unreachable(self, exc: httpx.HTTPError, *, retryable: bool) -> RosterPullError:
@@ -241,8 +261,7 @@ class RosterPuller:
         detail = detail[:_DETAIL_CHARS]
         return RosterPullError(
             PullFailure.UNREACHABLE,
-            en=f"Sofia Plus at {self._where} could not be reached ({detail}).",
-            es=f"No se pudo conectar con Sofia Plus en {self._where} ({detail}).",
+            Text("Sofia Plus at {where} could not be reached ({detail}).", where=self._where, detail=detail),
             retryable=retryable,
         )
 

@@ -10,8 +10,6 @@ worker applies the changes paced at Google's limits, like any other job.
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -35,10 +33,11 @@ from app.settings import Settings
 from app.staff.audit import record as audit
 from app.sync.known_people import known_people
 from app.sync.plan_costs import Phases, few_collections
-from app.sync.roster_input import load, parse_scope
-from app.texts import Text
-from sofia_sync.bulk_plan import BulkPlan, PlanAction, SafetySettings, plan_bulk
+from app.sync.roster_input import load, parse_scope, roster_error_entry
+from app.texts import Rendered, Text
+from sofia_sync.bulk_plan import BulkPlan, PlanAction, PlanItem, SafetySettings, plan_bulk
 from sofia_sync.directory_snapshot import ManagedPlaces, Snapshot
+from sofia_sync.normalize import mask_document
 from sofia_sync.person import PersonRecord, merge_records
 from sofia_sync.roster import Roster, Scope
 from workspace.ports import Directory
@@ -150,7 +149,7 @@ class SyncRuns:
         exported_at: datetime,
         now: datetime,
     ) -> int:
-        refusal = plan.refusal
+        refusal = Text.of(plan.refusal.message) if plan.refusal else None
         with self._sessions.begin() as session:
             run = SyncRun(
                 created_at=now,
@@ -164,12 +163,13 @@ class SyncRuns:
                 roster_people=plan.roster_people,
                 bad_rows=roster.bad_rows,
                 roster_errors=[
-                    {"line": e.line, "reason": e.reason, "kept": e.kept} for e in roster.errors[:ERRORS_KEPT]
+                    roster_error_entry(e.line, Text.of(e.message), e.kept)
+                    for e in roster.errors[:ERRORS_KEPT]
                 ],
                 managed_in_scope=plan.managed_in_scope,
                 suspensions=plan.suspensions,
                 directory_calls=calls,
-                refusal_code=refusal.code if refusal else None,
+                refusal_code=plan.refusal.code if plan.refusal else None,
                 refusal_es=refusal.es if refusal else None,
                 refusal_en=refusal.en if refusal else None,
             )
@@ -183,7 +183,7 @@ class SyncRuns:
                         "run_id": run.id,
                         "person_key": item.person_key,
                         "action": item.action.value,
-                        "detail": item.detail[:1000],
+                        **_review(item),
                         "source": item.source.value,
                         "state": SyncItemState.PENDING if _actionable(item.action) else SyncItemState.SKIPPED,
                         "record": item.record.model_dump(mode="json")
@@ -196,7 +196,7 @@ class SyncRuns:
             details = {
                 "scope": plan.scope,
                 "counts": plan.counts,
-                "refusal": refusal.code if refusal else None,
+                "refusal": plan.refusal.code if plan.refusal else None,
             }
             audit(session, actor=actor, action="sync.plan", at=now, target=f"sync:{run.id}", details=details)
             return run.id
@@ -233,10 +233,14 @@ class SyncRuns:
             if run.status == SyncRunStatus.REFUSED:
                 if confirm != run.suspensions:
                     raise ConflictError(
-                        Text(es=run.refusal_es or "", en=run.refusal_en or ""),
-                        title="The plan was refused",
-                        fields=[FieldProblem("confirm", f"must be {run.suspensions} to apply this plan")],
-                        bilingual=True,
+                        refusal_text(run),
+                        title=Text("The plan was refused"),
+                        fields=[
+                            FieldProblem(
+                                "confirm",
+                                Text("must be {suspensions} to apply this plan", suspensions=run.suspensions),
+                            )
+                        ],
                     )
                 run.confirmed_by = actor
             if run.status in (SyncRunStatus.REFUSED, SyncRunStatus.PLANNED):
@@ -273,7 +277,8 @@ class SyncRuns:
 
     def _apply_item(self, session: Session, item: SyncItem, now: datetime, confirmed_by: str | None) -> None:
         """Store the roster's facts and queue the reconcile; a suspension IT staff confirmed
-        (``confirmed_by``) is pre-released for the circuit breaker in the same transaction."""
+        (``confirmed_by``), now or at the end of a grace period, is pre-released for the
+        circuit breaker in the same transaction."""
         item.state, item.applied_at = SyncItemState.APPLIED, now
         if item.record is None:
             return
@@ -284,7 +289,7 @@ class SyncRuns:
             session.flush()
         else:
             people.save_record(person, merge_records(people.record_of(person), record), now)
-        if confirmed_by is not None and item.action == PlanAction.SUSPEND.value:
+        if confirmed_by is not None and item.action in (PlanAction.SUSPEND.value, PlanAction.GRACE.value):
             approvals.pre_release(
                 session, person, self._settings.policy, actor=confirmed_by, run_id=item.run_id, now=now
             )
@@ -325,12 +330,8 @@ class SyncRuns:
             )
             return {**{k: int(v) for k, v in states.items()}, "jobs_waiting": int(waiting or 0)}
 
-    def export_csv(self, run_id: int) -> Iterator[str]:
-        """The full plan as CSV lines (person key, action, detail, state)."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["person_key", "action", "detail", "source", "state"])
-        yield _drain(buffer)
+    def export_rows(self, run_id: int) -> Iterator[SyncItem]:
+        """The plan's items in order, read 5,000 at a time (memory stays flat)."""
         last = 0
         while True:
             with self._sessions() as session:
@@ -344,21 +345,31 @@ class SyncRuns:
                 )
             if not items:
                 return
-            for item in items:
-                writer.writerow([item.person_key, item.action, item.detail, item.source, item.state])
+            yield from items
             last = items[-1].id
-            yield _drain(buffer)
+
+
+def _review(item: PlanItem) -> dict[str, str]:
+    """What IT staff review an item by: why in English and in Spanish (from the catalogue),
+    the names as the roster gave them, the document masked."""
+    reason = Text.of(item.reason)
+    _, _, number = item.person_key.partition(":")
+    return {
+        "detail": reason.en[:1000],
+        "detail_es": reason.es[:1000],
+        "first_names": item.first_names[:300],
+        "last_names": item.last_names[:300],
+        "document": mask_document(number)[:24],
+    }
+
+
+def refusal_text(run: SyncRun) -> Rendered:
+    """The run's refusal as it was worded when planned, in each language."""
+    return Rendered(en=run.refusal_en or "", es=run.refusal_es or "")
 
 
 def _no_such_run() -> NotFoundError:
-    return NotFoundError(Text(es="No hay ninguna sincronización con ese id.", en="No sync run with that id."))
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
+    return NotFoundError(Text("No sync run with that id."))
 
 
 def _actionable(action: PlanAction) -> bool:

@@ -18,7 +18,9 @@ from babel.messages.pofile import read_po
 from app.i18n import CLI_DOMAIN, LOCALE_DIR, SERVICE_DOMAIN, translations
 
 ROOT = Path(__file__).resolve().parents[2]
+#: What the Makefile's EXTRACT marks, and (SERVICE_KEYWORDS) what only the service's domain does.
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+SERVICE_KEYWORDS = {"Text": None, "Message": None}
 DOMAIN_SOURCES = {
     SERVICE_DOMAIN: ((".", "service.cfg"),),
     CLI_DOMAIN: (("app/cli", "cli.cfg"),),
@@ -43,9 +45,10 @@ def _method_map(config: str) -> list[tuple[str, str]]:
 
 def _code_messages(domain: str) -> set[str]:
     found: set[str] = set()
+    keywords = {**KEYWORDS, **SERVICE_KEYWORDS} if domain == SERVICE_DOMAIN else KEYWORDS
     for base, config in DOMAIN_SOURCES[domain]:
         for _, _, message, _, _ in extract_from_dir(
-            ROOT / base, method_map=_method_map(config), keywords=KEYWORDS
+            ROOT / base, method_map=_method_map(config), keywords=keywords
         ):
             found.add(message[0] if isinstance(message, tuple) else message)
     return found

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
+from app.cli.main import cli
 from app.settings import Settings
 
 GOOD = "whsec_" + "A" * 43
@@ -61,3 +63,27 @@ def test_production_sends_the_sofia_roster_token_over_https_only(monkeypatch: py
     with pytest.raises(ValidationError, match="must be https"):
         Settings()
     assert Settings(demo_mode=True).sofia_roster_url is not None
+
+
+def test_the_log_level_comes_from_the_environment_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MISENA_LOG_LEVEL", " debug ")
+    assert Settings(demo_mode=True).log_level == "DEBUG"
+    monkeypatch.delenv("MISENA_LOG_LEVEL")
+    assert Settings(demo_mode=True).log_level == "INFO"
+
+
+def test_an_unknown_log_level_stops_the_start_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MISENA_LOG_LEVEL", "verbose")
+    with pytest.raises(ValidationError, match="MISENA_LOG_LEVEL must be one of DEBUG, INFO, WARNING"):
+        Settings(demo_mode=True)
+
+
+def test_serve_with_an_unknown_log_level_stops_before_starting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clear error at start: the variable, what it may be, exit code 2 — nothing served."""
+    monkeypatch.setenv("MISENA_DEMO_MODE", "true")
+    monkeypatch.setenv("MISENA_LOG_LEVEL", "verbose")
+    result = CliRunner().invoke(cli, ["serve", "--no-worker"])
+    assert result.exit_code == 2
+    assert "MISENA_LOG_LEVEL debe ser uno de DEBUG, INFO, WARNING, ERROR, CRITICAL" in " ".join(
+        result.output.split()
+    )

@@ -10,11 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.texts import Text
 from sofia_sync.bulk_plan import (
     BulkPlan,
     KnownPerson,
     PlanAction,
     PlanItem,
+    Refusal,
     SafetySettings,
     Source,
     plan_bulk,
@@ -29,6 +31,7 @@ from sofia_sync.contract import (
 )
 from sofia_sync.directory_snapshot import ManagedPlaces, Snapshot
 from sofia_sync.lifecycle import DEFAULT_ACTIVE_STATUSES
+from sofia_sync.messages import Message
 from sofia_sync.person import (
     BIRTH_DATE,
     DOCUMENT,
@@ -520,7 +523,11 @@ def test_the_planned_account() -> None:
 def test_no_account_is_a_creation(known: KnownPerson | None) -> None:
     item = classify(known=known)
     assert item == PlanItem(
-        RECORD.key, PlanAction.CREATE, "create in /Aprendices/Distrito Capital", Source.ROSTER, RECORD
+        RECORD.key,
+        PlanAction.CREATE,
+        Message("create in /Aprendices/Distrito Capital"),
+        Source.ROSTER,
+        RECORD,
     )
 
 
@@ -544,7 +551,7 @@ def test_the_account_as_misena_left_it_is_unchanged() -> None:
     ours = account(WANTED)
     assert plan(WANTED, ours) == []
     assert plan_groups(WANTED, KNOWN.group_memberships) == []
-    assert classify(ours) == PlanItem(RECORD.key, PlanAction.UNCHANGED, "", Source.ROSTER)
+    assert classify(ours) == PlanItem(RECORD.key, PlanAction.UNCHANGED, Message(""), Source.ROSTER)
     # found by the id misena recorded, whatever its address answers to
     assert classify(account(WANTED, primary_email="otra@misena.edu.co")).action is PlanAction.RENAME
 
@@ -638,7 +645,7 @@ def test_an_account_suspended_outside_misena_is_left_alone() -> None:
     assert item == PlanItem(
         RECORD.key,
         PlanAction.LEFT_ALONE,
-        "suspended outside misena; only IT staff may reactivate it",
+        Message("suspended outside misena; only IT staff may reactivate it"),
         Source.ROSTER,
     )
 
@@ -649,7 +656,7 @@ def test_a_person_excluded_by_it_staff_is_left_alone(with_account: bool) -> None
     users = [account(WANTED, name=UserName(given_name="X", family_name="Y"))] if with_account else []
     item = classify(*users, known=known)
     assert item == PlanItem(
-        RECORD.key, PlanAction.LEFT_ALONE, "excluded from management by IT staff", Source.ROSTER
+        RECORD.key, PlanAction.LEFT_ALONE, Message("excluded from management by IT staff"), Source.ROSTER
     )
 
 
@@ -694,16 +701,32 @@ def test_a_roster_saying_the_enrollment_ended_long_ago_is_a_suspension() -> None
 
 
 @pytest.mark.parametrize("scope", ["all", "regional:11", "centro:9229"])
-def test_an_absent_person_is_a_suspension(scope: str) -> None:
+def test_an_absent_person_inside_the_grace_period_is_counted_apart(scope: str) -> None:
+    """Left out of the export, the enrollment ends at the export: the account is suspended when
+    the 30 days of grace end (unless Sofia Plus lists them again), not by this plan — so the
+    item says ``grace``, with the day, not ``suspend``."""
     before = roster_record(PERSON, BEFORE)
     known, ours = managed(before, "1")
     ended = absent_record(before, Scope.parse(scope), SETTINGS, EXPORTED_AT)
     item = classify(ours, known=known, record=ended, source=Source.ABSENT)
-    assert (item.action, item.source, item.record) == (PlanAction.SUSPEND, Source.ABSENT, ended)
-    assert item.detail.startswith(
-        "absent from the roster: enrollment CANCELADO in ficha 2758392; active until "
-    )
+    assert (item.action, item.source, item.record) == (PlanAction.GRACE, Source.ABSENT, ended)
+    until = (EXPORTED_AT + timedelta(days=SETTINGS.withdrawal_grace_days)).date().isoformat()
+    assert item.detail.startswith(f"absent from the roster: in grace until {until}, then suspended (")
+    assert "enrollment CANCELADO in ficha 2758392" in item.detail
     assert "1 ficha group change(s)" in item.detail
+    spanish = Text.of(item.reason).es
+    assert spanish.startswith(f"ausente del reporte: en gracia hasta el {until}, luego se suspende (")
+
+
+@pytest.mark.parametrize("scope", ["all", "regional:11"])
+def test_an_absent_person_past_the_grace_period_is_a_suspension(scope: str) -> None:
+    before = roster_record(PERSON, BEFORE)
+    known, ours = managed(before, "1")
+    ended = absent_record(before, Scope.parse(scope), SETTINGS, EXPORTED_AT)
+    later = EXPORTED_AT + timedelta(days=SETTINGS.withdrawal_grace_days + 1)
+    item = classify(ours, known=known, record=ended, source=Source.ABSENT, now=later)
+    assert (item.action, item.source) == (PlanAction.SUSPEND, Source.ABSENT)
+    assert item.detail.startswith("absent from the roster: enrollment CANCELADO in ficha 2758392")
 
 
 # --- plan_bulk -----------------------------------------------------------------------------
@@ -735,7 +758,7 @@ def check_counts(result: BulkPlan) -> None:
     assert set(result.counts) == {action.value for action in PlanAction}
     for action in PlanAction:
         assert result.counts[action.value] == sum(1 for item in result.items if item.action is action)
-    assert result.suspensions == result.counts["suspend"]
+    assert result.suspensions == result.counts["suspend"] + result.counts["grace"]
 
 
 def apprentice(number: str, *enrollments: object, **person: object) -> RosterPerson:
@@ -795,7 +818,7 @@ def test_a_scoped_plan() -> None:
         (scenario.new.key, PlanAction.CREATE, Source.ROSTER),
         (scenario.same.key, PlanAction.UNCHANGED, Source.ROSTER),
         (scenario.renamed.key, PlanAction.UPDATE, Source.ROSTER),
-        (scenario.keys["absent"], PlanAction.SUSPEND, Source.ABSENT),
+        (scenario.keys["absent"], PlanAction.GRACE, Source.ABSENT),
     }
     assert len(result.items) == 4
     check_counts(result)
@@ -803,7 +826,7 @@ def test_a_scoped_plan() -> None:
         "create": 1,
         "unchanged": 1,
         "update": 1,
-        "suspend": 1,
+        "grace": 1,
     }
     assert (result.scope, result.roster_people, result.suspensions) == ("regional:11", 3, 1)
     # same, renamed, absent, refused, excluded and ended have an account placed in regional 11
@@ -816,7 +839,7 @@ def test_a_full_plan_weighs_everyone_misena_manages() -> None:
     result = scenario.plan("all")
     absent = {item.person_key for item in result.items if item.source is Source.ABSENT}
     assert absent == {scenario.keys[name] for name in ("absent", "elsewhere", "instructor")}
-    assert all(item.action is PlanAction.SUSPEND for item in result.items if item.source is Source.ABSENT)
+    assert all(item.action is PlanAction.GRACE for item in result.items if item.source is Source.ABSENT)
     check_counts(result)
     assert result.suspensions == 3
     assert result.managed_in_scope == len(scenario.users)
@@ -883,7 +906,7 @@ def test_planning_a_scope_of_a_roster_misena_already_knows(seed: int, data: st.D
     # Absent people are suspensions unless something outside the scope still holds them
     # (another active enrollment): then their in-scope fichas just end.
     held_elsewhere = {PlanAction.UPDATE, PlanAction.MOVE, PlanAction.GROUPS, PlanAction.UNCHANGED}
-    assert {item.action for item in absent_items} <= {PlanAction.SUSPEND} | held_elsewhere
+    assert {item.action for item in absent_items} <= {PlanAction.SUSPEND, PlanAction.GRACE} | held_elsewhere
     check_counts(result)
     assert result.suspensions <= len(absent)
     assert result.roster_people == len(listed)
@@ -924,13 +947,18 @@ def with_absences(managed_count: int, absent: int, share: float, **options: obje
     return result
 
 
+def spanish(refusal: Refusal) -> str:
+    """The refusal as IT staff read it: app translates the domain's message from the catalogue."""
+    return Text.of(refusal.message).es
+
+
 def test_an_empty_roster_is_refused() -> None:
     scenario = Scenario()
     result = plan_of({}, scenario.known, scenario.users, "regional:11", truncated_at_line=7)
     assert result.refusal is not None
     assert result.refusal.code == "empty"
-    assert "regional:11" in result.refusal.es
-    assert "regional:11" in result.refusal.en
+    assert "regional:11" in spanish(result.refusal)
+    assert "regional:11" in result.refusal.message.en
     assert plan_of({}, {}, [], "centro:9229").refusal.code == "empty"
 
 
@@ -938,20 +966,20 @@ def test_a_truncated_roster_is_refused() -> None:
     result = with_absences(20, 10, 0.05, truncated_at_line=4812)
     assert result.refusal is not None
     assert result.refusal.code == "truncated"
-    assert "línea 4812" in result.refusal.es
-    assert "line 4812" in result.refusal.en
+    assert "línea 4812" in spanish(result.refusal)
+    assert "line 4812" in result.refusal.message.en
 
 
 def test_too_many_suspensions_are_refused() -> None:
     result = with_absences(20, 2, 0.05)
     assert result.refusal is not None
     assert result.refusal.code == "too_many_suspensions"
-    assert "suspendería 2 de 20 cuentas" in result.refusal.es
-    assert "confirmando 2." in result.refusal.es
-    assert "regional:11" in result.refusal.es
-    assert "suspend 2 of 20 managed accounts" in result.refusal.en
-    assert "confirming 2." in result.refusal.en
-    assert "10.0%" in result.refusal.en
+    assert "suspendería 2 de 20 cuentas" in spanish(result.refusal)
+    assert "confirmando 2." in spanish(result.refusal)
+    assert "regional:11" in spanish(result.refusal)
+    assert "suspend 2 of 20 managed accounts" in result.refusal.message.en
+    assert "confirming 2." in result.refusal.message.en
+    assert "10.0%" in result.refusal.message.en
 
 
 @settings(max_examples=40, deadline=None)
@@ -965,7 +993,7 @@ def test_suspensions_are_refused_only_above_the_share(data: st.DataObject) -> No
     if absent:
         assert below is not None
         assert below.code == "too_many_suspensions"
-        assert f"{absent} of {managed_count}" in below.en
+        assert f"{absent} of {managed_count}" in below.message.en
     else:
         assert below is None
 
@@ -980,6 +1008,6 @@ def test_the_refusal_shows_the_limit_it_applied() -> None:
     result = with_absences(100, 2, 0.015)
     assert result.refusal is not None
     assert result.refusal.code == "too_many_suspensions"
-    assert "(2.0%)" in result.refusal.en
-    assert "1.5%" in result.refusal.en
-    assert "1.5%" in result.refusal.es
+    assert "(2.0%)" in result.refusal.message.en
+    assert "1.5%" in result.refusal.message.en
+    assert "1.5%" in spanish(result.refusal)

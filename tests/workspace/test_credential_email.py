@@ -10,13 +10,14 @@ from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
+from gettext import NullTranslations
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.i18n import translations
 from workspace.credential_email import (
-    SUBJECT,
     CredentialEmail,
     HelpChannels,
     render_credential_email,
@@ -24,6 +25,9 @@ from workspace.credential_email import (
 )
 
 SENDER = "credenciales@misena.edu.co"
+#: The words come from the service's catalogue, handed in by the caller (app does it so).
+SPANISH = translations("es")
+SUBJECT = "Tu cuenta Mi SENA está lista: credenciales de acceso"
 PASSWORD = "Xk7#mQ2&<pW9"
 
 
@@ -37,7 +41,9 @@ def credential(name: str = "María José Peña", password: str = PASSWORD) -> Cr
 
 
 def parsed(data: CredentialEmail | None = None, sender_name: str = "Mi SENA") -> EmailMessage:
-    message = render_credential_email(data or credential(), sender=SENDER, sender_name=sender_name)
+    message = render_credential_email(
+        data or credential(), sender=SENDER, translations=SPANISH, sender_name=sender_name
+    )
     result = email.message_from_bytes(message.as_bytes(), policy=policy.default)
     assert isinstance(result, EmailMessage)
     return result
@@ -63,7 +69,9 @@ def test_recipient_name_survives_rfc2047() -> None:
     [to] = message["To"].addresses
     assert to.display_name == "María José Peña"
     assert to.addr_spec == "maria.pena@gmail.com"
-    raw_header = render_credential_email(credential(), sender=SENDER).as_bytes().split(b"\r\n")
+    raw_header = (
+        render_credential_email(credential(), sender=SENDER, translations=SPANISH).as_bytes().split(b"\r\n")
+    )
     to_line = next(line for line in raw_header if line.startswith(b"To:"))
     assert to_line.isascii()
     assert b"=?utf-8?" in to_line
@@ -81,7 +89,7 @@ def test_sender_name_can_be_changed() -> None:
 
 def test_date_and_message_id_headers() -> None:
     when = datetime(2025, 2, 3, 14, 30, tzinfo=UTC)
-    message = render_credential_email(credential(), sender=SENDER, now=when)
+    message = render_credential_email(credential(), sender=SENDER, translations=SPANISH, now=when)
     back = email.message_from_bytes(message.as_bytes(), policy=policy.default)
     assert parsedate_to_datetime(back["Date"]) == when
     assert re.fullmatch(r"<[^@<>\s]+@misena\.edu\.co>", back["Message-ID"])
@@ -176,13 +184,13 @@ def test_line_breaks_in_the_name_cannot_inject_headers() -> None:
 def test_line_breaks_in_addresses_are_refused(recipient: str, sender: str) -> None:
     data = CredentialEmail(recipient, "Ana", "1@misena.edu.co", "x")
     with pytest.raises(ValueError, match="CR or LF"):
-        render_credential_email(data, sender=sender)
+        render_credential_email(data, sender=sender, translations=SPANISH)
 
 
 def test_malformed_recipient_is_refused() -> None:
     data = CredentialEmail("not an address", "Ana", "1@misena.edu.co", "x")
     with pytest.raises(ValueError, match=r"."):
-        render_credential_email(data, sender=SENDER)
+        render_credential_email(data, sender=SENDER, translations=SPANISH)
 
 
 def test_greeting_collapses_whitespace_like_the_header() -> None:
@@ -195,14 +203,14 @@ def test_password_is_kept_out_of_repr() -> None:
 
 
 def test_gmail_raw_is_base64url_of_the_message_bytes() -> None:
-    message = render_credential_email(credential(), sender=SENDER)
+    message = render_credential_email(credential(), sender=SENDER, translations=SPANISH)
     raw = to_gmail_raw(message)
     assert re.fullmatch(r"[A-Za-z0-9_=-]+", raw)  # URL-safe alphabet: no '+' or '/'
     assert base64.urlsafe_b64decode(raw) == message.as_bytes()
 
 
 def test_gmail_raw_round_trips_to_the_same_message() -> None:
-    raw = to_gmail_raw(render_credential_email(credential(), sender=SENDER))
+    raw = to_gmail_raw(render_credential_email(credential(), sender=SENDER, translations=SPANISH))
     back = email.message_from_bytes(base64.urlsafe_b64decode(raw), policy=policy.default)
     assert back["Subject"] == SUBJECT
     assert isinstance(back, EmailMessage)
@@ -211,7 +219,7 @@ def test_gmail_raw_round_trips_to_the_same_message() -> None:
 
 def test_no_line_exceeds_rfc5322_limit() -> None:
     long_name = "Ñandú " * 60
-    message = render_credential_email(credential(name=long_name.strip()), sender=SENDER)
+    message = render_credential_email(credential(name=long_name.strip()), sender=SENDER, translations=SPANISH)
     lines = message.as_bytes().split(b"\r\n")
     assert max(len(line) for line in lines) <= 998
     assert all(line.isascii() for line in lines)  # 7-bit safe on any relay
@@ -229,7 +237,7 @@ def rfc2047_display_name(raw_message: bytes) -> str:
 
 def test_long_folded_name_decodes_per_rfc2047() -> None:
     name = "José Ángel Núñez Ibáñez Muñoz Gutiérrez Sánchez López Hernández Peñaranda"
-    raw = render_credential_email(credential(name=name), sender=SENDER).as_bytes()
+    raw = render_credential_email(credential(name=name), sender=SENDER, translations=SPANISH).as_bytes()
     assert rfc2047_display_name(raw) == name
 
 
@@ -242,10 +250,27 @@ names = st.text(
 @settings(max_examples=60)
 @given(name=names, password=st.text(alphabet=st.characters(codec="ascii", min_codepoint=33)))
 def test_any_name_and_password_round_trip(name: str, password: str) -> None:
-    raw = render_credential_email(credential(name=name, password=password), sender=SENDER)
+    raw = render_credential_email(
+        credential(name=name, password=password), sender=SENDER, translations=SPANISH
+    )
     raw_bytes = raw.as_bytes()
     assert rfc2047_display_name(raw_bytes) == " ".join(name.split())
     assert max(len(line) for line in raw_bytes.split(b"\r\n")) <= 998
     message = email.message_from_bytes(raw_bytes, policy=policy.default)
     assert isinstance(message, EmailMessage)
     assert f"Contraseña temporal: {password}\n" in body(message, "plain")
+
+
+def test_the_words_come_from_the_catalogue_handed_in() -> None:
+    """The templates say their words in English through jinja2.ext.i18n; the caller's
+    translations choose the language (English with none), and the layout stays the same."""
+    english = render_credential_email(credential(), sender=SENDER, translations=NullTranslations())
+    back = email.message_from_bytes(english.as_bytes(), policy=policy.default)
+    assert isinstance(back, EmailMessage)
+    assert back["Subject"] == "Your Mi SENA account is ready: sign-in details"
+    assert back["Content-Language"] == "en"
+    assert body(back, "plain").startswith("Hello, María José Peña:")
+    assert "Temporary password: " + PASSWORD in body(back, "plain")
+    assert '<html lang="en">' in body(back, "html")
+    assert parsed()["Content-Language"] == "es"
+    assert '<html lang="es">' in body(parsed(), "html")

@@ -23,6 +23,7 @@ from workspace.rate_rule import (
     commit,
     current_rate,
     earliest,
+    headroom,
     refuse,
 )
 
@@ -157,3 +158,22 @@ def test_a_single_refusal_at_the_right_rate_costs_little() -> None:
     for _ in range(960):
         pacer.acquire()
     assert clock[0] <= 100 + 0.2  # 960 permits at 9.6/s take 100 s unrefused
+
+
+def test_headroom_is_what_a_caller_would_be_granted_now() -> None:
+    """Full burst when idle, one permit less per permit taken, refilled at the rate; none while
+    paused by a long Retry-After (what ``misena_quota_headroom`` reports)."""
+    queries = Budget(2.0, burst=5)
+    idle = BucketState()
+    assert headroom(idle, queries, 100.0) == 5
+    taken = commit(commit(commit(idle, queries, 100.0, 1), queries, 100.0, 1), queries, 100.0, 1)
+    assert headroom(taken, queries, 100.0) == 2
+    assert earliest(taken, queries, 100.0, 2) == 100.0, "2 would be granted at once"
+    assert earliest(taken, queries, 100.0, 3) > 100.0, "3 would wait"
+    assert headroom(taken, queries, 100.5) == 3, "one more every 1 / rate seconds"
+    assert headroom(taken, queries, 1000.0) == 5, "never above the burst"
+    emptied = commit(idle, queries, 100.0, 5)
+    assert headroom(emptied, queries, 100.0) == 0
+    paused = refuse(idle, queries, now=100.0, retry_after=30.0)
+    assert headroom(paused, queries, 110.0) == 0
+    assert headroom(paused, queries, 130.0) == 5

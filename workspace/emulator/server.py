@@ -43,6 +43,9 @@ class BackgroundServer:
                 app,
                 host=host,
                 port=self.port,
+                # uvicorn leaves logging to the process: in demo mode the service shares it, and
+                # its lines must stay the service's JSON lines (app.logging_setup).
+                log_config=None,
                 log_level="warning",
                 access_log=False,
                 lifespan="on" if name != "emulator" else "off",

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from app.db.states import AccountStatus
 from app.errors import UnavailableError
 from app.http.v1.deps import Limit, PageToken, Reader, ServicesDep, Writer, problems
-from app.http.v1.schemas import Accepted, ActionRequest, ExcludeRequest, PageOf, SuspendRequest
+from app.http.v1.schemas import Accepted, ActionRequest, ExcludeRequest, PageOf, ResendRequest, SuspendRequest
 from app.lookup import queries
 from app.lookup.schemas import PersonDetail, PersonSummary, WorkspaceState
 from app.runtime.services import Services
@@ -79,8 +79,8 @@ def _live(services: Services, workspace: WorkspaceState) -> dict[str, Any] | Non
     except WorkspaceError as exc:
         error = type(exc).__name__
         raise UnavailableError(
-            Text(es=f"No se pudo leer la cuenta: {error}.", en=f"Could not read the account: {error}."),
-            title="Google unavailable",
+            Text("Could not read the account: {error}.", error=error),
+            title=Text("Google unavailable"),
         ) from exc
     return user.model_dump(mode="json") if user else None
 
@@ -107,11 +107,11 @@ def reconcile_person(
     "/{person_id}/resend-credentials",
     status_code=202,
     response_model=Accepted,
-    responses=problems(404, 409),
-    summary="New password, emailed to the personal email on record",
+    responses=problems(404, 409, 422),
+    summary="New password, emailed to the personal email on record (a reason is required)",
 )
 def resend_credentials(
-    services: ServicesDep, caller: Writer, person_id: PersonId, body: ActionRequest = _NO_REASON
+    services: ServicesDep, caller: Writer, person_id: PersonId, body: ResendRequest
 ) -> Accepted:
     services.staff.resend_credentials(person_id, caller.actor, body.reason)
     return _accepted("person.resend_credentials", person_id)

@@ -44,6 +44,14 @@ class ExcludeRequest(SuspendRequest):
     pass
 
 
+class ResendRequest(SuspendRequest):
+    """A new password is a security action, like a suspension: IT staff say why (the ticket)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "Olvidó la contraseña, ticket 4712"}]}
+    )
+
+
 class HoldDecision(BaseModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"ids": [12, 13], "reason": "Verified with Sofia"}]}

@@ -6,19 +6,25 @@ import tempfile
 from datetime import datetime
 from typing import Annotated, Any, BinaryIO, cast
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.db.models import SyncItem
 from app.db.states import SyncItemState, SyncRunStatus
+from app.errors import TooLargeError, UnsupportedMediaError
 from app.http.problems import ProblemError
 from app.http.v1.deps import Limit, PageToken, ServicesDep, problems
 from app.http.v1.schemas import PageOf
+from app.i18n import negotiate
 from app.runtime.services import Services
 from app.staff.tokens import Caller, Scope, require
+from app.sync.plan_export import ExportFormat, plan_chunks
 from app.sync.pull import pull_and_plan
 from app.sync.queries import items_page, runs_page
+from app.texts import Text
+from sofia_sync.bulk_plan import PlanAction
 from sofia_sync.contract import Instant
 from sofia_sync.storable import StoredText
 
@@ -47,7 +53,10 @@ class SyncRunOut(BaseModel):
     roster_rows: int
     roster_people: int
     bad_rows: int
-    roster_errors: list[dict[str, Any]] = Field(description="Line and reason of the first bad rows.")
+    roster_errors: list[dict[str, Any]] = Field(
+        description="Line and reason of the first bad rows "
+        "(`reason` in the language Accept-Language asks for)."
+    )
     managed_in_scope: int
     suspensions: int
     directory_calls: int = Field(description="Directory API calls the plan's snapshot spent.")
@@ -66,10 +75,21 @@ class SyncItemOut(BaseModel):
 
     id: int
     person_key: str
-    action: str
-    detail: str
+    first_names: str | None = Field(description="As the roster gave them (misena's, if absent from it).")
+    last_names: str | None
+    document: str | None = Field(description="The document number masked: never the whole number.")
+    action: PlanAction = Field(description="`grace`: absent, suspended when the grace period ends.")
+    detail: str = Field(description="Why, in English.")
+    reason: str = Field(
+        default="", description="Why, in the language Accept-Language asks for (English or Spanish)."
+    )
     source: str
     state: SyncItemState
+
+    @classmethod
+    def of(cls, item: SyncItem, language: str) -> SyncItemOut:
+        reason = (item.detail_es if language == "es" else None) or item.detail
+        return cls.model_validate(item).model_copy(update={"reason": reason})
 
 
 class ApplyRequest(BaseModel):
@@ -94,10 +114,26 @@ class PullRequest(BaseModel):
     )
 
 
-def sync_run_out(services: Services, run_id: int) -> SyncRunOut:
-    out = SyncRunOut.model_validate(services.sync.show(run_id))
+def sync_run_out(services: Services, run_id: int, language: str = "en") -> SyncRunOut:
+    out = localized(SyncRunOut.model_validate(services.sync.show(run_id)), language)
     out.progress = services.sync.progress(run_id)
     return out
+
+
+def localized(run: SyncRunOut, language: str) -> SyncRunOut:
+    """The run with each bad row's reason in ``language`` (both were worded when planned)."""
+    run.roster_errors = [
+        {
+            "line": error.get("line"),
+            "reason": (error.get("reason_es") if language == "es" else None) or error.get("reason"),
+            "kept": error.get("kept", False),
+        }
+        for error in run.roster_errors
+    ]
+    return run
+
+
+AcceptLanguage = Annotated[str | None, Header(include_in_schema=False)]
 
 
 @router.post(
@@ -126,16 +162,19 @@ async def plan_sync(
     exported_at: Annotated[
         Instant | None, Query(description="When Sofia Plus exported it (default: now).")
     ] = None,
+    accept_language: AcceptLanguage = None,
 ) -> SyncRunOut:
     media = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
     if media not in ROSTER_TYPES:
-        raise ProblemError(415, "Unsupported media type", "Send the roster as text/csv or XLSX.")
+        raise ProblemError(415, UnsupportedMediaError.title, Text("Send the roster as text/csv or XLSX."))
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > MAX_ROSTER_BYTES:
-                raise ProblemError(413, "Payload too large", f"The limit is {MAX_ROSTER_BYTES} bytes.")
+                raise ProblemError(
+                    413, TooLargeError.title, Text("The limit is {limit} bytes.", limit=MAX_ROSTER_BYTES)
+                )
             spool.write(chunk)
         spool.seek(0)
         run_id = await run_in_threadpool(
@@ -146,7 +185,7 @@ async def plan_sync(
             source_name=source_name,
             exported_at=exported_at,
         )
-    return await run_in_threadpool(sync_run_out, services, run_id)
+    return await run_in_threadpool(sync_run_out, services, run_id, negotiate(accept_language))
 
 
 @router.post(
@@ -166,7 +205,9 @@ async def plan_sync(
     ),
     summary="Plan a bulk sync from the roster Sofia Plus publishes (pulled over HTTP)",
 )
-async def pull_sync(services: ServicesDep, caller: Runner, body: PullRequest) -> SyncRunOut:
+async def pull_sync(
+    services: ServicesDep, caller: Runner, body: PullRequest, accept_language: AcceptLanguage = None
+) -> SyncRunOut:
     """Downloads the export for the scope from the configured Sofia Plus endpoint and plans it
     exactly as an uploaded one (`POST /v1/sync-runs`): nothing changes until it is applied."""
     run_id = await run_in_threadpool(
@@ -177,16 +218,21 @@ async def pull_sync(services: ServicesDep, caller: Runner, body: PullRequest) ->
         actor=caller.actor,
         max_bytes=MAX_ROSTER_BYTES,
     )
-    return await run_in_threadpool(sync_run_out, services, run_id)
+    return await run_in_threadpool(sync_run_out, services, run_id, negotiate(accept_language))
 
 
 @router.get("", response_model=PageOf[SyncRunOut], responses=problems(400), summary="Sync runs, newest first")
 def list_sync_runs(
-    services: ServicesDep, _: Runner, limit: Limit = 20, page_token: PageToken = None
+    services: ServicesDep,
+    _: Runner,
+    limit: Limit = 20,
+    page_token: PageToken = None,
+    accept_language: AcceptLanguage = None,
 ) -> PageOf[SyncRunOut]:
+    language = negotiate(accept_language)
     with services.sessions() as session:
         page = runs_page(session, page_token=page_token, limit=limit)
-        items = [SyncRunOut.model_validate(run) for run in page.items]
+        items = [localized(SyncRunOut.model_validate(run), language) for run in page.items]
     return PageOf(items=items, next_page_token=page.next_page_token)
 
 
@@ -196,8 +242,10 @@ def list_sync_runs(
     responses=problems(404),
     summary="One run: counts, refusal, progress",
 )
-def get_sync_run(services: ServicesDep, _: Runner, run_id: RunId) -> SyncRunOut:
-    return sync_run_out(services, run_id)
+def get_sync_run(
+    services: ServicesDep, _: Runner, run_id: RunId, accept_language: AcceptLanguage = None
+) -> SyncRunOut:
+    return sync_run_out(services, run_id, negotiate(accept_language))
 
 
 @router.get(
@@ -210,30 +258,60 @@ def list_sync_items(
     services: ServicesDep,
     _: Runner,
     run_id: RunId,
-    action: Annotated[Annotated[str, StoredText(16)] | None, Query()] = None,
+    action: PlanAction | None = None,
     state: SyncItemState | None = None,
     limit: Limit = 50,
     page_token: PageToken = None,
+    accept_language: AcceptLanguage = None,
 ) -> PageOf[SyncItemOut]:
     sync_run_out(services, run_id)
+    language = negotiate(accept_language)
     with services.sessions() as session:
-        page = items_page(session, run_id, action=action, state=state, page_token=page_token, limit=limit)
-        items = [SyncItemOut.model_validate(item) for item in page.items]
+        page = items_page(
+            session,
+            run_id,
+            action=action.value if action else None,
+            state=state,
+            page_token=page_token,
+            limit=limit,
+        )
+        items = [SyncItemOut.of(item, language) for item in page.items]
     return PageOf(items=items, next_page_token=page.next_page_token)
 
 
 @router.get(
     "/{run_id}/plan.csv",
     response_class=StreamingResponse,
-    responses={**problems(404), 200: {"content": {"text/csv": {}}, "description": "The whole plan as CSV."}},
-    summary="Export the plan as CSV",
+    responses={
+        **problems(404),
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "The whole plan, one row per person: names as the roster gave them, the "
+            "masked document, action, reason, source and state. `format=excel` (the default): "
+            "`;`-separated UTF-8 with a byte-order mark, Spanish headers, actions and reasons, "
+            "as Excel opens it on a Spanish-locale Windows. `format=csv`: `,`-separated UTF-8 "
+            "without BOM, English headers and the action codes.",
+        },
+    },
+    summary="Export the plan for review (Excel, or plain CSV)",
 )
-def export_sync_plan(services: ServicesDep, _: Runner, run_id: RunId) -> StreamingResponse:
+def export_sync_plan(
+    services: ServicesDep,
+    _: Runner,
+    run_id: RunId,
+    export: Annotated[
+        ExportFormat, Query(alias="format", description="excel (default) or csv.")
+    ] = ExportFormat.EXCEL,
+) -> StreamingResponse:
     sync_run_out(services, run_id)
+    language = "es" if export is ExportFormat.EXCEL else "en"
     return StreamingResponse(
-        services.sync.export_csv(run_id),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="sync-{run_id}.csv"'},
+        plan_chunks(services.sync.export_rows(run_id), export),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="sync-{run_id}.csv"',
+            "Content-Language": language,
+        },
     )
 
 
@@ -243,6 +321,12 @@ def export_sync_plan(services: ServicesDep, _: Runner, run_id: RunId) -> Streami
     responses=problems(404, 409),
     summary="Apply a plan (queue its work)",
 )
-async def apply_sync(services: ServicesDep, caller: Runner, run_id: RunId, body: ApplyRequest) -> SyncRunOut:
+async def apply_sync(
+    services: ServicesDep,
+    caller: Runner,
+    run_id: RunId,
+    body: ApplyRequest,
+    accept_language: AcceptLanguage = None,
+) -> SyncRunOut:
     await run_in_threadpool(lambda: services.sync.apply(run_id, actor=caller.actor, confirm=body.confirm))
-    return await run_in_threadpool(sync_run_out, services, run_id)
+    return await run_in_threadpool(sync_run_out, services, run_id, negotiate(accept_language))

@@ -77,7 +77,9 @@ def _everywhere(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> tuple[str,
         actor="test",
         source_name="reporte.csv",
     )
-    [item] = [i for i in harness.services.sync.export_csv(run_id) if KEY in i]
+    [item] = [
+        f",{i.action},{i.detail}" for i in harness.services.sync.export_rows(run_id) if i.person_key == KEY
+    ]
     body = page.json()
     return body["account_status"], body["status_reason"], json.loads(shown.stdout)["account_status"], item
 

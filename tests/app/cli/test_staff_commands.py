@@ -319,9 +319,12 @@ def test_action_usage_mistakes_exit_2_and_change_nothing(harness: Harness, run: 
     assert run("accounts", "reconcile", "1098765432", "--actor", "ana").exit_code == 2, "the token acts"
     assert run("accounts", "unsuspend").exit_code == 2
     assert run("accounts", "include", "1098765432").exit_code == 4, "409: not excluded"
-    assert run("accounts", "resend-credentials", "--id", "4242").exit_code == 3, "404"
-    with harness.services.sessions() as session:
-        assert session.scalars(select(AuditEvent).where(AuditEvent.action != "token.create")).all() == []
+    assert run("accounts", "resend-credentials", "1098765432").exit_code == 2, "--reason is required"
+    assert run("accounts", "resend-credentials", "--id", "4242", "--reason", "Ticket 4713").exit_code == 3, (
+        "404"
+    )
+    with harness.services.sessions() as session:  # the CLI's token and the account misena created
+        assert [e.action for e in session.scalars(select(AuditEvent))] == ["token.create", "account.create"]
 
 
 # -- jobs ----------------------------------------------------------------------------------

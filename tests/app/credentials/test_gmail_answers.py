@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app.i18n import translations
 from tests.support.fast_retry import FAST_RETRY, SleepRecorder
 from tests.support.harness import SENDER
 from workspace.credential_email import CredentialEmail, render_credential_email
@@ -26,6 +27,7 @@ def message() -> Any:
             temporary_password="Kp7q-wXq2-Rt9m-Ac4d",
         ),
         sender=SENDER,
+        translations=translations("es"),
     )
 
 

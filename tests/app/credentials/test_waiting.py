@@ -124,13 +124,13 @@ def test_a_waiting_delivery_shows_its_estimate_in_the_api_and_the_metrics(
     assert delivery["last_error"].startswith("Waiting for sender capacity")
     assert delivery["attempts"] == 0
     metrics = httpx.get(harness.base_url + "metrics").text
-    assert "misena_credentials_waiting 1.0" in metrics
+    assert 'misena_credentials{state="waiting_capacity"} 1.0' in metrics
 
     move_clocks(harness, timedelta(hours=24, seconds=5))
     harness.drain()
     [delivery] = staff.get(f"/v1/people/{person}").json()["deliveries"]
     assert (delivery["status"], delivery["next_attempt_at"], delivery["attempts"]) == ("sent", None, 1)
-    assert "misena_credentials_waiting 0.0" in httpx.get(harness.base_url + "metrics").text
+    assert 'misena_credentials{state="waiting_capacity"} 0.0' in httpx.get(harness.base_url + "metrics").text
 
 
 def test_a_refused_personal_email_is_dead_lettered_with_a_reason_staff_can_act_on(

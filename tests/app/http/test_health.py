@@ -93,7 +93,7 @@ def test_readyz_reports_the_queue(served: tuple[Harness, str]) -> None:
     assert body["oldest_due_job_seconds"] == 0
     assert body["workers"] == {"loops": 3, "failing": [], "dead": []}
     metrics = httpx.get(base + "metrics").text
-    assert 'misena_jobs{state="pending"}' in metrics
+    assert 'misena_jobs{kind="reconcile",state="pending"}' in metrics
     assert "misena_oldest_due_job_seconds" in metrics
     assert 'misena_loop_heartbeat_age_seconds{loop="worker-0"}' in metrics
     assert "misena_database_up 1.0" in metrics

@@ -348,3 +348,27 @@ def test_counts_by_state(sessions: sessionmaker[Session], clock: FakeClock, queu
     queue.fail(b.id, "w", "no", retryable=False)
     assert queue.counts() == {"pending": 1, "running": 1, "done": 1, "dead": 1}
     assert c.id not in (a.id, b.id)
+
+
+def test_health_by_kind_and_the_oldest_due_wait_of_each(
+    sessions: sessionmaker[Session], clock: FakeClock, queue: JobQueue
+) -> None:
+    """What ``misena_jobs{kind,state}`` and ``misena_oldest_due_job_seconds{kind}`` report."""
+    people = add_people(sessions, 3)
+    start = clock.now
+    _enqueue(sessions, clock, people[0])  # due now
+    _enqueue(sessions, clock, people[1], run_after=start + timedelta(minutes=10))  # a retry, not a backlog
+    _enqueue(sessions, clock, people[2], DELIVER, run_after=start + timedelta(seconds=30))
+    clock.now = start + timedelta(minutes=1)
+    health = queue.health()
+    assert health.by_kind == {
+        RECONCILE: {"pending": 2, "running": 0, "done": 0, "dead": 0},
+        DELIVER: {"pending": 1, "running": 0, "done": 0, "dead": 0},
+    }
+    assert health.oldest_due_by_kind == {RECONCILE: 60.0, DELIVER: 30.0}
+    assert (health.counts["pending"], health.oldest_due_seconds) == (3, 60.0)
+    [claimed] = queue.claim("w", kinds=[DELIVER])
+    queue.complete(claimed.id, "w")
+    health = queue.health()
+    assert health.by_kind[DELIVER] == {"pending": 0, "running": 0, "done": 1, "dead": 0}
+    assert health.oldest_due_by_kind[DELIVER] == 0.0, "no due job of that kind: 0"

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from app.clock import wall_seconds
 from app.db.engine import make_engine, session_factory
-from app.quota.shared import SharedQuota
+from app.quota.shared import SharedQuota, headroom_by_kind
 from workspace.google_quotas import DIRECTORY_QUERIES, USER_CREATES, BudgetBook, gmail_sends
 
 BOOK = BudgetBook.of(queries_per_minute=600, creates_per_second=5, sends_per_minute=60)
@@ -132,3 +132,25 @@ def test_threads_of_two_replicas_never_exceed_the_rate_together(replicas: Callab
     assert len(grants) == 40
     gaps = [later - earlier for earlier, later in itertools.pairwise(grants)]
     assert min(gaps) >= 0.2 - 1e-6
+
+
+def test_headroom_is_read_from_the_shared_rows_at_scrape_time(engine: Engine) -> None:
+    """``misena_quota_headroom``: what any replica could be granted now, whoever took the permits."""
+    fake = FakeTime()
+    sessions = session_factory(engine)
+    quota = SharedQuota(sessions, BOOK, now=fake.clock, sleep=fake.sleep)
+    senders = ("uno@misena.edu.co", "dos@misena.edu.co")
+
+    def scraped() -> dict[str, int]:
+        return headroom_by_kind(sessions, BOOK, fake.now, senders)
+
+    assert scraped() == {"directory.queries": 20, "directory.creates": 1, "gmail.sends": 5}, "unused: full"
+    for _ in range(3):
+        quota.take(DIRECTORY_QUERIES)
+    quota.take(DIRECTORY_QUERIES, USER_CREATES)
+    quota.take(gmail_sends(senders[0]), cost=5)
+    assert scraped() == {"directory.queries": 16, "directory.creates": 0, "gmail.sends": 5}, "one sender left"
+    quota.take(gmail_sends(senders[1]), cost=5)
+    assert scraped()["gmail.sends"] == 0, "no sender can send now"
+    fake.now += 1.0  # 10 queries a second, 5 creations, one send a second per sender
+    assert scraped() == {"directory.queries": 20, "directory.creates": 1, "gmail.sends": 1}

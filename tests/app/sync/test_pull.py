@@ -61,13 +61,13 @@ def roster_answer(body: bytes, exported: datetime) -> httpx.Response:
     )
 
 
-def post_pull(harness: Harness, token: str, body: dict[str, Any]) -> httpx.Response:
-    return httpx.post(
-        harness.base_url + "v1/sync-runs/pull",
-        json=body,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=60,
-    )
+def post_pull(
+    harness: Harness, token: str, body: dict[str, Any], language: str | None = None
+) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"}
+    if language is not None:
+        headers["Accept-Language"] = language
+    return httpx.post(harness.base_url + "v1/sync-runs/pull", json=body, headers=headers, timeout=60)
 
 
 def runs(harness: Harness) -> int:
@@ -109,7 +109,7 @@ def test_a_pulled_roster_is_planned_like_the_same_file_uploaded(
     assert run["created_by"] == "token:mesa-de-ayuda"
     assert run["counts"]["create"] == 1
     assert run["counts"]["update"] == 1
-    assert run["counts"]["suspend"] == 1
+    assert run["counts"]["grace"] == 1, "left out of the export: suspended when the grace ends"
     assert run["roster_people"] == len(PEOPLE)
     assert runner.get(f"/v1/sync-runs/{run['id']}").json() == run, "stored as answered"
 
@@ -128,8 +128,13 @@ def test_a_pulled_roster_is_planned_like_the_same_file_uploaded(
 def test_without_a_configured_url_the_pull_is_refused(harness: Harness, sofia: respx.Route) -> None:
     runner = staff_client(harness, Scope.SYNC_RUN)
     problem = assert_problem(post_pull(harness, runner.token, {"scope": "all"}), 409)
-    assert "MISENA_SOFIA_ROSTER_URL" in problem["detail"]
-    assert "No hay una URL de Sofia Plus configurada" in problem["detail"]
+    assert problem["detail"].startswith("No Sofia Plus roster URL is configured (MISENA_SOFIA_ROSTER_URL")
+    assert problem["title"] == "Sofia Plus roster pull not configured"
+    answer = post_pull(harness, runner.token, {"scope": "all"}, language="es-CO,es;q=0.9,en;q=0.5")
+    spanish = assert_problem(answer, 409)
+    assert answer.headers["content-language"] == "es"
+    assert spanish["detail"].startswith("No hay una URL de Sofia Plus configurada para descargar el reporte")
+    assert spanish["title"] == "La descarga del reporte de Sofia Plus no está configurada"
     assert not sofia.called
     assert runs(harness) == 0
 
@@ -140,10 +145,11 @@ def test_a_token_refused_upstream_is_a_502_naming_the_reason(
     harness = make_harness(**PULL)
     sofia.mock(return_value=httpx.Response(401, json={"error": "invalid_token"}))
     runner = staff_client(harness, Scope.SYNC_RUN)
-    problem = assert_problem(post_pull(harness, runner.token, {"scope": "all"}), 502)
+    problem = assert_problem(post_pull(harness, runner.token, {"scope": "all"}, language="es"), 502)
     assert problem["detail"].startswith("token_refused: ")
     assert "HTTP 401" in problem["detail"]
     assert "rechazó el token" in problem["detail"]
+    assert problem["title"] == "Sofia Plus no entregó el reporte"
     assert sofia.call_count == 1
     assert runs(harness) == 0
 
@@ -166,7 +172,14 @@ def test_a_bad_scope_is_refused_before_anything_is_downloaded(
     harness = make_harness(**PULL)
     runner = staff_client(harness, Scope.SYNC_RUN)
     problem = assert_problem(post_pull(harness, runner.token, {"scope": "ficha:2758392"}), 422)
-    assert problem["errors"][0]["field"] == "scope"
+    assert problem["errors"] == [
+        {"field": "scope", "message": "a scope is 'all', 'regional:<code>' or 'centro:<code>'"}
+    ]
+    spanish = assert_problem(post_pull(harness, runner.token, {"scope": "ficha:2758392"}, language="es"), 422)
+    assert spanish["title"] == "Alcance no válido"
+    assert spanish["errors"] == [
+        {"field": "scope", "message": "el alcance es 'all', 'regional:<código>' o 'centro:<código>'"}
+    ]
     assert not sofia.called
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import json
 import sys
 from typing import Any
 
@@ -23,6 +24,7 @@ from app.sync.runs import SyncRuns
 from tests.support.harness import Harness, HarnessFactory
 from tests.support.roster_files import csv_bytes, fake_rows
 from tests.support.roster_sync import KNOWN, enroll_known, roster, row
+from tests.support.staff_api import assert_problem
 from tests.support.staff_client import cli_environment, staff_client
 
 OTHER = ("9501", "Centro Agroindustrial", "63", "Quindío")
@@ -50,9 +52,19 @@ def test_a_plan_names_every_action_and_changes_nothing(managed: Harness) -> None
     assert run.counts["create"] == 2
     assert run.counts["update"] == 1
     assert run.counts["move"] == 1
-    assert run.counts["suspend"] == 1
+    assert run.counts["suspend"] == 0, "the one left out is inside the grace period"
+    assert run.counts["grace"] == 1
     assert run.counts["unchanged"] == 17
+    assert run.suspensions == 1, "what the safety check weighs: suspended now or when the grace ends"
     assert run.status == "planned", "1 suspension of 20 managed accounts is 5%: not above the limit"
+    with managed.services.sessions() as session:
+        items = list(session.scalars(select(SyncItem).where(SyncItem.run_id == run_id)))
+    assert {action: sum(1 for i in items if i.action == action) for action in run.counts} == run.counts
+    [grace] = [i for i in items if i.action == "grace"]
+    assert (grace.person_key, grace.source) == (f"CC:{KNOWN[19]}", "absent")
+    assert grace.detail.startswith("absent from the roster: in grace until ")
+    assert grace.detail_es is not None
+    assert grace.detail_es.startswith("ausente del reporte: en gracia hasta el ")
     calls = managed.emulator.counters()["calls"]
     assert set(calls) <= {"directory.users.list"}, "the plan reads, it never writes or gets one by one"
     assert run.directory_calls == sum(calls["directory.users.list"].values())
@@ -192,11 +204,25 @@ def test_the_api_plans_shows_exports_and_applies(managed: Harness) -> None:
     assert run["counts"]["create"] == 1
     items = runner.get(f"/v1/sync-runs/{run['id']}/items", action="create").json()["items"]
     assert [i["person_key"] for i in items] == ["CC:1033000111"]
-    exported = runner.get(f"/v1/sync-runs/{run['id']}/plan.csv")
+    assert (items[0]["first_names"], items[0]["last_names"]) == ("NUEVO", "PEÑA TORRES"), (
+        "as the roster has them"
+    )
+    assert items[0]["document"] == "*******111"
+    assert items[0]["reason"] == items[0]["detail"] == "create in /Aprendices/Distrito Capital"
+    spanish = httpx.get(
+        managed.base_url + f"v1/sync-runs/{run['id']}/items",
+        params={"action": "create"},
+        headers={"Authorization": f"Bearer {runner.token}", "Accept-Language": "es-CO"},
+    ).json()["items"]
+    assert spanish[0]["reason"] == "crear en /Aprendices/Distrito Capital"
+    assert_problem(runner.get(f"/v1/sync-runs/{run['id']}/items", action="bogus"), 422, "action")
+    exported = runner.get(f"/v1/sync-runs/{run['id']}/plan.csv", format="csv")
     assert exported.headers["content-type"].startswith("text/csv")
-    lines = list(csv.reader(io.StringIO(exported.text)))
-    assert lines[0] == ["person_key", "action", "detail", "source", "state"]
+    assert not exported.content.startswith(BOM), "plain CSV: no byte-order mark"
+    lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8"))))
+    assert lines[0] == ["Names", "Surnames", "Document", "Action", "Reason", "Source", "State"]
     assert len(lines) == 1 + len(KNOWN) + 1
+    assert lines[-1][:4] == ["NUEVO", "PEÑA TORRES", "*******111", "create"]
     applied = runner.post(f"/v1/sync-runs/{run['id']}/apply", {})
     assert applied.status_code == 200, applied.text
     assert applied.json()["status"] == "applied"
@@ -225,7 +251,7 @@ def test_the_cli_plans_and_applies(
         assert '"status": "applied"' in shown.output
         out = tmp_path / "plan.csv"
         assert runner.invoke(cli, ["sync", "export", str(run_id), "-o", str(out)]).exit_code == 0
-        assert "CC:1033000111,create" in out.read_text("utf-8")
+        assert "ANA MARÍA;PEÑA TORRES;*******111;crear;" in out.read_text("utf-8-sig")
 
 
 def test_a_generated_roster_of_every_document_type_creates_every_account(harness: Harness) -> None:
@@ -244,3 +270,81 @@ def test_a_generated_roster_of_every_document_type_creates_every_account(harness
     sync(harness).apply(run_id, actor="test")
     harness.drain()
     assert harness.emulator.calls("directory.users.insert", 200) == run.counts["create"]
+
+
+BOM = "\ufeff".encode()
+
+
+def test_the_export_opens_in_excel_with_spanish_names_and_masked_documents(managed: Harness) -> None:
+    """The default export is what Excel on a Spanish Windows opens right: a UTF-8 byte-order
+    mark, ``;`` between cells, Spanish headers, actions and reasons. Accented names survive the
+    round trip as the roster gave them, and no document number appears whole."""
+    rows = [row(d) for d in KNOWN[:19]] + [row("1033000111", "JOSÉ ÁNGEL")]
+    rows[-1]["last_names"] = "MUÑOZ PEÑA"
+    run_id = sync(managed).plan(
+        roster(*rows, encoding="utf-8"), scope="all", actor="test", source_name="r.csv"
+    )
+    runner = staff_client(managed, Scope.SYNC_RUN)
+    exported = runner.get(f"/v1/sync-runs/{run_id}/plan.csv")
+    assert exported.status_code == 200, exported.text
+    assert exported.content.startswith(BOM)
+    assert exported.headers["content-language"] == "es"
+    text = exported.content.decode("utf-8-sig")  # how Excel reads a file with the BOM
+    table = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert table[0] == ["Nombres", "Apellidos", "Documento", "Acción", "Motivo", "Origen", "Estado"]
+    by_document = {line[2]: line for line in table[1:]}
+    new = by_document["*******111"]
+    assert new[:5] == [
+        "JOSÉ ÁNGEL",
+        "MUÑOZ PEÑA",
+        "*******111",
+        "crear",
+        "crear en /Aprendices/Distrito Capital",
+    ]
+    assert new[5:] == ["en el reporte", "pendiente"]
+    gone = by_document[f"*****{KNOWN[19][-3:]}"]
+    assert gone[3] == "en gracia"
+    assert gone[4].startswith("ausente del reporte: en gracia hasta el ")
+    assert gone[5] == "ausente del reporte"
+    assert [line[3] for line in table[1:]].count("en gracia") == sync(managed).show(run_id).counts["grace"]
+    for document in [*KNOWN, "1033000111"]:
+        assert document.encode() not in exported.content, "the document is masked, never whole"
+
+
+def _upload(harness: Harness, token: str, body: bytes, language: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
+    if language is not None:
+        headers["Accept-Language"] = language
+    return httpx.post(
+        harness.base_url + "v1/sync-runs", params={"scope": "all"}, content=body, headers=headers, timeout=60
+    )
+
+
+def test_roster_errors_reach_it_staff_in_spanish(harness: Harness) -> None:
+    """What the domain says about a roster (a bad row, an empty file) is worded once, in English,
+    and reaches SENA's staff in Spanish from the catalogue when they ask for it."""
+    runner = staff_client(harness, Scope.SYNC_RUN)
+    rows = [row("1033000111"), row("1033000222", kind="XX")]
+    body = csv_bytes(rows, encoding="utf-8")
+    english = _upload(harness, runner.token, body, None)
+    assert english.status_code == 201, english.text
+    [error] = english.json()["roster_errors"]
+    assert error["line"] == 3
+    assert error["reason"].endswith("unknown document type (expected CC, TI, CE, PEP, PPT or PA)")
+    spanish = _upload(harness, runner.token, body, "es-CO;q=0.9, en;q=0.1").json()
+    [error] = spanish["roster_errors"]
+    assert error["reason"].endswith("tipo de documento desconocido (se espera CC, TI, CE, PEP, PPT o PA)")
+    shown = httpx.get(
+        harness.base_url + f"v1/sync-runs/{spanish['id']}",
+        headers={"Authorization": f"Bearer {runner.token}", "Accept-Language": "es"},
+    ).json()
+    assert shown["roster_errors"] == spanish["roster_errors"]
+    assert "1033000222" not in json.dumps(shown), "a bad row's reason never carries its values"
+
+    empty = assert_problem(_upload(harness, runner.token, b"", "es"), 422, "roster")
+    assert empty["title"] == "No se puede leer el reporte"
+    assert empty["detail"] == "el reporte está vacío"
+    assert empty["errors"] == [{"field": "roster", "message": "el reporte está vacío"}]
+    assert assert_problem(_upload(harness, runner.token, b"", None), 422, "roster")["detail"] == (
+        "the roster is empty"
+    )

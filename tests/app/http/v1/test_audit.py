@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import AuditEvent
+from app.staff.audit import SYSTEM_ACTOR
 from app.staff.tokens import Scope
 from tests.support.events import enrolled, person
 from tests.support.harness import Harness
@@ -61,7 +62,7 @@ def test_each_change_leaves_one_entry_naming_who_what_whom_and_why(harness: Harn
         Step("person.reconcile", lambda: f"{people}/reconcile", {"reason": "r1"}, "r1"),
         Step("job.cancel", lambda: f"/v1/jobs/{job_of_majo('pending')}/cancel", {"reason": "r2"}, "r2"),
         Step("job.retry", lambda: f"/v1/jobs/{job_of_majo('cancelled')}/retry", None, None),
-        Step("person.resend_credentials", lambda: f"{people}/resend-credentials", {"reason": "r3"}, "r3"),
+        Step("person.resend_credentials", lambda: f"{people}/resend-credentials", {"reason": "rr3"}, "rr3"),
         Step("person.suspend", lambda: f"{people}/suspend", {"reason": "uso indebido"}, "uso indebido"),
         Step("person.unsuspend", lambda: f"{people}/unsuspend", None, None),
         Step("person.exclude", lambda: f"{people}/exclude", {"reason": "directivo"}, "directivo"),
@@ -93,7 +94,9 @@ def test_each_change_leaves_one_entry_naming_who_what_whom_and_why(harness: Harn
 
     trail = admin.get(f"/v1/people/{majo}").json()["audit"]
     expected = [step.action for step in reversed(steps) if step.action != "job.retry_dead"]
-    assert [e["action"] for e in trail] == expected, "the person's picture shows their trail"
+    assert [e["action"] for e in trail] == [*expected, "account.create"], (
+        "the person's picture shows their trail"
+    )
 
 
 def test_refused_calls_leave_no_entry_and_change_nothing(harness: Harness) -> None:
@@ -177,8 +180,27 @@ def test_filter_by_actor_action_person_and_time(harness: Harness) -> None:
 
 
 def staff_actions(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Entries of actions on people and jobs (issuing the test's tokens is audited too)."""
-    return [e for e in entries if not e["action"].startswith("token.")]
+    """Entries of IT staff's actions on people and jobs (issuing the test's tokens is audited
+    too, and so is each account misena creates by itself)."""
+    return [e for e in entries if not e["action"].startswith("token.") and e["actor"] != SYSTEM_ACTOR]
+
+
+def test_an_account_the_worker_creates_leaves_an_entry_by_misena(harness: Harness) -> None:
+    """Automatic creations are in the trail too, by misena's own actor, in the transaction that
+    records the account: one per account, none for a person whose creation Google refused."""
+    harness.emulator.set_faults([INVALID_INSERT])
+    enroll(harness, CARLOS)  # refused by Google: no account, no entry
+    enroll(harness, person())
+    majo, carlos = person_id(harness, "TI:1098765432"), person_id(harness, "CC:52123456")
+    admin = api_client(harness, Scope.ADMIN)
+    created = audit_items(admin, actor=SYSTEM_ACTOR, action="account.create")
+    assert [(e["person_id"], e["target"]) for e in created] == [(majo, "1098765432@misena.edu.co")]
+    [entry] = created
+    assert entry["details"]["org_unit"].startswith("/")
+    assert entry["reason"] == "enrolled in Sofia Plus"
+    assert audit_items(admin, person_id=carlos) == []
+    harness.drain()
+    assert len(audit_items(admin, action="account.create")) == 1, "a reconcile that finds it adds none"
 
 
 def test_a_time_without_a_zone_is_not_a_server_error(shared: Harness) -> None:

@@ -43,7 +43,7 @@ OPERATIONS = [
     Operation("GET", "/v1/people", READ, None, 200),
     Operation("GET", "/v1/people/{person_id}", READ, None, 404),
     Operation("POST", "/v1/people/{person_id}/reconcile", WRITE, None, 404),
-    Operation("POST", "/v1/people/{person_id}/resend-credentials", WRITE, None, 404),
+    Operation("POST", "/v1/people/{person_id}/resend-credentials", WRITE, REASON, 404),
     Operation("POST", "/v1/people/{person_id}/suspend", WRITE, REASON, 404),
     Operation("POST", "/v1/people/{person_id}/unsuspend", WRITE, None, 404),
     Operation("POST", "/v1/people/{person_id}/exclude", WRITE, REASON, 404),

@@ -48,9 +48,9 @@ def test_unknown_people_and_jobs_are_404(shared: Harness) -> None:
     admin = api_client(shared, Scope.ADMIN)
     body = assert_problem(admin.get("/v1/people/424242"), 404)
     assert "person" in body["detail"]
-    for action in ("reconcile", "resend-credentials", "unsuspend", "include"):
+    for action in ("reconcile", "unsuspend", "include"):
         assert_problem(admin.post(f"/v1/people/424242/{action}"), 404)
-    for action in ("suspend", "exclude"):
+    for action in ("suspend", "exclude", "resend-credentials"):
         assert_problem(admin.post(f"/v1/people/424242/{action}", {"reason": "Ticket 4711"}), 404)
     body = assert_problem(admin.get("/v1/jobs/424242"), 404)
     assert "job" in body["detail"]
@@ -117,3 +117,35 @@ def test_a_state_outside_its_vocabulary_is_422_naming_the_filter(shared: Harness
         assert "bogus" not in response.text, body
     assert admin.get("/v1/people", state="active").status_code == 200
     assert admin.get("/v1/jobs", kind="deliver_credentials").status_code == 200
+
+
+def test_field_errors_answer_in_the_language_asked_for(shared: Harness) -> None:
+    """Accept-Language: es (a regional tag, q-values) gets the title, detail and each field's
+    message from the Spanish catalogue; English otherwise, and Content-Language says which."""
+    admin = api_client(shared, Scope.ADMIN)
+
+    def people(language: str | None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {admin.token}"}
+        if language is not None:
+            headers["Accept-Language"] = language
+        return httpx.get(shared.base_url + "v1/people", params={"limit": 0}, headers=headers)
+
+    english = people(None)
+    body = assert_problem(english, 422, "limit")
+    assert english.headers["content-language"] == "en"
+    assert body["title"] == "The request breaks the contract"
+    assert body["errors"] == [{"field": "limit", "message": "Input should be greater than or equal to 1"}]
+    for language in ("es", "es-CO", "en;q=0.3, es-CO;q=0.9"):
+        spanish = people(language)
+        body = assert_problem(spanish, 422, "limit")
+        assert spanish.headers["content-language"] == "es"
+        assert body["title"] == "La solicitud no cumple el contrato"
+        assert body["detail"] == "Vea en errors los campos que debe corregir."
+        assert body["errors"] == [{"field": "limit", "message": "Debe ser mayor o igual que 1"}]
+    assert people("es;q=0.2, en").headers["content-language"] == "en"
+    unknown = httpx.get(
+        shared.base_url + "v1/people/424242",
+        headers={"Authorization": f"Bearer {admin.token}", "Accept-Language": "es"},
+    )
+    assert assert_problem(unknown, 404)["detail"] == "No hay ninguna persona con ese id."
+    assert assert_problem(unknown, 404)["title"] == "No encontrado"

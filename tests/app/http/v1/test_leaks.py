@@ -114,7 +114,7 @@ def every_operation(harness: Harness, staff: StaffClient, majo: int, carlos: int
     harness.drain()
     staff.post(f"/v1/people/{majo}/unsuspend")
     staff.post(f"/v1/people/{majo}/exclude", {"reason": "prueba"})
-    staff.post(f"/v1/people/{majo}/resend-credentials")  # 409: excluded
+    staff.post(f"/v1/people/{majo}/resend-credentials", {"reason": "otra vez"})  # 409: excluded
     staff.post(f"/v1/people/{majo}/include")
     harness.drain()
     staff.post("/v1/people/424242/reconcile")  # 404
@@ -124,7 +124,7 @@ def every_operation(harness: Harness, staff: StaffClient, majo: int, carlos: int
     staff.post(f"/v1/jobs/{dead['id']}/retry", {"reason": "Google responde"})
     staff.post("/v1/jobs/retry-dead")
     harness.drain()
-    staff.post(f"/v1/people/{carlos}/resend-credentials")
+    staff.post(f"/v1/people/{carlos}/resend-credentials", {"reason": "correo corregido"})
     [pending] = staff.get("/v1/jobs", state="pending").json()["items"]
     staff.post(f"/v1/jobs/{pending['id']}/cancel", {"reason": "duplicado"})
     staff.post(f"/v1/jobs/{pending['id']}/retry")

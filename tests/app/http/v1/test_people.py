@@ -202,11 +202,16 @@ def test_one_person_whole_and_reconcile_now(harness: Harness) -> None:
     assert delivery["status"] == "sent"
     assert delivery["reason"] == "new_account"
     assert detail["holds"] == []
-    [entry] = detail["audit"]
+    entry, created = detail["audit"]
     assert (entry["action"], entry["actor"], entry["reason"]) == (
         "person.reconcile",
         "token:mesa-de-ayuda",
         "Ticket 4711",
+    )
+    assert (created["action"], created["actor"], created["target"]) == (
+        "account.create",
+        "misena",
+        MAJO_ACCOUNT,
     )
     live = staff.get(f"/v1/people/{majo}", live="true").json()["workspace"]["live"]
     assert live["primary_email"] == MAJO_ACCOUNT
@@ -306,7 +311,7 @@ def test_an_excluded_person_is_left_alone_until_included(harness: Harness) -> No
     for action, body in [
         ("exclude", {"reason": "otra vez"}),
         ("reconcile", {}),
-        ("resend-credentials", {}),
+        ("resend-credentials", {"reason": "olvidó la contraseña"}),
         ("suspend", {"reason": "uso indebido"}),
     ]:
         assert_problem(staff.post(f"/v1/people/{majo}/{action}", body), 409)
@@ -330,7 +335,21 @@ def test_resend_is_refused_without_an_account_or_a_personal_email(harness: Harne
     majo, luisa = person_id(harness, MAJO), person_id(harness, "CC:80123456")
     staff = reader_writer(harness)
     before = snapshot(harness)
-    assert_problem(staff.post(f"/v1/people/{majo}/resend-credentials"), 409)
+    assert_problem(staff.post(f"/v1/people/{majo}/resend-credentials", {"reason": "ticket 4712"}), 409)
     assert_problem(staff.post(f"/v1/people/{majo}/suspend", {"reason": "uso indebido"}), 409)
-    assert_problem(staff.post(f"/v1/people/{luisa}/resend-credentials"), 409)
+    assert_problem(staff.post(f"/v1/people/{luisa}/resend-credentials", {"reason": "ticket 4712"}), 409)
     assert snapshot(harness) == before
+
+
+def test_resend_needs_a_reason_like_a_suspension(harness: Harness) -> None:
+    """A new password is a security action: without a reason (or a blank one) it is a 422
+    naming ``reason``, and nothing is queued or audited."""
+    enroll(harness, person())
+    majo = person_id(harness, MAJO)
+    staff = reader_writer(harness)
+    before = snapshot(harness)
+    for body in ({}, {"reason": None}, {"reason": "  "}):
+        assert_problem(staff.post(f"/v1/people/{majo}/resend-credentials", body), 422, "reason")
+    assert snapshot(harness) == before
+    accepted = staff.post(f"/v1/people/{majo}/resend-credentials", {"reason": "olvidó la contraseña"})
+    assert accepted.status_code == 202, accepted.text
