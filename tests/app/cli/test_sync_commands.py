@@ -64,8 +64,14 @@ def test_a_refused_plan_says_how_to_confirm_and_the_confirmed_one_applies(
 
     exported = misena("sync", "export", str(run["id"]), "-o", "-")
     assert exported.exit_code == 0, exported.output
-    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
-    assert {r["person_key"] for r in rows if r["action"] == "suspend"} == {f"CC:{d}" for d in LEAVING}
+    excel = list(csv.DictReader(io.StringIO(exported.stdout_bytes.decode("utf-8-sig")), delimiter=";"))
+    assert [r["Acción"] for r in excel].count("en gracia") == len(LEAVING), (
+        "the service's Excel file, as sent"
+    )
+    plain = misena("sync", "export", str(run["id"]), "-o", "-", "--format", "csv")
+    assert plain.exit_code == 0, plain.output
+    rows = list(csv.DictReader(io.StringIO(plain.stdout)))
+    assert [r["Action"] for r in rows].count("grace") == len(LEAVING), "absent: suspended after their grace"
     monkeypatch.chdir(tmp_path)
     assert not Path("-").exists(), "`-` is stdout, not a file"
     named = misena("sync", "export", str(run["id"]))
