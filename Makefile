@@ -100,7 +100,8 @@ catalogues: $(STAMP)
 	$(EXTRACT) $(SERVICE_KEYWORDS) -F $(LOCALE)/service.cfg -o $(LOCALE)/misena.pot .
 	site=$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
 	$(EXTRACT) -F $(LOCALE)/cli.cfg -o $(LOCALE)/misena_cli.pot app/cli $$site/typer
-	for domain in misena misena_cli; do \
+	$(EXTRACT) -F $(LOCALE)/console.cfg -o $(LOCALE)/misena_console.pot app/console
+	for domain in misena misena_cli misena_console; do \
 	  if test -f $(LOCALE)/es/LC_MESSAGES/$$domain.po; then \
 	    $(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -D $$domain -l es \
 	      -i $(LOCALE)/$$domain.pot -d $(LOCALE); \

@@ -1,11 +1,12 @@
 """Message catalogues: one language per audience, the words kept out of the code.
 
 Every message is written once, in English, at the place that says it (the *msgid*); its
-Spanish lives in a gettext catalogue under ``app/locale``. Two domains, two audiences:
+Spanish lives in a gettext catalogue under ``app/locale``. Three domains, three audiences:
 
 * ``misena`` — what the service itself says: refusals, roster errors, emails. The API answers
   in English unless the client asks ``Accept-Language: es``; what a SENA person reads is
   rendered in Spanish.
+* ``misena_console`` — the help-desk web console's pages (Jinja2's i18n extension), Spanish.
 * ``misena_cli`` — the staff command line, Spanish always, including the words Typer
   translates itself (its help panels: "Options", "Commands", "Error"). Typer calls Python's
   global :func:`gettext.gettext`, so :func:`install_cli_language` binds the global domain to
@@ -28,6 +29,8 @@ from pathlib import Path
 LOCALE_DIR = Path(__file__).parent / "locale"
 SERVICE_DOMAIN = "misena"
 CLI_DOMAIN = "misena_cli"
+#: The help-desk web console (``app/console``): Spanish always, like the CLI.
+CONSOLE_DOMAIN = "misena_console"
 #: The languages catalogues exist for; English is the msgids themselves.
 LANGUAGES = ("en", "es")
 STAFF_LANGUAGE = "es"

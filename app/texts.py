@@ -42,10 +42,6 @@ class Text(Message):
         """The message as a SENA person reads it."""
         return self.in_language(STAFF_LANGUAGE)
 
-    def both(self) -> str:
-        """English, then Spanish: for an answer read by integrators and IT staff alike."""
-        return f"{self.en} / {self.es}"
-
 
 class Rendered:
     """A message translated from the catalogue when it was said and stored so, in each language

@@ -7,16 +7,30 @@ once, as plugins (pytest only honours ``pytest_plugins`` in the root conftest): 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from app.logging_setup import configure_logging
 from tests.support.google import google_service
 from workspace.emulator.config import EmulatorConfig
 from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import EmulatorServer
 from workspace.google_session import GoogleConnection
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Log as the service does (JSON lines), to the process's real stderr.
+
+    Services run inside the test process beside Typer's ``CliRunner``, which swaps
+    ``sys.stdout`` and ``sys.stderr`` while a command runs: unconfigured, structlog would print
+    the service's request lines into the command's captured output. pytest still captures the
+    real stderr (file descriptor 2) and shows it beside a failure.
+    """
+    configure_logging("INFO", stream=sys.__stderr__)
+
 
 pytest_plugins = ["tests.support.databases", "tests.support.harness", "tests.support.browser"]
 

@@ -213,14 +213,18 @@ def memberships_to_plan(
 
 def note_creation(session: Session, person_id: int, user: WorkspaceUser, now: datetime) -> None:
     """The audit entry of an account misena created by itself, in the transaction that records
-    it: IT staff see automatic creations in ``GET /v1/audit-events`` beside their own actions."""
+    it: IT staff see automatic creations in ``GET /v1/audit-events`` beside their own actions.
+
+    The person is named in ``details``, not by the ``person_id`` foreign key: the trail is
+    append-only, and a person created under a new document before Sofia Plus reported the
+    change is later folded into the older row and deleted (:func:`app.people.merge.absorb`),
+    which an entry pointing at the row would forbid."""
     audit(
         session,
         actor=ACTOR,
         action=CREATED,
         at=now,
-        person_id=person_id,
         target=user.primary_email,
         reason="enrolled in Sofia Plus",
-        details={"org_unit": user.org_unit_path, "google_user_id": user.id},
+        details={"person_id": person_id, "org_unit": user.org_unit_path, "google_user_id": user.id},
     )

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from structlog.contextvars import bound_contextvars
 
+from app.console import install_console
 from app.db.engine import concurrent_writers
 from app.errors import MisenaError, TooLargeError
 from app.http.docs import OPENAPI_URL, install_docs
@@ -142,6 +143,7 @@ def create_app(
     install_v1(app)
     install_openapi(app)
     install_docs(app)
+    install_console(app, services)
     app.add_middleware(HttpGuard)  # added late, so it wraps every other middleware (the schema gate too)
     app.add_middleware(RequestMetrics)  # counts the guard's answers too
     app.add_middleware(RequestContext)  # outermost: the guard's answers and log lines carry the id

@@ -17,7 +17,6 @@ can fix the input; they never echo the submitted values, which may hold document
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -93,13 +92,6 @@ def problem_response(
 def language_of(request: Request) -> str:
     """The language the client asked to be answered in (English unless it prefers Spanish)."""
     return negotiate(request.headers.get("accept-language"))
-
-
-def field_errors(
-    errors: Iterable[Any], *, skip_prefix: Sequence[str] = (), language: str = "en"
-) -> list[FieldError]:
-    """Pydantic errors → named fields; messages only, never the input values."""
-    return _fields(field_problems(errors, skip_prefix=skip_prefix), language)
 
 
 def _fields(problems: Iterable[FieldProblem], language: str) -> list[FieldError]:

@@ -25,7 +25,6 @@ from app.staff.schemas import AuditOut
 from app.texts import Text
 from sofia_sync.policy import PolicySettings, desired_account, staff_suspension
 
-DOCUMENT_SHAPE = Text("The document is a number (1098765432) or type:number (TI:1098765432).")
 #: How many jobs, deliveries, holds and audit entries the detail shows, newest first.
 HISTORY = 50
 
@@ -53,7 +52,12 @@ def people_query(filters: PeopleFilter) -> Select[Any]:
             ids = people.document_ids(filters.document)
         except ValueError as exc:
             raise InvalidInputError(
-                DOCUMENT_SHAPE, fields=[FieldProblem("document", DOCUMENT_SHAPE)]
+                Text("The document is a number (1098765432) or type:number (TI:1098765432)."),
+                fields=[
+                    FieldProblem(
+                        "document", Text("Expected a number, or a type and a number: TI:1098765432.")
+                    )
+                ],
             ) from exc
         statement = statement.where(Person.id.in_(ids))
     if filters.email:

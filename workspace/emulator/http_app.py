@@ -24,6 +24,7 @@ from workspace.emulator.errors import GoogleApiError, invalid
 from workspace.emulator.http_pipeline import DIRECTORY, GMAIL, Emulator, check_customer, json_body, parsed
 from workspace.emulator.http_users import user_routes
 from workspace.emulator.limits import FaultPlan
+from workspace.emulator.oidc import oidc_routes
 from workspace.emulator.state import EmulatorState, TokenGrant
 
 
@@ -54,6 +55,7 @@ def create_app(state: EmulatorState | None = None, faults: FaultPlan | None = No
     app.state.emulator = emu
     app.include_router(build_control_router(state, faults))
     _token_route(app, state)
+    app.state.oidc = oidc_routes(app, state)
     user_routes(app, emu)
     _org_unit_routes(app, emu)
     _group_routes(app, emu)

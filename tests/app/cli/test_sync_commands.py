@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from sofia_sync.normalize import mask_document
 from tests.support.cli_runs import Run, refused_with
 from tests.support.harness import Harness
 from tests.support.roster_files import csv_bytes
@@ -64,10 +65,10 @@ def test_a_refused_plan_says_how_to_confirm_and_the_confirmed_one_applies(
 
     exported = misena("sync", "export", str(run["id"]), "-o", "-")
     assert exported.exit_code == 0, exported.output
-    excel = list(csv.DictReader(io.StringIO(exported.stdout_bytes.decode("utf-8-sig")), delimiter=";"))
-    assert [r["Acción"] for r in excel].count("en gracia") == len(LEAVING), (
-        "the service's Excel file, as sent"
-    )
+    assert exported.stdout_bytes.startswith(b"\xef\xbb\xbf"), "Excel's export: UTF-8 with a BOM"
+    rows = list(csv.DictReader(io.StringIO(exported.stdout_bytes.decode("utf-8-sig")), delimiter=";"))
+    leaving = {r["Documento"] for r in rows if r["Acción"] in {"suspender", "en gracia"}}
+    assert leaving == {mask_document(d) for d in LEAVING}, "the masked documents, never whole"
     plain = misena("sync", "export", str(run["id"]), "-o", "-", "--format", "csv")
     assert plain.exit_code == 0, plain.output
     rows = list(csv.DictReader(io.StringIO(plain.stdout)))
