@@ -216,9 +216,9 @@ def _act(
     "resend-credentials", help=_("Generate a new password and email it to the personal email Sofia Plus has.")
 )
 def accounts_resend_credentials(
-    document: Document = None, person_id: PersonIdOption = None, reason: Reason = None, as_json: Json = False
+    reason: RequiredReason, document: Document = None, person_id: PersonIdOption = None, as_json: Json = False
 ) -> None:
-    _act(document, person_id, "resend-credentials", {"reason": checked_reason(reason)},
+    _act(document, person_id, "resend-credentials", {"reason": required_reason(reason)},
          _("new credentials on their way to the personal email"), as_json)  # fmt: skip
 
 

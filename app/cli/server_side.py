@@ -35,6 +35,7 @@ from app.settings import Settings
 
 MAX_ACTOR = 196  # the audit trail's actor column holds 200 characters, "cli:" included
 _VARIABLE = re.compile(r"MISENA_[A-Z0-9_]+")
+_ONE_OF = re.compile(r"(MISENA_[A-Z0-9_]+) must be one of (.+)$")
 
 
 class DatabaseSettings(BaseSettings):
@@ -70,6 +71,9 @@ def _what_to_fix(error: dict[str, object]) -> str:
                 return line
         return _("check {variables}").format(variables=", ".join(named))
     variable = "MISENA_" + "__".join(loc).upper() if loc else "MISENA_*"
+    one_of = _ONE_OF.search(message)
+    if one_of:  # a field's own rule names what it may be
+        return _("{variable} must be one of {values}").format(variable=one_of[1], values=one_of[2])
     if error.get("type") == "missing":
         return _("{variable} is missing").format(variable=variable)
     return _("{variable} has a value that is not valid (see app/settings.py)").format(variable=variable)

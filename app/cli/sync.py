@@ -34,6 +34,7 @@ from app.cli.rendering import (
 )
 from app.cli.spanish_typer import SpanishTyper
 from app.i18n import cli_gettext as _
+from app.sync.plan_export import ExportFormat
 
 sync_cli = SpanishTyper(
     help=_("Bulk sync from a Sofia Plus export: plan, review and apply."), no_args_is_help=True
@@ -256,12 +257,21 @@ def export(
             show_default=False,
         ),
     ] = None,
+    export_format: Annotated[
+        ExportFormat | None,
+        typer.Option(
+            "--format",
+            help=_("excel (Spanish, as Excel opens it; the service's default) or csv (for programs)."),
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    _download(api(), run_id, output)
+    _download(api(), run_id, output, export_format)
 
 
-def _download(client: Api, run_id: int, output: str | None) -> None:
-    with client.stream(f"/v1/sync-runs/{run_id}/plan.csv", not_found=NO_RUN) as response:
+def _download(client: Api, run_id: int, output: str | None, export_format: ExportFormat | None) -> None:
+    query = f"?format={export_format.value}" if export_format else ""
+    with client.stream(f"/v1/sync-runs/{run_id}/plan.csv{query}", not_found=NO_RUN) as response:
         if output == "-":
             stdout = typer.get_binary_stream("stdout")
             for chunk in response.iter_bytes():

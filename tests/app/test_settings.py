@@ -85,4 +85,6 @@ def test_serve_with_an_unknown_log_level_stops_before_starting(monkeypatch: pyte
     monkeypatch.setenv("MISENA_LOG_LEVEL", "verbose")
     result = CliRunner().invoke(cli, ["serve", "--no-worker"])
     assert result.exit_code == 2
-    assert "MISENA_LOG_LEVEL" in result.output, "the variable to fix is named"
+    assert "MISENA_LOG_LEVEL debe ser uno de DEBUG, INFO, WARNING, ERROR, CRITICAL" in " ".join(
+        result.output.split()
+    )

@@ -55,13 +55,20 @@ def cli_environment(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.delenv("MISENA_PROFILE", raising=False)
     monkeypatch.setenv("MISENA_DATABASE_URL", settings.database_url)
     monkeypatch.setattr(cli_clock, "source", harness.clock)  # server-side commands read its time
+    with service_logs_to_stderr():
+        yield client
+
+
+@contextmanager
+def service_logs_to_stderr() -> Iterator[None]:
+    """A service running in this process logs to stderr, warnings up, while a command's stdout
+    is read (its log lines must not land in a table or in ``--json``); put back afterwards."""
     saved = structlog.get_config()
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    # The service runs in this process: its log lines must not land in the command's stdout.
     logs_to_stderr()
     try:
-        yield client
+        yield
     finally:
         structlog.configure(**saved)
         root.handlers[:] = handlers

@@ -3,6 +3,7 @@ profiles file of its own (the checks of a failure are in ``tests/support/cli_run
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from typer.testing import CliRunner, Result
 from app.cli.main import cli
 from tests.support.cli_runs import Run
 from tests.support.staff_api import shared
+from tests.support.staff_client import service_logs_to_stderr
 
 __all__ = ["shared"]
 
@@ -26,11 +28,13 @@ def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def misena(config_file: Path) -> Run:
-    """``misena ...`` as a person types it (output not a terminal, as when piped)."""
+def misena(config_file: Path) -> Iterator[Run]:
+    """``misena ...`` as a person types it (output not a terminal, as when piped); a service
+    this process runs logs to stderr meanwhile."""
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:
         return runner.invoke(cli, list(args))
 
-    return invoke
+    with service_logs_to_stderr():
+        yield invoke

@@ -69,6 +69,10 @@ def test_a_refused_plan_says_how_to_confirm_and_the_confirmed_one_applies(
     rows = list(csv.DictReader(io.StringIO(exported.stdout_bytes.decode("utf-8-sig")), delimiter=";"))
     leaving = {r["Documento"] for r in rows if r["Acción"] in {"suspender", "en gracia"}}
     assert leaving == {mask_document(d) for d in LEAVING}, "the masked documents, never whole"
+    plain = misena("sync", "export", str(run["id"]), "-o", "-", "--format", "csv")
+    assert plain.exit_code == 0, plain.output
+    rows = list(csv.DictReader(io.StringIO(plain.stdout)))
+    assert [r["Action"] for r in rows].count("grace") == len(LEAVING), "absent: suspended after their grace"
     monkeypatch.chdir(tmp_path)
     assert not Path("-").exists(), "`-` is stdout, not a file"
     named = misena("sync", "export", str(run["id"]))
