@@ -12,6 +12,7 @@ from google.oauth2 import service_account
 from googleapiclient.discovery import build
 from pydantic import SecretStr
 
+from app.i18n import translations
 from workspace.credential_email import CredentialEmail, render_credential_email
 from workspace.emulator.server import EmulatorServer
 from workspace.models import ExternalId, NewUser, Phone, UserName
@@ -90,4 +91,5 @@ def credentials_message() -> EmailMessage:
             temporary_password=PASSWORD,
         ),
         sender=SENDER,
+        translations=translations("es"),
     )
