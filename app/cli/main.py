@@ -106,7 +106,8 @@ cli = SpanishTyper(
     cls=SafeGroup,
     help=_("misena: Mi SENA accounts (Google Workspace) kept in step with Sofia Plus."),
     no_args_is_help=True,
-    add_completion=False,
+    # `misena --install-completion` (bash, zsh, fish); `--show-completion` prints the script.
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 cli.add_typer(demo_cli, name="demo")

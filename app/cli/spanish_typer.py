@@ -2,7 +2,8 @@
 
 Typer translates its panels through Python's gettext (:mod:`app.i18n` binds it), but the Click it
 vendors writes some of its words as plain English: the ``Usage:`` line with its ``[OPTIONS]`` and
-``COMMAND [ARGS]...``, and the ``--help`` option's "Show this message and exit.".
+``COMMAND [ARGS]...``, the ``--help`` option's "Show this message and exit.", and the shell-completion options'
+help.
 :class:`SpanishTyper` builds every group and command with the two classes here, which say them
 through the CLI's catalogue; :func:`usage_message` says Click's commonest usage errors (an
 unknown option, a missing one, an invalid value) the same way, from the error's own fields.
@@ -38,9 +39,25 @@ class SpanishCommand(TyperCommand):
         return _help(super().get_help_option(ctx))
 
 
+def _completion_help() -> dict[str, str]:
+    """Typer's shell-completion options (root group only), worded through the catalogue."""
+    return {
+        "install_completion": _("Install shell completion for the current shell (bash, zsh, fish)."),
+        "show_completion": _("Print the shell completion script, to copy it or install it by hand."),
+    }
+
+
 class SpanishGroup(TyperGroup):
     def format_usage(self, ctx: Any, formatter: Any) -> None:
         _usage(self, ctx, formatter)
+
+    def get_params(self, ctx: Any) -> Any:
+        params = super().get_params(ctx)
+        helps = _completion_help()
+        for param in params:
+            if param.name in helps:
+                param.help = helps[param.name]
+        return params
 
     def get_help_option(self, ctx: Any) -> Any:
         return _help(super().get_help_option(ctx))

@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from app.http.health import create_health_app
 from app.runtime.worker import WorkerPool
 from app.staff.tokens import Scope
+from tests.deploy.rule_files import alert_metric_names
 from tests.support.events import enrolled, person, status_changed
 from tests.support.harness import Harness, HarnessFactory
 from tests.support.service_process import wait_until
@@ -44,6 +45,11 @@ AGREED = frozenset(
         "misena_http_request_duration_seconds",
     }
 )  # fmt: skip
+
+
+def test_the_alerts_read_only_metrics_the_service_exports() -> None:
+    """deploy/prometheus/alerts.yaml reads agreed metrics only, each shown exported below."""
+    assert alert_metric_names() <= AGREED, sorted(alert_metric_names() - AGREED)
 
 
 def documented_metrics() -> set[str]:
