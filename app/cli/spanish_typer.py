@@ -2,8 +2,8 @@
 
 Typer translates its panels through Python's gettext (:mod:`app.i18n` binds it), but the Click it
 vendors writes some of its words as plain English: the ``Usage:`` line with its ``[OPTIONS]`` and
-``COMMAND [ARGS]...``, the ``--help`` option's "Show this message and exit.", and the shell-completion options'
-help.
+``COMMAND [ARGS]...``, the ``--help`` option's "Show this message and exit.", and the help of
+the shell-completion options.
 :class:`SpanishTyper` builds every group and command with the two classes here, which say them
 through the CLI's catalogue; :func:`usage_message` says Click's commonest usage errors (an
 unknown option, a missing one, an invalid value) the same way, from the error's own fields.
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from app.i18n import cli_gettext as _
 
@@ -55,7 +55,7 @@ class SpanishGroup(TyperGroup):
         params = super().get_params(ctx)
         helps = _completion_help()
         for param in params:
-            if param.name in helps:
+            if isinstance(param, TyperOption) and param.name in helps:
                 param.help = helps[param.name]
         return params
 

@@ -153,7 +153,7 @@ def start_misena(
 ) -> subprocess.Popen[bytes]:
     """``python -m app <args>`` as its own process (in ``cwd``), stdout and stderr to ``log``."""
     with log.open("ab") as out:
-        return subprocess.Popen(  # noqa: S603 - our own CLI
+        return subprocess.Popen(
             [sys.executable, "-m", "app", *args], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd
         )
 
