@@ -182,12 +182,14 @@ class WorkerPool:
         return self._services.settings.sweep_interval_seconds
 
     def _check_sign_ins(self) -> float:
+        """The first sign-in check (:mod:`app.accounts.first_signin`), when this process wins
+        the interval's turn; until the schema is migrated, it looks again as often as the sweep."""
         settings = self._services.settings
-        if self._services.schema.is_current():
-            interval = timedelta(seconds=settings.signin_check_interval_seconds)
-            run_scheduled_check(
-                self._services.sessions, self._services.directory, self._services.clock(), interval
-            )
+        if not self._services.schema.is_current():
+            return min(settings.sweep_interval_seconds, settings.signin_check_interval_seconds)
+        interval = timedelta(seconds=settings.signin_check_interval_seconds)
+        services = self._services
+        run_scheduled_check(services.sessions, services.directory, services.clock(), interval)
         return settings.signin_check_interval_seconds
 
     def dead_threads(self) -> list[str]:
