@@ -150,7 +150,7 @@ class LeaseKeeper:
 
 class WorkerPool:
     """``worker_threads`` workers in threads of this process (``misena serve``/``worker``),
-    the sweeper and the lease keeper — each a supervised loop with a heartbeat."""
+    the sweeper, the first sign-in checker and the lease keeper — each a supervised loop with a heartbeat."""
 
     def __init__(self, services: Services, heartbeats: Heartbeats | None = None) -> None:
         self.services = services
