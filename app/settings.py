@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     sofia_roster_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
     #: How often each worker process looks for grace periods that have ended.
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    #: How often the tenant is read for first sign-ins (one paged ``users.list``, shared by every
+    #: worker process: the first to claim the turn runs it).
+    signin_check_interval_seconds: float = Field(default=3600.0, gt=0, le=7 * 86_400)
 
     #: Jobs a worker process runs at once. They spend nearly all their time waiting on Google
     #: (100-200 ms a call) or for a quota permit, so the shared quota, not this, bounds the rate;

@@ -31,6 +31,7 @@ from workspace.models import (
 )
 from workspace.pacing import LocalQuota, QuotaGate
 from workspace.retry import RetryPolicy, call_with_retry
+from workspace.sign_in_status import SIGN_IN_LIST_FIELDS, SignInStatus
 from workspace.snapshot_reader import LIST_FIELDS, PAGE_SIZE, Chain, read_snapshot
 from workspace.user_snapshot import Tally, UserSnapshot
 
@@ -231,6 +232,26 @@ class GoogleDirectory:
             return page
 
         return read_snapshot(fetch, workers=workers, cancel=cancel, tally=tally)
+
+    def iter_sign_in_pages(self, page_size: int = PAGE_SIZE) -> Iterator[list[SignInStatus]]:
+        """Every user's sign-in fields, a page at a time in address order (one ``users.list``
+        call a page, fields masked to :data:`SIGN_IN_FIELDS`); a caller that stops iterating
+        makes no further call."""
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "customer": self._customer,
+                "maxResults": page_size,
+                "orderBy": "email",
+                "fields": SIGN_IN_LIST_FIELDS,
+            }
+            if token:
+                params["pageToken"] = token
+            page = self._call(_list_users(params))
+            yield [SignInStatus.of(user) for user in page.get("users", [])]
+            token = page.get("nextPageToken")
+            if not token:
+                return
 
     def iter_users(self, query: str = "", page_size: int = 500) -> Iterator[WorkspaceUser]:
         token: str | None = None

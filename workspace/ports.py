@@ -25,6 +25,7 @@ from workspace.models import (
     UserPage,
     WorkspaceUser,
 )
+from workspace.sign_in_status import SignInStatus
 from workspace.user_snapshot import Tally, UserSnapshot
 
 
@@ -64,6 +65,9 @@ class Directory(Protocol):
     ) -> UserPage: ...
 
     def iter_users(self, query: str = "", page_size: int = 500) -> Iterator[WorkspaceUser]: ...
+
+    def iter_sign_in_pages(self, page_size: int = 500) -> Iterator[list[SignInStatus]]:
+        """Every user's sign-in fields, a ``users.list`` page at a time, in address order."""
 
     def snapshot_users(
         self,

@@ -133,6 +133,9 @@ class Person(Base):
     #: case, and the personal email, so IT staff find a person without scanning JSON.
     search_name: Mapped[str | None] = mapped_column(String(300))
     personal_email: Mapped[str | None] = mapped_column(String(320), index=True)
+    #: when the person first signed in to their Google account (Google's ``lastLoginTime`` as
+    #: the sign-in check first saw it past the epoch); ``None``: not yet, or not checked yet
+    first_signed_in_at: Mapped[datetime | None]
 
     @validates("status_reason", "suspension_reason", "staff_reason")
     def _fit(self, _: str, value: str | None) -> str | None:
@@ -272,6 +275,16 @@ class CredentialDelivery(Base):
     reason: Mapped[DeliveryReason] = mapped_column(column_type(DeliveryReason, 32))
     #: While ``waiting``: when a sender is estimated to have room for this delivery.
     next_attempt_at: Mapped[datetime | None]
+
+
+class ScheduleMark(Base):
+    """When a tenant-wide scheduled task last ran, so several worker processes run it once per
+    interval between them: each claims the turn with one conditional ``UPDATE``."""
+
+    __tablename__ = "schedule_marks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ran_at: Mapped[datetime]
 
 
 class ApiToken(Base):

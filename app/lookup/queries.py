@@ -99,6 +99,7 @@ def person_detail(session: Session, policy: PolicySettings, now: datetime, perso
         **PersonSummary.of(person).model_dump(),
         record=person.record,
         desired=desired.model_dump(mode="json") if desired else None,
+        first_signed_in_at=person.first_signed_in_at,
         workspace=WorkspaceState(
             primary_email=person.primary_email,
             google_user_id=person.google_user_id,

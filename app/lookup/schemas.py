@@ -91,6 +91,12 @@ class PersonDetail(PersonSummary):
 
     record: dict[str, Any] = Field(description="The Sofia Plus record, field by field.")
     desired: dict[str, Any] | None = Field(description="The account the policy wants for them now.")
+    first_signed_in_at: datetime | None = Field(
+        description=(
+            "When the person first signed in to their Google account, as the scheduled sign-in "
+            "check saw it (Google's lastLoginTime); null: not yet, or not checked since."
+        )
+    )
     workspace: WorkspaceState
     jobs: list[JobOut]
     deliveries: list[DeliveryOut]

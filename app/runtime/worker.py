@@ -15,11 +15,13 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 
 from prometheus_client import Counter
 from structlog.contextvars import bound_contextvars
 
+from app.accounts.first_signin import run_scheduled_check
 from app.accounts.sweep import sweep_due
 from app.credentials.delivery import SendersExhausted
 from app.db.states import JobKind, JobState
@@ -148,7 +150,7 @@ class LeaseKeeper:
 
 class WorkerPool:
     """``worker_threads`` workers in threads of this process (``misena serve``/``worker``),
-    the sweeper and the lease keeper — each a supervised loop with a heartbeat."""
+    the sweeper, the first sign-in checker and the lease keeper — each a supervised loop with a heartbeat."""
 
     def __init__(self, services: Services, heartbeats: Heartbeats | None = None) -> None:
         self.services = services
@@ -163,6 +165,7 @@ class WorkerPool:
         keeper = LeaseKeeper(services, self.workers)
         loops: list[tuple[str, Callable[[], float]]] = [
             ("sweeper", self._sweep),
+            ("signin-checker", self._check_sign_ins),
             ("lease-keeper", keeper.turn),
         ]
         loops += [(f"worker-{n}", worker.turn) for n, worker in enumerate(self.workers)]
@@ -177,6 +180,17 @@ class WorkerPool:
         if self._services.schema.is_current():
             sweep_due(self._services.sessions, self._services.clock())
         return self._services.settings.sweep_interval_seconds
+
+    def _check_sign_ins(self) -> float:
+        """The first sign-in check (:mod:`app.accounts.first_signin`), when this process wins
+        the interval's turn; until the schema is migrated, it looks again as often as the sweep."""
+        settings = self._services.settings
+        if not self._services.schema.is_current():
+            return min(settings.sweep_interval_seconds, settings.signin_check_interval_seconds)
+        interval = timedelta(seconds=settings.signin_check_interval_seconds)
+        services = self._services
+        run_scheduled_check(services.sessions, services.directory, services.clock(), interval)
+        return settings.signin_check_interval_seconds
 
     def dead_threads(self) -> list[str]:
         """Loops whose thread has ended while the pool runs (a bug: supervise never returns)."""

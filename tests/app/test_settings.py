@@ -88,3 +88,11 @@ def test_serve_with_an_unknown_log_level_stops_before_starting(monkeypatch: pyte
     assert "MISENA_LOG_LEVEL debe ser uno de DEBUG, INFO, WARNING, ERROR, CRITICAL" in " ".join(
         result.output.split()
     )
+
+
+def test_the_sign_in_check_interval_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MISENA_SIGNIN_CHECK_INTERVAL_SECONDS", "900")
+    assert Settings(demo_mode=True).signin_check_interval_seconds == 900.0
+    monkeypatch.setenv("MISENA_SIGNIN_CHECK_INTERVAL_SECONDS", "0")
+    with pytest.raises(ValidationError, match="signin_check_interval_seconds"):
+        Settings(demo_mode=True)

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from tests.support.google import SOFIA_SCHEMA, new_user
 from workspace.directory import GoogleDirectory
 from workspace.emulator.control_client import EmulatorControl
-from workspace.errors import AlreadyExists, InvalidRequest, NotFound
+from workspace.errors import AlreadyExists, InvalidRequest, NotFound, SeatLimitReachedError
 from workspace.models import GroupMember, UserChanges
 
 
@@ -54,6 +54,15 @@ def test_refused_body_is_invalid_request_and_not_retried(
     with pytest.raises(InvalidRequest):
         directory.create_user(new_user(org_unit_path="/No/Existe"))
     assert tenant.calls("directory.users.insert") == 1
+
+
+def test_no_seat_left_is_a_typed_permanent_refusal_not_retried(
+    tenant: EmulatorControl, directory: GoogleDirectory
+) -> None:
+    tenant.configure(user_seat_limit=len(list(directory.iter_users())))
+    with pytest.raises(SeatLimitReachedError, match="Domain user limit reached"):
+        directory.create_user(new_user())
+    assert tenant.calls("directory.users.insert") == 1, "a 412 for seats is not a user still being made"
 
 
 def test_missing_user_is_none(tenant: EmulatorControl, directory: GoogleDirectory) -> None:

@@ -32,3 +32,6 @@ class EmulatorConfig(BaseModel):
     consistency_delay_seconds: float = Field(default=0.0, ge=0.0, le=600.0)
     consistency_mode: ConsistencyMode = "realistic"
     seed: int = 0
+    #: Licensed seats: ``users.insert`` past this many users answers Google's 412 "Domain user
+    #: limit reached."; ``None`` is a tenant with seats to spare.
+    user_seat_limit: int | None = Field(default=None, ge=1)

@@ -79,6 +79,16 @@ class EmulatorControl:
         )
         return bool(self._json(answer)["valid"])
 
+    def sign_in(self, primary_email: str, password: str, *, new_password: str | None = None) -> str:
+        """Sign ``primary_email`` in as a person would (the emulator's clock is the moment);
+        returns the ``lastLoginTime`` Google now shows. Raises ``httpx.HTTPStatusError`` on a
+        wrong password (401) or a suspended user (403)."""
+        body: dict[str, str] = {"primaryEmail": primary_email, "password": password}
+        if new_password is not None:
+            body["newPassword"] = new_password
+        answer: dict[str, str] = self._json(self._http.post("/sign-in", json=body))
+        return answer["lastLoginTime"]
+
     def service_account(self, name: str = "misena", scopes: list[str] | None = None) -> Any:
         return self._json(self._http.post("/service-accounts", json={"name": name, "scopes": scopes}))
 

@@ -1,5 +1,5 @@
 """``/_emulator/...``: reset, seed, configure, inject faults, read counters and sent mail, check
-passwords.
+passwords, sign people in.
 
 Tests and benchmarks steer the emulator through these endpoints (never through the Google
 paths), the way moto's server mode exposes its own. They need no token: the emulator only ever
@@ -24,6 +24,7 @@ from workspace.emulator.config import EmulatorConfig
 from workspace.emulator.errors import GoogleApiError
 from workspace.emulator.gmail_mail import sent_mail
 from workspace.emulator.limits import FaultPlan, FaultRule
+from workspace.emulator.sign_in import sign_in
 from workspace.emulator.state import EmulatorState
 
 PREFIX = "/_emulator"
@@ -51,6 +52,16 @@ class FaultPlanBody(BaseModel):
 class PasswordCheck(BaseModel):
     primaryEmail: str  # noqa: N815 - Google's field name
     password: str
+
+
+class SignIn(BaseModel):
+    """A person signing in at accounts.google.com with ``password`` (and, when Google forces a
+    change, choosing ``newPassword``)."""
+
+    model_config = {"populate_by_name": True}
+    primary_email: str = Field(alias="primaryEmail")
+    password: str
+    new_password: str | None = Field(default=None, alias="newPassword", min_length=8, max_length=100)
 
 
 class ServiceAccountRequest(BaseModel):
@@ -199,6 +210,14 @@ def build_control_router(state: EmulatorState, faults: FaultPlan) -> APIRouter:
     def password_check(check: PasswordCheck) -> dict[str, bool]:
         with state.lock:
             return {"valid": users.check_password(state, check.primaryEmail, check.password)}
+
+    @router.post("/sign-in")
+    def sign_in_route(body: SignIn) -> Any:
+        try:
+            with state.lock:
+                return sign_in(state, body.primary_email, body.password, body.new_password)
+        except GoogleApiError as exc:
+            return JSONResponse(exc.envelope(), status_code=exc.status)
 
     @router.post("/service-accounts")
     def new_service_account(request: Request, body: ServiceAccountRequest) -> dict[str, Any]:

@@ -30,6 +30,7 @@ READ_ONLY_FIELDS = frozenset(
 )  # fmt: skip
 SECRET_FIELDS = ("password", "hashFunction")
 NOT_COMPLETE = "User creation is not complete."
+SEATS_EXHAUSTED = "Domain user limit reached."
 
 
 def _etag(resource: Mapping[str, Any]) -> str:
@@ -71,11 +72,17 @@ def _full_name(resource: dict[str, Any]) -> None:
 
 
 def derive_emails(resource: dict[str, Any]) -> None:
-    """Google lists the primary address and aliases in ``emails`` alongside any given ones."""
+    """Google lists the primary address and aliases in ``emails`` alongside any given ones.
+
+    Only the primary address is ``primary: true``: after a rename the old primary (listed so by
+    the previous derivation, or in a body read back and sent again) stays as a plain entry.
+    """
     given = [e for e in resource.get("emails") or [] if isinstance(e, dict)]
     addresses = {str(e.get("address", "")).lower() for e in given}
     result = [{"address": resource["primaryEmail"], "primary": True}]
-    result += [e for e in given if str(e.get("address", "")).lower() != result[0]["address"]]
+    for entry in given:
+        if str(entry.get("address", "")).lower() != result[0]["address"]:
+            result.append({k: v for k, v in entry.items() if k != "primary"})
     for alias in resource.get("aliases", []):
         if alias.lower() not in addresses:
             result.append({"address": alias})
@@ -98,6 +105,9 @@ def insert_user(state: EmulatorState, body: Any) -> dict[str, Any]:
     _check_domain(state, body["primaryEmail"])
     if state.address_taken(body["primaryEmail"]):
         raise duplicate()
+    limit = state.config.user_seat_limit
+    if limit is not None and len(state.users) >= limit:
+        raise GoogleApiError(412, "conditionNotMet", SEATS_EXHAUSTED)
     org_unit = require_org_unit(state, body.get("orgUnitPath") or "/")
     _check_custom_schemas(state, body.get("customSchemas"))
     user_id = state.next_id()

@@ -91,11 +91,12 @@ def test_readyz_reports_the_queue(served: tuple[Harness, str]) -> None:
     assert set(body["jobs"]) >= {"pending", "running", "done", "dead"}
     assert body["dead_jobs"] == 0
     assert body["oldest_due_job_seconds"] == 0
-    assert body["workers"] == {"loops": 3, "failing": [], "dead": []}
+    assert body["workers"] == {"loops": 4, "failing": [], "dead": []}
     metrics = httpx.get(base + "metrics").text
     assert 'misena_jobs{kind="reconcile",state="pending"}' in metrics
     assert "misena_oldest_due_job_seconds" in metrics
     assert 'misena_loop_heartbeat_age_seconds{loop="worker-0"}' in metrics
+    assert 'misena_loop_heartbeat_age_seconds{loop="signin-checker"}' in metrics
     assert "misena_database_up 1.0" in metrics
 
 
