@@ -29,7 +29,7 @@ MAX_ROSTER_BYTES = 200 * 1024 * 1024
 
 @dataclass(frozen=True)
 class PlanLine:
-    person_key: str
+    document: str  # masked, as the plan's export shows it
     name: str
     action: str
     detail: str
@@ -89,13 +89,22 @@ def _plan_lines(services: Services, run_id: int) -> tuple[list[PlanLine], dict[s
     with services.sessions() as session:
         items = items_page(session, run_id, limit=PLAN_LINES).items
         lines = [
-            PlanLine(item.person_key, _name(item.record), item.action, item.detail, item.state)
+            PlanLine(
+                item.document or "—",
+                _name(item.first_names, item.last_names, item.record),
+                item.action,
+                item.detail_es or item.detail,
+                item.state,
+            )
             for item in items
         ]
     return lines, services.sync.progress(run_id)
 
 
-def _name(record: Any) -> str:
+def _name(first_names: str | None, last_names: str | None, record: Any) -> str:
+    """The names as the roster gave them; for people absent from it, as the stored record has them."""
+    if first_names or last_names:
+        return f"{first_names or ''} {last_names or ''}".strip()
     if not isinstance(record, dict):
         return "—"
     return " ".join(str(record.get(part) or "") for part in ("first_names", "last_names")).strip() or "—"

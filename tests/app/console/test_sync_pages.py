@@ -36,6 +36,10 @@ def test_upload_a_windows_1252_roster_and_apply_its_plan_with_the_confirmation(
     assert page.get_by_role("row", name="Se suspende al terminar la gracia 5").count() == 1
     assert page.get_by_role("row", name="Crear 1").count() == 1
     assert page.get_by_role("cell", name="JOSÉ NÚÑEZ", exact=False).count() == 1
+    # The plan as its export shows it: documents masked, reasons in Spanish.
+    assert page.get_by_role("cell", name="*******111", exact=True).count() == 1
+    assert page.get_by_text("1033000111").count() == 0
+    assert page.get_by_text("absent from the roster", exact=False).count() == 0
     assert page.get_by_role("alert").filter(has_text="suspendería 5 de 20").count() == 1
     assert_accessible(page)
     browsed.screenshot("plan", full_page=True)
