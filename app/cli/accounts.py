@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from app.cli.api import Api, api, remember_profile
+from app.cli.api import Api, api, staff_group
 from app.cli.person_picture import show
 from app.cli.plumbing import (
     MAX_ID,
@@ -23,7 +23,6 @@ from app.cli.plumbing import (
     Json,
     Limit,
     PageToken,
-    ProfileOption,
     Reason,
     RequiredReason,
     checked_reason,
@@ -41,20 +40,12 @@ from app.cli.rendering import (
     state_cell,
     text_cell,
 )
-from app.cli.spanish_typer import SpanishTyper
 from app.db.states import AccountStatus
 from app.i18n import cli_gettext as _
 from app.lookup.schemas import PersonDetail, PersonSummary
 from sofia_sync.enums import DocumentType
 
-accounts_cli = SpanishTyper(
-    help=_("People's Mi SENA accounts: search, see the whole picture, correct."), no_args_is_help=True
-)
-
-
-@accounts_cli.callback()
-def _group(profile: ProfileOption = None) -> None:
-    remember_profile(profile)
+accounts_cli = staff_group(_("People's Mi SENA accounts: search, see the whole picture, correct."))
 
 
 Document = Annotated[

@@ -18,8 +18,9 @@ from typing import Any
 
 import httpx
 
-from app.cli.plumbing import CliError, ExitCode, exit_for_status
+from app.cli.plumbing import CliError, ExitCode, ProfileOption, exit_for_status
 from app.cli.profiles import DEMO_PROFILE, Profile, resolve
+from app.cli.spanish_typer import SpanishTyper
 from app.i18n import cli_gettext as _
 
 #: Most calls answer in milliseconds; a plan reads Google and the whole roster (100,000 people
@@ -172,6 +173,18 @@ _PROFILE: ContextVar[str | None] = ContextVar("misena_profile", default=None)
 def remember_profile(name: str | None) -> None:
     """A staff group's ``--profile``, kept for the command it runs."""
     _PROFILE.set(name)
+
+
+def _take_profile(profile: ProfileOption = None) -> None:
+    remember_profile(profile)
+
+
+def staff_group(help_text: str) -> SpanishTyper:
+    """A staff command group (``accounts``, ``jobs``, ...): a client of ``/v1`` whose every
+    command takes the group's ``--profile`` (``misena sync --profile masivo plan ...``)."""
+    group = SpanishTyper(help=help_text, no_args_is_help=True)
+    group.callback()(_take_profile)
+    return group
 
 
 def api() -> Api:

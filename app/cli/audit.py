@@ -10,19 +10,13 @@ from typing import Annotated
 
 import typer
 
-from app.cli.api import api, remember_profile
-from app.cli.plumbing import MAX_ID, Json, Limit, PageToken, ProfileOption, usage_error
+from app.cli.api import api, staff_group
+from app.cli.plumbing import MAX_ID, Json, Limit, PageToken, usage_error
 from app.cli.rendering import emit, make_table, out_console, print_json, print_more, text_cell, when_cell
-from app.cli.spanish_typer import SpanishTyper
 from app.i18n import cli_gettext as _
 from app.staff.schemas import AuditOut
 
-audit_cli = SpanishTyper(help=_("The audit trail: who did what to whom, and why."), no_args_is_help=True)
-
-
-@audit_cli.callback()
-def _group(profile: ProfileOption = None) -> None:
-    remember_profile(profile)
+audit_cli = staff_group(_("The audit trail: who did what to whom, and why."))
 
 
 def _instant(value: datetime | None, option: str) -> str | None:

@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 
 from app.accounts.schemas import HoldOut
-from app.cli.api import api, remember_profile
-from app.cli.plumbing import Json, Limit, PageToken, ProfileOption, Reason, checked_reason, usage_error
+from app.cli.api import api, staff_group
+from app.cli.plumbing import Json, Limit, PageToken, Reason, checked_reason, usage_error
 from app.cli.rendering import (
     HOLD_STATES,
     emit,
@@ -25,18 +25,10 @@ from app.cli.rendering import (
     text_cell,
     when_cell,
 )
-from app.cli.spanish_typer import SpanishTyper
 from app.db.states import HoldState
 from app.i18n import cli_gettext as _
 
-brake_cli = SpanishTyper(
-    help=_("Suspension brake: suspensions held for going over the limit."), no_args_is_help=True
-)
-
-
-@brake_cli.callback()
-def _group(profile: ProfileOption = None) -> None:
-    remember_profile(profile)
+brake_cli = staff_group(_("Suspension brake: suspensions held for going over the limit."))
 
 
 @brake_cli.command("list", help=_("List the held suspensions waiting for a decision."))

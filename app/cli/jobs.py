@@ -13,13 +13,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from app.cli.api import api, remember_profile
+from app.cli.api import api, staff_group
 from app.cli.plumbing import (
     MAX_ID,
     Json,
     Limit,
     PageToken,
-    ProfileOption,
     Reason,
     checked_reason,
     usage_error,
@@ -36,19 +35,11 @@ from app.cli.rendering import (
     state_cell,
     text_cell,
 )
-from app.cli.spanish_typer import SpanishTyper
 from app.db.states import JobKind, JobState
 from app.i18n import cli_gettext as _
 from app.jobs.schemas import JobOut
 
-jobs_cli = SpanishTyper(
-    help=_("The worker's job queue: list, see the last error, retry, cancel."), no_args_is_help=True
-)
-
-
-@jobs_cli.callback()
-def _group(profile: ProfileOption = None) -> None:
-    remember_profile(profile)
+jobs_cli = staff_group(_("The worker's job queue: list, see the last error, retry, cancel."))
 
 
 JobIdArgument = Annotated[

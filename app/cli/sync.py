@@ -18,8 +18,8 @@ from typing import Annotated, Any
 
 import typer
 
-from app.cli.api import LONG_TIMEOUT, Api, api, remember_profile
-from app.cli.plumbing import MAX_ID, CliError, ExitCode, Json, Limit, PageToken, ProfileOption, usage_error
+from app.cli.api import LONG_TIMEOUT, Api, api, staff_group
+from app.cli.plumbing import MAX_ID, CliError, ExitCode, Json, Limit, PageToken, usage_error
 from app.cli.rendering import (
     RUN_STATES,
     emit,
@@ -32,18 +32,10 @@ from app.cli.rendering import (
     text_cell,
     when_cell,
 )
-from app.cli.spanish_typer import SpanishTyper
 from app.i18n import cli_gettext as _
 from app.sync.plan_export import ExportFormat
 
-sync_cli = SpanishTyper(
-    help=_("Bulk sync from a Sofia Plus export: plan, review and apply."), no_args_is_help=True
-)
-
-
-@sync_cli.callback()
-def _group(profile: ProfileOption = None) -> None:
-    remember_profile(profile)
+sync_cli = staff_group(_("Bulk sync from a Sofia Plus export: plan, review and apply."))
 
 
 ACTION_NAMES = {
