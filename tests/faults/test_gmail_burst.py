@@ -183,6 +183,6 @@ def test_two_workers_meeting_a_new_sender_at_once_collide_on_nothing(make_harnes
             [waiting] = [j for j in ran if j.state == "pending"]
             assert waiting.attempts == 0, "the other waits, its attempt given back"
         else:
-            assert mailed == 2
+            assert mailed == 2, [(j.state, j.attempts, j.last_error) for j in ran]
             assert {j.state for j in ran} == {"done"}
             assert {j.attempts for j in ran} == {1}
