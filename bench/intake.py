@@ -47,6 +47,7 @@ from bench.intake_services import (
     write_requests,
 )
 from bench.paced_load import paced
+from workspace.emulator.server import EmulatorServer
 
 HERE = Path(__file__).parent
 WRK_SCRIPT = HERE / "intake_wrk.lua"
@@ -79,7 +80,9 @@ def throughput(store: str, workdir: Path, args: argparse.Namespace, bare: Servic
     """A B A B: the bare endpoint, then misena on a fresh database, twice."""
     runs: list[dict[str, Any]] = []
     with fresh_database(store, workdir) as url:
-        ours = misena_service(workdir, url, "--no-worker")
+        # `serve` checks its Google settings at start; with --no-worker it never calls Google.
+        key_file = EmulatorServer().write_key_file(workdir / "unused-key.json")
+        ours = misena_service(workdir, url, "--no-worker", MISENA_GOOGLE_KEY_FILE=str(key_file))
         try:
             first = 0
             for _ in range(args.pairs):

@@ -6,7 +6,6 @@ wire the same app with different parts.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -174,7 +173,7 @@ def _webhook_routes(app: FastAPI, writer: IntakeWriter) -> None:
                 check_content_type(request.headers.get("content-type"))
                 payload = decode_json(body)
                 event = parse_contract(payload)
-                accepted = await asyncio.wrap_future(writer.submit(webhook_id, event, payload))
+                accepted = await writer.store(webhook_id, event, payload)
         except ProblemError as exc:
             WEBHOOKS.labels(str(exc.status)).inc()
             raise

@@ -18,7 +18,15 @@ def search_form(text: str) -> str:
 SEARCH_NAME_LENGTH = column_length(Person.__table__.c.search_name)
 
 
-def index_person(person: Person, record: PersonRecord) -> None:
+def search_columns(record: PersonRecord) -> dict[str, str | None]:
+    """The copies' column values for ``record``: the one place they are derived."""
     folded = search_form(f"{record.first_names} {record.last_names}")
-    person.search_name = folded[:SEARCH_NAME_LENGTH].rstrip()
-    person.personal_email = record.personal_email.lower() if record.personal_email else None
+    return {
+        "search_name": folded[:SEARCH_NAME_LENGTH].rstrip(),
+        "personal_email": record.personal_email.lower() if record.personal_email else None,
+    }
+
+
+def index_person(person: Person, record: PersonRecord) -> None:
+    for column, value in search_columns(record).items():
+        setattr(person, column, value)

@@ -24,9 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import accumulate
-from typing import Any
+from typing import Any, cast
 
 from pydantic import SecretStr, ValidationError
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,6 +61,7 @@ MAX_JSON_DEPTH = 32
 #: Characters in one JSON number. The contract has no numbers at all; an unknown event's are
 #: bounded far below Python's 4,300-digit conversion limit.
 MAX_NUMBER_LENGTH = 100
+EVENTS = cast("Table", WebhookEvent.__table__)
 WEBHOOK_ID_LENGTH = column_length(WebhookEvent.__table__.c.webhook_id)
 log = get_logger(__name__)
 _NOT_UTF8_JSON = Text("The body is not valid UTF-8 JSON.")
@@ -240,22 +242,40 @@ def _insert_event(
 ) -> bool:
     """Store the delivery verbatim; False if its ``webhook-id`` is stored already (a racing
     delivery of the same id waits for the other transaction, then finds it)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(WebhookEvent)
-        .values(
-            webhook_id=webhook_id,
-            event_type=event.type,
-            occurred_at=event.occurred_at,
-            received_at=now,
-            payload=payload,
-            person_key=person_key,
-            outcome="stored" if _acts_on(event) else "stored, not acted on",
-        )
-        .on_conflict_do_nothing(index_elements=["webhook_id"])
-        .returning(WebhookEvent.id)
-    )
-    return session.execute(statement).first() is not None
+    return bool(insert_events(session, [event_row(webhook_id, event, payload, person_key, now)]))
+
+
+def event_row(
+    webhook_id: str, event: Event | UnknownEvent, payload: Any, person_key: str | None, now: datetime
+) -> dict[str, Any]:
+    """The ``webhook_events`` row of one delivery, as it is stored."""
+    return {
+        "webhook_id": webhook_id,
+        "event_type": event.type,
+        "occurred_at": event.occurred_at,
+        "received_at": now,
+        "payload": payload,
+        "person_key": person_key,
+        "outcome": "stored" if _acts_on(event) else "stored, not acted on",
+    }
+
+
+def insert_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Insert the deliveries in one statement; the ``webhook-id`` of each inserted (one whose
+    id is stored already is skipped: ``ON CONFLICT DO NOTHING``)."""
+    statement = _INSERT_EVENT_POSTGRESQL if session.get_bind().dialect.name == "postgresql" else _INSERT_EVENT
+    return set(session.scalars(statement, list(rows)))
+
+
+#: Built once (making one costs more than running it): ``ON CONFLICT`` is each dialect's own.
+_INSERT_EVENT = (
+    sqlite.insert(EVENTS).on_conflict_do_nothing(index_elements=["webhook_id"]).returning(EVENTS.c.webhook_id)
+)
+_INSERT_EVENT_POSTGRESQL = (
+    postgresql.insert(EVENTS)
+    .on_conflict_do_nothing(index_elements=["webhook_id"])
+    .returning(EVENTS.c.webhook_id)
+)
 
 
 def _apply(session: Session, event: Event, now: datetime) -> Person:

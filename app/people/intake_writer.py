@@ -8,6 +8,9 @@ that are waiting (up to :data:`MAX_BATCH`), stores them in one transaction — i
 each exactly as :func:`~app.people.intake.accept` would — commits once, and only then answers
 every one of them. A 202 still means "committed".
 
+Each batch is answered with one wake-up of the event loop (``call_soon_threadsafe``) for all
+its requests, where a thread future per request cost a wake-up, a lock and a condition each.
+
 Any failure inside a batch (a redelivered ``webhook-id``, a racing insert, an outage, a bug)
 rolls the batch back and stores its events one by one with :func:`~app.people.intake.accept`,
 so each gets exactly the answer it would have had alone and nothing is half-applied. Each
@@ -17,10 +20,11 @@ event's work runs in the context of the request that brought it (its ``request_i
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import queue
 import threading
-from concurrent.futures import Future
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import Clock
 from app.people.intake import Accepted, accept, log_accepted, store_event
+from app.people.intake_batch import store_new_people
 from sofia_sync.contract import Event, UnknownEvent
 
 #: Events stored in one transaction at most (it holds their people's row locks until commit).
@@ -40,7 +45,12 @@ class _Delivery:
     event: Event | UnknownEvent
     payload: Any
     context: contextvars.Context
-    answer: Future[Accepted]
+    answer: asyncio.Future[Accepted]
+    loop: asyncio.AbstractEventLoop
+
+
+#: What a delivery is answered with: its acceptance, or the error storing it raised.
+_Outcome = tuple[_Delivery, Accepted | Exception]
 
 
 class IntakeWriter:
@@ -54,13 +64,15 @@ class IntakeWriter:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
-    def submit(self, webhook_id: str, event: Event | UnknownEvent, payload: Any) -> Future[Accepted]:
-        """Queue the event; the future holds its :class:`Accepted` once committed (or the
-        error :func:`~app.people.intake.accept` would have raised)."""
-        self._start()
-        answer: Future[Accepted] = Future()
-        self._queue.put(_Delivery(webhook_id, event, payload, contextvars.copy_context(), answer))
-        return answer
+    async def store(self, webhook_id: str, event: Event | UnknownEvent, payload: Any) -> Accepted:
+        """Queue the event and wait for its batch: its :class:`Accepted` once committed, or
+        the error :func:`~app.people.intake.accept` would have raised."""
+        if not self._threads:
+            self._start()
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Accepted] = loop.create_future()
+        self._queue.put(_Delivery(webhook_id, event, payload, contextvars.copy_context(), answer, loop))
+        return await answer
 
     def _start(self) -> None:
         with self._lock:
@@ -96,31 +108,57 @@ class IntakeWriter:
                     break
                 batch.append(more)
             # A request gone meanwhile (client disconnected) is not stored: it had no answer.
-            self._store([d for d in batch if d.answer.set_running_or_notify_cancel()])
+            _answer(self._store([d for d in batch if not d.answer.cancelled()]))
 
-    def _store(self, batch: list[_Delivery]) -> None:
-        if len(batch) > 1:
-            try:
-                stored = self._store_together(batch)
-            except Exception:
-                stored = None  # one by one below, each with the answer it would have alone
-            if stored is not None:
-                for delivery, accepted in zip(batch, stored, strict=True):
-                    delivery.context.run(log_accepted, accepted, delivery.event)
-                    delivery.answer.set_result(accepted)
-                return
-        for delivery in batch:
-            try:
-                accepted = delivery.context.run(
-                    accept, self._sessions, delivery.webhook_id, delivery.event, delivery.payload,
-                    clock=self._clock,
-                )  # fmt: skip
-            except Exception as exc:
-                delivery.answer.set_exception(exc)
-            else:
-                delivery.answer.set_result(accepted)
+    def _store(self, batch: list[_Delivery]) -> list[_Outcome]:
+        if not batch:
+            return []
+        try:
+            stored = self._store_together(batch)
+        except Exception:
+            stored = None  # one by one below, each with the answer it would have alone
+        if stored is not None:
+            for delivery, accepted in zip(batch, stored, strict=True):
+                delivery.context.run(log_accepted, accepted, delivery.event)
+            return list(zip(batch, stored, strict=True))
+        return [(delivery, self._store_alone(delivery)) for delivery in batch]
+
+    def _store_alone(self, delivery: _Delivery) -> Accepted | Exception:
+        try:
+            return delivery.context.run(
+                accept, self._sessions, delivery.webhook_id, delivery.event, delivery.payload,
+                clock=self._clock,
+            )  # fmt: skip
+        except Exception as exc:
+            return exc
 
     def _store_together(self, batch: list[_Delivery]) -> list[Accepted]:
         with self._sessions.begin() as session:
             now = self._clock()
+            new_people = store_new_people(session, [(d.webhook_id, d.event, d.payload) for d in batch], now)
+            if new_people is not None:
+                return new_people
             return [d.context.run(store_event, session, d.webhook_id, d.event, d.payload, now) for d in batch]
+
+
+def _answer(outcomes: list[_Outcome]) -> None:
+    """Hand each outcome to its request, with one wake-up per event loop for the batch."""
+    by_loop: defaultdict[asyncio.AbstractEventLoop, list[_Outcome]] = defaultdict(list)
+    for delivery, outcome in outcomes:
+        by_loop[delivery.loop].append((delivery, outcome))
+    for loop, answers in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, answers)
+        except RuntimeError:
+            continue  # that loop has closed: nobody is waiting any more
+
+
+def _settle(answers: list[_Outcome]) -> None:
+    """In the requests' event loop: each waiting request gets its outcome."""
+    for delivery, outcome in answers:
+        if delivery.answer.done():
+            continue  # cancelled meanwhile
+        if isinstance(outcome, Exception):
+            delivery.answer.set_exception(outcome)
+        else:
+            delivery.answer.set_result(outcome)

@@ -4,7 +4,8 @@ answer it would have had alone (here: a redelivered id inside the batch)."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
+import asyncio
+from typing import Any
 
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,16 @@ from app.db.models import Job, Person, WebhookEvent
 from app.people.intake import Accepted, parse_contract
 from app.people.intake_writer import IntakeWriter
 from tests.support.harness import enrollment
+
+
+def _together(writer: IntakeWriter, deliveries: list[tuple[str, dict[str, Any]]]) -> list[Accepted]:
+    """Every delivery submitted at once, as concurrent requests do; their answers in order."""
+
+    async def all_at_once() -> list[Accepted]:
+        stores = [writer.store(webhook_id, parse_contract(p), p) for webhook_id, p in deliveries]
+        return list(await asyncio.wait_for(asyncio.gather(*stores), timeout=60))
+
+    return asyncio.run(all_at_once())
 
 
 def _count(sessions: sessionmaker[Session], model: type) -> int:
@@ -29,10 +40,7 @@ def test_webhooks_arriving_together_share_a_transaction(
     writer = IntakeWriter(sessions, clock=system_clock, writers=1)
     events = [enrollment(str(1_050_000_000 + n), document_type="CC") for n in range(40)]
     try:
-        answers: list[Future[Accepted]] = [
-            writer.submit(f"msg_{n}", parse_contract(payload), payload) for n, payload in enumerate(events)
-        ]
-        results = [answer.result(timeout=60) for answer in answers]
+        results = _together(writer, [(f"msg_{n}", payload) for n, payload in enumerate(events)])
     finally:
         writer.stop()
     assert [r.duplicate for r in results] == [False] * 40
@@ -47,8 +55,7 @@ def test_a_failing_batch_is_stored_one_by_one(engine: Engine, sessions: sessionm
     ids = [f"msg_{n}" for n in range(30)]
     ids[20] = ids[5]  # a redelivery inside the same burst: the batch holding both fails
     try:
-        answers = [writer.submit(i, parse_contract(p), p) for i, p in zip(ids, payloads, strict=True)]
-        results = [answer.result(timeout=60) for answer in answers]
+        results = _together(writer, list(zip(ids, payloads, strict=True)))
     finally:
         writer.stop()
     assert [n for n, r in enumerate(results) if r.duplicate] == [20]
