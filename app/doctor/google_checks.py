@@ -64,8 +64,8 @@ class GoogleChecks:
     def _refusal_hint(self, refusal: TokenRefusedError, subject: str, scope: str, setting: str) -> Text:
         if refusal.error == "unauthorized_client":
             return Text(
-                "In the {page}, edit client ID {client} and add the scope {scope}.",
-                page=DELEGATION_PAGE,
+                "In the Admin console > Security > Access and data control > API controls > Manage "
+                "Domain Wide Delegation, edit client ID {client} and add the scope {scope}.",
                 client=self._client,
                 scope=scope,
             )
