@@ -3,7 +3,8 @@
 Order matters: a token per scope first (one request per scope, so the one missing from the
 domain-wide delegation is named), then what those tokens allow — the subject, the domain, the
 org units, the schema, the senders — skipped, not failed again, when the token they need was
-refused. The clock is compared with the ``Date`` Google answers with: a machine more than a
+refused. Each probe asks for only the scope its call needs, so one scope missing fails its own
+check and no other (misena itself asks for all of them at once: without any one, it gets none). The clock is compared with the ``Date`` Google answers with: a machine more than a
 minute off is a failure here, before Google starts refusing its JWT assertions (about five).
 """
 
@@ -103,7 +104,7 @@ class GoogleChecks:
         if USER_SCOPE not in self._granted:
             return skipped(name, Area.GOOGLE, "token:" + _short(USER_SCOPE))
         try:
-            user = self._preflight.admin_user(DIRECTORY_SCOPES)
+            user = self._preflight.admin_user((USER_SCOPE,))
         except NotAuthorized as exc:
             return Verdict(
                 name,
@@ -128,7 +129,7 @@ class GoogleChecks:
         if USER_SCOPE not in self._granted:
             return skipped(name, Area.GOOGLE, "token:" + _short(USER_SCOPE))
         try:
-            self._preflight.list_domain(DIRECTORY_SCOPES, domain)
+            self._preflight.list_domain((USER_SCOPE,), domain)
         except WorkspaceError as exc:
             return Verdict(
                 name,
@@ -149,7 +150,7 @@ class GoogleChecks:
         if ORG_UNIT_SCOPE not in self._granted:
             return skipped(name, Area.GOOGLE, "token:" + _short(ORG_UNIT_SCOPE))
         try:
-            exists = self._preflight.org_unit_exists(DIRECTORY_SCOPES, path)
+            exists = self._preflight.org_unit_exists((ORG_UNIT_SCOPE,), path)
         except WorkspaceError as exc:
             return _google_failed(name, exc)
         if exists:
@@ -208,7 +209,7 @@ class GoogleChecks:
     def _sender_account(self, name: str, sender: str) -> Verdict | None:
         """The sender's account as the Directory shows it: a failure to tell, else ``None``."""
         try:
-            user = self._preflight.user(DIRECTORY_SCOPES, sender)
+            user = self._preflight.user((USER_SCOPE,), sender)
         except WorkspaceError as exc:
             return _google_failed(name, exc)
         if user is None:
