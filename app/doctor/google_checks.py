@@ -3,9 +3,10 @@
 Order matters: a token per scope first (one request per scope, so the one missing from the
 domain-wide delegation is named), then what those tokens allow — the subject, the domain, the
 org units, the schema, the senders — skipped, not failed again, when the token they need was
-refused. Each probe asks for only the scope its call needs, so one scope missing fails its own
-check and no other (misena itself asks for all of them at once: without any one, it gets none). The clock is compared with the ``Date`` Google answers with: a machine more than a
-minute off is a failure here, before Google starts refusing its JWT assertions (about five).
+refused. Each probe asks only for the scope its call needs, so a missing scope fails its own
+check and no other (misena itself asks for all of them at once: without any one, it gets none).
+The clock is compared with the ``Date`` Google answers with: a machine more than a minute off
+is a failure here, before Google starts refusing its JWT assertions (about five).
 """
 
 from __future__ import annotations

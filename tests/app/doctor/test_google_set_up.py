@@ -103,7 +103,9 @@ def test_an_unknown_subject_is_named_with_its_setting(emulator: EmulatorControl,
     assert verdict(report, "domain").status is Status.SKIPPED
 
 
-def test_a_subject_that_is_no_admin_cannot_manage_users(emulator: EmulatorControl, settings: Settings) -> None:
+def test_a_subject_that_is_no_admin_cannot_manage_users(
+    emulator: EmulatorControl, settings: Settings
+) -> None:
     seed_like_the_demo(emulator)
     emulator.seed(
         users=[{"primaryEmail": "mesa@misena.edu.co", "name": {"givenName": "Mesa", "familyName": "Ayuda"},
@@ -200,20 +202,25 @@ def test_a_sender_that_does_not_exist_fails(emulator: EmulatorControl, settings:
     assert verdict(report, f"sender:{SENDER}").message.es == f"El buzón remitente {SENDER} no existe."
 
 
-def test_a_clock_off_googles_by_more_than_a_minute_fails(emulator: EmulatorControl, settings: Settings) -> None:
+def test_a_clock_off_googles_by_more_than_a_minute_fails(
+    emulator: EmulatorControl, settings: Settings
+) -> None:
     seed_like_the_demo(emulator)
     emulator.advance_clock(120)  # Google's Date two minutes ahead of this machine
     report = run_doctor(settings)
     assert failed(report) == ["clock"]
     clock = verdict(report, "clock")
     assert clock.message.es in {
-        f"El reloj de esta máquina está desfasado {s} s respecto al de Google." for s in ("-119", "-120", "-121")
+        f"El reloj de esta máquina está desfasado {s} s respecto al de Google."
+        for s in ("-119", "-120", "-121")
     }
     assert clock.hint is not None
     assert "NTP" in clock.hint.es
 
 
-def test_a_key_that_cannot_be_read_skips_google(emulator: EmulatorControl, settings: Settings, tmp_path: Path) -> None:
+def test_a_key_that_cannot_be_read_skips_google(
+    emulator: EmulatorControl, settings: Settings, tmp_path: Path
+) -> None:
     report = run_doctor(settings.model_copy(update={"google_key_file": tmp_path / "no-existe.json"}))
     assert failed(report) == ["credentials"]
     assert [v.name for v in report.verdicts] == ["webhook_secrets", "database", "credentials", "seats"]
