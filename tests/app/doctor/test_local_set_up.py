@@ -68,7 +68,8 @@ def test_a_database_never_migrated_or_behind_fails(database_url: str) -> None:
         behind = check_database(engine)
         assert behind.status is Status.FAIL
         assert behind.message.es == (
-            f"La base de datos está en la versión 0009_sync_item_review; este código necesita {head_revision()}."
+            "La base de datos está en la versión 0009_sync_item_review; "
+            f"este código necesita {head_revision()}."
         )
     finally:
         engine.dispose()
