@@ -16,7 +16,7 @@ from datetime import datetime
 
 from google.auth.exceptions import GoogleAuthError
 
-from app.doctor.report import Area, Status, Verdict, skipped
+from app.doctor.report import Area, Status, Verdict, google_failed, skipped
 from app.doctor.schema_check import check_schema
 from app.settings import Settings
 from app.texts import Text
@@ -82,21 +82,28 @@ class GoogleChecks:
             "Check the service account's key (MISENA_GOOGLE_KEY_FILE) and that its project is active."
         )
 
-    def _token(self, scope: str) -> Verdict:
-        name = "token:" + _short(scope)
-        admin = self._settings.google_admin
+    def _refused(self, name: str, subject: str, scope: str, setting: str) -> Verdict | None:
+        """Ask for a token for ``subject`` with ``scope``: the failure naming what to fix, or ``None``."""
         try:
-            self._preflight.token(admin, scope)
+            self._preflight.token(subject, scope)
         except TokenRefusedError as refusal:
             message = Text(
                 "Google refused a token for {subject} with {scope}: {error} ({description}).",
-                subject=admin,
+                subject=subject,
                 scope=_short(scope),
                 error=refusal.error,
                 description=refusal.description,
             )
-            hint = self._refusal_hint(refusal, admin, scope, "MISENA_GOOGLE_ADMIN")
+            hint = self._refusal_hint(refusal, subject, scope, setting)
             return Verdict(name, Area.GOOGLE, Status.FAIL, message, hint)
+        return None
+
+    def _token(self, scope: str) -> Verdict:
+        name = "token:" + _short(scope)
+        admin = self._settings.google_admin
+        refused = self._refused(name, admin, scope, "MISENA_GOOGLE_ADMIN")
+        if refused is not None:
+            return refused
         self._granted.add(scope)
         return Verdict(name, Area.GOOGLE, Status.OK, Text("Token granted for {subject}.", subject=admin))
 
@@ -119,7 +126,7 @@ class GoogleChecks:
                 ),
             )
         except WorkspaceError as exc:
-            return _google_failed(name, exc)
+            return google_failed(name, exc)
         role = Text("super admin") if user.get("isAdmin") else Text("delegated admin")
         return Verdict(
             name, Area.GOOGLE, Status.OK, Text("{subject} manages users ({role}).", subject=admin, role=role)
@@ -153,7 +160,7 @@ class GoogleChecks:
         try:
             exists = self._preflight.org_unit_exists((ORG_UNIT_SCOPE,), path)
         except WorkspaceError as exc:
-            return _google_failed(name, exc)
+            return google_failed(name, exc)
         if exists:
             return Verdict(name, Area.GOOGLE, Status.OK, Text("The org unit exists."))
         return Verdict(
@@ -178,19 +185,9 @@ class GoogleChecks:
             found = self._sender_account(name, sender)
             if found is not None:
                 return found
-        scope = GMAIL_SEND_SCOPES[0]
-        try:
-            self._preflight.token(sender, scope)
-        except TokenRefusedError as refusal:
-            message = Text(
-                "Google refused a token for {subject} with {scope}: {error} ({description}).",
-                subject=sender,
-                scope=_short(scope),
-                error=refusal.error,
-                description=refusal.description,
-            )
-            hint = self._refusal_hint(refusal, sender, scope, "MISENA_MAIL_SENDERS")
-            return Verdict(name, Area.GOOGLE, Status.FAIL, message, hint)
+        refused = self._refused(name, sender, GMAIL_SEND_SCOPES[0], "MISENA_MAIL_SENDERS")
+        if refused is not None:
+            return refused
         try:
             self._preflight.can_send(sender, GMAIL_SEND_SCOPES)
         except WorkspaceError as exc:
@@ -212,7 +209,7 @@ class GoogleChecks:
         try:
             user = self._preflight.user((USER_SCOPE,), sender)
         except WorkspaceError as exc:
-            return _google_failed(name, exc)
+            return google_failed(name, exc)
         if user is None:
             return Verdict(
                 name,
@@ -266,16 +263,6 @@ class GoogleChecks:
         return Verdict(
             name, Area.SETTINGS, Status.OK, Text("{seconds} s off Google's clock.", seconds=seconds)
         )
-
-
-def _google_failed(name: str, exc: WorkspaceError) -> Verdict:
-    return Verdict(
-        name,
-        Area.GOOGLE,
-        Status.FAIL,
-        Text("Google answered: {error}", error=str(exc)),
-        Text("Run misena doctor again; if it repeats, see Google's status page (www.google.com/appsstatus)."),
-    )
 
 
 def org_unit_roots(settings: Settings) -> list[str]:

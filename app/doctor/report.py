@@ -68,6 +68,17 @@ def skipped(name: str, area: Area, because: str) -> Verdict:
     return Verdict(name, area, Status.SKIPPED, Text("Not checked: {check} failed.", check=because))
 
 
+def google_failed(name: str, exc: Exception) -> Verdict:
+    """A probe Google answered otherwise than any check expects (a 5xx, a rate limit): say so."""
+    return Verdict(
+        name,
+        Area.GOOGLE,
+        Status.FAIL,
+        Text("Google answered: {error}", error=str(exc)),
+        Text("Run misena doctor again; if it repeats, see Google's status page (www.google.com/appsstatus)."),
+    )
+
+
 @dataclass(frozen=True)
 class Report:
     verdicts: tuple[Verdict, ...]

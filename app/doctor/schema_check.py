@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.doctor.report import Area, Status, Verdict
+from app.doctor.report import Area, Status, Verdict, google_failed
 from app.texts import Text
 from sofia_sync.policy import schema_definition
 from workspace.errors import WorkspaceError
@@ -55,7 +55,7 @@ def check_schema(preflight: Preflight, admin: str, name: str, client: str) -> Ve
     try:
         found = _read_schema(preflight, admin, name)
     except WorkspaceError as exc:
-        return Verdict(check, Area.GOOGLE, Status.FAIL, Text("Google answered: {error}", error=str(exc)))
+        return google_failed(check, exc)
     if isinstance(found, TokenRefusedError):
         return Verdict(
             check,
