@@ -23,8 +23,8 @@ import google_auth_httplib2
 import httplib2
 from google.auth.exceptions import GoogleAuthError, RefreshError
 
-from workspace.errors import InvalidRequest, NotFound
-from workspace.google_session import SCOPE, GoogleConnection, ServiceFactory, execute
+from workspace.errors import BackendError, InvalidRequest, NotFound, classify_transport_error
+from workspace.google_session import SCOPE, TRANSPORT_ERRORS, GoogleConnection, ServiceFactory, execute
 
 #: Where a Google answer's ``Date`` is read when no emulator endpoint is configured.
 GOOGLE_ENDPOINT = "https://admin.googleapis.com/"
@@ -135,5 +135,10 @@ class Preflight:
     def server_date(self) -> datetime:
         """The ``Date`` Google's front end stamps its answer with (any answer will do)."""
         endpoint = self._connection.api_endpoint or GOOGLE_ENDPOINT
-        response, _ = httplib2.Http(timeout=self._connection.timeout_seconds).request(endpoint, "HEAD")
-        return parsedate_to_datetime(response["date"])
+        try:
+            response, _ = httplib2.Http(timeout=self._connection.timeout_seconds).request(endpoint, "HEAD")
+            return parsedate_to_datetime(response["date"])
+        except TRANSPORT_ERRORS as exc:
+            raise classify_transport_error(exc) from exc
+        except (KeyError, ValueError, TypeError) as exc:
+            raise BackendError(f"no readable Date in Google's answer: {exc}") from exc

@@ -239,12 +239,12 @@ class GoogleChecks:
         name = "clock"
         try:
             google_now = self._preflight.server_date()
-        except (OSError, KeyError, ValueError) as exc:
+        except WorkspaceError as exc:
             return Verdict(
                 name,
                 Area.SETTINGS,
                 Status.FAIL,
-                Text("Could not read Google's time: {error}", error=type(exc).__name__),
+                Text("Could not read Google's time: {error}", error=exc.message),
                 Text("Check that this machine reaches Google (or MISENA_GOOGLE_API_ENDPOINT)."),
             )
         skew = (self._clock() - google_now).total_seconds()

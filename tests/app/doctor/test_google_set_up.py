@@ -224,3 +224,15 @@ def test_a_key_that_cannot_be_read_skips_google(
     report = run_doctor(settings.model_copy(update={"google_key_file": tmp_path / "no-existe.json"}))
     assert failed(report) == ["credentials"]
     assert [v.name for v in report.verdicts] == ["webhook_secrets", "database", "credentials", "seats"]
+
+
+def test_an_api_endpoint_that_does_not_answer_fails_each_call_and_the_clock(
+    emulator: EmulatorControl, settings: Settings
+) -> None:
+    seed_like_the_demo(emulator)
+    report = run_doctor(settings.model_copy(update={"google_api_endpoint": "http://127.0.0.1:1/"}))
+    assert {"subject", "domain", "clock"} <= set(failed(report)), "tokens still come from the key's token_uri"
+    clock = verdict(report, "clock")
+    assert clock.message.es.startswith("No se pudo leer la hora de Google: ")
+    assert clock.hint is not None
+    assert clock.hint.es == "Verifique que esta máquina llegue a Google (o a MISENA_GOOGLE_API_ENDPOINT)."
