@@ -59,7 +59,7 @@ _RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"
 #: answer ``userRateLimitExceeded`` / ``rateLimitExceeded`` without that marker.
 _MAIL_SENDING_MARKER = "(mail sending)"
 #: What Google says when ``users.insert`` finds no seat left (HTTP 412, like a user still being made).
-_SEAT_LIMIT_MARKER = "domain user limit reached"
+SEAT_LIMIT_MARKER = "domain user limit reached"
 #: The retry time Gmail writes into that message: "Retry after 2026-01-21T13:00:00.000Z".
 _RETRY_AFTER_IN_MESSAGE = re.compile(r"retry after (\d{4}-\d{2}-\d{2}T[0-9:.]+Z)", re.IGNORECASE)
 #: What Google's 400 says when a user is inserted or moved into an org unit that does not exist
@@ -177,7 +177,7 @@ def classify(
     error_type = _error_type(status, reason, envelope.get("status"), recently_created)
     message = _google_message(envelope, status)
     retry_after = _retry_after_header(headers)
-    if status == 412 and message.lower().startswith(_SEAT_LIMIT_MARKER):
+    if status == 412 and message.lower().startswith(SEAT_LIMIT_MARKER):
         error_type = SeatLimitReachedError
     if issubclass(error_type, RateLimited) and _MAIL_SENDING_MARKER in message.lower():
         error_type = MailSendingLimitExceeded

@@ -24,6 +24,7 @@ from app.cli.accounts import accounts_cli
 from app.cli.audit import audit_cli
 from app.cli.brake import brake_cli
 from app.cli.demo_commands import demo_cli
+from app.cli.doctor import doctor
 from app.cli.jobs import jobs_cli
 from app.cli.login import login, logout, profiles
 from app.cli.plumbing import CliError, ExitCode, usage_error
@@ -117,6 +118,10 @@ cli.add_typer(brake_cli, name="brake")
 cli.add_typer(sync_cli, name="sync")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(tokens_cli, name="tokens")
+cli.command(
+    "doctor",
+    help=_("Check Google's set-up and this machine's before serving: each problem with what to fix."),
+)(doctor)
 cli.command("login", help=_("Check a URL and token against the service and save them as a profile."))(login)
 cli.command("logout", help=_("Forget a profile (its token included)."))(logout)
 cli.command("profiles", help=_("List the saved profiles (tokens masked)."))(profiles)

@@ -92,6 +92,10 @@ class EmulatorControl:
     def service_account(self, name: str = "misena", scopes: list[str] | None = None) -> Any:
         return self._json(self._http.post("/service-accounts", json={"name": name, "scopes": scopes}))
 
+    def delegate(self, client_id: str, scopes: list[str]) -> None:
+        """Set the scopes domain-wide delegation allows ``client_id`` (the key file's ``client_id``)."""
+        self._json(self._http.put(f"/service-accounts/{client_id}/delegation", json={"scopes": scopes}))
+
     def grants(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._json(self._http.get("/grants"))
         return result

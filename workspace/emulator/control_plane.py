@@ -69,6 +69,12 @@ class ServiceAccountRequest(BaseModel):
     scopes: list[str] | None = None
 
 
+class Delegation(BaseModel):
+    """The scopes an admin allows a client id in the Admin console's domain-wide delegation page."""
+
+    scopes: list[str]
+
+
 class ClockChange(BaseModel):
     seconds: float = Field(default=0.0, ge=0, le=400 * 86_400)
     freeze: bool | None = None
@@ -246,6 +252,8 @@ def build_control_router(state: EmulatorState, faults: FaultPlan) -> APIRouter:
             state.clock_offset += change.seconds
             return {"offset_seconds": state.clock_offset, "frozen": state.frozen_at is not None}
 
+    _delegation_route(router, state)
+
     @router.get("/quota-events")
     def quota_events(key: str) -> list[float]:
         """When each event of one limit (``user-creates``, ``directory-queries``,
@@ -259,3 +267,17 @@ def build_control_router(state: EmulatorState, faults: FaultPlan) -> APIRouter:
             return [{"method": m, "body": b} for m, b in state.request_log]
 
     return router
+
+
+def _delegation_route(router: APIRouter, state: EmulatorState) -> None:
+    @router.put("/service-accounts/{client_id}/delegation")
+    def delegate(client_id: str, body: Delegation) -> Any:
+        """Edit a client id's delegated scopes, as an admin does in the console: its keys ask for
+        tokens with the new set from now on (tokens already handed out keep theirs)."""
+        with state.lock:
+            accounts = [a for a in state.service_accounts.values() if a.client_id == client_id]
+            for account in accounts:
+                account.delegated_scopes = frozenset(body.scopes)
+        if not accounts:
+            return JSONResponse({"detail": "no such client id"}, status_code=404)
+        return {"client_id": client_id, "scopes": sorted(body.scopes)}

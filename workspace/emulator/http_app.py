@@ -7,6 +7,7 @@ the user routes live in :mod:`workspace.emulator.http_users`.
 
 from __future__ import annotations
 
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workspace.emulator import directory_groups as groups
 from workspace.emulator import directory_orgunits as orgunits
@@ -61,6 +63,30 @@ def create_app(state: EmulatorState | None = None, faults: FaultPlan | None = No
     _group_routes(app, emu)
     _gmail_routes(app, emu)
     return app
+
+
+class DateOnEmulatorClock:
+    """Every answer's ``Date`` header read from the emulator's wall clock, as Google's front end
+    stamps each answer with its own: a test that moves the emulator's clock sees a skewed
+    ``Date``, which is what ``misena doctor`` compares the machine's clock with. The server
+    leaves out its own ``Date`` (``BackgroundServer``), so there is exactly one."""
+
+    def __init__(self, app: ASGIApp, state: EmulatorState) -> None:
+        self._app = app
+        self._state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+
+        async def stamped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                date = format_datetime(self._state.wall_now(), usegmt=True).encode()
+                message["headers"] = [*message.get("headers", []), (b"date", date)]
+            await send(message)
+
+        await self._app(scope, receive, stamped)
 
 
 def _token_route(app: FastAPI, state: EmulatorState) -> None:

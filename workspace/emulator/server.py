@@ -20,7 +20,7 @@ import uvicorn
 
 from workspace.emulator.auth import create_service_account
 from workspace.emulator.config import EmulatorConfig
-from workspace.emulator.http_app import create_app
+from workspace.emulator.http_app import DateOnEmulatorClock, create_app
 from workspace.emulator.limits import FaultPlan
 from workspace.emulator.state import EmulatorState
 
@@ -50,6 +50,8 @@ class BackgroundServer:
                 access_log=False,
                 lifespan="on" if name != "emulator" else "off",
                 timeout_keep_alive=30,
+                # the emulator stamps its own Date, on its own clock (http_app.DateOnEmulatorClock)
+                date_header=name != "emulator",
             )
         )
         self._thread: threading.Thread | None = None
@@ -85,7 +87,9 @@ class EmulatorServer:
         self.state = EmulatorState(config=config or EmulatorConfig())
         self.faults = FaultPlan(self.state.config.seed)
         self.app = create_app(self.state, self.faults)
-        self._background = BackgroundServer(self.app, host=host, port=port, name="emulator")
+        self._background = BackgroundServer(
+            DateOnEmulatorClock(self.app, self.state), host=host, port=port, name="emulator"
+        )
         self.host = host
         self.port = self._background.port
 
