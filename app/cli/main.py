@@ -225,7 +225,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    from app.http.guard import uvicorn_options
+    from app.http.guard import prepare_api_process, uvicorn_options
     from app.http.main import create_app
     from app.runtime.worker_process import WorkerProcess
 
@@ -240,6 +240,7 @@ def serve(
     check_google_credentials(settings)
     child = WorkerProcess(worker_child, (health_port, host)) if worker else None
     app = create_app(_services_for(settings), worker_process=child)
+    prepare_api_process()
     uvicorn.run(app, **uvicorn_options(host=host, port=settings.port))
 
 

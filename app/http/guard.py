@@ -19,6 +19,7 @@ break that connection instead of answering:
 
 from __future__ import annotations
 
+import sys
 import traceback
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,18 @@ MAX_HEAD_BYTES = 256 * 1024
 #: proxy must close an idle connection before the server does, or a request it sends just as
 #: the server closes is reset. uvicorn's default is 5 s.
 KEEP_ALIVE_SECONDS = 75
+
+
+#: How long a thread may hold the GIL while another waits for it (CPython's default: 5 ms). The
+#: API's event loop gives the GIL up at every socket call; with the webhook writer thread
+#: storing a batch, each time it got it back up to 5 ms later. Measured with 32 concurrent
+#: webhooks on SQLite: 526 → 625 requests/s at 1 ms.
+API_SWITCH_INTERVAL_SECONDS = 0.001
+
+
+def prepare_api_process() -> None:
+    """What the API's process sets before serving (``misena serve``)."""
+    sys.setswitchinterval(API_SWITCH_INTERVAL_SECONDS)
 
 
 def uvicorn_options(*, host: str, port: int) -> dict[str, Any]:
