@@ -93,7 +93,7 @@ async def person_page(request: Request, person_id: RowId) -> HTMLResponse:
 
 def _detail(services: Services, person_id: int) -> PersonDetail:
     with services.sessions() as session:
-        return queries.person_detail(session, services.settings.policy, services.clock(), person_id)
+        return queries.person_detail(session, services.settings, services.clock(), person_id)
 
 
 def _live(services: Services, detail: PersonDetail) -> tuple[dict[str, Any] | None, str | None]:

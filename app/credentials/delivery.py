@@ -103,6 +103,23 @@ def request_delivery(
     return delivery
 
 
+def request_new_credentials(
+    session: Session, person: Person, account_email: str, reason: DeliveryReason, now: datetime
+) -> CredentialDelivery:
+    """A fresh password emailed again (IT staff's resend, a follow-up reminder): any request
+    still open is superseded by this one, and the job that sends it is queued — all in the
+    caller's transaction. The send sets the new password, so the old one stops working."""
+    session.execute(
+        update(CredentialDelivery)
+        .where(CredentialDelivery.person_id == person.id, CredentialDelivery.status.in_(OPEN))
+        .values(status=DeliveryStatus.SUPERSEDED)
+    )
+    delivery = request_delivery(session, person, account_email, reason, now)
+    session.flush()
+    enqueue(session, JobKind.DELIVER, person.id, now=now)
+    return delivery
+
+
 @dataclass(frozen=True)
 class DeliveryResult:
     sent: bool
@@ -115,6 +132,7 @@ class _Target:
     account: str
     recipient: str
     first_names: str
+    reminder: bool
 
 
 class Courier:
@@ -197,6 +215,7 @@ class Courier:
             delivery.account_email,
             delivery.recipient_email,
             first_names,
+            reminder=delivery.reason == DeliveryReason.REMINDER,
         )
 
     def _reserve(self, target: _Target, tried: set[str]) -> Reservation:
@@ -239,6 +258,7 @@ class Courier:
                 username=target.account,
                 temporary_password=password.get_secret_value(),
                 sign_in_url=self._settings.sign_in_url,
+                reminder=target.reminder,
             ),
             sender=reservation.sender,
             sender_name=self._settings.mail_sender_name,

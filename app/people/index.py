@@ -1,11 +1,12 @@
 """The searchable copies of a person's record kept on their row (names folded for search,
-personal email), refreshed wherever the record changes, in the same transaction."""
+personal email, where they study), refreshed wherever the record changes, in the same
+transaction — so searches and the activation report's ``GROUP BY`` read columns, not JSON."""
 
 from __future__ import annotations
 
 from app.db.models import Person, column_length
 from sofia_sync.ownership import loose_name
-from sofia_sync.person import PersonRecord
+from sofia_sync.person import EnrollmentRecord, PersonRecord
 
 
 def search_form(text: str) -> str:
@@ -22,3 +23,16 @@ def index_person(person: Person, record: PersonRecord) -> None:
     folded = search_form(f"{record.first_names} {record.last_names}")
     person.search_name = folded[:SEARCH_NAME_LENGTH].rstrip()
     person.personal_email = record.personal_email.lower() if record.personal_email else None
+    place = latest_enrollment(record)
+    person.regional_code = place.regional_code if place else None
+    person.regional_name = place.regional_name if place else None
+    person.centro_code = place.centro_code if place else None
+    person.centro_name = place.centro_name if place else None
+    person.ficha = place.ficha if place else None
+
+
+def latest_enrollment(record: PersonRecord) -> EnrollmentRecord | None:
+    """Where a person is counted in the activation report: the enrollment that started last
+    (then the higher ficha), whatever its status — a person who finished one ficha and started
+    another is counted in the new one; a graduate stays in their last."""
+    return max(record.enrollments, key=lambda e: (e.start_date, e.ficha), default=None)
