@@ -33,7 +33,7 @@ from app.cli.rendering import (
     when_cell,
 )
 from app.i18n import cli_gettext as _
-from app.sync.plan_export import ExportFormat
+from app.spreadsheet import ExportFormat
 
 sync_cli = staff_group(_("Bulk sync from a Sofia Plus export: plan, review and apply."))
 
