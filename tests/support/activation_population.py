@@ -60,7 +60,11 @@ def build_population(harness: Harness) -> None:
     policy = FollowUpPolicy.of(harness.services.settings)
     harness.clock.advance(days=7)
     run_follow_up(harness, policy)  # beto, caro and eva reminded
-    reminder = [m for m in sent_mail(harness) if m.recipient == "eva@example.com"][-1]
+    (reminder,) = [
+        m
+        for m in sent_mail(harness)
+        if m.recipient == "eva@example.com" and "Recordatorio" in m.message["Subject"]
+    ]
     harness.emulator.sign_in(address("eva"), reminder.credentials()[1], new_password="Propia-eva-2026")
     harness.clock.advance(days=5)
     run_follow_up(harness, policy)  # beto and caro flagged
