@@ -209,6 +209,13 @@ class Courier:
             return None
         assert delivery.recipient_email is not None  # noqa: S101 - open deliveries have one
         person = people.get_one(session, person_id)  # deliveries belong to a person
+        if delivery.reason == DeliveryReason.REMINDER and _reminder_moot(person):
+            # Waiting for a sender can take hours: a person who signed in meanwhile (a later
+            # check saw it), or whose account is no longer active and managed, keeps the
+            # password they have — a reminder now would only break it.
+            delivery.status, delivery.next_attempt_at = DeliveryStatus.SUPERSEDED, None
+            delivery.last_error = "Reminder dropped before sending: signed in, or no longer active."
+            return None
         first_names = people.record_of(person).first_names
         return _Target(
             delivery.id,
@@ -360,6 +367,15 @@ class Courier:
     def _release(self, reservation: Reservation) -> None:
         with self._sessions.begin() as session:
             self.pool.release(session, reservation)
+
+
+def _reminder_moot(person: Person) -> bool:
+    return (
+        person.first_signed_in_at is not None
+        or person.excluded
+        or person.staff_suspended
+        or person.account_status != AccountStatus.ACTIVE
+    )
 
 
 def refusal_reason(exc: WorkspaceError, sender: str, *, sender_refused: bool) -> str:

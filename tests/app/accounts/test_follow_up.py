@@ -194,3 +194,24 @@ def test_the_turn_is_claimed_once_per_interval(harness: Harness) -> None:
     assert first is not None
     assert len(first.reminded) == 3
     assert second is None, "another replica's turn within the interval does nothing"
+
+
+def test_a_reminder_still_waiting_when_the_person_signs_in_is_dropped(harness: Harness) -> None:
+    """The reminder is queued; before its job runs (as when it waits hours for a sender) the
+    person signs in and a check sees it — the password they chose is kept, no email goes out."""
+    passwords = enroll_all(harness)
+    harness.clock.advance(days=7)
+    services = harness.services
+    policy = FollowUpPolicy.of(services.settings)
+    assert harness.person(key("beto")).id in follow_up(services.sessions, harness.clock(), policy).reminded
+    harness.emulator.sign_in(address("beto"), passwords["beto"], new_password="Propia-beto-2026")
+    run_scheduled_check(services.sessions, services.directory, harness.clock(), timedelta(hours=1))
+    before = len(sent_mail(harness))
+
+    harness.drain()
+
+    assert reminders_to(harness, "beto") == []
+    assert harness.emulator.password_valid(address("beto"), "Propia-beto-2026")
+    dropped = [d for d in harness.deliveries(key("beto")) if d.reason == "reminder"]
+    assert [d.status for d in dropped] == ["superseded"]
+    assert len(sent_mail(harness)) == before + 2, "Ana's and Caro's reminders went out"
