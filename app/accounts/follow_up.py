@@ -31,12 +31,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Subquery, and_, case, func, select, update
+from sqlalchemy import Subquery, and_, case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.credentials.delivery import OPEN, request_new_credentials
-from app.db.models import CredentialDelivery, Person, ScheduleMark
+from app.db.models import CredentialDelivery, Person
 from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus
+from app.jobs.schedule import claim_turn
 from app.logging_setup import get_logger
 from app.people import repository as people
 from app.settings import Settings
@@ -108,17 +109,6 @@ def contacts() -> Subquery:
         .group_by(d.person_id)
         .subquery("contacts")
     )
-
-
-def claim_turn(sessions: sessionmaker[Session], now: datetime, interval: timedelta) -> bool:
-    """Whether this process runs the follow-up now: the first to move the mark past ``interval``."""
-    with sessions.begin() as session:
-        claimed = session.execute(
-            update(ScheduleMark)
-            .where(ScheduleMark.name == CHECK_NAME, ScheduleMark.ran_at <= now - interval)
-            .values(ran_at=now)
-        )
-        return bool(getattr(claimed, "rowcount", 0) == 1)
 
 
 @dataclass(frozen=True)
@@ -205,7 +195,7 @@ def run_scheduled_follow_up(
     sessions: sessionmaker[Session], now: datetime, interval: timedelta, policy: FollowUpPolicy
 ) -> FollowUpResult | None:
     """The worker's step: the follow-up, when this process won the turn (else ``None``)."""
-    if not claim_turn(sessions, now, interval):
+    if not claim_turn(sessions, CHECK_NAME, now, interval):
         return None
     return follow_up(sessions, now, policy)
 
