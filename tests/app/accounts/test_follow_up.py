@@ -18,10 +18,12 @@ from app.accounts.follow_up import FollowUpPolicy, FollowUpState, follow_up, run
 from app.db.models import AuditEvent
 from app.db.states import JobKind
 from app.jobs.outbox import enqueue
+from app.runtime.worker import WorkerPool
 from app.staff.tokens import Scope
 from tests.support.events import enrolled, person
 from tests.support.harness import Harness, HarnessFactory
 from tests.support.mailboxes import SentMail, emailed_password, sent_mail
+from tests.support.service_process import wait_until
 from tests.support.staff_api import api_client
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -215,3 +217,18 @@ def test_a_reminder_still_waiting_when_the_person_signs_in_is_dropped(harness: H
     dropped = [d for d in harness.deliveries(key("beto")) if d.reason == "reminder"]
     assert [d.status for d in dropped] == ["superseded"]
     assert len(sent_mail(harness)) == before + 2, "Ana's and Caro's reminders went out"
+
+
+def test_the_worker_pool_reminds_on_its_own(make_harness: HarnessFactory) -> None:
+    """Wired: the pool's signin-checker loop runs the check and then the follow-up, and its
+    workers send the reminder — nothing driven by the test but the clock."""
+    harness = make_harness(worker_threads=1, worker_poll_seconds=0.05, reminder_after_days=7)
+    harness.deliver(enrolled(T0, who=person(DOCUMENTS["caro"], "CC", personal_email=personal("caro"))))
+    harness.clock.advance(days=7)
+    pool = WorkerPool(harness.services)
+    pool.start()
+    try:
+        assert wait_until(lambda: len(reminders_to(harness, "caro")) == 1, 20)
+    finally:
+        pool.stop()
+    assert len(harness.deliveries(key("caro"))) == 2
