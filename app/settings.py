@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     #: How often the tenant is read for first sign-ins (one paged ``users.list``, shared by every
     #: worker process: the first to claim the turn runs it).
     signin_check_interval_seconds: float = Field(default=3600.0, gt=0, le=7 * 86_400)
+    #: Follow-up of people who never signed in (:mod:`app.accounts.follow_up`): the days after
+    #: the credentials email before the first reminder, how many reminders at most (each with a
+    #: fresh temporary password), and the days between reminders — and, after the last one,
+    #: before the person is flagged for the help desk.
+    reminder_after_days: int = Field(default=7, ge=1, le=90)
+    reminder_max: int = Field(default=2, ge=0, le=10)
+    reminder_interval_days: int = Field(default=7, ge=1, le=90)
 
     #: Jobs a worker process runs at once. They spend nearly all their time waiting on Google
     #: (100-200 ms a call) or for a quota permit, so the shared quota, not this, bounds the rate;

@@ -56,6 +56,9 @@ class CredentialEmail:
     temporary_password: str = field(repr=False)
     sign_in_url: str = "https://mail.google.com/a/misena.edu.co"
     help: HelpChannels = field(default_factory=HelpChannels)
+    #: A follow-up to someone who has not signed in yet: the same details, a fresh password,
+    #: and a subject and opening that say so (the earlier password no longer works).
+    reminder: bool = False
 
 
 def render_credential_email(
@@ -72,7 +75,7 @@ def render_credential_email(
     ``now`` exists for reproducible tests; production leaves it to the current time.
     """
     language = translations.info().get("language", "en")
-    subject = _render(_SUBJECT_TEMPLATE, {}, translations)
+    subject = _render(_SUBJECT_TEMPLATE, {"reminder": data.reminder}, translations)
     sender_address = Address(display_name=sender_name, addr_spec=sender)
     message = EmailMessage(policy=policy.SMTP)  # CRLF line ends, as RFC 5322 wants on the wire
     message["Subject"] = subject

@@ -21,8 +21,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db.models import CredentialDelivery, Person, ScheduleMark
+from app.db.models import CredentialDelivery, Person
 from app.db.states import DeliveryStatus
+from app.jobs.schedule import claim_turn
 from app.logging_setup import get_logger
 from workspace.ports import Directory
 
@@ -39,17 +40,6 @@ class CheckResult:
     signed_in: int
     #: ``users.list`` pages read
     pages: int
-
-
-def claim_turn(sessions: sessionmaker[Session], now: datetime, interval: timedelta) -> bool:
-    """Whether this process runs the check now: the first to move the mark past ``interval``."""
-    with sessions.begin() as session:
-        claimed = session.execute(
-            update(ScheduleMark)
-            .where(ScheduleMark.name == CHECK_NAME, ScheduleMark.ran_at <= now - interval)
-            .values(ran_at=now)
-        )
-        return bool(getattr(claimed, "rowcount", 0) == 1)
 
 
 def pending_addresses(session: Session) -> dict[str, int]:
@@ -100,6 +90,6 @@ def run_scheduled_check(
     sessions: sessionmaker[Session], directory: Directory, now: datetime, interval: timedelta
 ) -> CheckResult | None:
     """The worker's loop body: the check, when this process won the turn (else ``None``)."""
-    if not claim_turn(sessions, now, interval):
+    if not claim_turn(sessions, CHECK_NAME, now, interval):
         return None
     return check_first_sign_ins(sessions, directory)

@@ -29,6 +29,7 @@ from app.cli.jobs import jobs_cli
 from app.cli.login import login, logout, profiles
 from app.cli.plumbing import CliError, ExitCode, usage_error
 from app.cli.rendering import err_console
+from app.cli.reports import report_cli
 from app.cli.server_side import check_google_credentials, database_url, load_settings
 from app.cli.spanish_typer import SpanishGroup, SpanishTyper, usage_message
 from app.cli.sync import sync_cli
@@ -117,6 +118,7 @@ cli.add_typer(jobs_cli, name="jobs")
 cli.add_typer(brake_cli, name="brake")
 cli.add_typer(sync_cli, name="sync")
 cli.add_typer(audit_cli, name="audit")
+cli.add_typer(report_cli, name="report")
 cli.add_typer(tokens_cli, name="tokens")
 cli.command(
     "doctor",

@@ -10,10 +10,13 @@ commands (finding the person, the IT staff's corrections) read without a page of
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.console import Console
 from rich.markup import escape
 
-from app.accounts.schemas import HoldOut
+from app.accounts.follow_up import FollowUpState
+from app.accounts.schemas import FollowUpOut, HoldOut
 from app.cli.rendering import (
     ACCOUNT_STATES,
     DELIVERY_STATES,
@@ -38,6 +41,14 @@ DELIVERY_REASONS = {
     DeliveryReason.ACCOUNT_RECREATED: _("account created again"),
     DeliveryReason.ACCOUNT_RESTORED: _("account restored"),
     DeliveryReason.STAFF_RESET: _("reset by IT"),
+    DeliveryReason.REMINDER: _("reminder"),
+}
+FOLLOW_UP_STATES = {
+    FollowUpState.NOT_DELIVERED: _("credentials not delivered yet"),
+    FollowUpState.WAITING: _("waiting for the first sign-in"),
+    FollowUpState.REMINDED: _("reminded, not signed in yet"),
+    FollowUpState.FLAGGED: _("for the help desk"),
+    FollowUpState.SIGNED_IN: _("has signed in"),
 }
 
 #: Of each enrollment in the record, what a table at a terminal shows (``--json`` has all).
@@ -77,6 +88,7 @@ def show(console: Console, detail: PersonDetail) -> None:
             ],
         )
     )
+    _follow_up_grid(console, detail.first_signed_in_at, detail.follow_up)
     record = {k: v for k, v in detail.record.items() if k not in ("enrollments", "field_times")}
     console.print(fields_table(_("Sofia Plus record"), record))
     enrollments = detail.record.get("enrollments") or []
@@ -98,6 +110,23 @@ def show(console: Console, detail: PersonDetail) -> None:
     _deliveries_table(console, detail.deliveries)
     _holds_table(console, detail.holds)
     _audit_table(console, detail.audit)
+
+
+def _follow_up_grid(console: Console, signed_in_at: datetime | None, follow_up: FollowUpOut) -> None:
+    console.print(
+        grid_table(
+            _("First sign-in and follow-up"),
+            [
+                (_("first sign-in"), when_cell(signed_in_at)),
+                (_("follow-up"), state_cell(follow_up.state, FOLLOW_UP_STATES)),
+                (_("reminders sent"), str(follow_up.reminders_sent)),
+                (_("last reminder"), when_cell(follow_up.last_reminded_at)),
+                (_("next step"), when_cell(follow_up.next_step_at)),
+                (_("flagged for the help desk"), when_cell(follow_up.flagged_at)),
+                (_("why"), text_cell(follow_up.flag_reason)),
+            ],
+        )
+    )
 
 
 def _deliveries_table(console: Console, deliveries: list[DeliveryOut]) -> None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 from datetime import datetime
-from email.message import Message
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from app.cli.api import LONG_TIMEOUT, Api, api, staff_group
+from app.cli.downloads import Format, Output, save
 from app.cli.plumbing import MAX_ID, CliError, ExitCode, Json, Limit, PageToken, usage_error
 from app.cli.rendering import (
     RUN_STATES,
@@ -33,7 +33,7 @@ from app.cli.rendering import (
     when_cell,
 )
 from app.i18n import cli_gettext as _
-from app.sync.plan_export import ExportFormat
+from app.spreadsheet import ExportFormat
 
 sync_cli = staff_group(_("Bulk sync from a Sofia Plus export: plan, review and apply."))
 
@@ -229,54 +229,14 @@ def list_runs(limit: Limit = 20, page_token: PageToken = None, as_json: Json = F
     print_more(page.get("next_page_token"))
 
 
-def _file_name(disposition: str | None, run_id: int) -> str:
-    """The name the service gives its export (``Content-Disposition``), without any path."""
-    message = Message()
-    message["content-disposition"] = disposition or ""
-    name = message.get_filename() or f"sync-{run_id}.csv"
-    return Path(name).name or f"sync-{run_id}.csv"
-
-
 @sync_cli.command("export", help=_("Download the whole plan, person by person, as the service exports it."))
-def export(
-    run_id: RunId,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help=_("Output file; - for standard output. By default, the name the service gives."),
-            show_default=False,
-        ),
-    ] = None,
-    export_format: Annotated[
-        ExportFormat | None,
-        typer.Option(
-            "--format",
-            help=_("excel (Spanish, as Excel opens it; the service's default) or csv (for programs)."),
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
+def export(run_id: RunId, output: Output = None, export_format: Format = None) -> None:
     _download(api(), run_id, output, export_format)
 
 
 def _download(client: Api, run_id: int, output: str | None, export_format: ExportFormat | None) -> None:
     query = f"?format={export_format.value}" if export_format else ""
     with client.stream(f"/v1/sync-runs/{run_id}/plan.csv{query}", not_found=NO_RUN) as response:
-        if output == "-":
-            stdout = typer.get_binary_stream("stdout")
-            for chunk in response.iter_bytes():
-                stdout.write(chunk)
-            stdout.flush()
-            return
-        path = (
-            Path(output) if output else Path(_file_name(response.headers.get("content-disposition"), run_id))
-        )
-        try:
-            with path.open("wb") as handle:
-                for chunk in response.iter_bytes():
-                    handle.write(chunk)
-        except OSError as exc:
-            raise usage_error(_("cannot write {path}: {why}").format(path=path, why=exc.strerror)) from None
-    err_console().print(_("Plan written to {path}").format(path=path), soft_wrap=True)
+        path = save(response, output, f"sync-{run_id}.csv")
+    if path is not None:
+        err_console().print(_("Plan written to {path}").format(path=path), soft_wrap=True)

@@ -36,6 +36,7 @@ def _labels() -> dict[str, str]:
         "account_recreated": _("Account recreated"),
         "account_restored": _("Account restored"),
         "staff_reset": _("Reset by IT staff"),
+        "reminder": _("Reminder"),
         # held suspensions
         "held": _("Held"),
         "released": _("Released"),
@@ -64,3 +65,15 @@ def label(code: object) -> str:
     """The Spanish name of a stored code; the code itself when it has none."""
     text = str(code.value if hasattr(code, "value") else code)
     return _labels().get(text, text)
+
+
+@cache
+def follow_up_states() -> dict[str, str]:
+    """The follow-up's states by their Spanish names (apart: ``waiting`` is a delivery's too)."""
+    return {
+        "not_delivered": _("Credentials not delivered yet"),
+        "waiting": _("Waiting for the first sign-in"),
+        "reminded": _("Reminded, not signed in yet"),
+        "flagged": _("For the help desk"),
+        "signed_in": _("Signed in"),
+    }

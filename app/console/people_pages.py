@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from app.console.labels import follow_up_states
 from app.console.rendering import _, render
 from app.console.web import (
     RowId,
@@ -87,13 +88,20 @@ async def person_page(request: Request, person_id: RowId) -> HTMLResponse:
     detail = await run_in_threadpool(_detail, services, person_id)
     live, live_error = await run_in_threadpool(_live, services, detail)
     return render(
-        request, "person.html.j2", staff, person=detail, live=live, live_error=live_error, why=_why(detail)
+        request,
+        "person.html.j2",
+        staff,
+        person=detail,
+        live=live,
+        live_error=live_error,
+        why=_why(detail),
+        follow_up_states=follow_up_states(),
     )
 
 
 def _detail(services: Services, person_id: int) -> PersonDetail:
     with services.sessions() as session:
-        return queries.person_detail(session, services.settings.policy, services.clock(), person_id)
+        return queries.person_detail(session, services.settings, services.clock(), person_id)
 
 
 def _live(services: Services, detail: PersonDetail) -> tuple[dict[str, Any] | None, str | None]:

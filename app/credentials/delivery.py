@@ -103,6 +103,23 @@ def request_delivery(
     return delivery
 
 
+def request_new_credentials(
+    session: Session, person: Person, account_email: str, reason: DeliveryReason, now: datetime
+) -> CredentialDelivery:
+    """A fresh password emailed again (IT staff's resend, a follow-up reminder): any request
+    still open is superseded by this one, and the job that sends it is queued — all in the
+    caller's transaction. The send sets the new password, so the old one stops working."""
+    session.execute(
+        update(CredentialDelivery)
+        .where(CredentialDelivery.person_id == person.id, CredentialDelivery.status.in_(OPEN))
+        .values(status=DeliveryStatus.SUPERSEDED)
+    )
+    delivery = request_delivery(session, person, account_email, reason, now)
+    session.flush()
+    enqueue(session, JobKind.DELIVER, person.id, now=now)
+    return delivery
+
+
 @dataclass(frozen=True)
 class DeliveryResult:
     sent: bool
@@ -115,6 +132,7 @@ class _Target:
     account: str
     recipient: str
     first_names: str
+    reminder: bool
 
 
 class Courier:
@@ -191,12 +209,20 @@ class Courier:
             return None
         assert delivery.recipient_email is not None  # noqa: S101 - open deliveries have one
         person = people.get_one(session, person_id)  # deliveries belong to a person
+        if delivery.reason == DeliveryReason.REMINDER and _reminder_moot(person):
+            # Waiting for a sender can take hours: a person who signed in meanwhile (a later
+            # check saw it), or whose account is no longer active and managed, keeps the
+            # password they have — a reminder now would only break it.
+            delivery.status, delivery.next_attempt_at = DeliveryStatus.SUPERSEDED, None
+            delivery.last_error = "Reminder dropped before sending: signed in, or no longer active."
+            return None
         first_names = people.record_of(person).first_names
         return _Target(
             delivery.id,
             delivery.account_email,
             delivery.recipient_email,
             first_names,
+            reminder=delivery.reason == DeliveryReason.REMINDER,
         )
 
     def _reserve(self, target: _Target, tried: set[str]) -> Reservation:
@@ -239,6 +265,7 @@ class Courier:
                 username=target.account,
                 temporary_password=password.get_secret_value(),
                 sign_in_url=self._settings.sign_in_url,
+                reminder=target.reminder,
             ),
             sender=reservation.sender,
             sender_name=self._settings.mail_sender_name,
@@ -340,6 +367,15 @@ class Courier:
     def _release(self, reservation: Reservation) -> None:
         with self._sessions.begin() as session:
             self.pool.release(session, reservation)
+
+
+def _reminder_moot(person: Person) -> bool:
+    return (
+        person.first_signed_in_at is not None
+        or person.excluded
+        or person.staff_suspended
+        or person.account_status != AccountStatus.ACTIVE
+    )
 
 
 def refusal_reason(exc: WorkspaceError, sender: str, *, sender_refused: bool) -> str:

@@ -136,8 +136,19 @@ class Person(Base):
     #: when the person first signed in to their Google account (Google's ``lastLoginTime`` as
     #: the sign-in check first saw it past the epoch); ``None``: not yet, or not checked yet
     first_signed_in_at: Mapped[datetime | None]
+    #: The person got every reminder and still did not sign in: the help desk calls them
+    #: (:mod:`app.accounts.follow_up`). Kept after a later sign-in, as history.
+    flagged_at: Mapped[datetime | None]
+    flag_reason: Mapped[str | None] = mapped_column(String(500))
+    #: Where the person studies, for the activation report's groups: their latest enrollment's
+    #: regional, centro and ficha (see :mod:`app.people.index`); ``None`` with no enrollment.
+    regional_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    regional_name: Mapped[str | None] = mapped_column(String(300))
+    centro_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    centro_name: Mapped[str | None] = mapped_column(String(300))
+    ficha: Mapped[str | None] = mapped_column(String(64), index=True)
 
-    @validates("status_reason", "suspension_reason", "staff_reason")
+    @validates("status_reason", "suspension_reason", "staff_reason", "flag_reason")
     def _fit(self, _: str, value: str | None) -> str | None:
         return fit_reason(value)
 

@@ -133,6 +133,8 @@ class DeliveryReason(StrEnum):
     ACCOUNT_RECREATED = "account_recreated"
     ACCOUNT_RESTORED = "account_restored"
     STAFF_RESET = "staff_reset"
+    #: A follow-up reminder to someone who has not signed in (:mod:`app.accounts.follow_up`).
+    REMINDER = "reminder"
 
 
 class SuspensionSource(StrEnum):

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import Select, String, cast, or_, select
 from sqlalchemy.orm import Session
 
-from app.accounts.schemas import HoldOut
+from app.accounts.follow_up import FollowUpPolicy, person_follow_up
+from app.accounts.schemas import FollowUpOut, HoldOut
 from app.credentials.schemas import DeliveryOut
 from app.db.models import AuditEvent, CredentialDelivery, Job, Person, SuspensionHold
 from app.db.paging import Page, fetch_page
@@ -21,9 +22,10 @@ from app.lookup.schemas import PersonDetail, PersonSummary, WorkspaceState
 from app.people import repository as people
 from app.people.index import search_form
 from app.people.repository import escape_like
+from app.settings import Settings
 from app.staff.schemas import AuditOut
 from app.texts import Text
-from sofia_sync.policy import PolicySettings, desired_account, staff_suspension
+from sofia_sync.policy import desired_account, staff_suspension
 
 #: How many jobs, deliveries, holds and audit entries the detail shows, newest first.
 HISTORY = 50
@@ -85,21 +87,22 @@ def search_people(
     return fetch_page(session, people_query(filters), Person.id, page_token, limit)
 
 
-def person_detail(session: Session, policy: PolicySettings, now: datetime, person_id: int) -> PersonDetail:
+def person_detail(session: Session, settings: Settings, now: datetime, person_id: int) -> PersonDetail:
     """Everything about one person: the record, the account the policy wants for them at
     ``now``, what misena knows of the account, and their recent jobs, credential deliveries
-    (never a password), held suspensions and audit trail. ``ProblemError`` 404 if unknown."""
+    (never a password), follow-up, held suspensions and audit trail. ``ProblemError`` 404 if unknown."""
     person = people.get(session, person_id)
     if person is None:
         raise not_found("person")
     record = people.record_of(person)
     staff = staff_suspension(person.staff_suspended, person.staff_reason)
-    desired = desired_account(record, policy, now, staff=staff)
+    desired = desired_account(record, settings.policy, now, staff=staff)
     return PersonDetail(
         **PersonSummary.of(person).model_dump(),
         record=person.record,
         desired=desired.model_dump(mode="json") if desired else None,
         first_signed_in_at=person.first_signed_in_at,
+        follow_up=FollowUpOut.of(person_follow_up(session, person, FollowUpPolicy.of(settings))),
         workspace=WorkspaceState(
             primary_email=person.primary_email,
             google_user_id=person.google_user_id,

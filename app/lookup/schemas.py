@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.accounts.schemas import HoldOut
+from app.accounts.schemas import FollowUpOut, HoldOut
 from app.credentials.schemas import DeliveryOut
 from app.db.models import Person
 from app.db.states import AccountStatus
@@ -97,6 +97,7 @@ class PersonDetail(PersonSummary):
             "check saw it (Google's lastLoginTime); null: not yet, or not checked since."
         )
     )
+    follow_up: FollowUpOut
     workspace: WorkspaceState
     jobs: list[JobOut]
     deliveries: list[DeliveryOut]

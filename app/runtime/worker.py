@@ -22,6 +22,7 @@ from prometheus_client import Counter
 from structlog.contextvars import bound_contextvars
 
 from app.accounts.first_signin import run_scheduled_check
+from app.accounts.follow_up import FollowUpPolicy, run_scheduled_follow_up
 from app.accounts.sweep import sweep_due
 from app.credentials.delivery import SendersExhausted
 from app.db.states import JobKind, JobState
@@ -182,14 +183,18 @@ class WorkerPool:
         return self._services.settings.sweep_interval_seconds
 
     def _check_sign_ins(self) -> float:
-        """The first sign-in check (:mod:`app.accounts.first_signin`), when this process wins
-        the interval's turn; until the schema is migrated, it looks again as often as the sweep."""
+        """The first sign-in check (:mod:`app.accounts.first_signin`) and, right after it, the
+        follow-up of those who did not sign in (:mod:`app.accounts.follow_up`), each when this
+        process wins the interval's turn; until the schema is migrated, it looks again as often
+        as the sweep."""
         settings = self._services.settings
         if not self._services.schema.is_current():
             return min(settings.sweep_interval_seconds, settings.signin_check_interval_seconds)
         interval = timedelta(seconds=settings.signin_check_interval_seconds)
         services = self._services
         run_scheduled_check(services.sessions, services.directory, services.clock(), interval)
+        policy = FollowUpPolicy.of(settings)
+        run_scheduled_follow_up(services.sessions, services.clock(), interval, policy)
         return settings.signin_check_interval_seconds
 
     def dead_threads(self) -> list[str]:

@@ -14,13 +14,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import Clock
-from app.credentials.delivery import OPEN, request_delivery
-from app.db.models import CredentialDelivery, Job, Person, SuspensionHold
-from app.db.states import AccountStatus, DeliveryReason, DeliveryStatus, HoldState, JobKind, JobState
+from app.credentials.delivery import request_new_credentials
+from app.db.models import Job, Person, SuspensionHold
+from app.db.states import AccountStatus, DeliveryReason, HoldState, JobKind, JobState
 from app.errors import ConflictError, not_found
 from app.jobs.outbox import enqueue
 from app.jobs.queue import retry_job
@@ -88,16 +88,9 @@ class StaffActions:
                 )
             if not people.record_of(person).personal_email:
                 raise ConflictError(Text("There is no personal email on record to send the credentials to."))
-            session.execute(
-                update(CredentialDelivery)
-                .where(CredentialDelivery.person_id == person.id, CredentialDelivery.status.in_(OPEN))
-                .values(status=DeliveryStatus.SUPERSEDED)
-            )
-            delivery = request_delivery(
+            delivery = request_new_credentials(
                 session, person, person.primary_email, DeliveryReason.STAFF_RESET, now
             )
-            session.flush()
-            enqueue(session, JobKind.DELIVER, person.id, now=now)
             return {"delivery_id": delivery.id}
 
         self._person_action(person_id, actor, "person.resend_credentials", reason, change)

@@ -1,32 +1,15 @@
-"""A bulk plan as a spreadsheet IT staff review before applying it.
-
-By default the file is what Excel opens as it is on a Spanish-locale Windows: ``;``-separated
-(Excel takes ``,`` as the decimal separator there), UTF-8 with a byte-order mark (without it
-Excel reads ``Muñoz`` as ``MuÃ±oz``), Spanish column headers and Spanish actions and reasons
-from the catalogue. ``csv`` is plain CSV for programs: ``,``-separated, no BOM, English headers
-and the stored action codes. Either way the document is masked, never whole, and a cell that
-a spreadsheet would run as a formula (a name starting with ``=``) is defused in the Excel file.
+"""A bulk plan as a spreadsheet IT staff review before applying it (written by
+:mod:`app.spreadsheet`): in the Excel file, Spanish actions and reasons from the catalogue; in
+plain CSV, the stored action codes. Either way the document is masked, never whole.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Iterator
-from enum import StrEnum
+from collections.abc import Iterable, Iterator
 
 from app.db.models import SyncItem
+from app.spreadsheet import Column, ExportFormat, table_chunks
 from app.texts import Text
-
-BOM = "\ufeff"
-#: How many rows go into one chunk of the streamed answer.
-ROWS_PER_CHUNK = 500
-
-
-class ExportFormat(StrEnum):
-    EXCEL = "excel"
-    CSV = "csv"
-
 
 #: The stored codes as IT staff read them in the Excel file.
 ACTIONS = {
@@ -46,7 +29,7 @@ STATES = {"pending": Text("pending"), "applied": Text("applied"), "skipped": Tex
 
 
 #: Each column: its header (a msgid, Spanish in the Excel file) and how a row fills it.
-_COLUMNS: tuple[tuple[Text, Callable[[SyncItem, str], str]], ...] = (
+_COLUMNS: tuple[Column[SyncItem], ...] = (
     (Text("Names"), lambda item, _: item.first_names or ""),
     (Text("Surnames"), lambda item, _: item.last_names or ""),
     (Text("Document"), lambda item, _: item.document or ""),
@@ -63,28 +46,5 @@ def _word(words: dict[str, Text], code: str, language: str) -> str:
 
 
 def plan_chunks(items: Iterable[SyncItem], export: ExportFormat) -> Iterator[bytes]:
-    """The file, streamed in chunks of :data:`ROWS_PER_CHUNK` rows."""
-    excel = export is ExportFormat.EXCEL
-    language = "es" if excel else "en"
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";" if excel else ",")
-    buffer.write(BOM if excel else "")
-    writer.writerow([header.in_language(language) for header, _ in _COLUMNS])
-    for count, item in enumerate(items, start=1):
-        cells = [cell(item, language) for _, cell in _COLUMNS]
-        writer.writerow([_defused(value) for value in cells] if excel else cells)
-        if count % ROWS_PER_CHUNK == 0:
-            yield _drain(buffer)
-    yield _drain(buffer)
-
-
-def _defused(value: str) -> str:
-    """A cell Excel would evaluate (``=``, ``+``, ``-``, ``@``) shown as text instead."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
-def _drain(buffer: io.StringIO) -> bytes:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text.encode("utf-8")
+    """The file, streamed in chunks."""
+    return table_chunks(items, _COLUMNS, export)

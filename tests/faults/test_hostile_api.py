@@ -118,6 +118,8 @@ QUERIES = [
     ("/v1/audit-events", {"since": "9999-12-31T23:00:00-05:00"}, "since"),
     ("/v1/audit-events", {"until": "0001-01-01T00:00:00+05:00"}, "until"),
     ("/v1/sync-runs/1/items", {"action": NUL}, "action"),
+    ("/v1/reports/activation", {"ficha": NUL}, "ficha"),
+    ("/v1/reports/activation", {"regional": "11'; --"}, "regional"),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import email
 import re
 from datetime import UTC, datetime
@@ -274,3 +275,21 @@ def test_the_words_come_from_the_catalogue_handed_in() -> None:
     assert '<html lang="en">' in body(back, "html")
     assert parsed()["Content-Language"] == "es"
     assert '<html lang="es">' in body(parsed(), "html")
+
+
+def test_a_reminder_says_so_and_that_the_earlier_password_no_longer_works() -> None:
+    reminder = parsed(dataclasses.replace(credential(), reminder=True))
+    assert str(make_header(decode_header(reminder["Subject"]))) == (
+        "Recordatorio: tu cuenta Mi SENA te espera: nuevos datos de acceso"
+    )
+    for subtype in ("plain", "html"):
+        text = body(reminder, subtype)
+        assert "Aún no has ingresado a tu cuenta institucional Mi SENA" in text
+        assert "la que te enviamos antes ya no funciona" in text
+        assert "bienvenida" not in text, "not the welcome"
+        assert "1023456789@misena.edu.co" in text
+        assert "018000 910270" in text, "the same help lines"
+    first = parsed()
+    assert "Recordatorio" not in str(make_header(decode_header(first["Subject"])))
+    assert "Aún no has ingresado" not in body(first, "plain")
+    assert "bienvenida" in body(first, "plain")

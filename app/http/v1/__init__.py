@@ -9,11 +9,12 @@ from app.http.v1.audit import router as audit_router
 from app.http.v1.holds import router as holds_router
 from app.http.v1.jobs import router as jobs_router
 from app.http.v1.people import router as people_router
+from app.http.v1.reports import router as reports_router
 from app.http.v1.sync import router as sync_router
 
 
 def install_v1(app: FastAPI) -> None:
-    for router in (people_router, jobs_router, holds_router, audit_router, sync_router):
+    for router in (people_router, jobs_router, holds_router, audit_router, sync_router, reports_router):
         for route in router.routes:
             if isinstance(route, APIRoute):
                 _document_scope(route)

@@ -68,7 +68,7 @@ async def get_person(
 
 def _detail(services: Services, person_id: int) -> PersonDetail:
     with services.sessions() as session:
-        return queries.person_detail(session, services.settings.policy, services.clock(), person_id)
+        return queries.person_detail(session, services.settings, services.clock(), person_id)
 
 
 def _live(services: Services, workspace: WorkspaceState) -> dict[str, Any] | None:

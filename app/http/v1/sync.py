@@ -19,8 +19,9 @@ from app.http.v1.deps import Limit, PageToken, ServicesDep, problems
 from app.http.v1.schemas import PageOf
 from app.i18n import negotiate
 from app.runtime.services import Services
+from app.spreadsheet import ExportFormat
 from app.staff.tokens import Caller, Scope, require
-from app.sync.plan_export import ExportFormat, plan_chunks
+from app.sync.plan_export import plan_chunks
 from app.sync.pull import pull_and_plan
 from app.sync.queries import items_page, runs_page
 from app.texts import Text
@@ -304,13 +305,12 @@ def export_sync_plan(
     ] = ExportFormat.EXCEL,
 ) -> StreamingResponse:
     sync_run_out(services, run_id)
-    language = "es" if export is ExportFormat.EXCEL else "en"
     return StreamingResponse(
         plan_chunks(services.sync.export_rows(run_id), export),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="sync-{run_id}.csv"',
-            "Content-Language": language,
+            "Content-Language": export.language,
         },
     )
 

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from app.accounts.follow_up import FollowUpPolicy, follow_up
 from app.console.application import console_app
 from app.console.settings import ConsoleSettings
 from app.db.models import AuditEvent
@@ -309,3 +310,23 @@ def test_google_sign_in_by_hand_and_its_callback_works_once(site: Console) -> No
     assert client.get("/jobs").status_code == 200
     assert _browser(site).get(callback).status_code == 401  # another browser: no state of its own
     assert client.get(callback).status_code == 401  # the state was used up in this session too
+
+
+def test_the_person_page_shows_the_follow_up(site: Console) -> None:
+    harness = site.harness
+    target = person_id(harness, KEY)
+    client, _ = _signed_in(site, site.reader_token)
+    waiting = client.get(f"/people/{target}").text
+    assert "Primer ingreso y seguimiento" in waiting
+    assert 'data-code="waiting">Esperando el primer ingreso<' in waiting
+
+    policy = FollowUpPolicy.of(harness.services.settings)
+    harness.clock.advance(policy.first_wait)
+    assert target in follow_up(harness.services.sessions, harness.clock(), policy).reminded
+    harness.drain()
+
+    client, _ = _signed_in(site, site.reader_token)  # a week later: a new session
+    reminded = client.get(f"/people/{target}").text
+    assert 'data-code="reminded">Con recordatorio, aún sin ingresar<' in reminded
+    assert "<dt>Recordatorios enviados</dt><dd>1</dd>" in reminded
+    assert "<td>Recordatorio</td>" in reminded, "the delivery's reason, in Spanish"

@@ -64,6 +64,7 @@ OPERATIONS = [
     Operation("GET", "/v1/sync-runs/{run_id}/items", SYNC, None, 404),
     Operation("GET", "/v1/sync-runs/{run_id}/plan.csv", SYNC, None, 404),
     Operation("POST", "/v1/sync-runs/{run_id}/apply", SYNC, {}, 404),
+    Operation("GET", "/v1/reports/activation", READ, None, 200),
 ]
 each_operation = pytest.mark.parametrize("operation", OPERATIONS, ids=str)
 
