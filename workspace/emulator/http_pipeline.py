@@ -2,8 +2,9 @@
 
 Each API route names its discovery method id; :meth:`Emulator.call` then does what Google's
 front end does for every call, in Google's order: authenticate and check the method's scopes
-(taken from the bundled discovery document), apply injected faults and quotas, run the
-operation under the state lock, and trim the answer to ``fields``.
+(taken from the bundled discovery document), apply injected faults and quotas as the call arrives,
+then (after the configured latency) run the operation under the state lock, and trim the answer
+to ``fields``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, Response
@@ -21,13 +23,21 @@ from workspace.emulator.discovery import Api
 from workspace.emulator.discovery import method as discovery_method
 from workspace.emulator.errors import GoogleApiError, invalid
 from workspace.emulator.limits import FaultPlan, check_quotas
-from workspace.emulator.partial_response import Trimmed, apply_fields, parse_fields
+from workspace.emulator.partial_response import FieldMask, Trimmed, apply_fields, parse_fields
 from workspace.emulator.state import EmulatorState, TokenGrant
 
 DIRECTORY = "/admin/directory/v1"
 GMAIL = "/gmail/v1"
 
 Handler = Callable[[TokenGrant], Any]
+
+
+@dataclass(frozen=True)
+class _Admitted:
+    """A call Google's front end let through: whose it is, and the ``fields`` mask to apply."""
+
+    grant: TokenGrant
+    mask: FieldMask | None
 
 
 class Emulator:
@@ -49,11 +59,18 @@ class Emulator:
         if body is not None and not isinstance(body, ParseError):
             with self.state.lock:
                 self.state.request_log.append((method_id, masked(body)))
+        admitted: _Admitted | GoogleApiError
+        try:
+            admitted = self._admit(request, method_id)
+        except GoogleApiError as exc:
+            admitted = exc
         latency = self.state.config.latency_ms
         if latency:
             await asyncio.sleep(latency / 1000)
+        if isinstance(admitted, GoogleApiError):
+            return self._error(method_id, admitted)
         try:
-            body = self._run(request, method_id, handler)
+            body = self._run(admitted, handler)
         except GoogleApiError as exc:
             return self._error(method_id, exc)
         self._count(method_id, status)
@@ -61,7 +78,11 @@ class Emulator:
             return Response(status_code=204)
         return JSONResponse(body, status_code=status)
 
-    def _run(self, request: Request, method_id: str, handler: Handler) -> Any:
+    def _admit(self, request: Request, method_id: str) -> _Admitted:
+        """What Google's front end decides as the call arrives: the credentials and scopes,
+        injected faults, and the quotas — counted at arrival, not after the latency. Counted
+        after it, the emulator's own event-loop lag on a loaded machine bunched calls a client
+        had spaced evenly (104 ms apart) into one window, refusals Google would not give."""
         api: Api = "gmail.v1" if method_id.startswith("gmail.") else "admin.directory_v1"
         info = discovery_method(api, method_id)
         fields = request.query_params.get("fields")
@@ -73,9 +94,13 @@ class Emulator:
                 self._require_admin(grant)
             self.faults.check(method_id, request.method, request.url.path)
             check_quotas(self.state, method_id, grant.subject)
-            result = handler(grant)
-        if mask is not None and isinstance(result, dict) and not isinstance(result, Trimmed):
-            result = apply_fields(result, mask)
+        return _Admitted(grant, mask)
+
+    def _run(self, admitted: _Admitted, handler: Handler) -> Any:
+        with self.state.lock:
+            result = handler(admitted.grant)
+        if admitted.mask is not None and isinstance(result, dict) and not isinstance(result, Trimmed):
+            result = apply_fields(result, admitted.mask)
         return result
 
     def _require_admin(self, grant: TokenGrant) -> None:
