@@ -53,12 +53,14 @@ class FichaGroups:
                 self._looking.pop(group.email, None)
 
     def calls(
-        self, actions: list[GroupAction], member: str, applied: dict[str, str] | None
+        self, actions: list[GroupAction], member: str, applied: dict[str, str] | None, *, existing: bool
     ) -> list[GoogleCall]:
-        """The calls :meth:`apply` makes for ``actions`` when Google answers as misena's records
-        expect (a recorded membership still there, a new one not there yet). A group this
-        process has not seen is looked up (``groups.get``), and created if that read finds it
-        missing — the read is made here, as :meth:`ensure` would make it."""
+        """The calls :meth:`apply` makes for ``actions``, reading Google where its answer decides
+        them, as :meth:`apply` would meet it: a group this process has not seen is looked up
+        (``groups.get``, then ``groups.insert`` if missing), and an ``existing`` account's
+        membership misena has no record of is read (``members.get``: a 409 to the insert, then
+        that read, and a role change if it differs). A membership misena recorded is taken to be
+        there still (one ``members.patch``)."""
         calls: list[GoogleCall] = []
         for action in actions:
             if not isinstance(action, JoinGroup):
@@ -75,7 +77,14 @@ class FichaGroups:
                 calls.append(GoogleCall("directory", "groups.get", group.email))
                 if self._directory.get_group(group.email) is None:
                     calls.append(GoogleCall("directory", "groups.insert", group.email, {"name": group.name}))
+            current = self._directory.get_member(group.email, member) if existing else None
             calls.append(GoogleCall("directory", "members.insert", group.email, change))
+            if current is not None:
+                calls.append(
+                    GoogleCall("directory", "members.get", group.email, note="409: already a member")
+                )
+                if current.role != group.role:
+                    calls.append(GoogleCall("directory", "members.patch", group.email, change))
         return calls
 
     def apply(
