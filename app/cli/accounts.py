@@ -14,8 +14,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from app.accounts.schemas import PlanOut
 from app.cli.api import Api, api, staff_group
 from app.cli.person_picture import show
+from app.cli.person_plan import show_plan
 from app.cli.plumbing import (
     MAX_ID,
     CliError,
@@ -180,6 +182,25 @@ def accounts_show(
         print_json(detail)
         return
     show(out_console(), PersonDetail.model_validate(detail))
+
+
+@accounts_cli.command(
+    "explain",
+    help=_(
+        "What a reconcile would do now, without doing it: the desired account, the account in "
+        "Google and each Google call it would make."
+    ),
+)
+def accounts_explain(
+    document: Document = None, person_id: PersonIdOption = None, as_json: Json = False
+) -> None:
+    client = api()
+    found, _key = _person(client, document, person_id)
+    plan: dict[str, Any] = client.get(f"/v1/people/{found}/plan", not_found=_("no person with that id"))
+    if as_json:
+        print_json(plan)
+        return
+    show_plan(out_console(), PlanOut.model_validate(plan))
 
 
 APPLIED = _("the worker applies it at the next reconcile")

@@ -10,7 +10,7 @@ nothing: the emulator counts no write while it explains.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -36,7 +36,7 @@ WRITES = ("insert", "update", "patch", "delete", "send", "undelete")
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+def database_url(tmp_path: Path) -> str:
     """SQLite only: the calls are Google's, the same whichever database misena keeps."""
     return sqlite_url(tmp_path)
 
