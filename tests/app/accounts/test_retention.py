@@ -23,7 +23,8 @@ KEY = "TI:1098765432"
 
 def _payloads(harness: Harness) -> dict[str, Any]:
     with harness.services.sessions() as session:
-        return dict(session.execute(select(WebhookEvent.webhook_id, WebhookEvent.payload)))
+        rows = session.execute(select(WebhookEvent.webhook_id, WebhookEvent.payload)).all()
+        return {row.webhook_id: row.payload for row in rows}
 
 
 def _jobs(harness: Harness) -> list[JobState]:
