@@ -8,6 +8,8 @@ Apart from ``misena jobs`` because only this group names a person (by document o
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -201,6 +203,35 @@ def accounts_explain(
         print_json(plan)
         return
     show_plan(out_console(), PlanOut.model_validate(plan))
+
+
+@accounts_cli.command(
+    "export",
+    help=_(
+        "Everything misena holds about the person, as JSON, for a habeas-data request "
+        "(audited with the reason); never a password."
+    ),
+)
+def accounts_export(
+    reason: RequiredReason,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help=_("File to write the JSON to."), show_default=False)
+    ],
+    document: Document = None,
+    person_id: PersonIdOption = None,
+) -> None:
+    client = api()
+    found, key = _person(client, document, person_id)
+    exported = client.get(
+        f"/v1/people/{found}/export",
+        {"reason": required_reason(reason)},
+        not_found=_("no person with that id"),
+    )
+    output.write_text(json.dumps(exported, ensure_ascii=False, indent=2), encoding="utf-8")
+    who = f"{escape(key)} (id {found})" if key else f"id {found}"
+    out_console().print(
+        _("[green]✔[/green] data of {who} exported to {path}").format(who=who, path=escape(str(output)))
+    )
 
 
 APPLIED = _("the worker applies it at the next reconcile")

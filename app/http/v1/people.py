@@ -12,8 +12,17 @@ from app.accounts.schemas import PlanOut
 from app.db.states import AccountStatus
 from app.errors import UnavailableError, not_found
 from app.http.v1.deps import Limit, PageToken, Reader, ServicesDep, Writer, problems
-from app.http.v1.schemas import Accepted, ActionRequest, ExcludeRequest, PageOf, ResendRequest, SuspendRequest
+from app.http.v1.schemas import (
+    Accepted,
+    ActionRequest,
+    ExcludeRequest,
+    PageOf,
+    Reason,
+    ResendRequest,
+    SuspendRequest,
+)
 from app.lookup import queries
+from app.lookup.export import export_person
 from app.lookup.schemas import PersonDetail, PersonSummary, WorkspaceState
 from app.runtime.services import Services
 from app.texts import Text
@@ -109,6 +118,22 @@ def _plan(services: Services, person_id: int) -> PlanOut:
     if explanation is None:
         raise not_found("person")
     return PlanOut.of(explanation)
+
+
+@router.get(
+    "/{person_id}/export",
+    response_model=dict[str, Any],
+    responses=problems(404),
+    summary="Everything misena holds about the person, as JSON (habeas data); audited with the reason",
+)
+def export_person_data(
+    services: ServicesDep,
+    caller: Reader,
+    person_id: PersonId,
+    reason: Annotated[Reason, Query(min_length=3, description="Required: the request being answered.")],
+) -> dict[str, Any]:
+    with services.sessions.begin() as session:
+        return export_person(session, person_id, actor=caller.actor, reason=reason, now=services.clock())
 
 
 def _accepted(action: str, person_id: int) -> Accepted:
