@@ -145,11 +145,6 @@ CASES = [
 ]
 
 
-def _counted(harness: Harness) -> Counter[str]:
-    calls: dict[str, dict[str, int]] = harness.emulator.counters()["calls"]
-    return Counter({method: sum(by_status.values()) for method, by_status in calls.items()})
-
-
 def _explain(harness: Harness) -> Explanation:
     services = harness.services
     explainer = Explainer(services.reconciler, services.directory, services.sessions, services.clock)
@@ -163,7 +158,7 @@ def test_the_calls_explained_are_the_calls_the_reconcile_makes(harness: Harness,
     case.scene(harness)
     harness.emulator.clear_counters()
     explanation = _explain(harness)
-    explained = _counted(harness)
+    explained = harness.google_calls()
     assert not [method for method in explained if method.rsplit(".", 1)[-1] in WRITES], explained
     assert explained == Counter(call.method_id for call in explanation.reads)
 
@@ -171,7 +166,7 @@ def test_the_calls_explained_are_the_calls_the_reconcile_makes(harness: Harness,
     case.run(harness)
 
     predicted = Counter(call.method_id for call in explanation.calls)
-    assert predicted == _counted(harness), explanation.calls
+    assert predicted == harness.google_calls(), explanation.calls
     assert (explanation.outcome, dict(predicted)) == (case.outcome, case.methods)
     again = _explain(harness)  # converged: a second look plans nothing but the read
     assert [call.method for call in again.calls] == ["users.get"]

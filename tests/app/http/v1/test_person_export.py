@@ -8,10 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-from typer.testing import CliRunner
-
-from app.cli.main import cli
 from app.db.models import Base, Person
 from app.lookup.export import person_tables
 from app.staff.tokens import Scope
@@ -19,11 +15,13 @@ from tests.support.events import person, person_updated
 from tests.support.harness import Harness
 from tests.support.mailboxes import emailed_password
 from tests.support.staff_api import api_client, assert_problem, enroll, person_id
-from tests.support.staff_client import cli_environment
+from tests.support.staff_client import staff_cli
 
 CC = "CC:1000123456"
 MAJO_EMAIL = "majo.pena@example.com"
 REASON = "Solicitud de habeas data radicado 2026-118"
+
+__all__ = ["staff_cli"]
 
 
 def _referencing_people() -> set[str]:
@@ -84,22 +82,16 @@ def test_the_export_needs_a_reason_accounts_read_and_a_known_person(harness: Har
     assert_problem(api_client(harness, Scope.JOBS_WRITE).get(f"/v1/people/{majo}/export", reason=REASON), 403)
 
 
-@pytest.fixture
-def run(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("COLUMNS", "250")
-    runner = CliRunner()
-    with cli_environment(harness, monkeypatch):
-        yield lambda *args: runner.invoke(cli, list(args))
-
-
-def test_accounts_export_writes_the_json_file(harness: Harness, run: Any, tmp_path: Path) -> None:
+def test_accounts_export_writes_the_json_file(harness: Harness, staff_cli: Any, tmp_path: Path) -> None:
     majo = _majo_with_history(harness)
     target = tmp_path / "habeas.json"
-    result = run("accounts", "export", "CC:1000123456", "-o", str(target), "--reason", REASON)
+    result = staff_cli("accounts", "export", "CC:1000123456", "-o", str(target), "--reason", REASON)
     assert result.exit_code == 0, result.output
     assert "exportados a" in result.stdout
     exported = json.loads(target.read_text(encoding="utf-8"))
     assert exported["person_id"] == majo
     assert exported["tables"]["people"][0]["person_key"] == CC
-    missing = run("accounts", "export", "--id", "424242", "-o", str(tmp_path / "x.json"), "--reason", REASON)
+    missing = staff_cli(
+        "accounts", "export", "--id", "424242", "-o", str(tmp_path / "x.json"), "--reason", REASON
+    )
     assert missing.exit_code == 3, missing.output

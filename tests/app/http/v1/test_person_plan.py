@@ -8,30 +8,23 @@ import json
 from collections import Counter
 from typing import Any
 
-import pytest
-from typer.testing import CliRunner
-
-from app.cli.main import cli
 from app.staff.tokens import Scope
 from tests.support.events import person
 from tests.support.google import google_service
 from tests.support.harness import Harness
 from tests.support.staff_api import api_client, assert_problem, enroll, person_id
-from tests.support.staff_client import cli_environment
+from tests.support.staff_client import staff_cli
 
 MAJO = "TI:1098765432"
 MAJO_ACCOUNT = "1098765432@misena.edu.co"
+
+__all__ = ["staff_cli"]
 
 
 def _rename_in_google(harness: Harness) -> None:
     admin = google_service(harness.emulator_server, harness.key_info, "admin", "directory_v1")
     body = {"name": {"givenName": "Otra", "familyName": "Peña de la Torre"}}
     admin.users().patch(userKey=MAJO_ACCOUNT, body=body).execute()
-
-
-def _counted(harness: Harness) -> Counter[str]:
-    calls: dict[str, dict[str, int]] = harness.emulator.counters()["calls"]
-    return Counter({method: sum(by_status.values()) for method, by_status in calls.items()})
 
 
 def test_the_plan_shows_the_drift_and_the_reconcile_makes_exactly_its_calls(harness: Harness) -> None:
@@ -43,7 +36,7 @@ def test_the_plan_shows_the_drift_and_the_reconcile_makes_exactly_its_calls(harn
     response = reader.get(f"/v1/people/{majo}/plan")
     assert response.status_code == 200, response.text
     plan = response.json()
-    assert _counted(harness) == Counter({"directory.users.get": 1}), "explaining writes nothing"
+    assert harness.google_calls() == Counter({"directory.users.get": 1}), "explaining writes nothing"
     assert plan["outcome"] == "account"
     assert plan["desired"]["given_name"] == "María José"
     assert plan["desired"]["groups"] == ["ficha-2758392@misena.edu.co"]
@@ -55,7 +48,7 @@ def test_the_plan_shows_the_drift_and_the_reconcile_makes_exactly_its_calls(harn
 
     harness.emulator.clear_counters()
     harness.services.reconciler.reconcile(majo)
-    assert _counted(harness) == Counter(f"{c['api']}.{c['method']}" for c in plan["calls"])
+    assert harness.google_calls() == Counter(f"{c['api']}.{c['method']}" for c in plan["calls"])
 
 
 def test_the_plan_needs_accounts_read_and_a_known_person(harness: Harness) -> None:
@@ -66,25 +59,19 @@ def test_the_plan_needs_accounts_read_and_a_known_person(harness: Harness) -> No
     assert_problem(api_client(harness, Scope.ACCOUNTS_READ).get("/v1/people/0/plan"), 422, "person_id")
 
 
-@pytest.fixture
-def run(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("COLUMNS", "250")
-    runner = CliRunner()
-    with cli_environment(harness, monkeypatch):
-        yield lambda *args: runner.invoke(cli, list(args))
-
-
-def test_accounts_explain_in_spanish_and_as_json(harness: Harness, run: Any) -> None:
+def test_accounts_explain_in_spanish_and_as_json(harness: Harness, staff_cli: Any) -> None:
     enroll(harness, person())
     _rename_in_google(harness)
-    shown = run("accounts", "explain", "1098765432")
+    shown = staff_cli("accounts", "explain", "1098765432")
     assert shown.exit_code == 0, shown.output
     assert "la reconciliación haría estas llamadas" in shown.stdout
     assert "Cuenta deseada" in shown.stdout
     assert "users.update" in shown.stdout
-    as_json = run("accounts", "explain", "TI:1098765432", "--json")
+    as_json = staff_cli("accounts", "explain", "TI:1098765432", "--json")
     assert as_json.exit_code == 0, as_json.output
     assert [c["method"] for c in json.loads(as_json.stdout)["calls"]] == ["users.get", "users.update"]
-    missing = run("accounts", "explain", "--id", "424242")
+    missing = staff_cli("accounts", "explain", "--id", "424242")
     assert missing.exit_code == 3, missing.output
-    assert harness.get_user(MAJO_ACCOUNT)["name"]["givenName"] == "Otra", "nothing applied"
+    account = harness.get_user(MAJO_ACCOUNT)
+    assert account is not None
+    assert account["name"]["givenName"] == "Otra", "nothing applied"
