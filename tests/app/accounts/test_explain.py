@@ -18,11 +18,11 @@ from typing import Any
 from unittest.mock import ANY
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.accounts.explain import Explainer, Explanation
 from app.accounts.google_calls import NOT_SHOWN
-from app.db.models import Person
+from app.db.models import CredentialDelivery, Person
 from app.db.states import AccountStatus
 from tests.support.databases import sqlite_url
 from tests.support.events import enrolled, person, person_updated, status_changed
@@ -90,6 +90,14 @@ def _unlinked(harness: Harness) -> None:
     _post(harness, person_updated(_start(harness) + timedelta(days=1)))
 
 
+def _unlinked_never_sent(harness: Harness) -> None:
+    """As :func:`_unlinked`, and misena never sent its credentials: adopting it owes them (a
+    fresh password, then the email)."""
+    _unlinked(harness)
+    with harness.services.sessions.begin() as session:
+        session.execute(delete(CredentialDelivery))
+
+
 def _queued(harness: Harness) -> None:
     harness.drain()
 
@@ -140,6 +148,20 @@ CASES = [
             "directory.users.get": 1,
             "directory.members.insert": 1,
             "directory.members.get": 1,
+        },
+    ),
+    Case(
+        "account in Google, not linked, credentials never sent: adopted and sent",
+        _unlinked_never_sent,
+        _queued,
+        "account",
+        {
+            "directory.users.insert": 1,
+            "directory.users.get": 1,
+            "directory.members.insert": 1,
+            "directory.members.get": 1,
+            "directory.users.update": 1,
+            "gmail.users.messages.send": 1,
         },
     ),
 ]
