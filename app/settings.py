@@ -104,6 +104,13 @@ class Settings(BaseSettings):
     sofia_roster_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
     #: How often each worker process looks for grace periods that have ended.
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    #: Retention (Ley 1581 de 2012: personal data kept only as long as its purpose needs): the
+    #: sweep purges webhook payloads received longer ago than this (the row stays, payload-less,
+    #: as the ``webhook-id`` dedupe record) ...
+    webhook_payload_retention_days: int = Field(default=30, ge=1, le=3650)
+    #: ... and ``done`` and ``cancelled`` jobs finished longer ago than this (``dead`` ones stay
+    #: until IT staff retry or close them).
+    finished_job_retention_days: int = Field(default=90, ge=1, le=3650)
     #: How often the tenant is read for first sign-ins (one paged ``users.list``, shared by every
     #: worker process: the first to claim the turn runs it).
     signin_check_interval_seconds: float = Field(default=3600.0, gt=0, le=7 * 86_400)

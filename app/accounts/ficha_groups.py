@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 
+from app.accounts.google_calls import GoogleCall
 from app.logging_setup import get_logger
 from sofia_sync.planner import GroupAction, JoinGroup
 from sofia_sync.policy import FichaGroup
@@ -50,6 +51,41 @@ class FichaGroups:
             with self._lock:
                 self._known.add(group.email)
                 self._looking.pop(group.email, None)
+
+    def calls(
+        self, actions: list[GroupAction], member: str, applied: dict[str, str] | None, *, existing: bool
+    ) -> list[GoogleCall]:
+        """The calls :meth:`apply` makes for ``actions``, reading Google where its answer decides
+        them, as :meth:`apply` would meet it: a group this process has not seen is looked up
+        (``groups.get``, then ``groups.insert`` if missing), and an ``existing`` account's
+        membership misena has no record of is read (``members.get``: a 409 to the insert, then
+        that read, and a role change if it differs). A membership misena recorded is taken to be
+        there still (one ``members.patch``)."""
+        calls: list[GoogleCall] = []
+        for action in actions:
+            if not isinstance(action, JoinGroup):
+                left = GoogleCall("directory", "members.delete", action.group_email, {"member": member})
+                calls.append(left)
+                continue
+            group, change = action.group, {"member": member, "role": action.group.role}
+            if (applied or {}).get(group.email):
+                calls.append(GoogleCall("directory", "members.patch", group.email, change))
+                continue
+            with self._lock:
+                known = group.email in self._known
+            if not known:
+                calls.append(GoogleCall("directory", "groups.get", group.email))
+                if self._directory.get_group(group.email) is None:
+                    calls.append(GoogleCall("directory", "groups.insert", group.email, {"name": group.name}))
+            current = self._directory.get_member(group.email, member) if existing else None
+            calls.append(GoogleCall("directory", "members.insert", group.email, change))
+            if current is not None:
+                calls.append(
+                    GoogleCall("directory", "members.get", group.email, note="409: already a member")
+                )
+                if current.role != group.role:
+                    calls.append(GoogleCall("directory", "members.patch", group.email, change))
+        return calls
 
     def apply(
         self, actions: list[GroupAction], member: str, applied: dict[str, str] | None

@@ -18,7 +18,8 @@ once and written at most once: its field changes and its suspension or reactivat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -26,7 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.accounts import recovery
 from app.accounts.account_decision import Known, creates_first, decision_for
-from app.accounts.brake import Decision, SuspensionBrake
+from app.accounts.account_work import Patch, RefusedError, credentials_owed, decide_work, replaces
+from app.accounts.brake import SuspensionBrake
 from app.accounts.ficha_groups import FichaGroups
 from app.accounts.org_units import OrgUnits
 from app.clock import Clock
@@ -42,58 +44,24 @@ from app.settings import Settings
 from sofia_sync.account_lookup import find_account
 from sofia_sync.normalize import mask_email
 from sofia_sync.planner import (
-    Action,
-    CreateAccount,
-    LeaveExcluded,
-    LeaveSuspended,
-    ReactivateAccount,
-    RefuseForeignAccount,
-    SuspendAccount,
-    UpdateAccount,
     plan,
     plan_groups,
     to_new_user,
 )
-from sofia_sync.policy import DesiredAccount, LeftAlone, NoAccount
+from sofia_sync.policy import AccountDecision, DesiredAccount, LeftAlone, NoAccount
 from workspace.errors import AlreadyExists, NotReady
-from workspace.models import UserChanges, WorkspaceUser
+from workspace.models import WorkspaceUser
 from workspace.ports import Directory
 
 log = get_logger(__name__)
+#: A ``users.get``: a Google id or an address → the account (``None``: not there).
+Lookup = Callable[[str], WorkspaceUser | None]
 
 
 @dataclass(frozen=True)
 class Outcome:
     action: str
     detail: str = ""
-
-
-class _RefusedError(Exception):
-    """Control flow inside this module: the plan found an account misena must not touch —
-    someone else's (``conflict``) or one the configuration excludes (``excluded``)."""
-
-    def __init__(self, reason: str, status: AccountStatus = AccountStatus.CONFLICT) -> None:
-        super().__init__(reason)
-        self.reason, self.status = reason, status
-
-
-@dataclass
-class _Patch:
-    """What one ``users.update`` sends an existing account: the plan's field changes and its
-    suspension or reactivation together, so a change of both costs one call, not two (Google
-    answers with the whole account, which is all the reconcile reads of it afterwards)."""
-
-    key: str | None = None
-    changes: UserChanges = field(default_factory=UserChanges)
-    #: The reason logged once the account is suspended (never IT staff's free text).
-    suspension_logged: str | None = None
-
-    def add(self, key: str, changes: UserChanges) -> None:
-        """The first action names the account (the address before a rename, or its id)."""
-        self.key = self.key or key
-        self.changes = self.changes.model_copy(
-            update={name: getattr(changes, name) for name in changes.model_fields_set}
-        )
 
 
 class Reconciler:
@@ -117,10 +85,10 @@ class Reconciler:
         self._recovery = recovery.AccountRecovery(directory, sessions, self._org_units.ensure, clock)
 
     def reconcile(self, person_id: int) -> Outcome:
-        known = self._load(person_id)
+        known = self.load(person_id)
         if known is None:
             return Outcome("skipped", "person not found")
-        desired = decision_for(known, self._settings.policy, self._clock())
+        desired = self.decide(known)
         if isinstance(desired, LeftAlone):
             return Outcome("excluded", "excluded from misena's management by IT staff")
         if isinstance(desired, NoAccount):
@@ -130,7 +98,7 @@ class Reconciler:
         restore_tried = False
         for attempt in range(2):
             first_try_creates = attempt == 0 and creates_first(known, desired)
-            actual = None if first_try_creates else self._find(known, desired)
+            actual = None if first_try_creates else self.find(known, desired)
             if actual is None and known.google_user_id is not None and not restore_tried:
                 # The account misena recorded is gone: deleted in Google. Restore it first.
                 restore_tried = True
@@ -142,11 +110,12 @@ class Reconciler:
                 # Created by an earlier attempt whose answer was lost, or someone else's:
                 # read it and plan again (adopt or refuse) — never a failure, never a second.
                 continue
-            except _RefusedError as refused:
+            except RefusedError as refused:
                 return self._refuse(person_id, refused.reason, refused.status)
         raise NotReady("the account exists but cannot be read yet", status=409)
 
-    def _load(self, person_id: int) -> Known | None:
+    def load(self, person_id: int) -> Known | None:
+        """What misena knows of the person's account before a run; ``None``: no such person."""
         with self._sessions() as session:
             person = people.get(session, person_id)
             if person is None:
@@ -162,10 +131,21 @@ class Reconciler:
                 account_status=person.account_status,
             )
 
-    def _find(self, known: Known, desired: DesiredAccount) -> WorkspaceUser | None:
-        """As the bulk plan finds it: :func:`~sofia_sync.account_lookup.find_account`, asking Google."""
+    def find(
+        self, known: Known, desired: DesiredAccount, lookup: Lookup | None = None
+    ) -> WorkspaceUser | None:
+        """As the bulk plan finds it: :func:`~sofia_sync.account_lookup.find_account`, asking
+        Google (through ``lookup``, a ``users.get``, when an explanation records its reads)."""
         domain = self._settings.policy.domain
-        return find_account(self._directory.get_user, desired, known.google_user_id, domain)
+        return find_account(lookup or self._directory.get_user, desired, known.google_user_id, domain)
+
+    def decide(self, known: Known) -> AccountDecision:
+        """The account wanted now (:func:`~app.accounts.account_decision.decision_for`)."""
+        return decision_for(known, self._settings.policy, self._clock())
+
+    @property
+    def groups(self) -> FichaGroups:
+        return self._groups
 
     def _apply(
         self,
@@ -183,23 +163,16 @@ class Reconciler:
                 remembered = remembered.then(AccountUpdate(status_reason=gone))
             self._remember(person_id, remembered)
             return Outcome("none", f"no account created: {desired.standing_reason}")
+        work = decide_work(actions, known, person_id, self._brake.request, self._clock)
         account = actual
         done: list[str] = ["restored"] if restoration is not None else []
-        suspension = AccountUpdate()
-        patch = _Patch()
-        for action in actions:
-            if isinstance(action, RefuseForeignAccount | LeaveExcluded):
-                raise _RefusedError(
-                    action.reason,
-                    AccountStatus.EXCLUDED if isinstance(action, LeaveExcluded) else AccountStatus.CONFLICT,
-                )
-            if isinstance(action, CreateAccount):
-                account, requested = self._create(person_id, action.desired)
-                done.append("recreated" if requested == DeliveryReason.ACCOUNT_RECREATED else "created")
-            else:
-                suspension = suspension.then(self._change(action, known, person_id, done, patch))
-        if patch.key is not None:
-            account = self._write(patch.key, patch)
+        if work.create is not None:
+            account, requested = self._create(person_id, work.create)
+            done.append("recreated" if requested == DeliveryReason.ACCOUNT_RECREATED else "created")
+        done.extend(work.done)
+        suspension = work.suspension
+        if work.patch.key is not None:
+            account = self._write(work.patch.key, work.patch)
         if not desired.suspended and self._brake.settle(person_id, ending=desired.review_at is not None):
             # The held suspension's reason is over, unless this reconcile gave another.
             suspension = AccountUpdate(status_reason=None).then(suspension)
@@ -228,33 +201,7 @@ class Reconciler:
         # The first step names the outcome (a metric label); the detail lists every step.
         return Outcome(done[0].split(":")[0] if done else "unchanged", "; ".join(done))
 
-    def _change(
-        self, action: Action, known: Known, person_id: int, done: list[str], patch: _Patch
-    ) -> AccountUpdate:
-        """One action on an existing account, added to ``patch``; returns what to record of it."""
-        if isinstance(action, UpdateAccount):
-            done.append("updated: " + ", ".join(action.reasons))
-            patch.add(action.primary_email, action.changes)
-            return AccountUpdate()
-        if isinstance(action, SuspendAccount):
-            if known.staff_suspended:  # a person's decision, not a feed's: no brake
-                return self._suspension(action, done, patch, staff=True)
-            return self._suspend(person_id, action, done, patch)
-        if isinstance(action, ReactivateAccount):
-            done.append("reactivated")
-            patch.add(action.user_key, UserChanges(suspended=False))
-            return AccountUpdate(
-                suspended_by_misena=False,
-                suspension_reason=None,
-                account_status=AccountStatus.ACTIVE,
-                status_reason=None,
-            )
-        if isinstance(action, LeaveSuspended):
-            done.append(action.reason)
-            return AccountUpdate(account_status=AccountStatus.SUSPENDED_OUTSIDE, status_reason=action.reason)
-        return AccountUpdate()
-
-    def _write(self, key: str, patch: _Patch) -> WorkspaceUser:
+    def _write(self, key: str, patch: Patch) -> WorkspaceUser:
         """The patch in one ``users.update`` of the account ``key``; returns the account as
         Google now has it."""
         changes = patch.changes
@@ -265,40 +212,12 @@ class Reconciler:
         except AlreadyExists as exc:
             if changes.primary_email is None:
                 raise
-            raise _RefusedError("the new address (document change) is held by another account") from exc
+            raise RefusedError("the new address (document change) is held by another account") from exc
         if patch.suspension_logged is not None:
             log.info(
                 "account_suspended", account=mask_email(written.primary_email), reason=patch.suspension_logged
             )
         return written
-
-    def _suspend(
-        self, person_id: int, action: SuspendAccount, done: list[str], patch: _Patch
-    ) -> AccountUpdate:
-        decision = self._brake.request(person_id, action.reason)
-        if decision is Decision.HELD:
-            done.append("suspension held by the circuit breaker")
-            return AccountUpdate(status_reason=f"suspension held for IT staff: {action.reason}")
-        if decision is Decision.DISCARDED:
-            done.append("suspension discarded by IT staff")
-            return AccountUpdate(status_reason=f"suspension discarded by IT staff: {action.reason}")
-        return self._suspension(action, done, patch)
-
-    def _suspension(
-        self, action: SuspendAccount, done: list[str], patch: _Patch, *, staff: bool = False
-    ) -> AccountUpdate:
-        patch.add(action.user_key, UserChanges(suspended=True))
-        # IT staff's reason is free text that may name the person: it lives in the audit
-        # trail and the database, never in the logs. Lifecycle reasons are misena's own words.
-        patch.suspension_logged = "by IT staff (see the audit trail)" if staff else action.reason
-        done.append("suspended")
-        return AccountUpdate(
-            suspended_by_misena=True,
-            suspension_reason=action.reason,
-            suspended_at=self._clock(),
-            account_status=AccountStatus.SUSPENDED,
-            status_reason=action.reason,
-        )
 
     def _sync_groups(
         self,
@@ -357,15 +276,16 @@ class Reconciler:
                 return None
             now = self._clock()
             found = AccountUpdate(primary_email=user.primary_email, google_user_id=user.id)
-            if person.google_user_id not in (None, user.id):
+            recorded = person.google_user_id
+            if replaces(recorded, user.id):
                 recovery.note_replacement(session, person, user, now, created=created)
                 people.apply_account(person, found)
                 return DeliveryReason.ACCOUNT_RECREATED
             people.apply_account(person, found)
             if created:
                 recovery.note_creation(session, person_id, user, now)
-            first_time = person.account_status == AccountStatus.PENDING and not self._has_delivery(
-                session, person_id
+            first_time = credentials_owed(
+                recorded, user.id, person.account_status, lambda: has_delivery(session, person_id)
             )
             if person.account_status in (AccountStatus.CONFLICT, AccountStatus.EXCLUDED):
                 people.apply_account(
@@ -381,13 +301,6 @@ class Reconciler:
     def _remember(self, person_id: int, update: AccountUpdate) -> None:
         self._record_account(person_id, None, update)
 
-    @staticmethod
-    def _has_delivery(session: Session, person_id: int) -> bool:
-        found = session.scalars(
-            select(CredentialDelivery.id).where(CredentialDelivery.person_id == person_id).limit(1)
-        ).first()
-        return found is not None
-
     def _refuse(self, person_id: int, reason: str, status: AccountStatus) -> Outcome:
         with self._sessions.begin() as session:
             person = people.lock(session, person_id)
@@ -395,3 +308,11 @@ class Reconciler:
                 people.apply_account(person, AccountUpdate(account_status=status, status_reason=reason))
         log.warning("account_refused", person_id=person_id, status=status, reason=reason)
         return Outcome("refused" if status == AccountStatus.CONFLICT else status, reason)
+
+
+def has_delivery(session: Session, person_id: int) -> bool:
+    """Whether the person was ever sent (or is owed) credentials."""
+    found = session.scalars(
+        select(CredentialDelivery.id).where(CredentialDelivery.person_id == person_id).limit(1)
+    ).first()
+    return found is not None

@@ -8,14 +8,18 @@ Apart from ``misena jobs`` because only this group names a person (by document o
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from app.accounts.schemas import PlanOut
 from app.cli.api import Api, api, staff_group
 from app.cli.person_picture import show
+from app.cli.person_plan import show_plan
 from app.cli.plumbing import (
     MAX_ID,
     CliError,
@@ -180,6 +184,54 @@ def accounts_show(
         print_json(detail)
         return
     show(out_console(), PersonDetail.model_validate(detail))
+
+
+@accounts_cli.command(
+    "explain",
+    help=_(
+        "What a reconcile would do now, without doing it: the desired account, the account in "
+        "Google and each Google call it would make."
+    ),
+)
+def accounts_explain(
+    document: Document = None, person_id: PersonIdOption = None, as_json: Json = False
+) -> None:
+    client = api()
+    found, _key = _person(client, document, person_id)
+    plan: dict[str, Any] = client.get(f"/v1/people/{found}/plan", not_found=_("no person with that id"))
+    if as_json:
+        print_json(plan)
+        return
+    show_plan(out_console(), PlanOut.model_validate(plan))
+
+
+@accounts_cli.command(
+    "export",
+    help=_(
+        "Everything misena holds about the person, as JSON, for a habeas-data request "
+        "(audited with the reason); never a password."
+    ),
+)
+def accounts_export(
+    reason: RequiredReason,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help=_("File to write the JSON to."), show_default=False)
+    ],
+    document: Document = None,
+    person_id: PersonIdOption = None,
+) -> None:
+    client = api()
+    found, key = _person(client, document, person_id)
+    exported = client.get(
+        f"/v1/people/{found}/export",
+        {"reason": required_reason(reason)},
+        not_found=_("no person with that id"),
+    )
+    output.write_text(json.dumps(exported, ensure_ascii=False, indent=2), encoding="utf-8")
+    who = f"{escape(key)} (id {found})" if key else f"id {found}"
+    out_console().print(
+        _("[green]✔[/green] data of {who} exported to {path}").format(who=who, path=escape(str(output)))
+    )
 
 
 APPLIED = _("the worker applies it at the next reconcile")

@@ -81,7 +81,10 @@ class Base(DeclarativeBase):
 
 
 class WebhookEvent(Base):
-    """Every accepted Sofia Plus delivery, verbatim; ``webhook_id`` makes redelivery a no-op."""
+    """Every accepted Sofia Plus delivery, verbatim; ``webhook_id`` makes redelivery a no-op.
+
+    The payload is purged after the retention period (:mod:`app.accounts.retention`): the row stays,
+    payload ``NULL``, as the dedupe record of its ``webhook-id`` and the facts of the event."""
 
     __tablename__ = "webhook_events"
 
@@ -89,8 +92,8 @@ class WebhookEvent(Base):
     webhook_id: Mapped[str] = mapped_column(String(200), unique=True)
     event_type: Mapped[str] = mapped_column(String(100))
     occurred_at: Mapped[datetime]
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    payload: Mapped[Any] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    payload: Mapped[Any | None] = mapped_column(JSON)
     person_key: Mapped[str | None] = mapped_column(String(64), index=True)
     processed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(200))
@@ -255,7 +258,7 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    finished_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class CredentialDelivery(Base):

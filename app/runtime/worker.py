@@ -23,6 +23,7 @@ from structlog.contextvars import bound_contextvars
 
 from app.accounts.first_signin import run_scheduled_check
 from app.accounts.follow_up import FollowUpPolicy, run_scheduled_follow_up
+from app.accounts.retention import purge_expired
 from app.accounts.sweep import sweep_due
 from app.credentials.delivery import SendersExhausted
 from app.db.states import JobKind, JobState
@@ -180,6 +181,7 @@ class WorkerPool:
     def _sweep(self) -> float:
         if self._services.schema.is_current():
             sweep_due(self._services.sessions, self._services.clock())
+            purge_expired(self._services.sessions, self._services.settings, self._services.clock())
         return self._services.settings.sweep_interval_seconds
 
     def _check_sign_ins(self) -> float:

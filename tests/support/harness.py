@@ -7,6 +7,7 @@ import base64
 import email
 import email.policy
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -80,6 +81,11 @@ class Harness:
             response = self.post(event)
             assert response.status_code == 202, response.text
             self.drain()
+
+    def google_calls(self) -> Counter[str]:
+        """The Google calls the emulator counted since its counters were cleared, by method."""
+        calls: dict[str, dict[str, int]] = self.emulator.counters()["calls"]
+        return Counter({method: sum(by_status.values()) for method, by_status in calls.items()})
 
     def get_user(self, key: str) -> dict[str, Any] | None:
         """``users.get`` by address, alias or id, as Google answers it (``None`` on 404)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +13,9 @@ from typing import Any
 import httpx
 import pytest
 import structlog
+from typer.testing import CliRunner, Result
 
+from app.cli.main import cli
 from app.cli.server_side import cli_clock, logs_to_stderr
 from app.staff.tokens import Scope, issue_token
 from tests.support.harness import Harness
@@ -73,3 +75,12 @@ def service_logs_to_stderr() -> Iterator[None]:
         structlog.configure(**saved)
         root.handlers[:] = handlers
         root.setLevel(level)
+
+
+@pytest.fixture
+def staff_cli(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Result]]:
+    """``misena ...`` at a wide terminal against the harness (:func:`cli_environment`)."""
+    monkeypatch.setenv("COLUMNS", "250")
+    runner = CliRunner()
+    with cli_environment(harness, monkeypatch):
+        yield lambda *args: runner.invoke(cli, list(args))

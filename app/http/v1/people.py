@@ -7,11 +7,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
+from app.accounts.explain import Explainer
+from app.accounts.schemas import PlanOut
 from app.db.states import AccountStatus
-from app.errors import UnavailableError
+from app.errors import UnavailableError, not_found
 from app.http.v1.deps import Limit, PageToken, Reader, ServicesDep, Writer, problems
-from app.http.v1.schemas import Accepted, ActionRequest, ExcludeRequest, PageOf, ResendRequest, SuspendRequest
+from app.http.v1.schemas import (
+    Accepted,
+    ActionRequest,
+    ExcludeRequest,
+    PageOf,
+    Reason,
+    ResendRequest,
+    SuspendRequest,
+)
 from app.lookup import queries
+from app.lookup.export import export_person
 from app.lookup.schemas import PersonDetail, PersonSummary, WorkspaceState
 from app.runtime.services import Services
 from app.texts import Text
@@ -77,12 +88,52 @@ def _live(services: Services, workspace: WorkspaceState) -> dict[str, Any] | Non
     try:
         user = services.directory.get_user(key)
     except WorkspaceError as exc:
-        error = type(exc).__name__
-        raise UnavailableError(
-            Text("Could not read the account: {error}.", error=error),
-            title=Text("Google unavailable"),
-        ) from exc
+        raise _unavailable(exc) from exc
     return user.model_dump(mode="json") if user else None
+
+
+def _unavailable(exc: WorkspaceError) -> UnavailableError:
+    return UnavailableError(
+        Text("Could not read the account: {error}.", error=type(exc).__name__),
+        title=Text("Google unavailable"),
+    )
+
+
+@router.get(
+    "/{person_id}/plan",
+    response_model=PlanOut,
+    responses=problems(404, 503),
+    summary="What a reconcile would do now: the account wanted, Google's, the calls (none is made)",
+)
+async def person_plan(services: ServicesDep, _: Reader, person_id: PersonId) -> PlanOut:
+    return await run_in_threadpool(_plan, services, person_id)
+
+
+def _plan(services: Services, person_id: int) -> PlanOut:
+    explainer = Explainer(services.reconciler, services.directory, services.sessions, services.clock)
+    try:
+        explanation = explainer.explain(person_id)
+    except WorkspaceError as exc:
+        raise _unavailable(exc) from exc
+    if explanation is None:
+        raise not_found("person")
+    return PlanOut.of(explanation)
+
+
+@router.get(
+    "/{person_id}/export",
+    response_model=dict[str, Any],
+    responses=problems(404),
+    summary="Everything misena holds about the person, as JSON (habeas data); audited with the reason",
+)
+def export_person_data(
+    services: ServicesDep,
+    caller: Reader,
+    person_id: PersonId,
+    reason: Annotated[Reason, Query(min_length=3, description="Required: the request being answered.")],
+) -> dict[str, Any]:
+    with services.sessions.begin() as session:
+        return export_person(session, person_id, actor=caller.actor, reason=reason, now=services.clock())
 
 
 def _accepted(action: str, person_id: int) -> Accepted:

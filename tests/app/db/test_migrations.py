@@ -16,7 +16,7 @@ def test_upgrade_an_empty_database_to_head_matches_the_models(database_url: str)
     try:
         assert current_revision(engine) is None
         upgrade(engine)
-        assert current_revision(engine) == head_revision() == "0011_follow_up"
+        assert current_revision(engine) == head_revision() == "0012_retention"
         with engine.connect() as connection:
             context = MigrationContext.configure(
                 connection, opts={"compare_type": True, "compare_server_default": True}
@@ -24,7 +24,7 @@ def test_upgrade_an_empty_database_to_head_matches_the_models(database_url: str)
             diffs = compare_metadata(context, Base.metadata)
         assert diffs == []
         upgrade(engine)  # a second run is a no-op
-        assert current_revision(engine) == "0011_follow_up"
+        assert current_revision(engine) == "0012_retention"
     finally:
         engine.dispose()
 

@@ -42,6 +42,8 @@ REASON = {"reason": "Ticket 4711"}
 OPERATIONS = [
     Operation("GET", "/v1/people", READ, None, 200),
     Operation("GET", "/v1/people/{person_id}", READ, None, 404),
+    Operation("GET", "/v1/people/{person_id}/plan", READ, None, 404),
+    Operation("GET", "/v1/people/{person_id}/export", READ, None, 422),  # no reason given
     Operation("POST", "/v1/people/{person_id}/reconcile", WRITE, None, 404),
     Operation("POST", "/v1/people/{person_id}/resend-credentials", WRITE, REASON, 404),
     Operation("POST", "/v1/people/{person_id}/suspend", WRITE, REASON, 404),
