@@ -134,11 +134,28 @@ def outcome(emulator: stack.Emulator, people: int, started: float, finished: boo
         ),
         "calls_per_account_by_method": {m: round(c / people, 3) for m, c in by_method.items()},
         "calls_by_method_and_status": counters,
+        **create_phases(emulator, started),
         "lost": len(lost),
         "lost_examples": lost[:5],
         "unexpected_accounts": len(extra),
         "second_emails": sum(1 for count in emails.values() if count > 1),
         "missing_memberships": sum(1 for n in range(people) if account(n).address not in members),
+    }
+
+
+def create_phases(emulator: stack.Emulator, started: float) -> dict[str, float]:
+    """Where the wall time went: the first and last ``users.insert`` Google counted (seconds
+    from the first webhook), the rate between them, and the last email after the last insert."""
+    creates = emulator.control.quota_events("user-creates")
+    _, mail = emulator.control.sent_mail()
+    if len(creates) < 2 or not mail:
+        return {}
+    last_mail = max(m["sent_at"] for m in mail)
+    return {
+        "first_create_s": round(creates[0] - started, 2),
+        "last_create_s": round(creates[-1] - started, 2),
+        "creates_per_second_between": round((len(creates) - 1) / (creates[-1] - creates[0]), 3),
+        "last_email_after_last_create_s": round(last_mail - creates[-1], 2),
     }
 
 
