@@ -22,8 +22,11 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
+# Three test processes on two cores: a third of the suite's time is spent waiting on real processes,
+# sockets and databases (each xdist worker used ~65% of a core with two); worksteal keeps the long
+# tests from leaving one worker alone at the end.
 unit: $(STAMP) chromium promtool
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 3 --dist worksteal -q
 
 # The browser tests (tests/support/browser.py) drive Debian's Chromium through Playwright, never a
 # browser Playwright downloads: nothing to do when it is there; installed with apt-get when this

@@ -1,5 +1,5 @@
 """About a fifth of Google's answers are errors (503 backendError, 429 with Retry-After,
-403 userRateLimitExceeded), every call is slow, and 300 people arrive through every kind of
+403 userRateLimitExceeded), every call is slow, and 200 people arrive through every kind of
 event. The service must converge on exactly the accounts, groups and deliveries a good day
 gives: level-triggered reconciles and classified retries are what make the bad day end the same.
 """
@@ -37,7 +37,7 @@ from workspace.google_session import GoogleConnection, ServiceFactory
 from workspace.pacing import LocalQuota
 from workspace.retry import RetryPolicy
 
-PEOPLE = 300
+PEOPLE = 200
 FICHAS = ("2758001", "2758002", "2758003")
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 FAULTS = [

@@ -1,4 +1,4 @@
-"""Two worker processes on PostgreSQL draining 500 enrollments: every account created exactly
+"""Two worker processes on PostgreSQL draining 250 enrollments: every account created exactly
 once, every person emailed exactly once."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from app.runtime.worker import Worker
 from tests.support.databases import postgres_schema
 from tests.support.harness import Harness, HarnessFactory, enrollment, service_settings
 
-PEOPLE = 500
+PEOPLE = 250
 
 
 def drain_in_process(database_url: str, key_file: str, endpoint: str, name: str) -> None:
