@@ -38,7 +38,7 @@ def test_a_first_refusal_is_taken_for_jitter_and_costs_a_few_seconds_at_95_perce
 
 def test_a_refusal_soon_after_another_lowers_the_rate_and_it_recovers_in_two_steps() -> None:
     first = refuse(BucketState(), TEN, now=100.0, retry_after=None)
-    at = 110.0
+    at = 100.0 + QUIET_SECONDS / 2  # soon: within the quiet period
     refused_rate = current_rate(first, TEN, at)
     state = refuse(first, TEN, now=at, retry_after=None)
     assert current_rate(state, TEN, at) == pytest.approx(DECREASE * refused_rate)
