@@ -50,7 +50,7 @@ DECREASE = 0.8
 GENTLE_DECREASE = 0.95
 #: Measured (bench/provisioning.py, 1,500 creations at 9.6/s on a loaded 2-core machine): the
 #: arrival jitter that earns a refusal came about every 19 s, so at 20 s most refusals counted as
-#: a lower limit and the rate sank to 8.5/s (1.18 × the floor); at 10 s, 9.0/s (1.12 ×), for 16
+#: a lower limit and the rate sank to 8.5/s (1.18 times the floor); at 10 s, 9.0/s (1.12 times), for 16
 #: refusals instead of 9. A limit that really is lower answers far more often than every 10 s.
 QUIET_SECONDS = 10.0
 #: ... comes back to this share of the refused rate ...
