@@ -161,10 +161,10 @@ def follow_up(sessions: sessionmaker[Session], now: datetime, policy: FollowUpPo
             person = people.lock(session, person_id)
             rows = _due(session, now, policy, person_id) if person is not None else []
             step = _step(int(rows[0].rounds), rows[0].last_contact_at, now, policy) if rows else None
-            if person is None or step is None:
+            if person is None or person.primary_email is None or step is None:
                 continue
             if step == "remind":
-                _remind(session, person, int(rows[0].rounds) + 1, now)
+                _remind(session, person, person.primary_email, int(rows[0].rounds) + 1, now)
                 result.reminded.append(person_id)
             else:
                 _flag(session, person, int(rows[0].rounds), now, policy)
@@ -173,9 +173,8 @@ def follow_up(sessions: sessionmaker[Session], now: datetime, policy: FollowUpPo
     return result
 
 
-def _remind(session: Session, person: Person, round_number: int, now: datetime) -> None:
-    assert person.primary_email is not None  # noqa: S101 - the rule asks for an account
-    delivery = request_new_credentials(session, person, person.primary_email, DeliveryReason.REMINDER, now)
+def _remind(session: Session, person: Person, address: str, round_number: int, now: datetime) -> None:
+    delivery = request_new_credentials(session, person, address, DeliveryReason.REMINDER, now)
     audit(session, actor=SYSTEM_ACTOR, action="person.reminder", at=now, person_id=person.id,
           details={"round": round_number, "delivery_id": delivery.id})  # fmt: skip
 

@@ -18,8 +18,8 @@ p99 of seconds). A waiter on the Python lock is woken the moment the holder comm
 
 PostgreSQL gets ``pool_pre_ping`` so connections dropped by a restart or a proxy are replaced
 rather than surfacing as errors in the first request after, and a pool of
-:data:`POSTGRES_POOL_SIZE` (+ as many on overflow), more than the webhook writers
-(:func:`concurrent_writers`) and the rest of a process need at once, so none waits for a
+:data:`POSTGRES_POOL_SIZE` (+ as many on overflow), more than the webhook writer
+(:mod:`app.people.intake_writer`) and the rest of a process need at once, so none waits for a
 connection while the database idles.
 """
 
@@ -43,21 +43,6 @@ SQLITE_PRAGMAS = (
 
 #: Connections kept open to PostgreSQL per engine (and as many again on overflow).
 POSTGRES_POOL_SIZE = 10
-
-
-#: Threads storing webhooks on PostgreSQL. One: since a batch of new people takes four
-#: statements whatever its size, a second thread only splits the batches and fights the event
-#: loop for the GIL (measured with 32 concurrent webhooks: 470 requests/s with two, 600 with one).
-POSTGRES_WRITERS = 1
-
-
-def concurrent_writers(engine: Engine) -> int:
-    """How many threads should store webhooks at once.
-
-    SQLite: one — it has a single writer, and more threads would only queue on the write lock
-    while fighting for the GIL. PostgreSQL: :data:`POSTGRES_WRITERS`.
-    """
-    return POSTGRES_WRITERS if is_postgres(engine) else 1
 
 
 def normalise_url(url: str) -> URL:

@@ -20,7 +20,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from structlog.contextvars import bound_contextvars
 
 from app.console import install_console
-from app.db.engine import concurrent_writers
 from app.errors import MisenaError, TooLargeError
 from app.http.docs import OPENAPI_URL, install_docs
 from app.http.guard import HttpGuard
@@ -105,9 +104,7 @@ def create_app(
     (the demo, tests); ``worker_process`` is ``misena serve``'s worker in a child process,
     started and stopped with the app, so no worker load shares the API's process."""
     pool = WorkerPool(services) if run_worker else None
-    writer = IntakeWriter(
-        services.sessions, clock=services.clock, writers=concurrent_writers(services.engine)
-    )
+    writer = IntakeWriter(services.sessions, clock=services.clock)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -184,9 +181,8 @@ def _webhook_routes(app: FastAPI, writer: IntakeWriter, verifier: WebhookVerifie
             WEBHOOKS.labels(str(status_of(exc))).inc()
             raise
         WEBHOOKS.labels("202").inc()
-        # WebhookAccepted's fields, written directly: a model built per webhook only to dump it
-        answer = {"status": "accepted", "webhook_id": accepted.webhook_id, "duplicate": accepted.duplicate}
-        return JSONResponse(answer, status_code=202)
+        answer = WebhookAccepted(webhook_id=accepted.webhook_id, duplicate=accepted.duplicate)
+        return JSONResponse(answer.model_dump(), status_code=202)
 
     @app.webhooks.post("sofia-plus")
     def sofia_plus_event(

@@ -40,13 +40,14 @@ class _Ids:
     event loop then waits for a writer thread's whole switch interval to get it back."""
 
     def __init__(self) -> None:
-        self._pid = -1
-        self._prefix = ""
+        self.restart()
+        os.register_at_fork(after_in_child=self.restart)  # a forked child draws its own prefix
+
+    def restart(self) -> None:
+        self._prefix = secrets.token_hex(10)
         self._counter = itertools.count()
 
     def next(self) -> str:
-        if self._pid != os.getpid():  # a forked child draws its own prefix
-            self._pid, self._prefix, self._counter = os.getpid(), secrets.token_hex(10), itertools.count()
         return f"{self._prefix}{next(self._counter):012x}"
 
 

@@ -40,13 +40,13 @@ def store_new_people(
     A ``webhook-id`` stored already raises :class:`~app.people.intake.DuplicateError`: the
     caller rolls the batch back and stores it one by one, so the redelivery gets its own answer.
     """
-    events = [_creating(event) for _, event, _ in deliveries]
-    if any(event is None for event in events):
+    events = _creating([event for _, event, _ in deliveries])
+    if events is None:
         return None
-    keys = [event.data.person.key for event in events if event is not None]
+    keys = [event.data.person.key for event in events]
     if len(set(keys)) != len(keys) or people.known_keys(session, keys):
         return None
-    records = [apply_event(None, event) for event in events if event is not None]
+    records = [apply_event(None, event) for event in events]
     person_ids = people.insert_new(session, records, now)
     rows = [
         event_row(webhook_id, event, payload, record.key, now)
@@ -61,10 +61,14 @@ def store_new_people(
     ]
 
 
-def _creating(event: Event | UnknownEvent) -> Event | None:
-    """The event, if it can only be about a person by its key alone (no document change)."""
-    if isinstance(event, UnknownEvent):
-        return None
-    if isinstance(event, PersonUpdated) and event.data.previous_document is not None:
-        return None
-    return event
+def _creating(events: list[Event | UnknownEvent]) -> list[Event] | None:
+    """The events, if each can only be about a person by its key alone: none unknown to misena,
+    none a document change."""
+    known: list[Event] = []
+    for event in events:
+        if isinstance(event, UnknownEvent):
+            return None
+        if isinstance(event, PersonUpdated) and event.data.previous_document is not None:
+            return None
+        known.append(event)
+    return known

@@ -37,7 +37,7 @@ def test_webhooks_arriving_together_share_a_transaction(
 ) -> None:
     commits: list[object] = []
     event.listen(engine, "commit", commits.append)
-    writer = IntakeWriter(sessions, clock=system_clock, writers=1)
+    writer = IntakeWriter(sessions, clock=system_clock)
     events = [enrollment(str(1_050_000_000 + n), document_type="CC") for n in range(40)]
     try:
         results = _together(writer, [(f"msg_{n}", payload) for n, payload in enumerate(events)])
@@ -50,7 +50,7 @@ def test_webhooks_arriving_together_share_a_transaction(
 
 
 def test_a_failing_batch_is_stored_one_by_one(engine: Engine, sessions: sessionmaker[Session]) -> None:
-    writer = IntakeWriter(sessions, clock=system_clock, writers=1)
+    writer = IntakeWriter(sessions, clock=system_clock)
     payloads = [enrollment(str(1_060_000_000 + n), document_type="CC") for n in range(30)]
     ids = [f"msg_{n}" for n in range(30)]
     ids[20] = ids[5]  # a redelivery inside the same burst: the batch holding both fails
