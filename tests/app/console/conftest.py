@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 from app.clock import FrozenClock
 from app.db.engine import make_engine
@@ -161,6 +161,14 @@ _ACCESSIBILITY = """() => {
   if (document.documentElement.scrollWidth > 1280) problems.push("wider than 1280px");
   return problems;
 }"""
+
+
+def follow(page: Page, target: Locator) -> None:
+    """Click a link or submit button and wait for the page it leads to. A bare click returns
+    before the next page is parsed, so a count taken at once reads the page before (failed
+    once in CI: 0 search results where the answer held 1)."""
+    with page.expect_navigation():
+        target.click()
 
 
 def assert_accessible(page: Page) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.app.console.conftest import AGENT, Console, assert_accessible
+from tests.app.console.conftest import AGENT, Console, assert_accessible, follow
 from tests.support.browser import PageOpener
 from tests.support.events import enrolled, person, status_changed
 from tests.support.staff_api import INVALID_INSERT, apprentice, enroll
@@ -48,7 +48,7 @@ def test_release_and_discard_held_suspensions(console: Console, open_page: PageO
         "0 s ha esperado el trabajo vencido más antiguo",
     ]
     browsed.screenshot("dashboard")
-    page.get_by_role("link", name="Suspensiones retenidas").first.click()
+    follow(page, page.get_by_role("link", name="Suspensiones retenidas").first)
     boxes = page.get_by_role("checkbox")
     assert boxes.count() == 2
     assert page.locator("tbody a").all_inner_texts() == ["María José Peña de la Torre"] * 2
@@ -92,7 +92,7 @@ def test_retry_a_dead_job(console: Console, open_page: PageOpener) -> None:
     page = browsed.page
     console.sign_in_with_google(page, *AGENT)
     page.wait_for_url(console.url + "/")
-    page.get_by_role("link", name="Trabajos muertos").first.click()
+    follow(page, page.get_by_role("link", name="Trabajos muertos").first)
     rows = page.locator("tbody tr")
     assert rows.count() == 1
     assert rows.first.get_by_role("link", name="Luis Pérez").count() == 1

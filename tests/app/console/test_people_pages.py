@@ -11,6 +11,7 @@ from tests.app.console.conftest import (
     assert_accessible,
     assert_keyboard_first_reaches_the_skip_link,
     csrf_of,
+    follow,
 )
 from tests.support.browser import BrowsedPage, PageOpener
 from tests.support.service_process import PASSWORD_LINE
@@ -53,12 +54,12 @@ def test_find_by_document_with_separators_and_by_a_name_without_accents(
     page.get_by_role("link", name="Personas").click()
     for typed in ("1.023.456.789", "1 023 456 789"):
         page.get_by_label("Número de documento").fill(typed)
-        page.get_by_role("button", name="Buscar").click()
+        follow(page, page.get_by_role("button", name="Buscar"))
         assert page.get_by_role("link", name="María José Muñoz Peña").count() == 1
         assert page.get_by_text("Carlos").count() == 0
     page.get_by_label("Número de documento").fill("")
     page.get_by_label("Nombre o apellido").fill("munoz pena")
-    page.get_by_role("button", name="Buscar").click()
+    follow(page, page.get_by_role("button", name="Buscar"))
     assert_accessible(page)
     browsed.screenshot("search")
     page.get_by_role("link", name="María José Muñoz Peña").click()

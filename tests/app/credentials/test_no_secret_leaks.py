@@ -15,6 +15,7 @@ import app.credentials.delivery
 from app.credentials.passwords import generate_password
 from app.logging_setup import configure_logging
 from tests.support.harness import SECRET, Harness, enrollment
+from tests.support.log_leaks import lines_naming
 
 
 @pytest.fixture
@@ -65,4 +66,14 @@ def test_no_password_or_secret_reaches_logs_or_database(harness: Harness, genera
         assert password not in logged
         assert password not in dump
     assert SECRET not in logged
-    assert "10000000" not in logged  # full document numbers are masked in logs
+    assert lines_naming(logged, "10000000") == []  # full document numbers are masked in logs
+
+
+def test_a_request_id_that_holds_the_digits_is_not_a_logged_document() -> None:
+    """CI once failed here: a request id's random prefix ended in ``1`` and its zero-padded
+    counter followed, so ``10000000`` sat inside the id while no document was logged."""
+    request_id = '{"request_id": "e553538fae58aa4c0001000000000bdb"}'
+    assert "10000000" in request_id
+    assert lines_naming(request_id, "10000000") == []
+    for leak in ('{"person": "CC:10000000"}', "10000000@misena.edu.co", "documento 10000000."):
+        assert lines_naming(leak, "10000000") == [leak]

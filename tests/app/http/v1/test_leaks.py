@@ -22,6 +22,7 @@ from app.logging_setup import configure_logging
 from app.staff.tokens import Scope
 from tests.support.events import person
 from tests.support.harness import SECRET, Harness
+from tests.support.log_leaks import lines_naming
 from tests.support.mailboxes import emailed_password
 from tests.support.staff_api import (
     INVALID_INSERT,
@@ -171,7 +172,7 @@ def test_no_password_in_answers_audit_or_logs_and_no_personal_data_in_logs(
         assert password not in trail, "a password in the audit trail"
         assert password not in logged, "a password in the logs"
     for private in (MAJO_DOCUMENT, CARLOS_DOCUMENT, MAJO_EMAIL, CARLOS_EMAIL):
-        lines = [line for line in logged.splitlines() if private in line]
+        lines = lines_naming(logged, private)
         assert lines == [], f"{private} logged: {lines[:3]}"
     assert SECRET not in logged
     assert "msn_" not in logged.replace("msn_x_y", ""), "an API token in the logs"
@@ -200,5 +201,5 @@ def test_a_reason_that_names_the_person_does_not_reach_the_logs(
     logged = logs.getvalue() + captured.out + captured.err
     assert "staff_action" in logged, "the logs were captured"
     for private in (MAJO_DOCUMENT, MAJO_EMAIL):
-        lines = [line for line in logged.splitlines() if private in line]
+        lines = lines_naming(logged, private)
         assert lines == [], f"{private} logged: {lines[:3]}"
