@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import tempfile
 import time
 from collections import Counter
@@ -143,7 +144,7 @@ def outcome(emulator: stack.Emulator, people: int, started: float, finished: boo
     }
 
 
-def create_phases(emulator: stack.Emulator, started: float, mail: list[dict[str, Any]]) -> dict[str, float]:
+def create_phases(emulator: stack.Emulator, started: float, mail: list[dict[str, Any]]) -> dict[str, Any]:
     """Where the wall time went: the first and last ``users.insert`` Google counted (seconds
     from the first webhook), the rate between them, and the last email after the last insert."""
     creates = emulator.control.quota_events("user-creates")
@@ -155,6 +156,21 @@ def create_phases(emulator: stack.Emulator, started: float, mail: list[dict[str,
         "last_create_s": round(creates[-1] - started, 2),
         "creates_per_second_between": round((len(creates) - 1) / (creates[-1] - creates[0]), 3),
         "last_email_after_last_create_s": round(last_mail - creates[-1], 2),
+        **create_gaps(creates),
+    }
+
+
+def create_gaps(creates: list[float], budget: float = 9.6) -> dict[str, Any]:
+    """How much of the time between the first and last insert no insert was made when the
+    budget allowed one: the seconds beyond ``1 / budget`` summed over every gap, and the
+    longest gaps. Small and spread: pacing (refusals lowering the rate); large: the workers
+    were not asking (no job ready, a thread pool or the database behind)."""
+    gaps = [b - a for a, b in itertools.pairwise(creates)]
+    spacing = 1 / budget
+    return {
+        "seconds_beyond_budget_spacing": round(sum(max(0.0, g - spacing) for g in gaps), 2),
+        "seconds_in_gaps_over_300ms": round(sum(g for g in gaps if g > 0.3), 2),
+        "longest_gaps_s": [round(g, 3) for g in sorted(gaps, reverse=True)[:5]],
     }
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "AlreadyExists",
     "BackendError",
     "DailyLimitExceeded",
+    "GroupNotFound",
     "InvalidRequest",
     "MailSendingLimitExceeded",
     "NotAuthorized",
@@ -65,6 +66,9 @@ _RETRY_AFTER_IN_MESSAGE = re.compile(r"retry after (\d{4}-\d{2}-\d{2}T[0-9:.]+Z)
 #: What Google's 400 says when a user is inserted or moved into an org unit that does not exist
 #: ("Invalid Input: INVALID_OU_ID"); the reason is the generic ``invalid``, so only this tells it.
 _MISSING_ORG_UNIT_MARKER = "invalid_ou_id"
+#: What Google's 404 says when the *group* of a group or membership call is missing
+#: ("Resource Not Found: groupKey"), as opposed to its member ("... memberKey").
+_GROUP_KEY_MARKER = "groupkey"
 
 
 class WorkspaceError(Exception):
@@ -146,6 +150,14 @@ class NotFound(PermanentError):  # noqa: N818 - names fixed by the adapters' con
     """The entity does not exist (and we did not just create it)."""
 
 
+class GroupNotFound(NotFound):
+    """404 "Resource Not Found: groupKey": the group named in the call does not exist, or was
+    created moments ago and has not propagated. Told apart from a 404 on the member (a user we
+    just created, :class:`NotReady`) so that inserting a membership can be the group's check:
+    the caller creates the group on this answer instead of reading the group before every
+    first membership."""
+
+
 class InvalidRequest(PermanentError):  # noqa: N818 - names fixed by the adapters' contract
     """Google refused the request's content."""
 
@@ -177,6 +189,8 @@ def classify(
     error_type = _error_type(status, reason, envelope.get("status"), recently_created)
     message = _google_message(envelope, status)
     retry_after = _retry_after_header(headers)
+    if status == 404 and _GROUP_KEY_MARKER in message.lower():
+        error_type = GroupNotFound
     if status == 412 and message.lower().startswith(SEAT_LIMIT_MARKER):
         error_type = SeatLimitReachedError
     if issubclass(error_type, RateLimited) and _MAIL_SENDING_MARKER in message.lower():

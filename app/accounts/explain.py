@@ -128,14 +128,16 @@ class Explainer:
                 known.group_memberships, recorded_id=known.google_user_id, account=actual, restored=False
             )
         group_plan = plan_groups(desired, applied)
-        group_calls = self._reconciler.groups.calls(group_plan, member, applied, existing=actual is not None)
+        group_calls, group_reads = self._reconciler.groups.calls(
+            group_plan, member, applied, existing=actual is not None
+        )
         owed = (
             actual is not None
             and work.create is None
             and self._owes_credentials(result.person_id, known, actual, work)
         )
         planned = [*calls, *account_calls, *group_calls, *(password_reset_calls(member) if owed else [])]
-        group_reads = [call for call in group_calls if call.method in ("groups.get", "members.get")]
+        group_reads += [call for call in group_calls if call.method == "members.get"]
         detail = "; ".join(work.done) or ("create the account" if work.create else "nothing to change")
         return dataclasses.replace(result, detail=detail, calls=planned, reads=[*result.reads, *group_reads])
 

@@ -1,10 +1,16 @@
 """Ficha groups in Google: created on first need, memberships joined and left.
 
 Each operation is idempotent on Google's side (409 "already a member" and 404 "not a member"
-both mean done), so a job that dies half-way is simply run again. Groups known to exist are
-remembered per process so a busy ficha costs one ``groups.get``, not one per apprentice — and
-one per process even when a dozen worker threads meet the new ficha at once: the first looks it
-up while the others wait for its answer (one lock per group).
+both mean done), so a job that dies half-way is simply run again.
+
+The membership insert is the group's check: Google answers it 404 "Resource Not Found:
+groupKey" when the group is missing, and only then is the group created and the insert made
+again. So a ficha whose group exists costs no lookup at all — N apprentices, N memberships — and
+a new ficha one failed insert and one ``groups.insert``, what a ``groups.get`` first would have
+cost anyway. The first thread of a process to meet a ficha does this while the others wait for
+it (one lock per group), so a dozen threads reaching a new ficha together create it once. A
+group created moments ago can still answer 404 to the insert that follows (Google propagates a
+new group as it does a new user): the job is then retried later (:class:`NotReady`).
 
 A role change of a membership misena recorded adding (an apprentice who becomes the ficha's
 instructor) is one ``members.patch``: inserting first would only be refused with "already a
@@ -20,10 +26,11 @@ from app.accounts.google_calls import GoogleCall
 from app.logging_setup import get_logger
 from sofia_sync.planner import GroupAction, JoinGroup
 from sofia_sync.policy import FichaGroup
-from workspace.errors import AlreadyExists, NotFound
+from workspace.errors import AlreadyExists, GroupNotFound, NotFound, NotReady
 from workspace.ports import Directory
 
 log = get_logger(__name__)
+MISSING_GROUP_NOTE = "404 groupKey: the group does not exist yet"
 
 
 class FichaGroups:
@@ -31,37 +38,20 @@ class FichaGroups:
         self._directory = directory
         self._known: set[str] = set()
         self._lock = threading.Lock()
-        self._looking: dict[str, threading.Lock] = {}
-
-    def ensure(self, group: FichaGroup) -> None:
-        with self._lock:
-            if group.email in self._known:
-                return
-            looking = self._looking.setdefault(group.email, threading.Lock())
-        with looking:
-            with self._lock:
-                if group.email in self._known:
-                    return  # another thread looked it up while this one waited
-            if self._directory.get_group(group.email) is None:
-                try:
-                    self._directory.create_group(group.email, group.name, "Ficha group managed by misena")
-                    log.info("ficha_group_created", group=group.email)
-                except AlreadyExists:
-                    pass  # another worker created it a moment ago
-            with self._lock:
-                self._known.add(group.email)
-                self._looking.pop(group.email, None)
+        self._meeting: dict[str, threading.Lock] = {}
 
     def calls(
         self, actions: list[GroupAction], member: str, applied: dict[str, str] | None, *, existing: bool
-    ) -> list[GoogleCall]:
-        """The calls :meth:`apply` makes for ``actions``, reading Google where its answer decides
-        them, as :meth:`apply` would meet it: a group this process has not seen is looked up
-        (``groups.get``, then ``groups.insert`` if missing), and an ``existing`` account's
+    ) -> tuple[list[GoogleCall], list[GoogleCall]]:
+        """The calls :meth:`apply` makes for ``actions`` and the reads this prediction made,
+        reading Google where its answer decides them, as :meth:`apply` would meet it: a group
+        this process has not seen is read here (``groups.get``; if missing, the insert fails,
+        the group is created and the insert made again), and an ``existing`` account's
         membership misena has no record of is read (``members.get``: a 409 to the insert, then
         that read, and a role change if it differs). A membership misena recorded is taken to be
         there still (one ``members.patch``)."""
         calls: list[GoogleCall] = []
+        reads: list[GoogleCall] = []
         for action in actions:
             if not isinstance(action, JoinGroup):
                 left = GoogleCall("directory", "members.delete", action.group_email, {"member": member})
@@ -71,12 +61,14 @@ class FichaGroups:
             if (applied or {}).get(group.email):
                 calls.append(GoogleCall("directory", "members.patch", group.email, change))
                 continue
-            with self._lock:
-                known = group.email in self._known
-            if not known:
-                calls.append(GoogleCall("directory", "groups.get", group.email))
-                if self._directory.get_group(group.email) is None:
-                    calls.append(GoogleCall("directory", "groups.insert", group.email, {"name": group.name}))
+            if not self._is_known(group) and self._directory.get_group(group.email) is None:
+                reads.append(GoogleCall("directory", "groups.get", group.email, note=MISSING_GROUP_NOTE))
+                calls.append(
+                    GoogleCall("directory", "members.insert", group.email, change, note=MISSING_GROUP_NOTE)
+                )
+                calls.append(GoogleCall("directory", "groups.insert", group.email, {"name": group.name}))
+            elif not self._is_known(group):
+                reads.append(GoogleCall("directory", "groups.get", group.email))
             current = self._directory.get_member(group.email, member) if existing else None
             calls.append(GoogleCall("directory", "members.insert", group.email, change))
             if current is not None:
@@ -85,7 +77,7 @@ class FichaGroups:
                 )
                 if current.role != group.role:
                     calls.append(GoogleCall("directory", "members.patch", group.email, change))
-        return calls
+        return calls, reads
 
     def apply(
         self, actions: list[GroupAction], member: str, applied: dict[str, str] | None
@@ -109,9 +101,64 @@ class FichaGroups:
                 return
             except NotFound:
                 pass  # removed outside misena, or the group itself is gone: join it again
-        self.ensure(group)
-        if self._directory.add_member(group.email, member, group.role):
+        if self._add(group, member):
             return
         current = self._directory.get_member(group.email, member)
         if current is not None and current.role != group.role:
             self._directory.set_member_role(group.email, member, group.role)
+
+    def _add(self, group: FichaGroup, member: str) -> bool:
+        """Insert the membership, creating the group if Google says it is missing; ``False``
+        when the member was already in it."""
+        missing = False
+        if self._is_known(group):
+            try:
+                return self._directory.add_member(group.email, member, group.role)
+            except GroupNotFound:
+                self._forget(group)  # deleted outside misena: create it again below
+                missing = True
+        with self._lock:
+            meeting = self._meeting.setdefault(group.email, threading.Lock())
+        with meeting:
+            if self._is_known(group):  # another thread met it while this one waited
+                return self._directory.add_member(group.email, member, group.role)
+            added = None if missing else self._add_unless_missing(group, member)
+            if added is None:
+                self._create(group)
+                added = self._add_to_created(group, member)
+            self._remember(group)
+            return added
+
+    def _add_unless_missing(self, group: FichaGroup, member: str) -> bool | None:
+        try:
+            return self._directory.add_member(group.email, member, group.role)
+        except GroupNotFound:
+            return None
+
+    def _create(self, group: FichaGroup) -> None:
+        try:
+            self._directory.create_group(group.email, group.name, "Ficha group managed by misena")
+            log.info("ficha_group_created", group=group.email)
+        except AlreadyExists:
+            pass  # another process created it a moment ago
+
+    def _add_to_created(self, group: FichaGroup, member: str) -> bool:
+        try:
+            return self._directory.add_member(group.email, member, group.role)
+        except GroupNotFound as exc:
+            raise NotReady(
+                f"group {group.email} was just created and is not visible yet", status=404
+            ) from exc
+
+    def _is_known(self, group: FichaGroup) -> bool:
+        with self._lock:
+            return group.email in self._known
+
+    def _remember(self, group: FichaGroup) -> None:
+        with self._lock:
+            self._known.add(group.email)
+            self._meeting.pop(group.email, None)
+
+    def _forget(self, group: FichaGroup) -> None:
+        with self._lock:
+            self._known.discard(group.email)

@@ -17,6 +17,7 @@ from workspace.errors import (
     AlreadyExists,
     BackendError,
     DailyLimitExceeded,
+    GroupNotFound,
     InvalidRequest,
     NotAuthorized,
     NotFound,
@@ -91,6 +92,22 @@ def test_404_right_after_our_create_is_not_ready() -> None:
     error = classify(404, envelope(404, "notFound"), recently_created=True)
     assert isinstance(error, NotReady)
     assert error.retryable
+
+
+@pytest.mark.parametrize("recently_created", [False, True])
+def test_a_404_naming_the_group_is_the_group_missing_whoever_was_just_created(
+    recently_created: bool,
+) -> None:
+    """A membership insert for a member we just created still says "the group is missing"
+    when Google names ``groupKey``: retrying it unchanged cannot help, creating the group can."""
+    group = envelope(404, "notFound", "Resource Not Found: groupKey")
+    error = classify(404, group, recently_created=recently_created)
+    assert type(error) is GroupNotFound
+    assert isinstance(error, NotFound)
+    assert not error.retryable
+    member = envelope(404, "notFound", "Resource Not Found: memberKey")
+    expected = NotReady if recently_created else NotFound
+    assert type(classify(404, member, recently_created=recently_created)) is expected
 
 
 @pytest.mark.parametrize(

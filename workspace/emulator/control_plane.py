@@ -133,8 +133,8 @@ def reset(state: EmulatorState, faults: FaultPlan) -> None:
     with state.lock:
         for container in (
             state.users, state.user_addresses, state.deleted_users, state.org_units, state.schemas,
-            state.groups, state.group_addresses, state.members, state.mailboxes, state.calls,
-            state.windows,
+            state.groups, state.group_addresses, state.group_visible_at, state.members, state.mailboxes,
+            state.calls, state.windows,
         ):  # fmt: skip
             container.clear()
         state.clock_offset = 0.0

@@ -37,12 +37,15 @@ def insert_group(state: EmulatorState, body: Any) -> dict[str, Any]:
     state.groups[group_id] = group
     state.group_addresses[address] = group_id
     state.members[group_id] = {}
+    state.group_visible_at[group_id] = state.now() + state.config.consistency_delay_seconds
     return copy.deepcopy(group)
 
 
 def _group_id(state: EmulatorState, key: str) -> str:
+    """Resolve ``groupKey``. A group created moments ago answers 404 to reads and member writes
+    for the consistency delay, as Google's does while the new group propagates."""
     group_id = state.lookup_group_id(key)
-    if group_id is None:
+    if group_id is None or state.now() < state.group_visible_at.get(group_id, 0.0):
         raise not_found("Resource Not Found: groupKey")
     return group_id
 

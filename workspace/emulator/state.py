@@ -95,6 +95,8 @@ class EmulatorState:
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     group_addresses: dict[str, str] = field(default_factory=dict)
+    #: when a group just created becomes visible to reads and member writes (like a new user)
+    group_visible_at: dict[str, float] = field(default_factory=dict)
     #: group id -> lower-cased member email -> member resource
     members: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     #: lower-cased sender -> messages in the sender's mailbox (SENT)

@@ -10,8 +10,9 @@ by the Google id misena recorded, never by address first), because that read is 
 notices an account changed outside it — renamed, moved into an excluded unit, suspended by an
 admin (never reactivated by misena) — and only the fields that differ are patched. Everything
 else is remembered: org units are written to first and created only when Google answers
-``INVALID_OU_ID``; ficha groups are checked once per process; memberships are planned against
-misena's own records; a new account's credentials go out with the password its insert set.
+``INVALID_OU_ID``; ficha groups likewise, when the membership insert answers 404 ``groupKey``;
+memberships are planned against misena's own records; a new account's credentials go out with
+the password its insert set.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ UPDATE = "directory.users.update"
 JOIN = "directory.members.insert"
 LEAVE = "directory.members.delete"
 ROLE = "directory.members.patch"
-GROUP_GET = "directory.groups.get"
 GROUP_INSERT = "directory.groups.insert"
 OU_GET = "directory.orgunits.get"
 OU_INSERT = "directory.orgunits.insert"
@@ -163,7 +163,7 @@ CASES = [
             f"{INSERT} 400": 1,
             OU_INSERT: 2,
             INSERT: 1,
-            f"{GROUP_GET} 404": 1,
+            f"{JOIN} 404": 1,
             GROUP_INSERT: 1,
             JOIN: 1,
             SEND: 1,
@@ -180,7 +180,7 @@ CASES = [
         "new account, first of its unit and ficha in this process",
         lambda h: h.deliver(enrolled(_start(h), who=OTHER)),
         _enrolled,
-        {INSERT: 1, GROUP_GET: 1, JOIN: 1, SEND: 1},
+        {INSERT: 1, JOIN: 1, SEND: 1},
         fresh_process=True,
     ),
     Case("no-op reconcile (IT staff asks)", _enrolled, _staff("reconcile", "check"), {GET: 1}),
@@ -230,7 +230,7 @@ CASES = [
         "ficha group change, new group",
         _enrolled,
         lambda h: h.deliver(enrolled(_day(h), ficha="3100200")),
-        {GET: 1, UPDATE: 1, f"{GROUP_GET} 404": 1, GROUP_INSERT: 1, JOIN: 1},
+        {GET: 1, UPDATE: 1, f"{JOIN} 404": 1, GROUP_INSERT: 1, JOIN: 1},
     ),
     Case(
         "ficha role change (the apprentice becomes its instructor)",
@@ -272,7 +272,7 @@ CASES = [
         "reactivation (enrolled again)",
         _withdrawn_after_grace,
         lambda h: h.deliver(enrolled(h.clock() - timedelta(hours=1), ficha="3100200")),
-        {GET: 1, UPDATE: 1, f"{GROUP_GET} 404": 1, GROUP_INSERT: 1, JOIN: 1},
+        {GET: 1, UPDATE: 1, f"{JOIN} 404": 1, GROUP_INSERT: 1, JOIN: 1},
         then=lambda h: _account_is(h, suspended=False, org_unit=APPRENTICES),
     ),
     Case("suspension by IT staff", _enrolled, _staff("suspend", "uso indebido"), {GET: 1, UPDATE: 1}),

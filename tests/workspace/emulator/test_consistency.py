@@ -1,4 +1,4 @@
-"""Eventual consistency: a user just created is not yet visible everywhere, as at Google.
+"""Eventual consistency: a user or group just created is not yet visible everywhere, as at Google.
 
 With ``consistency_delay_seconds`` > 0 and the clock frozen, the window is exact: inside it a
 read answers 404 and (in ``realistic`` mode) a write 412 "User creation is not complete.";
@@ -7,6 +7,7 @@ the user is missing from lists; after advancing the clock past it everything ans
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -57,6 +58,7 @@ def test_adding_a_user_still_being_created_to_a_group_is_412(
     delayed: EmulatorControl, admin_sdk: Any
 ) -> None:
     admin_sdk.groups().insert(body={"email": f"ficha@{DOMAIN}"}).execute()
+    delayed.advance_clock(DELAY)  # the group has propagated; the user below has not
     admin_sdk.users().insert(body=new_user("recien")).execute()
 
     expect_error(
@@ -104,3 +106,21 @@ def test_a_listing_taken_while_a_user_is_invisible_does_not_hide_it_later(
     delayed.advance_clock(DELAY)  # nothing else changes: only time passes
 
     assert KEY in listed(admin_sdk)
+
+
+def test_a_new_group_answers_404_groupkey_until_it_has_propagated(
+    delayed: EmulatorControl, admin_sdk: Any
+) -> None:
+    """Google's answer to a membership insert into a group created a moment ago is the same
+    404 as for a group that does not exist; misena's member-first join relies on telling it
+    apart from the member's 404 by the key it names."""
+    group = f"ficha-nueva@{DOMAIN}"
+    admin_sdk.groups().insert(body={"email": group}).execute()
+    outside = {"email": "alguien@example.com"}
+    refused = expect_error(admin_sdk.members().insert(groupKey=group, body=outside), 404, "notFound")
+    assert "groupKey" in json.loads(refused.content)["error"]["message"]
+    expect_error(admin_sdk.groups().get(groupKey=group), 404, "notFound")
+    expect_error(admin_sdk.groups().insert(body={"email": group}), 409, "duplicate")
+
+    delayed.advance_clock(DELAY)
+    assert admin_sdk.members().insert(groupKey=group, body=outside).execute()["email"] == outside["email"]
