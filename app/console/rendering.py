@@ -27,6 +27,7 @@ FLASH_KEY = "flash"
 def _environment() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
+        auto_reload=False,  # the templates ship with the package: no stat per page rendered
         autoescape=select_autoescape(["html", "j2"]),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
