@@ -229,12 +229,16 @@ class Courier:
         """A slot from the pool, or mark the delivery waiting and raise :class:`SendersExhausted`."""
         now = self._clock()
         with self._sessions.begin() as session:
-            ahead = session.scalar(
-                select(func.count())
-                .select_from(CredentialDelivery)
-                .where(CredentialDelivery.status.in_(OPEN), CredentialDelivery.id < target.delivery_id)
-            )
-            outcome = self.pool.reserve(session, now, exclude=tried, position=int(ahead or 0))
+
+            def waiting_ahead() -> int:
+                ahead = session.scalar(
+                    select(func.count())
+                    .select_from(CredentialDelivery)
+                    .where(CredentialDelivery.status.in_(OPEN), CredentialDelivery.id < target.delivery_id)
+                )
+                return int(ahead or 0)
+
+            outcome = self.pool.reserve(session, now, exclude=tried, waiting_ahead=waiting_ahead)
             if isinstance(outcome, NoCapacity):
                 self._mark_waiting(session, target, outcome)
         if isinstance(outcome, Reservation):

@@ -24,7 +24,7 @@ the same way. Callers commit right after and send outside the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -96,11 +96,19 @@ class SenderPool:
     # -- taking a slot ------------------------------------------------------------------------
 
     def reserve(
-        self, session: Session, now: datetime, *, exclude: Collection[str] = (), position: int = 0
+        self,
+        session: Session,
+        now: datetime,
+        *,
+        exclude: Collection[str] = (),
+        waiting_ahead: Callable[[], int] = lambda: 0,
     ) -> Reservation | NoCapacity:
         """The least-used sender free to send, with one send counted; or when one will be.
 
-        ``position`` is how many deliveries wait ahead of the caller, for the estimate.
+        ``waiting_ahead`` counts the deliveries waiting ahead of the caller, for the estimate.
+        It is asked only when no sender is free: the count reads every open delivery before
+        the caller's, a query per email that a backlog of thousands made the costliest of a
+        delivery when it was counted up front, and the answer mattered only without capacity.
         """
         states = self._lock(session)
         session.execute(
@@ -120,7 +128,7 @@ class SenderPool:
             session.add(send)
             session.flush()
             return Reservation(chosen, send.id)
-        return self._no_capacity(session, states, counts, now, position)
+        return self._no_capacity(session, states, counts, now, waiting_ahead())
 
     def sent(self, session: Session, reservation: Reservation, at: datetime) -> None:
         """Gmail took the message: count it from ``at`` (after the send, so our slot frees no

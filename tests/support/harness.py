@@ -22,8 +22,6 @@ from sqlalchemy import select
 
 from app.accounts.sweep import sweep_due
 from app.clock import FrozenClock
-from app.db.engine import make_engine
-from app.db.migrate import upgrade
 from app.db.models import CredentialDelivery, Person
 from app.demo.environment import send_signed
 from app.http.main import create_app
@@ -32,6 +30,7 @@ from app.runtime.worker import Worker
 from app.settings import Settings
 from sofia_sync.contract import EVENT_EXAMPLES
 from sofia_sync.policy import SOFIA_SCHEMA_DEFINITION
+from tests.support.databases import migrate
 from tests.support.google import ADMIN, SCOPE, google_service
 from workspace.emulator.control_client import EmulatorControl
 from workspace.emulator.server import BackgroundServer, EmulatorServer
@@ -215,8 +214,7 @@ def make_harness(
     def make(*, clock: Any = None, **overrides: Any) -> Harness:
         """``clock``: a frozen one unless the test needs real time to pass (a lease expiring)."""
         settings = service_settings(database_url, key_file, emulator_server.base_url, **overrides)
-        engine = make_engine(database_url)
-        upgrade(engine)
+        engine = migrate(database_url)
         clock = clock if clock is not None else FrozenClock()
         services = build_services(settings, engine=engine, clock=clock)
         server = BackgroundServer(create_app(services), name="misena")

@@ -32,7 +32,7 @@ def reserve(
     sessions: sessionmaker[Session], senders: SenderPool, at: datetime, *, position: int = 0
 ) -> Reservation | NoCapacity:
     with sessions.begin() as session:
-        return senders.reserve(session, at, position=position)
+        return senders.reserve(session, at, waiting_ahead=lambda: position)
 
 
 def sent(sessions: sessionmaker[Session], senders: SenderPool, at: datetime) -> Reservation:
@@ -135,6 +135,23 @@ def test_each_waiting_delivery_is_given_its_own_turn(sessions: sessionmaker[Sess
     assert turn(1) == EVENING + day + timedelta(minutes=1)
     assert turn(2) == EVENING + 2 * day, "a line longer than a day's slots waits for the next"
     assert turn(5) == EVENING + 3 * day + timedelta(minutes=1)
+
+
+def test_the_line_ahead_is_counted_only_when_no_sender_is_free(sessions: sessionmaker[Session]) -> None:
+    """Counting the deliveries ahead reads every open one before the caller's: asked for each
+    email, a backlog made it a delivery's costliest query, for an answer only a full pool uses."""
+    senders, asked = pool(A, budget=1), []
+
+    def ahead() -> int:
+        asked.append(1)
+        return 3
+
+    with sessions.begin() as session:
+        assert isinstance(senders.reserve(session, EVENING, waiting_ahead=ahead), Reservation)
+    assert asked == []
+    with sessions.begin() as session:
+        assert isinstance(senders.reserve(session, EVENING, waiting_ahead=ahead), NoCapacity)
+    assert asked == [1]
 
 
 def test_a_rest_ending_frees_every_unused_slot_at_once(sessions: sessionmaker[Session]) -> None:
