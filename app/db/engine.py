@@ -54,7 +54,13 @@ def normalise_url(url: str) -> URL:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url`` (SQLite or PostgreSQL); ``kwargs`` go to ``create_engine``."""
+    """An engine for ``url`` (SQLite or PostgreSQL); ``kwargs`` go to ``create_engine``.
+
+    ``hide_parameters``: a database error's message carries the statement's parameters
+    (``[parameters: {'account_email': '1030000001@…', 'recipient_email': …}]``), and a job that
+    crashes logs its traceback — during a database outage that put documents and personal
+    emails in the log (found by ``tests/faults/test_database_outage.py``)."""
+    kwargs.setdefault("hide_parameters", True)
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kwargs)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import IntegrityError
 
 from app.db.engine import is_postgres, make_engine, normalise_url, session_factory
 
@@ -30,6 +31,21 @@ def test_postgres_urls_use_psycopg3(url: str) -> None:
 def test_sessions_keep_objects_readable_after_commit(engine: Engine) -> None:
     assert session_factory(engine).kw["expire_on_commit"] is False
     assert is_postgres(engine) == (engine.dialect.name == "postgresql")
+
+
+def test_a_database_error_does_not_carry_the_statement_parameters(engine: Engine) -> None:
+    """A crashed job logs its traceback, whose last line is the database error: with the
+    parameters in it, a database outage logged documents and personal emails. (PostgreSQL's
+    own DETAIL of a unique violation still names the key; that is not this.)"""
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE leak_probe (address VARCHAR(64) PRIMARY KEY)"))
+        insert = text("INSERT INTO leak_probe (address) VALUES (:address)")
+        connection.execute(insert, {"address": "1030000001@misena.edu.co"})
+        with pytest.raises(IntegrityError) as refused:
+            connection.execute(insert, {"address": "1030000001@misena.edu.co"})
+    message = str(refused.value)
+    assert "[parameters:" not in message
+    assert "[SQL parameters hidden" in message
 
 
 def _sqlite(tmp_path: Path) -> Engine:
