@@ -61,14 +61,13 @@ class FichaGroups:
             if (applied or {}).get(group.email):
                 calls.append(GoogleCall("directory", "members.patch", group.email, change))
                 continue
-            if not self._is_known(group) and self._directory.get_group(group.email) is None:
-                reads.append(GoogleCall("directory", "groups.get", group.email, note=MISSING_GROUP_NOTE))
-                calls.append(
-                    GoogleCall("directory", "members.insert", group.email, change, note=MISSING_GROUP_NOTE)
-                )
-                calls.append(GoogleCall("directory", "groups.insert", group.email, {"name": group.name}))
-            elif not self._is_known(group):
-                reads.append(GoogleCall("directory", "groups.get", group.email))
+            if not self._is_known(group):
+                missing = self._directory.get_group(group.email) is None
+                note = MISSING_GROUP_NOTE if missing else ""
+                reads.append(GoogleCall("directory", "groups.get", group.email, note=note))
+                if missing:
+                    calls.append(GoogleCall("directory", "members.insert", group.email, change, note=note))
+                    calls.append(GoogleCall("directory", "groups.insert", group.email, {"name": group.name}))
             current = self._directory.get_member(group.email, member) if existing else None
             calls.append(GoogleCall("directory", "members.insert", group.email, change))
             if current is not None:
@@ -110,45 +109,45 @@ class FichaGroups:
     def _add(self, group: FichaGroup, member: str) -> bool:
         """Insert the membership, creating the group if Google says it is missing; ``False``
         when the member was already in it."""
-        missing = False
         if self._is_known(group):
             try:
                 return self._directory.add_member(group.email, member, group.role)
             except GroupNotFound:
-                self._forget(group)  # deleted outside misena: create it again below
-                missing = True
+                self._forget(group)  # deleted outside misena: create it, no second refused insert
+                return self._meet(group, member, missing=True)
+        return self._meet(group, member, missing=False)
+
+    def _meet(self, group: FichaGroup, member: str, *, missing: bool) -> bool:
+        """The first membership of a group this process does not know, one thread at a time:
+        the insert, and only if Google says the group is missing, its creation and the insert
+        again."""
         with self._lock:
             meeting = self._meeting.setdefault(group.email, threading.Lock())
         with meeting:
             if self._is_known(group):  # another thread met it while this one waited
                 return self._directory.add_member(group.email, member, group.role)
-            added = None if missing else self._add_unless_missing(group, member)
-            if added is None:
-                self._create(group)
-                added = self._add_to_created(group, member)
+            added = False
+            if not missing:
+                try:
+                    added = self._directory.add_member(group.email, member, group.role)
+                except GroupNotFound:
+                    missing = True
+            if missing:
+                added = self._create_and_add(group, member)
             self._remember(group)
             return added
 
-    def _add_unless_missing(self, group: FichaGroup, member: str) -> bool | None:
-        try:
-            return self._directory.add_member(group.email, member, group.role)
-        except GroupNotFound:
-            return None
-
-    def _create(self, group: FichaGroup) -> None:
+    def _create_and_add(self, group: FichaGroup, member: str) -> bool:
         try:
             self._directory.create_group(group.email, group.name, "Ficha group managed by misena")
             log.info("ficha_group_created", group=group.email)
         except AlreadyExists:
             pass  # another process created it a moment ago
-
-    def _add_to_created(self, group: FichaGroup, member: str) -> bool:
         try:
             return self._directory.add_member(group.email, member, group.role)
         except GroupNotFound as exc:
-            raise NotReady(
-                f"group {group.email} was just created and is not visible yet", status=404
-            ) from exc
+            message = f"group {group.email} was just created and is not visible yet"
+            raise NotReady(message, status=404) from exc
 
     def _is_known(self, group: FichaGroup) -> bool:
         with self._lock:

@@ -55,9 +55,9 @@ def upgrade(engine: Engine) -> None:
 @cache
 def _scripts() -> ScriptDirectory:
     """The migrations, loaded once per process. ``alembic.command.upgrade`` builds a new
-    ``ScriptDirectory`` per call, which compiles and runs every revision file again: profiled,
-    that was about a seventh of the test suite's CPU, where each test migrates its own
-    database, and it is the same work for ``/readyz`` and the schema gate's revision checks."""
+    ``ScriptDirectory`` per call, which compiles and runs every revision file again (measured:
+    0.22 s of a SQLite upgrade to head, 0.18 s with this), and ``/readyz`` and the schema
+    gate's revision checks did the same reading."""
     return ScriptDirectory.from_config(alembic_config())
 
 
