@@ -22,14 +22,15 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-# Four test processes on two cores: much of the suite's time is spent waiting on real processes,
-# sockets and databases (each xdist worker used ~65% of a core with two; with three the cores were
-# still 13% idle); worksteal keeps the long tests from leaving one worker alone at the end.
+# Three test processes on two cores: much of the suite's time is spent waiting on real processes,
+# sockets and databases (each xdist worker used ~65% of a core with two); worksteal keeps the long
+# tests from leaving one worker alone at the end. Four measured no faster here (926-1,081 s of
+# pytest against 970 s with three) and loaded the machine enough to fail timing-bound races.
 # Bytecode is written even where the environment sets PYTHONDONTWRITEBYTECODE (this CI's does):
 # otherwise every test process and every service the tests start compiles misena again and
 # pytest rewrites every test module's asserts again (collection: 25 s of CPU uncached, 9 s cached).
 unit: $(STAMP) chromium promtool
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n 4 --dist worksteal -q
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n 3 --dist worksteal -q
 
 # The browser tests (tests/support/browser.py) drive Debian's Chromium through Playwright, never a
 # browser Playwright downloads: nothing to do when it is there; installed with apt-get when this
